@@ -1,0 +1,78 @@
+"""Sections → markdown page bundle (YAML front matter + body) and sanitized HTML. Pure."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+import markdown
+import nh3
+import yaml
+
+from .config import Brief
+
+
+@dataclass(frozen=True)
+class DraftSection:
+    heading: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Draft:
+    kind: str  # folder under output/: "posts"
+    key: str  # folder name: "<YYYY-MM-DD>-<slug>"
+    files: dict[str, str]  # file name -> content
+
+
+def post_key(brief: Brief) -> str:
+    return f"{brief.post_date().isoformat()}-{brief.post_slug()}"
+
+
+def front_matter(brief: Brief, model: str, run_id: str) -> dict:
+    return {
+        "title": brief.title,
+        "date": brief.post_date().isoformat(),
+        "slug": brief.post_slug(),
+        "tags": list(brief.tags),
+        "description": brief.description,
+        "draft": True,  # a person flips this after review
+        **({"author": brief.author} if brief.author else {}),
+        "model": model,
+        "run_id": run_id,
+    }
+
+
+def tidy_section(heading: str, text: str) -> str:
+    """Drop a repeated heading the model wrote itself and demote its headings below ours (##)."""
+    lines = text.strip().splitlines()
+    if lines and re.sub(r"^#+\s*|\W+", "", lines[0]).lower() == re.sub(r"\W+", "", heading).lower():
+        lines = lines[1:]
+    demoted = [re.sub(r"^#{1,2}(?=\s)", "###", line) for line in lines]
+    return "\n".join(demoted).strip()
+
+
+def markdown_body(sections: list[DraftSection]) -> str:
+    return "\n\n".join(f"## {s.heading}\n\n{tidy_section(s.heading, s.text)}" for s in sections)
+
+
+def markdown_page(meta: dict, body: str) -> str:
+    header = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
+    return f"---\n{header}---\n\n{body}\n"
+
+
+def html_page(title: str, body_markdown: str) -> str:
+    body = nh3.clean(markdown.markdown(body_markdown, extensions=["extra", "sane_lists"]))  # model text is untrusted
+    return (
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<title>{html.escape(title)}</title>\n</head>\n<body>\n<article>\n<h1>{html.escape(title)}</h1>\n"
+        f"{body}\n</article>\n</body>\n</html>\n"
+    )
+
+
+def assemble_post(brief: Brief, sections: list[DraftSection], model: str, run_id: str) -> Draft:
+    meta = front_matter(brief, model, run_id)
+    body = markdown_body(sections)
+    files = {"index.md": markdown_page(meta, body), "index.html": html_page(brief.title, body)}
+    return Draft("posts", post_key(brief), files)

@@ -1,0 +1,52 @@
+"""The one interface every backend implements, and the values that cross it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol
+
+from ..config import SamplingSettings
+
+
+@dataclass(frozen=True)
+class Chat:
+    """A rendered chat plus the settings for this one call."""
+
+    messages: tuple[dict, ...]
+    settings: SamplingSettings
+    seed: int
+
+
+@dataclass
+class GenerationStats:
+    prompt_tokens: int = 0
+    generation_tokens: int = 0
+    prompt_tps: float = 0.0
+    generation_tps: float = 0.0
+    wall_s: float = 0.0
+    peak_memory_gb: float = 0.0
+    active_memory_gb: float = 0.0
+    cache_memory_gb: float = 0.0
+    cache_cleared: bool = False
+
+
+@dataclass
+class Delta:
+    """A piece of streamed text. The last one carries finish_reason ('stop' or 'length') and stats."""
+
+    text: str
+    generation_tokens: int
+    finish_reason: str | None = None
+    stats: GenerationStats | None = field(default=None)
+
+
+class Backend(Protocol):
+    name: str
+    model: str
+    think_markers: tuple[str, str]
+
+    def chat_prompt(self, messages: tuple[dict, ...], enable_thinking: bool) -> str:
+        """The exact text the model sees after its chat template is applied."""
+
+    def stream(self, chat: Chat) -> Iterator[Delta]:
+        """Generate for one chat, capped at chat.settings.max_tokens."""

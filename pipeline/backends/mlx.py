@@ -1,0 +1,141 @@
+"""In-process mlx-lm backend: one model load per process, capped streaming, memory hygiene."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterator
+
+from ..config import MemorySettings, SamplingSettings
+from ..errors import MemoryLimitError, ModelError
+from ..memory import MemoryBudget, apply_budget, check_fits, guard, plan_budget, read_memory, total_memory
+from ..models import ResolvedModel, resolve_model
+from .base import Chat, Delta, GenerationStats
+
+DEFAULT_THINK_MARKERS = ("<think>", "</think>")
+
+
+class MLXBackend:
+    name = "mlx"
+
+    def __init__(self, model, tokenizer, resolved: ResolvedModel, budget: MemoryBudget):
+        self._model, self._tokenizer = model, tokenizer
+        self.model = resolved.spec
+        self.resolved = resolved
+        self.budget = budget
+        start, end = getattr(tokenizer, "think_start", None), getattr(tokenizer, "think_end", None)
+        self.think_markers = (start, end) if start and end else DEFAULT_THINK_MARKERS
+
+    @classmethod
+    def load(cls, spec: str, memory: MemorySettings) -> "MLXBackend":
+        import mlx.core as mx
+
+        resolved = resolve_model(spec)
+        budget = plan_budget(memory, total_memory(mx), resolved.weight_bytes, mx.metal.is_available())
+        check_fits(budget, resolved.weight_bytes, spec)
+        apply_budget(mx, budget)  # before loading, so the weights are placed under the limits
+        model, tokenizer = _load_model(resolved)
+        guard(mx, budget)
+        return cls(model, tokenizer, resolved, budget)
+
+    @classmethod
+    def tokenizer_only(cls, spec: str) -> "MLXBackend":
+        """For rendering prompts: the chat template without loading weights."""
+        from mlx_lm.utils import hf_repo_to_path, load_tokenizer
+
+        resolved = resolve_model(spec)
+        try:
+            folder = Path(resolved.source) if resolved.is_local else hf_repo_to_path(resolved.source)
+            tokenizer = load_tokenizer(folder)
+        except Exception as exc:
+            raise ModelError(f"cannot load the tokenizer of {spec}: {type(exc).__name__}: {exc}",
+                             hint=_load_hint(resolved)) from None
+        return cls(None, tokenizer, resolved, budget=None)
+
+    def chat_prompt(self, messages: tuple[dict, ...], enable_thinking: bool) -> str:
+        return self._tokenizer.apply_chat_template(
+            list(messages), add_generation_prompt=True, tokenize=False, enable_thinking=enable_thinking
+        )
+
+    def stream(self, chat: Chat) -> Iterator[Delta]:
+        import mlx.core as mx
+        from mlx_lm import stream_generate
+
+        prompt = self.chat_prompt(chat.messages, chat.settings.enable_thinking)
+        mx.random.seed(chat.seed)
+        mx.reset_peak_memory()
+        started = time.perf_counter()
+        response = None
+        try:
+            for response in stream_generate(
+                self._model, self._tokenizer, prompt, max_tokens=chat.settings.max_tokens,
+                sampler=make_sampler(chat.settings), logits_processors=make_processors(chat.settings),
+            ):
+                guard(mx, self.budget)
+                if response.finish_reason is None:
+                    yield Delta(response.text, response.generation_tokens)
+        except RuntimeError as exc:
+            raise _as_memory_error(exc, self.budget) from exc
+        yield self._final_delta(response, started)
+
+    def _final_delta(self, response, started: float) -> Delta:
+        import mlx.core as mx
+
+        stats = GenerationStats(
+            prompt_tokens=response.prompt_tokens, generation_tokens=response.generation_tokens,
+            prompt_tps=response.prompt_tps, generation_tps=response.generation_tps,
+            wall_s=time.perf_counter() - started,
+        )
+        reading = read_memory(mx)
+        stats.peak_memory_gb, stats.active_memory_gb, stats.cache_memory_gb = reading.peak_gb, reading.active_gb, reading.cache_gb
+        if response.generation_tokens >= self.budget.clear_cache_after_tokens:
+            mx.clear_cache()  # long generations leave large KV buffers in the cache
+            stats.cache_cleared = True
+        return Delta(response.text, response.generation_tokens, response.finish_reason or "stop", stats)
+
+
+def make_sampler(settings: SamplingSettings):
+    from mlx_lm.sample_utils import make_sampler as mlx_make_sampler
+
+    return mlx_make_sampler(temp=settings.temperature, top_p=settings.top_p, min_p=settings.min_p, top_k=settings.top_k)
+
+
+def make_processors(settings: SamplingSettings):
+    from mlx_lm.sample_utils import make_logits_processors
+
+    window = settings.penalty_context or settings.max_tokens  # covers the whole section
+    return make_logits_processors(
+        repetition_penalty=settings.repetition_penalty, repetition_context_size=window,
+        presence_penalty=settings.presence_penalty, presence_context_size=window,
+        frequency_penalty=settings.frequency_penalty, frequency_context_size=window,
+    )
+
+
+def _load_model(resolved: ResolvedModel):
+    from mlx_lm import load
+
+    try:
+        return load(resolved.source)
+    except RuntimeError as exc:
+        if "memory" in str(exc).lower() or "alloc" in str(exc).lower():
+            raise MemoryLimitError(f"loading {resolved.spec} ran out of memory: {exc}",
+                                   hint="raise memory.memory_limit_gb or use a smaller model") from None
+        raise ModelError(f"cannot load model {resolved.spec}: {exc}") from None
+    except Exception as exc:  # hub and file errors come in many types; all mean the same to a user
+        raise ModelError(f"cannot load model {resolved.spec}: {type(exc).__name__}: {exc}",
+                         hint=_load_hint(resolved)) from None
+
+
+def _load_hint(resolved: ResolvedModel) -> str:
+    if resolved.is_local:
+        return "check the model folder's files"
+    return "a hub id needs network access on first use; run once online, or point `model:` at a local MLX folder"
+
+
+def _as_memory_error(exc: RuntimeError, budget: MemoryBudget) -> Exception:
+    text = str(exc).lower()
+    if "memory" in text or "alloc" in text:
+        return MemoryLimitError(
+            f"MLX could not allocate memory under memory_limit {budget.memory_limit / 1024**3:.2f} GiB: {exc}",
+            hint="raise memory.memory_limit_gb, lower max_tokens, or use a smaller model")
+    return exc

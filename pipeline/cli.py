@@ -1,0 +1,152 @@
+"""Thin click commands: parse options, set up logging, call the runner, map errors to exit codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from . import errors
+from .backends import open_prompt_formatter
+from .config import load_brief
+from .progress import make_reporter
+from .prompts import render_prompts
+from .runner import RunOptions, run_brief
+
+log = logging.getLogger("pipeline")
+
+
+class Terminated(Exception):
+    """SIGTERM (cron's or systemd's stop) becomes an exception so cleanup code runs."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+def setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s",
+                        datefmt="%H:%M:%S", force=True)
+
+
+def emit_json(obj: dict) -> None:
+    click.echo(json.dumps(obj, indent=2, ensure_ascii=False))
+
+
+def fail(exc: errors.PipelineError, as_json: bool) -> None:
+    click.echo(f"error: {exc}", err=True)
+    if as_json:
+        emit_json({"status": "error", "error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code})
+    sys.exit(exc.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pipeline")
+def main() -> None:
+    """Turn YAML briefs into draft posts, one short MLX generation per section."""
+
+
+brief_argument = click.argument("brief", type=click.Path(dir_okay=False, path_type=Path))
+
+
+@main.command()
+@brief_argument
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option("--model", help="Override the brief's model (folder, hub id or builtin:smollm2).")
+@click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Output root folder.")
+@click.option("--force", is_flag=True, help="Replace an existing draft.")
+@click.option("-v", "--verbose", count=True, help="More log detail.")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+def run(brief: Path, as_json: bool, model: str | None, out_root: Path, force: bool, verbose: int, quiet: bool) -> None:
+    """Generate a draft from BRIEF into output/."""
+    setup_logging(verbose, quiet)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        result = run_brief(brief, RunOptions(out_root, force, model), make_reporter(quiet))
+    except errors.PipelineError as exc:
+        fail(exc, as_json)
+    except (KeyboardInterrupt, Terminated) as exc:
+        code = 143 if isinstance(exc, Terminated) else errors.EXIT_INTERRUPTED
+        click.echo("interrupted: nothing was written; existing drafts are untouched", err=True)
+        sys.exit(code)
+    report_run(result, as_json)
+    sys.exit(errors.EXIT_ATTENTION if result.status == "needs_attention" else errors.EXIT_OK)
+
+
+def report_run(result, as_json: bool) -> None:
+    totals = result.manifest["totals"]
+    if as_json:
+        emit_json({
+            "status": result.status,
+            "draft_dir": str(result.draft_dir),
+            "files": [str(result.draft_dir / name) for name in result.files],
+            "run_id": result.manifest["run_id"],
+            "model": result.manifest["model"]["spec"],
+            "totals": totals,
+            "sections": [section_summary(s) for s in result.manifest["sections"]],
+        })
+        return
+    click.echo(f"draft: {result.draft_dir / 'index.md'}")
+    click.echo(f"{totals['tokens_out']} tokens in {totals['total_s']:.1f}s ({totals['tok_s']} tok/s), "
+               f"status: {result.status}", err=True)
+    for section in result.manifest["sections"]:
+        for finding in section["findings"]:
+            if finding["severity"] == "attention":
+                click.echo(f"needs attention: [{section['index'] + 1}] {section['heading']}: {finding['message']}", err=True)
+
+
+def section_summary(section: dict) -> dict:
+    chosen = section["attempts"][section["chosen_attempt"] - 1]
+    return {
+        "heading": section["heading"], "status": section["status"], "attempts": len(section["attempts"]),
+        "enable_thinking": section["enable_thinking"], "tokens_in": chosen["tokens_in"],
+        "tokens_out": chosen["tokens_out"], "tok_s": chosen["tok_s"], "wall_s": chosen["wall_s"],
+        "finish_reason": chosen["finish_reason"], "findings": [f["code"] for f in section["findings"]],
+    }
+
+
+@main.command()
+@brief_argument
+def validate(brief: Path) -> None:
+    """Check BRIEF and its templates without loading a model."""
+    setup_logging(0, True)
+    try:
+        loaded = load_brief(brief)
+        prompts = render_prompts(loaded)
+    except errors.PipelineError as exc:
+        fail(exc, False)
+    click.echo(f"{brief}: ok ({len(prompts)} sections, stages: {', '.join(loaded.brief.stages)})")
+
+
+@main.command()
+@brief_argument
+@click.option("--model", help="Override the brief's model.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+def render(brief: Path, model: str | None, as_json: bool) -> None:
+    """Print each section's messages and the exact prompt text the model will see."""
+    setup_logging(0, True)
+    try:
+        loaded = load_brief(brief)
+        prompts = render_prompts(loaded)
+        formatter = open_prompt_formatter(model or loaded.brief.model)
+    except errors.PipelineError as exc:
+        fail(exc, as_json)
+    rendered = [(p, formatter.chat_prompt(p.messages, p.enable_thinking)) for p in prompts]
+    if as_json:
+        emit_json({"model": formatter.model, "sections": [
+            {"index": p.index, "heading": p.heading, "stage": p.stage, "enable_thinking": p.enable_thinking,
+             "max_tokens": p.settings.max_tokens, "messages": list(p.messages), "prompt": text}
+            for p, text in rendered]})
+        return
+    for prompt, text in rendered:
+        click.echo(f"=== [{prompt.index + 1}] {prompt.heading} — stage {prompt.stage}, "
+                   f"enable_thinking={prompt.enable_thinking}, max_tokens={prompt.settings.max_tokens}")
+        for message in prompt.messages:
+            click.echo(f"--- {message['role']}\n{message['content']}")
+        click.echo(f"--- prompt as the model sees it\n{text}\n")

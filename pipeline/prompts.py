@@ -1,0 +1,108 @@
+"""Per-section prompts: a sandboxed jinja2 environment with StrictUndefined, rendered from the brief.
+
+The system message depends only on brief-level variables, so every section shares it as a prefix
+(which lets a backend prefill it once)."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .config import LoadedBrief, SamplingSettings, Section
+from .errors import TemplateError
+
+
+@dataclass(frozen=True)
+class SectionPrompt:
+    """One section's rendered chat and the settings it is generated with."""
+
+    index: int
+    heading: str
+    target_words: int
+    stage: str
+    messages: tuple[dict, ...]
+    settings: SamplingSettings
+    template: str
+
+    @property
+    def enable_thinking(self) -> bool:
+        return self.settings.enable_thinking
+
+
+def make_environment(templates_dir: Path) -> jinja2.Environment:
+    if not templates_dir.is_dir():
+        raise TemplateError(f"template folder {templates_dir} does not exist",
+                            hint="set `templates:` in the brief (relative to the brief file)")
+    return ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # prompts are plain text, not HTML
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def brief_context(loaded: LoadedBrief) -> dict:
+    brief = loaded.brief
+    post = {
+        "title": brief.title, "description": brief.description, "tags": brief.tags,
+        "author": brief.author, "research": brief.research, "date": brief.post_date().isoformat(),
+    }
+    return {"post": post, "facts": brief.facts, "vars": brief.variables,
+            "outline": [s.heading for s in brief.sections]}
+
+
+def section_context(base: dict, section: Section, position: int) -> dict:
+    variables = {**base["vars"], **section.variables}
+    section_vars = {"heading": section.heading, "instruction": section.instruction, "words": section.words}
+    return {**base, "vars": variables, "section": section_vars, "position": position}
+
+
+def render_template(env: jinja2.Environment, name: str, context: dict) -> str:
+    try:
+        return env.get_template(name).render(context).strip()
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template {exc.name!r} not found in {_loader_dir(env)}",
+                            hint="create it or fix the template name in the brief") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{exc.filename or name}:{exc.lineno}: template syntax error: {exc.message}",
+                            hint="fix the template") from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"{_failing_line(exc, env, name)}: {exc.message}",
+                            hint="define the variable under `variables:` in the brief or the section") from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise TemplateError(f"{name}: unsafe template operation: {exc}", hint="templates run sandboxed") from None
+
+
+def _loader_dir(env: jinja2.Environment) -> str:
+    return ", ".join(env.loader.searchpath)
+
+
+def _failing_line(exc: Exception, env: jinja2.Environment, name: str) -> str:
+    """jinja2 rewrites tracebacks so template frames carry the template's file and line."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(name):
+            return f"{frame.filename}:{frame.lineno}"
+    return str(Path(_loader_dir(env)) / name)
+
+
+def render_prompts(loaded: LoadedBrief) -> list[SectionPrompt]:
+    brief = loaded.brief
+    env = make_environment(loaded.templates_dir)
+    base = brief_context(loaded)
+    system = render_template(env, brief.system_template, base)
+    prompts = []
+    for index, section in enumerate(brief.sections):
+        template = section.template or brief.section_template
+        user = render_template(env, template, section_context(base, section, index + 1))
+        prompts.append(SectionPrompt(
+            index=index, heading=section.heading, target_words=section.words, stage=section.stage,
+            messages=({"role": "system", "content": system}, {"role": "user", "content": user}),
+            settings=brief.settings_for(section), template=template,
+        ))
+    return prompts

@@ -1,0 +1,53 @@
+"""Remove reasoning text using the tokenizer's think markers. Nothing between them reaches a draft."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SplitText:
+    visible: str
+    reasoning: str
+    unclosed: bool  # reasoning never ended (usually the token cap hit mid-thought)
+    stray_close: bool  # a close marker with no opening: the prompt opened the think block
+
+
+def prompt_opens_think(prompt: str, markers: tuple[str, str]) -> bool:
+    """Some chat templates end the prompt with an open think marker when thinking is on."""
+    open_marker, close_marker = markers
+    tail = prompt.rstrip()
+    return tail.rfind(open_marker) > tail.rfind(close_marker)
+
+
+def split_thinking(raw: str, markers: tuple[str, str], starts_inside: bool = False) -> SplitText:
+    """Parse raw model output into visible and reasoning parts.
+
+    Rules: `<think>…</think>` blocks (empty or not) are reasoning; an unclosed `<think>` makes the
+    rest reasoning; a `</think>` with no opener makes everything before it reasoning."""
+    open_marker, close_marker = markers
+    visible, reasoning = [], []
+    inside, unclosed, stray = starts_inside, False, False
+    pos = 0
+    while pos < len(raw):
+        if inside:
+            end = raw.find(close_marker, pos)
+            if end < 0:
+                reasoning.append(raw[pos:])
+                unclosed = True
+                break
+            reasoning.append(raw[pos:end])
+            inside, pos = False, end + len(close_marker)
+            continue
+        next_open, next_close = raw.find(open_marker, pos), raw.find(close_marker, pos)
+        if next_close >= 0 and (next_open < 0 or next_close < next_open):
+            # Stray close: what came before it was reasoning the template had opened.
+            reasoning.append("".join(visible) + raw[pos:next_close])
+            visible, stray, pos = [], True, next_close + len(close_marker)
+            continue
+        if next_open < 0:
+            visible.append(raw[pos:])
+            break
+        visible.append(raw[pos:next_open])
+        inside, pos = True, next_open + len(open_marker)
+    return SplitText("".join(visible).strip(), "".join(reasoning).strip(), unclosed, stray)
