@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from . import errors
-from .backends import open_prompt_formatter
+from .backends import open_backend, open_prompt_formatter
 from .config import load_brief
 from .progress import make_reporter
 from .prompts import render_prompts
@@ -63,12 +63,14 @@ brief_argument = click.argument("brief", type=click.Path(dir_okay=False, path_ty
 @click.option("--force", is_flag=True, help="Replace an existing draft.")
 @click.option("-v", "--verbose", count=True, help="More log detail.")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
-def run(brief: Path, as_json: bool, model: str | None, out_root: Path, force: bool, verbose: int, quiet: bool) -> None:
+@click.pass_context
+def run(ctx: click.Context, brief: Path, as_json: bool, model: str | None, out_root: Path, force: bool, verbose: int, quiet: bool) -> None:
     """Generate a draft from BRIEF into output/."""
     setup_logging(verbose, quiet)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        result = run_brief(brief, RunOptions(out_root, force, model), make_reporter(quiet))
+        opener = (ctx.obj or {}).get("backend_opener", open_backend)  # tests pass a fake backend here
+        result = run_brief(brief, RunOptions(out_root, force, model), make_reporter(quiet), opener)
     except errors.PipelineError as exc:
         fail(exc, as_json)
     except (KeyboardInterrupt, Terminated) as exc:
@@ -128,13 +130,15 @@ def validate(brief: Path) -> None:
 @brief_argument
 @click.option("--model", help="Override the brief's model.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def render(brief: Path, model: str | None, as_json: bool) -> None:
+@click.pass_context
+def render(ctx: click.Context, brief: Path, model: str | None, as_json: bool) -> None:
     """Print each section's messages and the exact prompt text the model will see."""
     setup_logging(0, True)
     try:
         loaded = load_brief(brief)
         prompts = render_prompts(loaded)
-        formatter = open_prompt_formatter(model or loaded.brief.model)
+        opener = (ctx.obj or {}).get("formatter_opener", open_prompt_formatter)
+        formatter = opener(model or loaded.brief.model)
     except errors.PipelineError as exc:
         fail(exc, as_json)
     rendered = [(p, formatter.chat_prompt(p.messages, p.enable_thinking)) for p in prompts]

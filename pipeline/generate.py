@@ -85,7 +85,7 @@ def keep_text(raw: str, finish_reason: str, markers: tuple[str, str], starts_ins
     """What of a raw generation may reach the draft, and what was removed on the way."""
     split = split_thinking(raw, markers, starts_inside)
     findings = []
-    if split.reasoning or split.unclosed or split.stray_close:
+    if split.reasoning or split.markers:
         detail = " (unclosed)" if split.unclosed else " (no opening marker)" if split.stray_close else ""
         findings.append(Finding("reasoning_removed", INFO, f"removed {len(split.reasoning)} characters of reasoning{detail}"))
     text = split.visible

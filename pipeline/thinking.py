@@ -11,6 +11,7 @@ class SplitText:
     reasoning: str
     unclosed: bool  # reasoning never ended (usually the token cap hit mid-thought)
     stray_close: bool  # a close marker with no opening: the prompt opened the think block
+    markers: int  # think markers seen in the output (an empty block still counts)
 
 
 def prompt_opens_think(prompt: str, markers: tuple[str, str]) -> bool:
@@ -29,6 +30,7 @@ def split_thinking(raw: str, markers: tuple[str, str], starts_inside: bool = Fal
     visible, reasoning = [], []
     inside, unclosed, stray = starts_inside, False, False
     pos = 0
+    markers = raw.count(open_marker) + raw.count(close_marker)
     while pos < len(raw):
         if inside:
             end = raw.find(close_marker, pos)
@@ -50,4 +52,4 @@ def split_thinking(raw: str, markers: tuple[str, str], starts_inside: bool = Fal
             break
         visible.append(raw[pos:next_open])
         inside, pos = True, next_open + len(open_marker)
-    return SplitText("".join(visible).strip(), "".join(reasoning).strip(), unclosed, stray)
+    return SplitText("".join(visible).strip(), "".join(reasoning).strip(), unclosed, stray, markers)

@@ -1,0 +1,54 @@
+"""A scripted backend for tests of pipeline logic: plays queued outputs through the real code path.
+
+Never a stand-in for testing the MLX backend itself; tests/test_mlx_*.py do that."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from .base import Chat, Delta, GenerationStats
+
+
+class FakeBackend:
+    name = "fake"
+    think_markers = ("<think>", "</think>")
+
+    def __init__(self, outputs=(), model: str = "fake-model", default: str | None = None):
+        self.model = model
+        self.queue: list = list(outputs)
+        self.default = default  # played when the queue is empty; None makes an empty queue an error
+        self.history: list[tuple[Chat, str]] = []  # (chat, prompt text) of every call
+
+    def enqueue(self, *outputs) -> "FakeBackend":
+        """Queue outputs: a string is streamed word by word; an exception is raised when its turn comes."""
+        self.queue.extend(outputs)
+        return self
+
+    def chat_prompt(self, messages: tuple[dict, ...], enable_thinking: bool) -> str:
+        """A Qwen3-style template: with thinking off it closes an empty think block itself."""
+        turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+        return turns + "<|im_start|>assistant\n" + ("" if enable_thinking else "<think>\n\n</think>\n\n")
+
+    def stream(self, chat: Chat) -> Iterator[Delta]:
+        prompt = self.chat_prompt(chat.messages, chat.settings.enable_thinking)
+        self.history.append((chat, prompt))
+        script = self._next_output()
+        if isinstance(script, BaseException):
+            raise script
+        tokens = re.findall(r"\s*\S+", script)
+        cap = chat.settings.max_tokens
+        finish = "length" if len(tokens) > cap else "stop"
+        for count, token in enumerate(tokens[:cap], start=1):
+            yield Delta(token, count)
+        emitted = min(len(tokens), cap)
+        stats = GenerationStats(prompt_tokens=len(prompt.split()), generation_tokens=emitted,
+                                generation_tps=100.0, prompt_tps=1000.0, wall_s=emitted / 100.0)
+        yield Delta("", emitted, finish, stats)
+
+    def _next_output(self):
+        if self.queue:
+            return self.queue.pop(0)
+        if self.default is not None:
+            return self.default
+        raise AssertionError("FakeBackend: no scripted output left")

@@ -1,0 +1,65 @@
+"""Shared fixtures: a throwaway project folder (briefs/, templates/, output/) and a scripted backend."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pipeline.backends.fake import FakeBackend
+
+REPO = Path(__file__).resolve().parent.parent
+
+MINIMAL_BRIEF = """\
+title: Memory budgets for local models
+date: 2026-11-23
+description: A short test post.
+tags: [mlx, testing]
+model: fake-model
+research: |
+  The Mac has 64 GB of memory.
+facts:
+  total_memory_gb: 64
+stages:
+  draft:
+    max_tokens: 60
+    seed: 1
+sections:
+  - heading: First things
+    instruction: Say what comes first.
+    words: 40
+  - heading: Second things
+    instruction: Say what comes second.
+    words: 40
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project folder with the repository's templates and an empty output/."""
+    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    (tmp_path / "briefs").mkdir()
+    (tmp_path / "output").mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def write_brief(project: Path):
+    def write(text: str = MINIMAL_BRIEF, name: str = "post.yaml") -> Path:
+        path = project / "briefs" / name
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def fake() -> FakeBackend:
+    return FakeBackend()
+
+
+def opener_for(backend):
+    """A backend_opener for run_brief / the CLI that hands out one prepared backend."""
+    return lambda model, memory: backend

@@ -1,0 +1,149 @@
+"""The whole pipeline driven through the scripted backend: what reaches the draft and run.json."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from pipeline.errors import MemoryLimitError, OutputExistsError
+from pipeline.progress import Reporter
+from pipeline.runner import RunOptions, run_brief
+
+from .conftest import opener_for
+
+GOOD_1 = "Memory comes first on a small machine. Everything else follows from it."
+GOOD_2 = "Second, keep every section short. Short calls stay coherent."
+
+
+def run(brief, project, fake, **options):
+    return run_brief(brief, RunOptions(out_root=project / "output", **options), Reporter(), opener_for(fake))
+
+
+def front_matter(md: str) -> dict:
+    return yaml.safe_load(md.split("---\n")[1])
+
+
+def test_draft_has_front_matter_sections_in_order_html_and_manifest(write_brief, project, fake):
+    fake.enqueue(GOOD_1, GOOD_2)
+    result = run(write_brief(), project, fake)
+    assert result.status == "ok"
+    assert result.draft_dir == (project / "output/posts/2026-11-23-memory-budgets-for-local-models").resolve()
+    md = (result.draft_dir / "index.md").read_text()
+    meta = front_matter(md)
+    assert meta["title"] == "Memory budgets for local models"
+    assert meta["draft"] is True and meta["slug"] == "memory-budgets-for-local-models"
+    assert meta["tags"] == ["mlx", "testing"] and meta["model"] == "fake-model"
+    assert meta["run_id"] == result.manifest["run_id"]
+    body = md.split("---\n", 2)[2]
+    assert body.index("## First things") < body.index(GOOD_1) < body.index("## Second things") < body.index(GOOD_2)
+    html = (result.draft_dir / "index.html").read_text()
+    assert "<h2>First things</h2>" in html and GOOD_2 in html
+    manifest = json.loads((result.draft_dir / "run.json").read_text())
+    assert [s["heading"] for s in manifest["sections"]] == ["First things", "Second things"]
+    assert manifest["brief"]["sha256"] and manifest["model"]["spec"] == "fake-model"
+
+
+def test_every_call_passes_the_thinking_flag_from_stage_or_section(write_brief, project, fake):
+    brief = write_brief(MINIMAL_WITH_THINKING_SECTION)
+    fake.enqueue(GOOD_1, "<think>plan the words</think>" + GOOD_2)
+    result = run(brief, project, fake)
+    flags = [chat.settings.enable_thinking for chat, _ in fake.history]
+    assert flags == [False, True]
+    prompts = [prompt for _, prompt in fake.history]
+    assert prompts[0].endswith("<think>\n\n</think>\n\n") and prompts[1].endswith("assistant\n")
+    sections = result.manifest["sections"]
+    assert [s["enable_thinking"] for s in sections] == [False, True]
+    assert sections[1]["settings"]["max_tokens"] == 90  # section override beats the stage
+
+
+MINIMAL_WITH_THINKING_SECTION = """\
+title: Thinking per section
+date: 2026-11-23
+model: fake-model
+stages:
+  draft: {max_tokens: 60, enable_thinking: false}
+sections:
+  - {heading: Plain, instruction: Write plainly., words: 30}
+  - {heading: Considered, instruction: Think first., words: 30, enable_thinking: true, max_tokens: 90}
+"""
+
+
+@pytest.mark.parametrize("raw", [
+    "<think>secret plan</think>" + GOOD_1,
+    "<think></think>" + GOOD_1,
+    "secret plan with no opener</think>" + GOOD_1,
+    GOOD_1 + "<think>a thought that never closes and runs on",
+])
+def test_no_reasoning_text_reaches_the_draft(write_brief, project, fake, raw):
+    fake.enqueue(raw, GOOD_2)
+    result = run(write_brief(), project, fake)
+    md = (result.draft_dir / "index.md").read_text()
+    html = (result.draft_dir / "index.html").read_text()
+    for leaked in ("think", "secret plan", "never closes"):
+        assert leaked not in md and leaked not in html
+    assert GOOD_1 in md
+    assert "reasoning_removed" in [f["code"] for f in result.manifest["sections"][0]["attempts"][0]["findings"]]
+
+
+def test_cap_truncated_section_is_trimmed_to_last_sentence_and_marked(write_brief, project, fake):
+    long_text = "One full sentence here. " + " ".join(["word"] * 100)
+    fake.enqueue(long_text, GOOD_2)
+    result = run(write_brief(), project, fake)
+    section = result.manifest["sections"][0]
+    assert section["attempts"][0]["finish_reason"] == "length"
+    assert "cap_trimmed" in [f["code"] for f in section["findings"]]
+    assert "One full sentence here.\n" in (result.draft_dir / "index.md").read_text()
+
+
+def test_empty_output_is_retried_with_a_new_seed(write_brief, project, fake):
+    fake.enqueue("", "<think>only thinking", GOOD_1, GOOD_2)
+    brief = write_brief(MINIMAL_BRIEF_ATTEMPTS_3)
+    result = run(brief, project, fake)
+    attempts = result.manifest["sections"][0]["attempts"]
+    assert len(attempts) == 3 and attempts[-1]["usable"]
+    assert len({a["seed"] for a in attempts}) == 3
+    assert result.status == "ok"
+
+
+MINIMAL_BRIEF_ATTEMPTS_3 = """\
+title: Retry
+date: 2026-11-23
+stages:
+  draft: {max_tokens: 60, attempts: 3}
+sections:
+  - {heading: One, instruction: Write., words: 30}
+  - {heading: Two, instruction: Write., words: 30}
+"""
+
+
+def test_section_still_empty_after_all_attempts_needs_attention(write_brief, project, fake):
+    fake.enqueue("", "", GOOD_2)
+    result = run(write_brief(), project, fake)
+    assert result.status == "needs_attention"
+    section = result.manifest["sections"][0]
+    assert section["status"] == "needs_attention" and len(section["attempts"]) == 2
+    assert (result.draft_dir / "index.md").exists()  # the draft is still written for review
+
+
+def test_existing_draft_is_not_overwritten_without_force(write_brief, project, fake):
+    brief = write_brief()
+    fake.enqueue(GOOD_1, GOOD_2)
+    first = run(brief, project, fake)
+    before = (first.draft_dir / "index.md").read_text()
+    with pytest.raises(OutputExistsError, match="--force"):
+        run(brief, project, fake)
+    assert fake.history and len(fake.history) == 2  # refused before generating anything
+    assert (first.draft_dir / "index.md").read_text() == before
+    fake.enqueue("Replaced text. It is new.", GOOD_2)
+    second = run(brief, project, fake, force=True)
+    assert "Replaced text." in (second.draft_dir / "index.md").read_text()
+    assert not list((project / "output/posts").glob(".*"))  # no staging or retired folders left
+
+
+def test_backend_error_writes_nothing(write_brief, project, fake):
+    fake.enqueue(GOOD_1, MemoryLimitError("MLX active memory exceeded memory_limit 0.01 GiB"))
+    with pytest.raises(MemoryLimitError):
+        run(write_brief(), project, fake)
+    assert not any((project / "output").rglob("*.md"))
