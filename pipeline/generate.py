@@ -7,6 +7,7 @@ Sections are independent (the shared system prompt is their only common input), 
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from tenacity import Retrying, retry_if_result, stop_after_attempt
 
@@ -97,8 +98,8 @@ def keep_text(raw: str, finish_reason: str, markers: tuple[str, str], starts_ins
     return text, findings
 
 
-def generate_section(backend: Backend, prompt: SectionPrompt, reporter: Reporter) -> SectionResult:
-    result = SectionResult(prompt, backend.chat_prompt(prompt.messages, prompt.enable_thinking))
+def generate_section(backend: Backend, prompt: SectionPrompt, rendered: str, reporter: Reporter) -> SectionResult:
+    result = SectionResult(prompt, rendered)
 
     def attempt_once() -> Attempt:
         attempt = run_attempt(backend, prompt, result.rendered_prompt, len(result.attempts) + 1, reporter)
@@ -114,5 +115,17 @@ def generate_section(backend: Backend, prompt: SectionPrompt, reporter: Reporter
     return result
 
 
-def generate_sections(backend: Backend, prompts: list[SectionPrompt], reporter: Reporter) -> list[SectionResult]:
-    return [generate_section(backend, prompt, reporter) for prompt in prompts]
+@dataclass
+class GenerationRun:
+    sections: list[SectionResult]
+    shared_prefix_tokens: int  # prefilled once and reused by every call
+    prefix_s: float  # time spent prefilling it
+
+
+def generate_sections(backend: Backend, prompts: list[SectionPrompt], reporter: Reporter) -> GenerationRun:
+    rendered = [backend.chat_prompt(p.messages, p.enable_thinking) for p in prompts]
+    started = time.perf_counter()
+    shared = backend.share_prefix(rendered)
+    prefix_s = time.perf_counter() - started
+    sections = [generate_section(backend, p, text, reporter) for p, text in zip(prompts, rendered)]
+    return GenerationRun(sections, shared, prefix_s)

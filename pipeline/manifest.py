@@ -27,6 +27,7 @@ def attempt_record(attempt: Attempt) -> dict:
         "seed": attempt.seed,
         "finish_reason": attempt.finish_reason,
         "tokens_in": stats.prompt_tokens,
+        "prefix_tokens_reused": stats.prefix_tokens_reused,
         "tokens_out": stats.generation_tokens,
         "tok_s": round(stats.generation_tps, 2),
         "prompt_tok_s": round(stats.prompt_tps, 2),
@@ -61,7 +62,7 @@ def section_record(result: SectionResult) -> dict:
 
 def totals(results: list[SectionResult], timings: dict) -> dict:
     attempts = [a for r in results for a in r.attempts]
-    generation_s = sum(a.stats.wall_s for a in attempts)
+    generation_s = timings["prefix_s"] + sum(a.stats.wall_s for a in attempts)
     tokens_out = sum(a.stats.generation_tokens for a in attempts)
     total = timings["total_s"]
     outside = max(total - timings["load_s"] - generation_s, 0.0)
@@ -69,6 +70,7 @@ def totals(results: list[SectionResult], timings: dict) -> dict:
         "sections": len(results),
         "attempts": len(attempts),
         "tokens_in": sum(a.stats.prompt_tokens for a in attempts),
+        "shared_prefix_tokens": timings["shared_prefix_tokens"],  # prefilled once, reused by every call
         "tokens_out": tokens_out,
         "generation_s": round(generation_s, 3),
         "tok_s": round(tokens_out / generation_s, 2) if generation_s else 0.0,

@@ -47,11 +47,13 @@ def run_brief(brief_path: Path, options: RunOptions, reporter: Reporter, backend
     check_target(options.out_root, "posts", post_key(loaded.brief), options.force)  # before the slow part
     backend = backend_opener(options.model or loaded.brief.model, loaded.brief.memory)
     load_s = time.perf_counter() - started
-    results = generate_sections(backend, prompts, reporter)
+    generation = generate_sections(backend, prompts, reporter)
+    results = generation.sections
     status = "needs_attention" if any(r.needs_attention for r in results) else "ok"
     run_id = new_run_id(now)
     draft = assemble_post(loaded.brief, [DraftSection(r.prompt.heading, r.text) for r in results], backend.model, run_id)
-    timings = {"load_s": load_s, "total_s": time.perf_counter() - started}
+    timings = {"load_s": load_s, "total_s": time.perf_counter() - started,
+               "shared_prefix_tokens": generation.shared_prefix_tokens, "prefix_s": generation.prefix_s}
     manifest = build_manifest(loaded=loaded, run_id=run_id, backend=backend, results=results,
                               timings=timings, status=status, started_at=now.isoformat(timespec="seconds"))
     draft = dataclasses.replace(draft, files={**draft.files, "run.json": json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"})

@@ -19,7 +19,8 @@ class Chat:
 
 @dataclass
 class GenerationStats:
-    prompt_tokens: int = 0
+    prompt_tokens: int = 0  # tokens prefilled by this call (not counting a reused shared prefix)
+    prefix_tokens_reused: int = 0
     generation_tokens: int = 0
     prompt_tps: float = 0.0
     generation_tps: float = 0.0
@@ -47,6 +48,9 @@ class Backend(Protocol):
 
     def chat_prompt(self, messages: tuple[dict, ...], enable_thinking: bool) -> str:
         """The exact text the model sees after its chat template is applied."""
+
+    def share_prefix(self, prompts: list[str]) -> int:
+        """Optionally prefill what every prompt starts with once; returns its length in tokens."""
 
     def stream(self, chat: Chat) -> Iterator[Delta]:
         """Generate for one chat, capped at chat.settings.max_tokens."""

@@ -30,6 +30,9 @@ class FakeBackend:
         turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
         return turns + "<|im_start|>assistant\n" + ("" if enable_thinking else "<think>\n\n</think>\n\n")
 
+    def share_prefix(self, prompts: list[str]) -> int:
+        return 0
+
     def stream(self, chat: Chat) -> Iterator[Delta]:
         prompt = self.chat_prompt(chat.messages, chat.settings.enable_thinking)
         self.history.append((chat, prompt))

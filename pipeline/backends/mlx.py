@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
 from typing import Iterator
@@ -13,6 +14,7 @@ from ..models import ResolvedModel, resolve_model
 from .base import Chat, Delta, GenerationStats
 
 DEFAULT_THINK_MARKERS = ("<think>", "</think>")
+MIN_SHARED_PREFIX = 32  # below this, prefilling the prefix separately saves nothing worth the copy
 
 
 class MLXBackend:
@@ -25,6 +27,7 @@ class MLXBackend:
         self.budget = budget
         start, end = getattr(tokenizer, "think_start", None), getattr(tokenizer, "think_end", None)
         self.think_markers = (start, end) if start and end else DEFAULT_THINK_MARKERS
+        self._prefix: tuple[list[int], list] | None = None  # (tokens, prefilled KV cache)
 
     @classmethod
     def load(cls, spec: str, memory: MemorySettings) -> "MLXBackend":
@@ -57,34 +60,70 @@ class MLXBackend:
             list(messages), add_generation_prompt=True, tokenize=False, enable_thinking=enable_thinking
         )
 
+    def share_prefix(self, prompts: list[str]) -> int:
+        """Prefill the token prefix all prompts share (system prompt + brief) once; calls whose
+        prompt starts with it reuse a copy of its KV cache. Returns the shared length in tokens."""
+        import mlx.core as mx
+        from mlx_lm.models.cache import make_prompt_cache
+
+        token_lists = [self._encode(p) for p in prompts]
+        shared = _common_prefix_len(token_lists) if len(token_lists) > 1 else 0
+        shared = min(shared, min(len(t) for t in token_lists) - 1)  # each call must feed >= 1 token
+        self._prefix = None
+        if shared < MIN_SHARED_PREFIX:
+            return 0
+        cache = make_prompt_cache(self._model)
+        self._model(mx.array(token_lists[0][:shared])[None], cache=cache)
+        mx.eval([c.state for c in cache])
+        self._prefix = (token_lists[0][:shared], cache)
+        return shared
+
     def stream(self, chat: Chat) -> Iterator[Delta]:
         import mlx.core as mx
         from mlx_lm import stream_generate
 
-        prompt = self.chat_prompt(chat.messages, chat.settings.enable_thinking)
+        tokens, cache, reused = self._prompt_with_cache(self.chat_prompt(chat.messages, chat.settings.enable_thinking))
         mx.random.seed(chat.seed)
         mx.reset_peak_memory()
         started = time.perf_counter()
         response = None
         try:
             for response in stream_generate(
-                self._model, self._tokenizer, prompt, max_tokens=chat.settings.max_tokens,
-                sampler=make_sampler(chat.settings), logits_processors=make_processors(chat.settings),
+                self._model, self._tokenizer, tokens, max_tokens=chat.settings.max_tokens, prompt_cache=cache,
+                sampler=make_sampler(chat.settings, self._vocab_size()), logits_processors=make_processors(chat.settings),
             ):
                 guard(mx, self.budget)
                 if response.finish_reason is None:
                     yield Delta(response.text, response.generation_tokens)
         except RuntimeError as exc:
             raise _as_memory_error(exc, self.budget) from exc
-        yield self._final_delta(response, started)
+        yield self._final_delta(response, started, reused)
 
-    def _final_delta(self, response, started: float) -> Delta:
+    def _encode(self, prompt: str) -> list[int]:
+        # Same rule as mlx-lm: add special tokens unless the chat template already put the BOS in.
+        bos = self._tokenizer.bos_token
+        return self._tokenizer.encode(prompt, add_special_tokens=bos is None or not prompt.startswith(bos))
+
+    def _prompt_with_cache(self, prompt: str) -> tuple[list[int], list | None, int]:
+        """The tokens still to prefill, a private copy of the shared-prefix cache, and its length."""
+        tokens = self._encode(prompt)
+        if self._prefix is None:
+            return tokens, None, 0
+        prefix, cache = self._prefix
+        if tokens[: len(prefix)] != prefix or len(tokens) == len(prefix):
+            return tokens, None, 0
+        return tokens[len(prefix):], copy.deepcopy(cache), len(prefix)
+
+    def _vocab_size(self) -> int:
+        return self._model.args.vocab_size
+
+    def _final_delta(self, response, started: float, reused: int) -> Delta:
         import mlx.core as mx
 
         stats = GenerationStats(
             prompt_tokens=response.prompt_tokens, generation_tokens=response.generation_tokens,
             prompt_tps=response.prompt_tps, generation_tps=response.generation_tps,
-            wall_s=time.perf_counter() - started,
+            wall_s=time.perf_counter() - started, prefix_tokens_reused=reused,
         )
         reading = read_memory(mx)
         stats.peak_memory_gb, stats.active_memory_gb, stats.cache_memory_gb = reading.peak_gb, reading.active_gb, reading.cache_gb
@@ -94,10 +133,19 @@ class MLXBackend:
         return Delta(response.text, response.generation_tokens, response.finish_reason or "stop", stats)
 
 
-def make_sampler(settings: SamplingSettings):
+def _common_prefix_len(token_lists: list[list[int]]) -> int:
+    first, length = token_lists[0], min(len(t) for t in token_lists)
+    for index in range(length):
+        if any(t[index] != first[index] for t in token_lists[1:]):
+            return index
+    return length
+
+
+def make_sampler(settings: SamplingSettings, vocab_size: int):
     from mlx_lm.sample_utils import make_sampler as mlx_make_sampler
 
-    return mlx_make_sampler(temp=settings.temperature, top_p=settings.top_p, min_p=settings.min_p, top_k=settings.top_k)
+    top_k = settings.top_k if settings.top_k < vocab_size else 0  # top-k over the whole vocabulary is a no-op
+    return mlx_make_sampler(temp=settings.temperature, top_p=settings.top_p, min_p=settings.min_p, top_k=top_k)
 
 
 def make_processors(settings: SamplingSettings):
