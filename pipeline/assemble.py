@@ -17,6 +17,7 @@ from .config import Brief
 class DraftSection:
     heading: str
     text: str
+    review_notes: tuple[str, ...] = ()  # shown to the reviewer inside the draft
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,14 @@ def tidy_section(heading: str, text: str) -> str:
     return "\n".join(demoted).strip()
 
 
+def section_markdown(section: DraftSection) -> str:
+    parts = [f"## {section.heading}", tidy_section(section.heading, section.text)]
+    parts += [f"> **Needs attention:** {note}" for note in section.review_notes]
+    return "\n\n".join(part for part in parts if part)
+
+
 def markdown_body(sections: list[DraftSection]) -> str:
-    return "\n\n".join(f"## {s.heading}\n\n{tidy_section(s.heading, s.text)}" for s in sections)
+    return "\n\n".join(section_markdown(s) for s in sections)
 
 
 def markdown_page(meta: dict, body: str) -> str:

@@ -16,6 +16,7 @@ from .config import load_brief
 from .generate import SectionResult, generate_sections
 from .manifest import build_manifest
 from .progress import Reporter
+from .quality import ATTENTION
 from .prompts import render_prompts
 from .writer import check_target, write_draft
 
@@ -40,6 +41,11 @@ def new_run_id(now: dt.datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
+def draft_section(result: SectionResult) -> DraftSection:
+    notes = tuple(f.message for f in result.findings if f.severity == ATTENTION)
+    return DraftSection(result.prompt.heading, result.text, notes)
+
+
 def run_brief(brief_path: Path, options: RunOptions, reporter: Reporter, backend_opener=open_backend) -> RunResult:
     started, now = time.perf_counter(), dt.datetime.now(dt.timezone.utc)
     loaded = load_brief(brief_path)
@@ -51,7 +57,7 @@ def run_brief(brief_path: Path, options: RunOptions, reporter: Reporter, backend
     results = generation.sections
     status = "needs_attention" if any(r.needs_attention for r in results) else "ok"
     run_id = new_run_id(now)
-    draft = assemble_post(loaded.brief, [DraftSection(r.prompt.heading, r.text) for r in results], backend.model, run_id)
+    draft = assemble_post(loaded.brief, [draft_section(r) for r in results], backend.model, run_id)
     timings = {"load_s": load_s, "total_s": time.perf_counter() - started,
                "shared_prefix_tokens": generation.shared_prefix_tokens, "prefix_s": generation.prefix_s}
     manifest = build_manifest(loaded=loaded, run_id=run_id, backend=backend, results=results,
