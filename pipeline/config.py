@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import re
 import unicodedata
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, field_validator
 
 from .errors import BriefError
 from .yamlsource import YamlDocument, format_problem, load_yaml
@@ -63,6 +64,13 @@ class SectionOverrides(Strict):
     attempts: int | None = Field(None, ge=1, le=6)
 
 
+def _template_name(name: str | None) -> str | None:
+    # jinja's loader refuses '..' too, but here the error gets the brief's file:line:col.
+    if name is not None and (not name.strip() or name.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", name)):
+        raise ValueError("must be a file name inside the templates folder (no '..', not absolute)")
+    return name
+
+
 class Section(SectionOverrides):
     heading: str = Field(min_length=1, max_length=200)
     instruction: str = Field(min_length=1, max_length=2000, description="One sentence: what this section says.")
@@ -70,6 +78,11 @@ class Section(SectionOverrides):
     stage: str = Field("draft", description="Which entry of `stages` supplies the settings.")
     template: str | None = Field(None, description="Section prompt template (relative to the templates dir).")
     variables: dict[str, object] = Field(default_factory=dict)
+
+    @field_validator("template")
+    @classmethod
+    def _template_inside(cls, name: str | None) -> str | None:
+        return _template_name(name)
 
     def overrides(self) -> dict:
         return {key: getattr(self, key) for key in SETTING_KEYS if getattr(self, key) is not None}
@@ -84,7 +97,14 @@ class MemorySettings(Strict):
     clear_cache_after_tokens: int = Field(500, ge=0, description="Clear MLX's cache after longer generations.")
 
 
-Fact = Annotated[str | int | float | bool, Field()]
+def _fact_value(value: object) -> str | int | float | bool:
+    # A plain union reports one error per member type (facts.x.str, facts.x.int, ...).
+    if not isinstance(value, str | int | float | bool):
+        raise ValueError("a fact must be one string, number or true/false")
+    return value
+
+
+Fact = Annotated[str | int | float | bool, PlainValidator(_fact_value)]
 
 
 class Brief(Strict):
@@ -105,6 +125,11 @@ class Brief(Strict):
     stages: dict[str, SamplingSettings] = Field(default_factory=lambda: {"draft": SamplingSettings()})
     memory: MemorySettings = Field(default_factory=MemorySettings)
     sections: list[Section] = Field(min_length=1, max_length=40)
+
+    @field_validator("system_template", "section_template")
+    @classmethod
+    def _templates_inside(cls, name: str) -> str:
+        return _template_name(name)
 
     @field_validator("tags")
     @classmethod
@@ -146,34 +171,64 @@ class LoadedBrief(BaseModel):
 def cross_check(data: dict) -> list[tuple[tuple, str]]:
     """Checks that span keys: stage references and penalty windows. Works on raw data so its
     problems are reported together with the schema's."""
-    problems = []
     stages = data.get("stages", {"draft": {}})
-    stages = stages if isinstance(stages, dict) else {}
+    if not isinstance(stages, dict):
+        return []  # the schema reports it; every stage reference would only repeat it
+    problems = [(("stages", name, "penalty_context"), _window_problem(stage))
+                for name, stage in stages.items() if isinstance(stage, dict) and _window_problem(stage)]
     for index, section in enumerate(data.get("sections") or []):
-        if not isinstance(section, dict):
-            continue
-        stage = section.get("stage", "draft")
-        if isinstance(stage, str) and stage not in stages:
-            problems.append((("sections", index, "stage"), f"unknown stage {stage!r}; defined: {', '.join(stages) or 'none'}"))
-            continue
-        merged = {**(stages.get(stage) or {}), **section} if isinstance(stages.get(stage), dict | None) else section
-        window, cap = merged.get("penalty_context"), merged.get("max_tokens", 350)
-        if isinstance(window, int) and isinstance(cap, int) and window < cap:
-            where = ("sections", index, "penalty_context") if "penalty_context" in section else ("stages", stage, "penalty_context")
-            problems.append((where, f"{window} is shorter than max_tokens {cap}: the penalty window must cover the whole section"))
+        if isinstance(section, dict):
+            problems += _section_problems(index, section, stages)
     return problems
 
 
-def _pydantic_problems(exc: ValidationError) -> list[tuple[tuple, str]]:
-    return [(tuple(err["loc"]), _friendly(err)) for err in exc.errors()]
+def _section_problems(index: int, section: dict, stages: dict) -> list[tuple[tuple, str]]:
+    stage = section.get("stage", "draft")
+    if isinstance(stage, str) and stage not in stages:
+        return [(("sections", index, "stage"), f"unknown stage {stage!r}; use one of: {', '.join(stages) or 'none defined'}")]
+    if "penalty_context" not in section and "max_tokens" not in section:
+        return []  # the stage's own window was checked above
+    base = stages.get(stage) if isinstance(stage, str) and isinstance(stages.get(stage), dict) else {}
+    problem = _window_problem({**base, **section})
+    key = "penalty_context" if "penalty_context" in section else "max_tokens"
+    return [(("sections", index, key), problem)] if problem else []
+
+
+def _window_problem(settings: dict) -> str | None:
+    window, cap = settings.get("penalty_context"), settings.get("max_tokens", 350)
+    if type(window) is int and type(cap) is int and window < cap:
+        return (f"penalty_context {window} is shorter than max_tokens {cap}: the penalty window must cover "
+                "the whole section; raise penalty_context or leave it unset")
+    return None
+
+
+def _pydantic_problems(exc: ValidationError, doc: YamlDocument) -> list[tuple[tuple, tuple[int, int], str]]:
+    return [(tuple(err["loc"]), _error_position(err, doc), _friendly(err)) for err in exc.errors()]
+
+
+def _error_position(err: dict, doc: YamlDocument) -> tuple[int, int]:
+    # An unknown key is pointed at where the key is written, not at its (maybe nested) value.
+    loc = tuple(err["loc"])
+    return doc.key_position(loc) if err["type"] == "extra_forbidden" else doc.position(loc)
+
+
+_KNOWN_KEYS = {*Brief.model_fields, *Section.model_fields, *SamplingSettings.model_fields, *MemorySettings.model_fields}
+_UNQUOTED = {"int_type": "a number", "float_type": "a number", "bool_type": "true or false",
+             "date_type": "a date like 2026-11-23"}
 
 
 def _friendly(err: dict) -> str:
     if err["type"] == "extra_forbidden":
-        return "unknown key (check the spelling; see README 'Brief reference')"
+        close = difflib.get_close_matches(str(err["loc"][-1]), _KNOWN_KEYS, n=1)
+        return f"unknown key; did you mean {close[0]!r}?" if close else "unknown key; remove it or fix its spelling"
     if err["type"] == "missing":
-        return "required key is missing"
-    return f"{err['msg']} (got {err.get('input')!r})" if "input" in err and not isinstance(err["input"], dict | list) else err["msg"]
+        return "required key is missing; add it"
+    if err["type"] == "string_pattern_mismatch" and tuple(err["loc"]) == ("slug",):
+        return f"must be lowercase letters, digits and single hyphens, e.g. my-post (got {err['input']!r})"
+    if err["type"] in _UNQUOTED and isinstance(err.get("input"), str):
+        return f"{err['msg']} (got {err['input']!r}): write {_UNQUOTED[err['type']]} without quotes"
+    message = err["msg"].removeprefix("Value error, ")
+    return f"{message} (got {err.get('input')!r})" if "input" in err and not isinstance(err["input"], dict | list) else message
 
 
 def load_brief(path: str | Path) -> LoadedBrief:
@@ -183,24 +238,30 @@ def load_brief(path: str | Path) -> LoadedBrief:
         raw = path.read_bytes()
     except OSError as exc:
         raise BriefError([f"{path}: cannot read: {exc.strerror}"], hint="check the path") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BriefError([f"{path}: not UTF-8 text (byte {exc.start})"], hint="save the brief as UTF-8") from None
-    doc = load_yaml(text, str(path))
+    doc = load_yaml(_decode(path, raw), str(path))
     problems = list(doc.problems)
     if not problems and not isinstance(doc.data, dict):
         problems.append(((), (1, 1), "a brief must be a YAML mapping (title:, sections:, ...)"))
     brief = None
-    if not problems:
+    if isinstance(doc.data, dict):  # also after duplicate keys, so every problem is reported at once
         problems += [(p, doc.position(p), m) for p, m in cross_check(doc.data)]
         try:
             brief = Brief.model_validate(doc.data)
         except ValidationError as exc:
-            problems += [(p, doc.position(p), m) for p, m in _pydantic_problems(exc)]
+            problems += _pydantic_problems(exc, doc)
     if problems:
         raise BriefError(_sorted_messages(path, problems), hint="fix the lines above, then run `pipeline validate` again")
     return LoadedBrief(path=path, brief=brief, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")  # editors on Windows may start the file with a BOM
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise BriefError([f"{path}:{line}:{col}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"],
+                         hint="save the brief as UTF-8") from None
 
 
 def _sorted_messages(path: Path, problems: list) -> list[str]:

@@ -15,6 +15,7 @@ class YamlDocument:
     data: object
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # 1-based line, col
     problems: list[tuple[Path_, tuple[int, int], str]] = field(default_factory=list)
+    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # where each key is written
 
     def position(self, path: Path_) -> tuple[int, int]:
         """Position of the deepest known prefix of path (a missing key points at its parent)."""
@@ -23,52 +24,92 @@ class YamlDocument:
                 return self.positions[tuple(path[:end])]
         return (1, 1)
 
+    def path_at(self, where: tuple[int, int]) -> Path_:
+        """The deepest key path whose value starts at where (to name the key of a bad tag or scalar)."""
+        return max((path for path, pos in self.positions.items() if pos == where), key=len, default=())
+
+    def key_position(self, path: Path_) -> tuple[int, int]:
+        """Where the key itself is written: a nested value starts on a later line than its key."""
+        return self.key_positions.get(tuple(path)) or self.position(path)
+
 
 class _StrictLoader(yaml.SafeLoader):
     """SafeLoader: tags that construct Python objects are already refused."""
+
+    def construct_object(self, node, deep=False):
+        # Bad scalars (date: 2026-13-01, !!int abc) raise plain ValueErrors; give them a position.
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(None, None, f"invalid value: {exc}", node.start_mark) from None
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _walk(node: yaml.Node, path: Path_, doc: YamlDocument) -> None:
+def _walk(node: yaml.Node, path: Path_, doc: YamlDocument, seen: set[int], active: set[int]) -> None:
+    """Record positions; an aliased node is walked once (aliases can nest exponentially)."""
     doc.positions[path] = _mark(node)
+    if id(node) in active:
+        raise yaml.constructor.ConstructorError(None, None, "an alias refers to a value that contains it "
+                                                "(recursive alias); write the value out instead", node.start_mark)
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    active.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        seen: dict[object, tuple[int, int]] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
-            if key in seen:
-                line, _ = seen[key]
-                doc.problems.append((path + (key,), _mark(key_node), f"duplicate key (first defined on line {line})"))
-            seen[key] = _mark(key_node)
-            _walk(value_node, path + (key,), doc)
+        _walk_mapping(node, path, doc, seen, active)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, path + (index,), doc)
+            _walk(item, path + (index,), doc, seen, active)
+    active.discard(id(node))
+
+
+def _walk_mapping(node: yaml.MappingNode, path: Path_, doc: YamlDocument, seen: set[int], active: set[int]) -> None:
+    first: dict[object, tuple[int, int]] = {}
+    for key_node, value_node in node.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+        if key in first:
+            doc.problems.append((path + (key,), _mark(key_node),
+                                 f"duplicate key (first defined on line {first[key][0]}); keep one of them"))
+        first.setdefault(key, _mark(key_node))
+        doc.key_positions[path + (key,)] = _mark(key_node)  # the last one wins, as in the data
+        _walk(value_node, path + (key,), doc, seen, active)
 
 
 def load_yaml(text: str, filename: str) -> YamlDocument:
-    """Parse text; syntax errors, unsafe tags and duplicate keys become problems with positions."""
-    loader = _StrictLoader(text)
+    """Parse text; syntax errors, unsafe tags and duplicate keys become problems with positions.
+
+    Duplicate keys still yield data (the last value wins) so the schema's problems are reported too."""
+    doc = YamlDocument(data=None)
+    try:
+        loader = _StrictLoader(text)
+    except yaml.reader.ReaderError as exc:  # control characters are refused before parsing starts
+        where = _offset_position(text, exc.position)
+        doc.problems.append(((), where, f"{exc.reason} (character #x{exc.character:04x}); remove it"))
+        return doc
     try:
         node = loader.get_single_node()
-        if node is None:
-            return YamlDocument(data=None)
-        doc = YamlDocument(data=None)
-        _walk(node, (), doc)
-        if not doc.problems:
+        if node is not None:
+            _walk(node, (), doc, set(), set())
             doc.data = loader.construct_document(node)
-        return doc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(filter(None, [exc.context, exc.problem]))
         if "constructor" in message:
             message += " (YAML tags that build objects are not allowed in a brief)"
-        return YamlDocument(data=None, problems=[((), where, message)])
+        doc.data = None
+        doc.problems.append((doc.path_at(where), where, message))
     finally:
         loader.dispose()
+    return doc
+
+
+def _offset_position(text: str, offset: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return (text.count("\n", 0, offset) + 1, offset - line_start + 1)
 
 
 def format_problem(filename: str | Path, where: tuple[int, int], path: Path_, message: str) -> str:

@@ -1,0 +1,409 @@
+"""The brief loader on bad input: every problem at once, each as file:line:col: key.path: message.
+
+Line and column numbers below are counted by hand from the YAML in each test."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import load_brief
+from pipeline.errors import EXIT_USAGE, BriefError
+
+from .conftest import REPO
+
+SECTION = """\
+sections:
+  - heading: A
+    instruction: Do.
+    words: 30
+"""
+FIX_HINT = "fix the lines above, then run `pipeline validate` again"
+
+
+@pytest.fixture
+def invalid(project, write_brief, monkeypatch):
+    """Write a brief, load it as briefs/x.yaml, and return its problems; checks the error's shape
+    and that nothing under output/ was written."""
+    monkeypatch.chdir(project)
+
+    def load(text: str | bytes, name: str = "x.yaml") -> list[str]:
+        if isinstance(text, bytes):
+            (project / "briefs" / name).write_bytes(text)
+        else:
+            write_brief(text, name)
+        with pytest.raises(BriefError) as info:
+            load_brief(f"briefs/{name}")
+        error = info.value
+        assert error.exit_code == EXIT_USAGE
+        assert error.hint and str(error).endswith(error.hint)  # says what to do
+        assert all(p.startswith(f"briefs/{name}:") for p in error.problems)
+        assert not any((project / "output").iterdir())
+        return error.problems
+
+    return load
+
+
+def test_unknown_keys_top_level_in_stage_and_in_section(invalid):
+    problems = invalid("""\
+title: T
+bogus: 1
+stages:
+  draft:
+    max_tokns: 20
+sections:
+  - heading: A
+    instruction: Do.
+    words: 30
+    colour: red
+""")
+    assert problems == [
+        "briefs/x.yaml:2:1: bogus: unknown key; remove it or fix its spelling",
+        "briefs/x.yaml:5:5: stages.draft.max_tokns: unknown key; did you mean 'max_tokens'?",
+        "briefs/x.yaml:10:5: sections.0.colour: unknown key; remove it or fix its spelling",
+    ]
+
+
+def test_unknown_key_with_a_nested_value_points_at_the_key_line(invalid):
+    problems = invalid("title: T\nmemroy:\n  cache_limit_gb: 1\n" + SECTION)
+    assert problems == ["briefs/x.yaml:2:1: memroy: unknown key; did you mean 'memory'?"]
+
+
+def test_wrong_types(invalid):
+    problems = invalid("""\
+title: T
+stages:
+  draft:
+    max_tokens: 12.5
+    enable_thinking: "yes"
+sections:
+  - heading: A
+    instruction: Do.
+    words: "100"
+""")
+    assert problems == [
+        "briefs/x.yaml:4:17: stages.draft.max_tokens: Input should be a valid integer (got 12.5)",
+        "briefs/x.yaml:5:22: stages.draft.enable_thinking: Input should be a valid boolean (got 'yes'): "
+        "write true or false without quotes",
+        "briefs/x.yaml:9:12: sections.0.words: Input should be a valid integer (got '100'): write a number without quotes",
+    ]
+
+
+def test_out_of_range_values(invalid):
+    problems = invalid("""\
+title: T
+stages:
+  draft:
+    max_tokens: 0
+    temperature: 3
+sections:
+  - heading: A
+    instruction: Do.
+    words: 5
+""")
+    assert problems == [
+        "briefs/x.yaml:4:17: stages.draft.max_tokens: Input should be greater than or equal to 16 (got 0)",
+        "briefs/x.yaml:5:18: stages.draft.temperature: Input should be less than or equal to 2 (got 3)",
+        "briefs/x.yaml:9:12: sections.0.words: Input should be greater than or equal to 20 (got 5)",
+    ]
+
+
+def test_missing_required_keys_point_at_their_parent(invalid):
+    problems = invalid("""\
+description: no title here
+sections:
+  - heading: A
+    instruction: Do.
+    words: 30
+  - instruction: Do.
+    words: 30
+""")
+    assert problems == [
+        "briefs/x.yaml:1:1: title: required key is missing; add it",
+        "briefs/x.yaml:6:5: sections.1.heading: required key is missing; add it",
+    ]
+
+
+def test_missing_sections(invalid):
+    assert invalid("title: T\n") == ["briefs/x.yaml:1:1: sections: required key is missing; add it"]
+
+
+def test_duplicate_keys_name_both_lines_and_other_problems_still_reported(invalid):
+    problems = invalid("""\
+title: T
+sections:
+  - heading: A
+    instruction: Do.
+    words: 30
+    words: 40
+title: U
+bogus: 1
+""")
+    assert problems == [
+        "briefs/x.yaml:6:5: sections.0.words: duplicate key (first defined on line 5); keep one of them",
+        "briefs/x.yaml:7:1: title: duplicate key (first defined on line 1); keep one of them",
+        "briefs/x.yaml:8:1: bogus: unknown key; remove it or fix its spelling",
+    ]
+
+
+def test_python_object_tag_is_refused_without_running_anything(invalid, project, monkeypatch):
+    calls = []
+    monkeypatch.setattr(os, "system", lambda command: calls.append(command) or 0)
+    marker = project / "pwned"
+    problems = invalid(f'title: !!python/object/apply:os.system ["echo hi > {marker}"]\n' + SECTION)
+    assert calls == [] and not marker.exists()
+    assert len(problems) == 1
+    assert problems[0].startswith("briefs/x.yaml:1:8: title: could not determine a constructor for the tag")
+    assert "python/object/apply:os.system" in problems[0]
+    assert "YAML tags that build objects are not allowed" in problems[0]
+
+
+def test_custom_tag_is_refused(invalid):
+    problems = invalid("title: T\ndescription: !foo bar\n" + SECTION)
+    assert problems == ["briefs/x.yaml:2:14: description: could not determine a constructor for the tag '!foo' "
+                        "(YAML tags that build objects are not allowed in a brief)"]
+
+
+def test_yaml_syntax_error_has_line_and_column(invalid):
+    problems = invalid("title: T\ndescription: a\nmodel: x: y\n" + SECTION)
+    assert problems == ["briefs/x.yaml:3:9: mapping values are not allowed here"]
+
+
+def test_tab_indentation_is_a_syntax_error(invalid):
+    problems = invalid("title: T\n\tdescription: a\n" + SECTION)
+    assert len(problems) == 1 and problems[0].startswith("briefs/x.yaml:2:1: ")
+    assert "'\\t'" in problems[0]
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("title: T\ndate: 2026-13-01\n", "briefs/x.yaml:2:7: date: invalid value: month must be in 1..12"),
+    ("title: T\nstages:\n  draft:\n    seed: !!int abc\n",
+     "briefs/x.yaml:4:11: stages.draft.seed: invalid value: invalid literal for int() with base 10: 'abc'"),
+])
+def test_bad_scalar_value_gets_a_position_not_a_traceback(invalid, text, problem):
+    assert invalid(text + SECTION) == [problem]
+
+
+def test_control_character_is_reported_with_position(invalid):
+    problems = invalid("title: T\ndescription: a\x07b\n" + SECTION)
+    assert problems == ["briefs/x.yaml:2:15: special characters are not allowed (character #x0007); remove it"]
+
+
+def test_recursive_alias_is_refused(invalid):
+    problems = invalid("title: T\nvariables:\n  x: &a [*a]\n" + SECTION)
+    assert len(problems) == 1
+    assert problems[0].startswith("briefs/x.yaml:3:6: variables.x.0: an alias refers to a value that contains it")
+
+
+def test_nested_aliases_do_not_blow_up(project, write_brief):
+    """'Billion laughs': 7 levels of 10 aliases; each aliased value must be walked once, not 10**7 times."""
+    lines = ["title: T", "variables:", "  l0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"  l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]" for n in range(1, 7)]
+    write_brief("\n".join(lines) + "\n" + SECTION)
+    started = time.perf_counter()
+    loaded = load_brief(project / "briefs" / "post.yaml")
+    assert time.perf_counter() - started < 1
+    assert len(loaded.brief.variables["l6"]) == 10
+
+
+@pytest.mark.parametrize("text", ["- a\n- b\n", "just a sentence\n"])
+def test_document_that_is_not_a_mapping(invalid, text):
+    assert invalid(text) == ["briefs/x.yaml:1:1: a brief must be a YAML mapping (title:, sections:, ...)"]
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n"])
+def test_empty_file(invalid, text):
+    assert invalid(text) == ["briefs/x.yaml:1:1: a brief must be a YAML mapping (title:, sections:, ...)"]
+
+
+def test_non_utf8_bytes_report_line_and_column(invalid, project):
+    problems = invalid(b"title: T\nauthor: Jos\xe9\n" + SECTION.encode())
+    assert problems == ["briefs/x.yaml:2:12: not UTF-8 text (byte 0xe9 at offset 20)"]
+    with pytest.raises(BriefError, match="save the brief as UTF-8"):
+        load_brief(project / "briefs" / "x.yaml")
+
+
+def test_utf8_byte_order_mark_is_accepted(project):
+    path = project / "briefs" / "bom.yaml"
+    path.write_bytes("\ufefftitle: Café\n".encode() + SECTION.encode())
+    assert load_brief(path).brief.title == "Café"
+
+
+@pytest.mark.parametrize("name, reason", [("missing.yaml", "No such file or directory"), ("folder", "Is a directory")])
+def test_missing_or_unreadable_path(project, monkeypatch, name, reason):
+    monkeypatch.chdir(project)
+    (project / "briefs" / "folder").mkdir()
+    with pytest.raises(BriefError) as info:
+        load_brief(f"briefs/{name}")
+    assert info.value.problems == [f"briefs/{name}: cannot read: {reason}"]
+    assert info.value.hint == "check the path"
+    assert not any((project / "output").iterdir())
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_file_without_read_permission(project, write_brief, monkeypatch):
+    monkeypatch.chdir(project)
+    write_brief(name="locked.yaml").chmod(0)
+    with pytest.raises(BriefError, match="briefs/locked.yaml: cannot read: Permission denied"):
+        load_brief("briefs/locked.yaml")
+
+
+def test_unknown_stage_lists_the_defined_ones(invalid):
+    problems = invalid("""\
+title: T
+stages:
+  draft: {}
+  polish: {temperature: 0.3}
+sections:
+  - heading: A
+    instruction: Do.
+    words: 30
+    stage: final
+""")
+    assert problems == ["briefs/x.yaml:9:12: sections.0.stage: unknown stage 'final'; use one of: draft, polish"]
+
+
+def test_stages_of_the_wrong_type_is_one_problem_not_a_cascade(invalid):
+    problems = invalid("title: T\nstages: 3\n" + SECTION)
+    assert problems == ["briefs/x.yaml:2:9: stages: Input should be a valid dictionary (got 3)"]
+
+
+def test_penalty_context_shorter_than_max_tokens(invalid):
+    problems = invalid("""\
+title: T
+stages:
+  draft:
+    max_tokens: 100
+    penalty_context: 50
+  polish: {max_tokens: 200, penalty_context: 150}
+  wide: {max_tokens: 100, penalty_context: 300}
+sections:
+  - heading: A
+    instruction: Do.
+    words: 30
+  - heading: B
+    instruction: Do.
+    words: 30
+    stage: wide
+    max_tokens: 400
+""")
+    window = "the penalty window must cover the whole section; raise penalty_context or leave it unset"
+    assert problems == [
+        f"briefs/x.yaml:5:22: stages.draft.penalty_context: penalty_context 50 is shorter than max_tokens 100: {window}",
+        f"briefs/x.yaml:6:46: stages.polish.penalty_context: penalty_context 150 is shorter than max_tokens 200: {window}",
+        f"briefs/x.yaml:16:17: sections.1.max_tokens: penalty_context 300 is shorter than max_tokens 400: {window}",
+    ]
+
+
+@pytest.mark.parametrize("slug", ["../../etc", "Has Caps", "-dash", "a/b", ""])
+def test_bad_slug(invalid, slug):
+    problems = invalid(f"title: T\nslug: {slug!r}\n" + SECTION)
+    assert problems == [f"briefs/x.yaml:2:7: slug: must be lowercase letters, digits and single hyphens, "
+                        f"e.g. my-post (got {slug!r})"]
+
+
+@pytest.mark.parametrize("template", ["../../etc/passwd", "/etc/passwd", "sub/../../x.j2"])
+def test_template_outside_the_templates_folder(invalid, template):
+    problems = invalid(f"title: T\n{SECTION}    template: {template}\n")
+    assert problems == [f"briefs/x.yaml:6:15: sections.0.template: must be a file name inside the templates folder "
+                        f"(no '..', not absolute) (got {template!r})"]
+
+
+def test_fact_that_is_not_a_scalar_is_one_problem(invalid):
+    problems = invalid("title: T\nfacts:\n  ok: 1\n  sizes: [1, 2]\n" + SECTION)
+    assert problems == ["briefs/x.yaml:4:10: facts.sizes: a fact must be one string, number or true/false"]
+
+
+def test_quoted_date_says_to_drop_the_quotes(invalid):
+    problems = invalid("title: T\ndate: '2026-11-23'\n" + SECTION)
+    assert problems == ["briefs/x.yaml:2:7: date: Input should be a valid date (got '2026-11-23'): "
+                        "write a date like 2026-11-23 without quotes"]
+
+
+def test_all_problems_are_reported_at_once_in_line_order(invalid):
+    # stages comes last in the file but first in the schema: the output must still be in line order.
+    problems = invalid("""\
+title: T
+sections:
+  - heading: A
+    instruction: Do.
+    words: 30
+  - heading: B
+    instruction: Do.
+    words: 30
+  - heading: C
+    instruction: Do.
+    words: 5
+  - instruction: Do.
+    words: 30
+stages:
+  draft:
+    temperature: 3
+""")
+    assert problems == [
+        "briefs/x.yaml:11:12: sections.2.words: Input should be greater than or equal to 20 (got 5)",
+        "briefs/x.yaml:12:5: sections.3.heading: required key is missing; add it",
+        "briefs/x.yaml:16:18: stages.draft.temperature: Input should be less than or equal to 2 (got 3)",
+    ]
+
+
+def test_error_text_counts_problems_and_says_what_to_do(project, write_brief):
+    path = write_brief("title: T\nbogus: 1\nmore: 2\n" + SECTION)
+    with pytest.raises(BriefError) as info:
+        load_brief(path)
+    text = str(info.value)
+    assert text.startswith("invalid brief (2 problems):\n")
+    assert f"{path}:2:1: bogus: unknown key" in text and f"{path}:3:1: more: unknown key" in text
+    assert text.endswith(FIX_HINT)
+
+
+# The positive cases.
+
+def test_repository_brief_validates():
+    loaded = load_brief(REPO / "briefs" / "post.yaml")
+    assert len(loaded.brief.sections) == 5 and list(loaded.brief.stages) == ["draft"]
+    assert len(loaded.sha256) == 64
+
+
+def test_section_override_wins_and_penalty_context_defaults_to_max_tokens(project, write_brief):
+    loaded = load_brief(write_brief("""\
+title: T
+stages:
+  draft: {max_tokens: 100, temperature: 0.5, enable_thinking: false}
+  wide: {max_tokens: 200, penalty_context: 400}
+sections:
+  - {heading: Plain, instruction: Do., words: 30}
+  - {heading: Own cap, instruction: Do., words: 30, max_tokens: 150, enable_thinking: true}
+  - {heading: Wide, instruction: Do., words: 30, stage: wide, temperature: 0.9}
+"""))
+    brief = loaded.brief
+    plain, own, wide = (brief.settings_for(s) for s in brief.sections)
+    assert (plain.max_tokens, plain.penalty_context, plain.enable_thinking) == (100, 100, False)
+    assert (own.max_tokens, own.penalty_context, own.enable_thinking, own.temperature) == (150, 150, True, 0.5)
+    assert (wide.max_tokens, wide.penalty_context, wide.temperature) == (200, 400, 0.9)
+    assert brief.stages["draft"].max_tokens == 100  # overrides do not leak into the stage
+
+
+def test_section_can_override_every_stage_setting():
+    from pipeline.config import SETTING_KEYS, SectionOverrides
+
+    assert set(SectionOverrides.model_fields) == set(SETTING_KEYS)
+
+
+def test_derived_slug_and_yaml_merge_keys(project, write_brief):
+    loaded = load_brief(write_brief("""\
+title: "Ünïcode: a/b & C?"
+sections:
+  - <<: {heading: A, instruction: Do.}
+    words: 30
+"""))
+    assert loaded.brief.post_slug() == "unicode-a-b-c"
+    assert loaded.brief.sections[0].heading == "A"
+
+
+def test_brief_path_is_kept_as_given(project, write_brief):
+    path = write_brief("title: T\n" + SECTION)
+    assert load_brief(str(path)).path == Path(path)
