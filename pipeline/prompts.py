@@ -5,6 +5,7 @@ The system message depends only on brief-level variables, so every section share
 
 from __future__ import annotations
 
+import os
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,28 +68,41 @@ def render_template(env: jinja2.Environment, name: str, context: dict) -> str:
     try:
         return env.get_template(name).render(context).strip()
     except jinja2.TemplateNotFound as exc:
-        raise TemplateError(f"template {exc.name!r} not found in {_loader_dir(env)}",
+        included = _failing_line(exc, env)
+        raise TemplateError(f"template {exc.name!r} not found in {_loader_dir(env)}"
+                            + (f" (included from {included})" if included else ""),
                             hint="create it or fix the template name in the brief") from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{exc.filename or name}:{exc.lineno}: template syntax error: {exc.message}",
                             hint="fix the template") from None
     except jinja2.UndefinedError as exc:
-        raise TemplateError(f"{_failing_line(exc, env, name)}: {exc.message}",
-                            hint="define the variable under `variables:` in the brief or the section") from None
+        raise TemplateError(f"{_where(exc, env, name)}: {exc.message}",
+                            hint="define it under `variables:` in the brief or the section and use it as "
+                                 "{{ vars.NAME }}, or fix the name in the template") from None
     except jinja2.exceptions.SecurityError as exc:
-        raise TemplateError(f"{name}: unsafe template operation: {exc}", hint="templates run sandboxed") from None
+        raise TemplateError(f"{_where(exc, env, name)}: unsafe template operation: {exc}",
+                            hint="templates run sandboxed: use only variables, filters and tests") from None
+    except Exception as exc:  # e.g. 1/0 or a runaway include: the template's fault, not a crash of ours
+        raise TemplateError(f"{_where(exc, env, name)}: template failed: {type(exc).__name__}: {exc}",
+                            hint="fix the template") from None
 
 
 def _loader_dir(env: jinja2.Environment) -> str:
     return ", ".join(env.loader.searchpath)
 
 
-def _failing_line(exc: Exception, env: jinja2.Environment, name: str) -> str:
-    """jinja2 rewrites tracebacks so template frames carry the template's file and line."""
+def _where(exc: Exception, env: jinja2.Environment, name: str) -> str:
+    return _failing_line(exc, env) or str(Path(_loader_dir(env)) / name)
+
+
+def _failing_line(exc: Exception, env: jinja2.Environment) -> str | None:
+    """jinja2 rewrites tracebacks so template frames carry the template's file and line; the
+    innermost one is where it failed (an included template, not the one including it)."""
+    folders = tuple(os.path.join(folder, "") for folder in env.loader.searchpath)
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename.endswith(name):
+        if frame.filename.startswith(folders):
             return f"{frame.filename}:{frame.lineno}"
-    return str(Path(_loader_dir(env)) / name)
+    return None
 
 
 def render_prompts(loaded: LoadedBrief) -> list[SectionPrompt]:
