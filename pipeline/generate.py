@@ -125,7 +125,9 @@ class GenerationRun:
 def generate_sections(backend: Backend, prompts: list[SectionPrompt], reporter: Reporter) -> GenerationRun:
     rendered = [backend.chat_prompt(p.messages, p.enable_thinking) for p in prompts]
     started = time.perf_counter()
+    reporter.note(f"prefilling the prompt prefix shared by {len(prompts)} sections")
     shared = backend.share_prefix(rendered)
     prefix_s = time.perf_counter() - started
+    reporter.note(f"shared prefix: {shared} tokens in {prefix_s:.1f}s")
     sections = [generate_section(backend, p, text, reporter) for p, text in zip(prompts, rendered)]
     return GenerationRun(sections, shared, prefix_s)

@@ -12,6 +12,8 @@ log = logging.getLogger("pipeline")
 class Reporter:
     """Silent reporter; the base for the others."""
 
+    def note(self, message: str) -> None: ...
+
     def attempt_started(self, prompt, number: int) -> None: ...
 
     def tokens(self, prompt, count: int) -> None: ...
@@ -28,6 +30,9 @@ def summary_line(result) -> str:
 
 
 class LogReporter(Reporter):
+    def note(self, message: str) -> None:
+        log.info(message)
+
     def attempt_started(self, prompt, number: int) -> None:
         log.info("section %d %r: attempt %d", prompt.index + 1, prompt.heading, number)
 
@@ -43,6 +48,10 @@ class TerminalReporter(Reporter):
         self._stream = stream
         self._started = 0.0
         self._label = ""
+
+    def note(self, message: str) -> None:
+        self._stream.write(f"\r\033[K{message}\n")
+        self._stream.flush()
 
     def attempt_started(self, prompt, number: int) -> None:
         self._started = time.perf_counter()
