@@ -45,13 +45,31 @@ def front_matter(brief: Brief, model: str, run_id: str) -> dict:
     }
 
 
+_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_TOP_HEADING = re.compile(r"^ {0,3}#{1,2}(?=\s|$)")  # markdown allows up to 3 spaces before '#'
+
+
 def tidy_section(heading: str, text: str) -> str:
     """Drop a repeated heading the model wrote itself and demote its headings below ours (##)."""
     lines = text.strip().splitlines()
     if lines and re.sub(r"^#+\s*|\W+", "", lines[0]).lower() == re.sub(r"\W+", "", heading).lower():
         lines = lines[1:]
-    demoted = [re.sub(r"^#{1,2}(?=\s)", "###", line) for line in lines]
-    return "\n".join(demoted).strip()
+    return "\n".join(demote_headings(lines)).strip()
+
+
+def demote_headings(lines: list[str]) -> list[str]:
+    """# and ## become ###, except inside code fences, where '# ' starts a shell comment."""
+    demoted, fence = [], None
+    for line in lines:
+        marker = _FENCE.match(line)
+        if marker and fence is None:
+            fence = marker.group(1)
+        elif marker and line.strip().startswith(fence):
+            fence = None
+        elif fence is None:
+            line = _TOP_HEADING.sub("###", line)
+        demoted.append(line)
+    return demoted
 
 
 def section_markdown(section: DraftSection) -> str:

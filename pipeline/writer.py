@@ -43,6 +43,7 @@ def write_draft(out_root: Path, draft: Draft, force: bool) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".staging-{draft.key}-", dir=target.parent))
+        staging.chmod(0o777 & ~_umask())  # mkdtemp makes it 0700: the draft would be private to us
     except OSError as exc:
         raise _output_error(exc, target) from None
     try:
@@ -54,6 +55,12 @@ def write_draft(out_root: Path, draft: Draft, force: bool) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _write_synced(path: Path, content: str) -> None:
