@@ -20,8 +20,13 @@ class Finding:
     message: str
 
 
+_LIST_NUMBER = re.compile(r"(?m)^\s*\d+[.)]")
+
+
 def last_sentence_end(text: str) -> int | None:
-    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    # "2." opening a numbered list item is not the end of a sentence.
+    numbers = {m.end() for m in _LIST_NUMBER.finditer(text)}
+    ends = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() not in numbers]
     return ends[-1] if ends else None
 
 
@@ -36,8 +41,9 @@ def ends_mid_sentence(text: str) -> bool:
     if not stripped:
         return False
     last_line = stripped.splitlines()[-1].strip()
-    if last_line.startswith(("|", "```", "-", "*", "#")) or re.match(r"^\d+[.)]\s", last_line):
-        return False  # tables, code, list items and headings need not end with a full stop
+    # Tables, code, list items and headings need not end with a full stop; "**Note:** ..." is prose.
+    if last_line.startswith(("|", "```", "~~~", "#")) or re.match(r"^(?:[-*+]|\d+[.)])\s", last_line):
+        return False
     return last_sentence_end(stripped) != len(stripped)
 
 
