@@ -1,0 +1,209 @@
+"""The CLI through click's CliRunner: exit codes, stdout (results, JSON) and stderr (logs, errors)."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+
+from .conftest import MINIMAL_BRIEF, opener_for
+
+GOOD_1 = "Memory comes first on a small machine. Everything else follows from it."
+GOOD_2 = "Second, keep every section short. Short calls stay coherent."
+DRAFT = "output/posts/2026-11-23-memory-budgets-for-local-models"
+
+
+@pytest.fixture
+def cli(project, monkeypatch):
+    """Invoke the CLI from inside the project folder, with the fake backend for run and render."""
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(signal, "signal", lambda signum, handler: None)  # `run` must not keep its SIGTERM handler in pytest
+
+    def invoke(*args: str, backend=None):
+        obj = {"backend_opener": opener_for(backend) if backend else no_backend,
+               "formatter_opener": (lambda model: backend) if backend else no_backend}
+        return CliRunner().invoke(main, list(args), obj=obj)
+
+    return invoke
+
+
+def no_backend(*args):
+    raise AssertionError("the backend must not be opened")
+
+
+def tree(root: Path) -> dict[str, bytes | None]:
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
+
+
+BAD_BRIEF = """\
+title: Bad
+sections:
+  - heading: A
+    instruction: Do.
+    words: "100"
+    colour: red
+"""
+
+
+# validate
+
+def test_validate_ok(cli, write_brief):
+    write_brief()
+    result = cli("validate", "briefs/post.yaml")
+    assert result.exit_code == 0
+    assert result.stdout == "briefs/post.yaml: ok (2 sections, stages: draft)\n"
+    assert result.stderr == ""
+
+
+def test_validate_bad_brief_lists_every_problem_on_stderr(cli, write_brief, project):
+    write_brief(BAD_BRIEF, "bad.yaml")
+    result = cli("validate", "briefs/bad.yaml")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "error: invalid brief (2 problems):\n"
+        "briefs/bad.yaml:5:12: sections.0.words: Input should be a valid integer (got '100'): write a number without quotes\n"
+        "briefs/bad.yaml:6:5: sections.0.colour: unknown key; remove it or fix its spelling\n"
+        "  → fix the lines above, then run `pipeline validate` again\n"
+    )
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.stderr
+    assert tree(project / "output") == {}
+
+
+def test_validate_reports_template_errors_with_file_and_line(cli, write_brief, project):
+    (project / "templates" / "section.md.j2").write_text("Write {{ section.heading }}.\n{{ vars.missing }}\n")
+    write_brief()
+    result = cli("validate", "briefs/post.yaml")
+    assert result.exit_code == 2
+    templates = (project / "templates").resolve()
+    assert result.stderr.startswith(f"error: {templates}/section.md.j2:2: 'dict object' has no attribute 'missing'\n  → ")
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["validate", "run", "render"])
+def test_missing_brief_path_exits_2_without_a_traceback(cli, project, command):
+    result = cli(command, "briefs/nope.yaml")
+    assert result.exit_code == 2
+    assert result.stderr == "error: invalid brief (1 problem):\nbriefs/nope.yaml: cannot read: No such file or directory\n" \
+                            "  → check the path\n"
+    assert tree(project / "output") == {}
+
+
+# run
+
+def test_run_json_prints_one_object_on_stdout_and_logs_on_stderr(cli, write_brief, fake, project):
+    write_brief()
+    fake.enqueue(GOOD_1, GOOD_2)
+    result = cli("run", "briefs/post.yaml", "--json", "--out", "output", backend=fake)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)  # the whole of stdout is one JSON document
+    assert report["status"] == "ok"
+    assert report["draft_dir"] == str((project / DRAFT).resolve())
+    assert sorted(Path(f).name for f in report["files"]) == ["index.html", "index.md", "run.json"]
+    assert all(Path(f).is_file() for f in report["files"])
+    assert [s["heading"] for s in report["sections"]] == ["First things", "Second things"]
+    assert [s["status"] for s in report["sections"]] == ["ok", "ok"]
+    assert report["sections"][0]["attempts"] == 1 and report["sections"][0]["finish_reason"] == "stop"
+    assert "section 1 'First things': attempt 1" in result.stderr
+
+
+def test_run_plain_prints_the_draft_path(cli, write_brief, fake, project):
+    write_brief()
+    fake.enqueue(GOOD_1, GOOD_2)
+    result = cli("run", "briefs/post.yaml", "--out", "output", backend=fake)
+    assert result.exit_code == 0
+    assert result.stdout == f"draft: {(project / DRAFT).resolve()}/index.md\n"
+    assert "status: ok" in result.stderr
+
+
+def test_run_refuses_an_existing_draft_and_mentions_force(cli, write_brief, fake, project):
+    write_brief()
+    fake.enqueue(GOOD_1, GOOD_2)
+    assert cli("run", "briefs/post.yaml", "--out", "output", backend=fake).exit_code == 0
+    before = tree(project / "output")
+    result = cli("run", "briefs/post.yaml", "--json", "--out", "output", backend=fake)
+    assert result.exit_code == 1
+    assert "already exists" in result.stderr and "--force" in result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == "error" and report["exit_code"] == 1 and "--force" in report["hint"]
+    assert tree(project / "output") == before
+    assert len(fake.history) == 2  # refused before any generation
+
+
+def test_run_force_replaces(cli, write_brief, fake, project):
+    write_brief()
+    fake.enqueue(GOOD_1, GOOD_2, "Replaced text. It is new.", GOOD_2)
+    assert cli("run", "briefs/post.yaml", "--out", "output", backend=fake).exit_code == 0
+    result = cli("run", "briefs/post.yaml", "--out", "output", "--force", backend=fake)
+    assert result.exit_code == 0
+    assert "Replaced text. It is new." in (project / DRAFT / "index.md").read_text()
+
+
+def test_run_with_a_section_still_empty_exits_3_needing_attention(cli, write_brief, fake, project):
+    write_brief()
+    fake.enqueue("", "<think>only thinking</think>", GOOD_2)
+    result = cli("run", "briefs/post.yaml", "--json", "--out", "output", backend=fake)
+    assert result.exit_code == 3
+    report = json.loads(result.stdout)
+    assert report["status"] == "needs_attention"
+    first, second = report["sections"]
+    assert first["status"] == "needs_attention" and first["attempts"] == 2 and "empty" in first["findings"]
+    assert second["status"] == "ok"
+    assert (project / DRAFT / "index.md").is_file()  # written for review all the same
+
+
+def test_run_needing_attention_says_so_on_stderr(cli, write_brief, fake):
+    write_brief()
+    fake.enqueue("", "", GOOD_2)
+    result = cli("run", "briefs/post.yaml", "--out", "output", backend=fake)
+    assert result.exit_code == 3
+    assert "needs attention: [1] First things: no usable text was generated" in result.stderr
+
+
+def test_run_bad_brief_exits_2_as_json_and_opens_no_backend(cli, write_brief, project):
+    write_brief(BAD_BRIEF, "bad.yaml")
+    result = cli("run", "briefs/bad.yaml", "--json", "--out", "output")
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    assert report["status"] == "error" and report["exit_code"] == 2
+    assert "briefs/bad.yaml:6:5: sections.0.colour: unknown key" in report["error"]
+    assert "briefs/bad.yaml:6:5: sections.0.colour: unknown key" in result.stderr
+    assert tree(project / "output") == {}
+
+
+# render
+
+THINKING_BRIEF = MINIMAL_BRIEF.replace("    words: 40\n", "    words: 40\n    enable_thinking: true\n    max_tokens: 90\n", 1)
+
+
+def test_render_shows_messages_prompt_and_thinking_flag(cli, write_brief, fake, project):
+    write_brief(THINKING_BRIEF)
+    result = cli("render", "briefs/post.yaml", backend=fake)
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "=== [1] First things — stage draft, enable_thinking=True, max_tokens=90\n" in out
+    assert "=== [2] Second things — stage draft, enable_thinking=False, max_tokens=60\n" in out
+    assert out.count("--- system\nYou are writing one section at a time") == 2
+    assert '--- user\nWrite the section "First things" (section 1 of 2).' in out
+    first, second = out.split("=== [2]")
+    assert first.rstrip().endswith("<|im_start|>assistant")  # thinking on: the model opens its own block
+    assert second.rstrip().endswith("<|im_start|>assistant\n<think>\n\n</think>")  # thinking off: closed for it
+    assert fake.history == [] and tree(project / "output") == {}
+
+
+def test_render_json(cli, write_brief, fake):
+    write_brief(THINKING_BRIEF)
+    result = cli("render", "briefs/post.yaml", "--json", backend=fake)
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["model"] == "fake-model"
+    sections = report["sections"]
+    assert [(s["heading"], s["enable_thinking"], s["max_tokens"]) for s in sections] == [
+        ("First things", True, 90), ("Second things", False, 60)]
+    assert [m["role"] for m in sections[0]["messages"]] == ["system", "user"]
+    assert sections[1]["prompt"] == fake.chat_prompt(tuple(sections[1]["messages"]), False)
