@@ -185,7 +185,8 @@ def cross_check(data: dict) -> list[tuple[tuple, str]]:
 def _section_problems(index: int, section: dict, stages: dict) -> list[tuple[tuple, str]]:
     stage = section.get("stage", "draft")
     if isinstance(stage, str) and stage not in stages:
-        return [(("sections", index, "stage"), f"unknown stage {stage!r}; use one of: {', '.join(stages) or 'none defined'}")]
+        defined = f"use one of: {', '.join(stages)}" if stages else "define it under `stages:`"
+        return [(("sections", index, "stage"), f"unknown stage {stage!r}; {defined}")]
     if "penalty_context" not in section and "max_tokens" not in section:
         return []  # the stage's own window was checked above
     base = stages.get(stage) if isinstance(stage, str) and isinstance(stages.get(stage), dict) else {}
@@ -212,15 +213,20 @@ def _error_position(err: dict, doc: YamlDocument) -> tuple[int, int]:
     return doc.key_position(loc) if err["type"] == "extra_forbidden" else doc.position(loc)
 
 
-_KNOWN_KEYS = {*Brief.model_fields, *Section.model_fields, *SamplingSettings.model_fields, *MemorySettings.model_fields}
+# Where each key may be written, for "did you mean" and "it belongs ..." hints on unknown keys.
+_KEY_HOMES = {
+    **{key: "under `memory:`" for key in MemorySettings.model_fields},
+    **{key: "in a section" for key in Section.model_fields},
+    **{key: "under `stages.<name>:` or in a section" for key in SETTING_KEYS},
+    **{key: "at the top level" for key in Brief.model_fields},
+}
 _UNQUOTED = {"int_type": "a number", "float_type": "a number", "bool_type": "true or false",
              "date_type": "a date like 2026-11-23"}
 
 
 def _friendly(err: dict) -> str:
     if err["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(str(err["loc"][-1]), _KNOWN_KEYS, n=1)
-        return f"unknown key; did you mean {close[0]!r}?" if close else "unknown key; remove it or fix its spelling"
+        return _unknown_key(str(err["loc"][-1]))
     if err["type"] == "missing":
         return "required key is missing; add it"
     if err["type"] == "string_pattern_mismatch" and tuple(err["loc"]) == ("slug",):
@@ -229,6 +235,13 @@ def _friendly(err: dict) -> str:
         return f"{err['msg']} (got {err['input']!r}): write {_UNQUOTED[err['type']]} without quotes"
     message = err["msg"].removeprefix("Value error, ")
     return f"{message} (got {err.get('input')!r})" if "input" in err and not isinstance(err["input"], dict | list) else message
+
+
+def _unknown_key(key: str) -> str:
+    if key in _KEY_HOMES:  # a real key in the wrong place, e.g. max_tokens at the top level
+        return f"not allowed here; {key} belongs {_KEY_HOMES[key]}"
+    close = difflib.get_close_matches(key, _KEY_HOMES, n=1)
+    return f"unknown key; did you mean {close[0]!r}?" if close else "unknown key; remove it or fix its spelling"
 
 
 def load_brief(path: str | Path) -> LoadedBrief:

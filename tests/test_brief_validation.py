@@ -72,6 +72,22 @@ def test_unknown_key_with_a_nested_value_points_at_the_key_line(invalid):
     assert problems == ["briefs/x.yaml:2:1: memroy: unknown key; did you mean 'memory'?"]
 
 
+def test_real_key_in_the_wrong_place_says_where_it_belongs(invalid):
+    problems = invalid("""\
+title: T
+max_tokens: 100
+stages:
+  draft:
+    heading: Oops
+    cache_limit_gb: 2
+""" + SECTION)
+    assert problems == [
+        "briefs/x.yaml:2:1: max_tokens: not allowed here; max_tokens belongs under `stages.<name>:` or in a section",
+        "briefs/x.yaml:5:5: stages.draft.heading: not allowed here; heading belongs in a section",
+        "briefs/x.yaml:6:5: stages.draft.cache_limit_gb: not allowed here; cache_limit_gb belongs under `memory:`",
+    ]
+
+
 def test_wrong_types(invalid):
     problems = invalid("""\
 title: T
@@ -264,6 +280,11 @@ sections:
     stage: final
 """)
     assert problems == ["briefs/x.yaml:9:12: sections.0.stage: unknown stage 'final'; use one of: draft, polish"]
+
+
+def test_empty_stages_says_to_define_one(invalid):
+    problems = invalid("title: T\nstages: {}\n" + SECTION)
+    assert problems == ["briefs/x.yaml:4:5: sections.0.stage: unknown stage 'draft'; define it under `stages:`"]
 
 
 def test_stages_of_the_wrong_type_is_one_problem_not_a_cascade(invalid):
