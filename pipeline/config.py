@@ -233,6 +233,9 @@ def _friendly(err: dict) -> str:
         return f"must be lowercase letters, digits and single hyphens, e.g. my-post (got {err['input']!r})"
     if err["type"] in _UNQUOTED and isinstance(err.get("input"), str):
         return f"{err['msg']} (got {err['input']!r}): write {_UNQUOTED[err['type']]} without quotes"
+    if err["type"] == "string_type" and isinstance(err.get("input"), bool | int | float):
+        # YAML reads `heading: No` as false and `title: 2026` as a number.
+        return f"{err['msg']} (got {err['input']!r}): put the text in quotes"
     message = err["msg"].removeprefix("Value error, ")
     return f"{message} (got {err.get('input')!r})" if "input" in err and not isinstance(err["input"], dict | list) else message
 

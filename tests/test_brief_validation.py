@@ -108,6 +108,22 @@ sections:
     ]
 
 
+def test_text_that_yaml_reads_as_a_bool_or_number_says_to_quote_it(invalid):
+    problems = invalid("""\
+title: 2026
+tags: [mlx, yes]
+sections:
+  - heading: No
+    instruction: Do.
+    words: 30
+""")
+    assert problems == [
+        "briefs/x.yaml:1:8: title: Input should be a valid string (got 2026): put the text in quotes",
+        "briefs/x.yaml:2:13: tags.1: Input should be a valid string (got True): put the text in quotes",
+        "briefs/x.yaml:4:14: sections.0.heading: Input should be a valid string (got False): put the text in quotes",
+    ]
+
+
 def test_out_of_range_values(invalid):
     problems = invalid("""\
 title: T
@@ -428,3 +444,4 @@ sections:
 def test_brief_path_is_kept_as_given(project, write_brief):
     path = write_brief("title: T\n" + SECTION)
     assert load_brief(str(path)).path == Path(path)
+
