@@ -43,10 +43,10 @@ def write_draft(out_root: Path, draft: Draft, force: bool) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".staging-{draft.key}-", dir=target.parent))
-        staging.chmod(0o777 & ~_umask())  # mkdtemp makes it 0700: the draft would be private to us
     except OSError as exc:
         raise _output_error(exc, target) from None
     try:
+        staging.chmod(0o777 & ~_umask())  # mkdtemp makes it 0700: the draft would be private to us
         for name, content in draft.files.items():
             _write_synced(staging / name, content)
         _swap_in(staging, target)
