@@ -47,6 +47,9 @@ def front_matter(brief: Brief, model: str, run_id: str) -> dict:
 
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _TOP_HEADING = re.compile(r"^ {0,3}#{1,2}(?=\s|$)")  # markdown allows up to 3 spaces before '#'
+_SCRIPT_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE)
+_RAW_TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")  # "<b>", "</p>", "<!-- -->"; a plain "a < b" is left alone
+_CODE_SPAN = re.compile(r"(`+[^`]*`+)")
 
 
 def tidy_section(heading: str, text: str) -> str:
@@ -54,11 +57,19 @@ def tidy_section(heading: str, text: str) -> str:
     lines = text.strip().splitlines()
     if lines and re.sub(r"^#+\s*|\W+", "", lines[0]).lower() == re.sub(r"\W+", "", heading).lower():
         lines = lines[1:]
-    return "\n".join(demote_headings(lines)).strip()
+    return "\n".join(tidy_lines(lines)).strip()
 
 
-def demote_headings(lines: list[str]) -> list[str]:
-    """# and ## become ###, except inside code fences, where '# ' starts a shell comment."""
+def strip_raw_html(line: str) -> str:
+    """Model text is untrusted: raw HTML in index.md would reach any site generator that renders it.
+    Tags go (script and style with their content); code spans keep theirs."""
+    parts = _CODE_SPAN.split(line)
+    return "".join(part if i % 2 else _RAW_TAG.sub("", _SCRIPT_BLOCK.sub("", part)) for i, part in enumerate(parts))
+
+
+def tidy_lines(lines: list[str]) -> list[str]:
+    """Outside code fences: # and ## become ### (ours is ##) and raw HTML is removed.
+    Inside fences, '# ' starts a shell comment and '<' is literal."""
     demoted, fence = [], None
     for line in lines:
         marker = _FENCE.match(line)
@@ -67,7 +78,7 @@ def demote_headings(lines: list[str]) -> list[str]:
         elif marker and line.strip().startswith(fence):
             fence = None
         elif fence is None:
-            line = _TOP_HEADING.sub("###", line)
+            line = strip_raw_html(_TOP_HEADING.sub("###", line))
         demoted.append(line)
     return demoted
 

@@ -67,7 +67,7 @@ brief_argument = click.argument("brief", type=click.Path(dir_okay=False, path_ty
 def run(ctx: click.Context, brief: Path, as_json: bool, model: str | None, out_root: Path, force: bool, verbose: int, quiet: bool) -> None:
     """Generate a draft from BRIEF into output/."""
     setup_logging(verbose, quiet)
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         opener = (ctx.obj or {}).get("backend_opener", open_backend)  # tests pass a fake backend here
         result = run_brief(brief, RunOptions(out_root, force, model), make_reporter(quiet), opener)
@@ -77,6 +77,8 @@ def run(ctx: click.Context, brief: Path, as_json: bool, model: str | None, out_r
         code = 143 if isinstance(exc, Terminated) else errors.EXIT_INTERRUPTED
         click.echo("interrupted: nothing was written; existing drafts are untouched", err=True)
         sys.exit(code)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     report_run(result, as_json)
     sys.exit(errors.EXIT_ATTENTION if result.status == "needs_attention" else errors.EXIT_OK)
 

@@ -147,3 +147,15 @@ def test_backend_error_writes_nothing(write_brief, project, fake):
     with pytest.raises(MemoryLimitError):
         run(write_brief(), project, fake)
     assert not any((project / "output").rglob("*.md"))
+
+
+def test_raw_html_from_the_model_is_removed_from_markdown_and_html(write_brief, project, fake):
+    hostile = ('Safe words. <script>alert(1)</script> and <img src=x onerror=alert(2)> stay inert; '
+               'a < b is fine and `<code>` is kept.')
+    fake.enqueue(hostile, GOOD_2)
+    result = run(write_brief(), project, fake)
+    md = (result.draft_dir / "index.md").read_text()
+    html = (result.draft_dir / "index.html").read_text()
+    for dangerous in ("<script", "alert(1)", "<img", "onerror"):
+        assert dangerous not in md and dangerous not in html
+    assert "Safe words.  and  stay inert" in md and "a < b is fine" in md and "`<code>`" in md
