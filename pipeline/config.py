@@ -41,7 +41,8 @@ class SamplingSettings(Strict):
         "Must be >= max_tokens so repetition anywhere in the section is penalised.",
     )
     seed: int = Field(0, ge=0, description="Base seed; each section and retry derives its own from it.")
-    attempts: int = Field(2, ge=1, le=6, description="Calls per section before it is flagged for review.")
+    attempts: int = Field(3, ge=1, le=6, description="Calls per section (up the retry ladder) before it is flagged.")
+    collapse_watch: bool = Field(True, description="Stop and retry a section whose text collapses while it streams.")
 
 
 SETTING_KEYS = tuple(SamplingSettings.model_fields)
@@ -62,6 +63,7 @@ class SectionOverrides(Strict):
     penalty_context: int | None = Field(None, ge=16, le=32768)
     seed: int | None = Field(None, ge=0)
     attempts: int | None = Field(None, ge=1, le=6)
+    collapse_watch: bool | None = None
 
 
 def _template_name(name: str | None) -> str | None:

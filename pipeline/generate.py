@@ -1,33 +1,61 @@
-"""Sectional generation: one capped, streamed call per section, reasoning stripped, retried when
-the kept text is unusable, every attempt recorded.
+"""Sectional generation: one capped, streamed call per section, watched for collapse while it
+streams, reasoning stripped, retried up a ladder of safer settings, every attempt recorded.
 
 Sections are independent (the shared system prompt is their only common input), so
 `generate_sections` is the single place a batched implementation will slot in."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from dataclasses import dataclass, field
+from typing import Callable
+
 from tenacity import Retrying, retry_if_result, stop_after_attempt
 
 from .backends import Backend, Chat, GenerationStats
+from .collapse import CollapseDetector, Verdict
+from .config import SamplingSettings
 from .progress import Reporter
 from .prompts import SectionPrompt
 from .quality import ATTENTION, INFO, Finding, check_section, trim_to_sentence
 from .thinking import prompt_opens_think, split_thinking
 
 
+@dataclass(frozen=True)
+class Rung:
+    """One step of the retry ladder: each is safer (and shorter) than the one before."""
+
+    name: str
+    penalties: bool = False  # repetition/presence penalties over the whole section
+    cap_factor: float = 1.0
+    split: bool = False  # write the section as two halves, the second continuing the first
+
+
+LADDER = (
+    Rung("as configured"),
+    Rung("new seed, penalties over the whole section", penalties=True),
+    Rung("smaller cap", penalties=True, cap_factor=0.6),
+    Rung("split in two", penalties=True, split=True),
+)
+SAFER_PENALTIES = {"repetition_penalty": 1.15, "presence_penalty": 0.3}
+
+
 @dataclass
 class Attempt:
     number: int
+    rung: str
     seed: int
-    finish_reason: str
+    settings: dict  # what this attempt changed from the section's settings
+    finish_reason: str  # stop, length, or collapse (stopped early by the detector)
     raw_text: str
     kept_text: str
     reasoning_chars: int
     stats: GenerationStats
     findings: list[Finding]
+    collapse: Verdict | None = None
+    tokens_after_onset: int | None = None  # tokens generated between collapse onset and the abort
 
     @property
     def usable(self) -> bool:
@@ -42,7 +70,7 @@ class SectionResult:
 
     @property
     def chosen(self) -> Attempt:
-        """The last usable attempt, else the one that kept the most text."""
+        """The last usable attempt, else the one that kept the most clean text."""
         usable = [a for a in self.attempts if a.usable]
         return usable[-1] if usable else max(self.attempts, key=lambda a: len(a.kept_text))
 
@@ -59,6 +87,16 @@ class SectionResult:
         return not self.chosen.usable
 
 
+@dataclass
+class Streamed:
+    """What one backend call produced, watched by the collapse detector."""
+
+    raw: str
+    visible: str
+    finish_reason: str
+    stats: GenerationStats
+    collapse: Verdict | None
+    tokens_after_onset: int | None
 
 
 def derive_seed(base: int, section: int, attempt: int) -> int:
@@ -67,35 +105,174 @@ def derive_seed(base: int, section: int, attempt: int) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-def run_attempt(backend: Backend, prompt: SectionPrompt, rendered: str, number: int, reporter: Reporter) -> Attempt:
-    seed = derive_seed(prompt.settings.seed, prompt.index, number)
-    chat = Chat(prompt.messages, prompt.settings, seed)
-    pieces, final = [], None
-    reporter.attempt_started(prompt, number)
-    for delta in backend.stream(chat):
-        pieces.append(delta.text)
-        reporter.tokens(prompt, delta.generation_tokens)
-        final = delta
-    raw = "".join(pieces)
-    kept, findings = keep_text(raw, final.finish_reason, backend.think_markers, prompt_opens_think(rendered, backend.think_markers))
-    findings += check_section(kept, prompt.target_words)
-    return Attempt(number, seed, final.finish_reason, raw, kept, len(raw) - len(kept), final.stats or GenerationStats(), findings)
+def rung_settings(settings: SamplingSettings, rung: Rung) -> dict:
+    """The overrides a rung applies; penalties only ever get stronger."""
+    changes = {}
+    if rung.penalties:
+        for key, value in SAFER_PENALTIES.items():
+            if (getattr(settings, key) or 0) < value:
+                changes[key] = value
+    if rung.cap_factor != 1.0 or rung.split:
+        changes["max_tokens"] = max(16, int(settings.max_tokens * (0.5 if rung.split else rung.cap_factor)))
+    return changes
 
 
-def keep_text(raw: str, finish_reason: str, markers: tuple[str, str], starts_inside: bool) -> tuple[str, list[Finding]]:
-    """What of a raw generation may reach the draft, and what was removed on the way."""
-    split = split_thinking(raw, markers, starts_inside)
+class VisibleText:
+    """Tracks the reasoning-free text while raw output streams, for the detector."""
+
+    def __init__(self, markers: tuple[str, str], starts_inside: bool):
+        self.markers, self.starts_inside = markers, starts_inside
+        self.raw = ""
+        self.visible = ""
+
+    def add(self, delta: str) -> tuple[str, bool]:
+        """Returns (new visible text, whether earlier visible text was retracted)."""
+        self.raw += delta
+        visible = split_thinking(self.raw, self.markers, self.starts_inside).visible
+        grew = visible.startswith(self.visible)
+        added = visible[len(self.visible):] if grew else visible
+        self.visible = visible
+        return added, not grew
+
+
+class NoDetector:
+    """Stands in when a stage sets `collapse_watch: false`."""
+
+    def feed(self, text: str) -> Verdict:
+        return Verdict()
+
+    def finish(self) -> Verdict:
+        return Verdict()
+
+
+def stream_watched(backend: Backend, chat: Chat, rendered: str, prompt: SectionPrompt, reporter: Reporter) -> Streamed:
+    """Stream one call; stop it the moment the detector sees collapse in the visible text."""
+    text = VisibleText(backend.think_markers, prompt_opens_think(rendered, backend.think_markers))
+    new_detector = CollapseDetector if chat.settings.collapse_watch else NoDetector
+    detector, checkpoints = new_detector(), []  # (visible chars, tokens so far)
+    stream = backend.stream(chat)
+    final, tokens = None, 0
+    for delta in stream:
+        added, retracted = text.add(delta.text)
+        if retracted:
+            detector = new_detector()  # a late </think> turned earlier "visible" text into reasoning
+        tokens = delta.generation_tokens
+        checkpoints.append((len(text.visible), tokens))
+        reporter.tokens(prompt, tokens)
+        detected = detector.feed(added).detected
+        if delta.finish_reason:
+            final = delta
+            break
+        if detected:
+            stream.close()  # stops generation at once: the backend records its stats on close
+            break
+    verdict = detector.finish()
+    finish_reason, stats = (final.finish_reason, final.stats) if final else ("collapse", backend.last_stats)
+    if not verdict.detected:
+        return Streamed(text.raw, text.visible, finish_reason, stats, None, None)
+    return Streamed(text.raw, text.visible, finish_reason, stats, verdict, tokens - tokens_at(checkpoints, verdict.onset))
+
+
+def tokens_at(checkpoints: list[tuple[int, int]], offset: int) -> int:
+    for chars, tokens in checkpoints:
+        if chars > offset:
+            return tokens
+    return checkpoints[-1][1] if checkpoints else 0
+
+
+def kept_text(streamed: Streamed, markers: tuple[str, str], starts_inside: bool) -> tuple[str, list[Finding]]:
+    """What of a generation may reach the draft, and what was removed on the way."""
+    split = split_thinking(streamed.raw, markers, starts_inside)
     findings = []
     if split.reasoning or split.markers:
         detail = " (unclosed)" if split.unclosed else " (no opening marker)" if split.stray_close else ""
         findings.append(Finding("reasoning_removed", INFO, f"removed {len(split.reasoning)} characters of reasoning{detail}"))
-    text = split.visible
-    if finish_reason == "length" and text:
+    text = streamed.visible
+    if streamed.collapse:
+        onset = streamed.collapse.onset
+        text = trim_to_sentence(text[:onset])
+        findings.append(Finding("collapse", ATTENTION, f"{streamed.collapse.signal} from character {onset}; "
+                                                       f"cut back to the last sentence before it"))
+    elif streamed.finish_reason == "length" and text:
         trimmed = trim_to_sentence(text)
         findings.append(Finding("cap_trimmed", INFO, f"hit max_tokens; cut back to the last complete sentence "
                                                    f"({len(text) - len(trimmed)} characters dropped)"))
         text = trimmed
     return text, findings
+
+
+def half_prompts(prompt: SectionPrompt, settings: SamplingSettings) -> tuple[SectionPrompt, Callable[[str], SectionPrompt]]:
+    """The split rung: the first half as its own call, then a continuation that sees it."""
+    half = max(prompt.target_words // 2, 10)
+    system, user = prompt.messages[0], prompt.messages[-1]
+    first = dataclasses.replace(prompt, settings=settings, target_words=half, messages=(
+        system, {"role": "user", "content": f"{user['content']}\nWrite only the first half: about {half} words."}))
+
+    def second(first_text: str) -> SectionPrompt:
+        return dataclasses.replace(first, messages=(
+            system, first.messages[1], {"role": "assistant", "content": first_text},
+            {"role": "user", "content": f"Continue the section with the second half, about {half} words. "
+                                        "Do not repeat what you wrote."}))
+
+    return first, second
+
+
+def run_attempt(backend: Backend, prompt: SectionPrompt, rendered: str, number: int, reporter: Reporter) -> Attempt:
+    rung = LADDER[min(number, len(LADDER)) - 1]
+    changes = rung_settings(prompt.settings, rung)
+    settings = prompt.settings.model_copy(update=changes)
+    seed = derive_seed(prompt.settings.seed, prompt.index, number)
+    reporter.attempt_started(prompt, number)
+    if rung.split:
+        return split_attempt(backend, prompt, settings, changes, number, rung, seed, reporter)
+    streamed = stream_watched(backend, Chat(prompt.messages, settings, seed), rendered, prompt, reporter)
+    return make_attempt(backend, streamed, rendered, prompt, number, rung, seed, changes)
+
+
+def make_attempt(backend, streamed: Streamed, rendered: str, prompt: SectionPrompt, number: int, rung: Rung,
+                 seed: int, changes: dict) -> Attempt:
+    text, findings = kept_text(streamed, backend.think_markers, prompt_opens_think(rendered, backend.think_markers))
+    if not streamed.collapse:
+        findings += check_section(text, prompt.target_words)
+    elif not text.strip():
+        findings.append(Finding("empty", ATTENTION, "no clean text before the collapse"))
+    return Attempt(number, rung.name, seed, changes, streamed.finish_reason, streamed.raw, text,
+                   len(streamed.raw) - len(streamed.visible), streamed.stats, findings,
+                   streamed.collapse, streamed.tokens_after_onset)
+
+
+def split_attempt(backend, prompt, settings, changes, number, rung, seed, reporter) -> Attempt:
+    first_prompt, continuation = half_prompts(prompt, settings)
+    parts = []
+    for part_prompt in (first_prompt, None):
+        part_prompt = part_prompt or continuation(parts[0].kept_text)
+        rendered = backend.chat_prompt(part_prompt.messages, settings.enable_thinking)
+        streamed = stream_watched(backend, Chat(part_prompt.messages, settings, seed + len(parts)), rendered, part_prompt, reporter)
+        parts.append(make_attempt(backend, streamed, rendered, part_prompt, number, rung, seed, changes))
+        if not parts[-1].usable:
+            break
+    return join_parts(parts, prompt)
+
+
+TEXT_CHECKS = {"empty", "think_leak", "mid_sentence", "short", "long"}  # re-judged on the joined text
+
+
+def join_parts(parts: list[Attempt], prompt: SectionPrompt) -> Attempt:
+    first, last = parts[0], parts[-1]
+    text = "\n\n".join(p.kept_text for p in parts if p.kept_text)
+    findings = [f for p in parts for f in p.findings if f.code not in TEXT_CHECKS] + check_section(text, prompt.target_words)
+    stats = GenerationStats(
+        prompt_tokens=sum(p.stats.prompt_tokens for p in parts),
+        generation_tokens=sum(p.stats.generation_tokens for p in parts),
+        wall_s=sum(p.stats.wall_s for p in parts),
+        peak_memory_gb=max(p.stats.peak_memory_gb for p in parts),
+        active_memory_gb=last.stats.active_memory_gb, cache_memory_gb=last.stats.cache_memory_gb,
+        prefix_tokens_reused=first.stats.prefix_tokens_reused,
+    )
+    stats.generation_tps = stats.generation_tokens / stats.wall_s if stats.wall_s else 0.0
+    return Attempt(first.number, first.rung, first.seed, {**first.settings, "split": True}, last.finish_reason,
+                   "\n\n".join(p.raw_text for p in parts), text, sum(p.reasoning_chars for p in parts), stats,
+                   findings, last.collapse, last.tokens_after_onset)
 
 
 def generate_section(backend: Backend, prompt: SectionPrompt, rendered: str, reporter: Reporter) -> SectionResult:

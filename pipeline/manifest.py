@@ -24,8 +24,12 @@ def attempt_record(attempt: Attempt) -> dict:
     stats = attempt.stats
     return {
         "number": attempt.number,
+        "rung": attempt.rung,
         "seed": attempt.seed,
+        "settings_changed": attempt.settings,
         "finish_reason": attempt.finish_reason,
+        "collapse": attempt.collapse.as_dict() if attempt.collapse else None,
+        "tokens_after_onset": attempt.tokens_after_onset,
         "tokens_in": stats.prompt_tokens,
         "prefix_tokens_reused": stats.prefix_tokens_reused,
         "tokens_out": stats.generation_tokens,

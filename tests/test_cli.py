@@ -146,20 +146,20 @@ def test_run_force_replaces(cli, write_brief, fake, project):
 
 def test_run_with_a_section_still_empty_exits_3_needing_attention(cli, write_brief, fake, project):
     write_brief()
-    fake.enqueue("", "<think>only thinking</think>", GOOD_2)
+    fake.enqueue("", "<think>only thinking</think>", "", GOOD_2)
     result = cli("run", "briefs/post.yaml", "--json", "--out", "output", backend=fake)
     assert result.exit_code == 3
     report = json.loads(result.stdout)
     assert report["status"] == "needs_attention"
     first, second = report["sections"]
-    assert first["status"] == "needs_attention" and first["attempts"] == 2 and "empty" in first["findings"]
+    assert first["status"] == "needs_attention" and first["attempts"] == 3 and "empty" in first["findings"]
     assert second["status"] == "ok"
     assert (project / DRAFT / "index.md").is_file()  # written for review all the same
 
 
 def test_run_needing_attention_says_so_on_stderr(cli, write_brief, fake):
     write_brief()
-    fake.enqueue("", "", GOOD_2)
+    fake.enqueue("", "", "", GOOD_2)
     result = cli("run", "briefs/post.yaml", "--out", "output", backend=fake)
     assert result.exit_code == 3
     assert "needs attention: [1] First things: no usable text was generated" in result.stderr

@@ -22,9 +22,12 @@ SCRIPT = [
     "the context all want their share, and they want it at the same time.",
     "<think>List the parts.</think>Weights take 35 GB. The OS and my apps take about 10 GB. "
     "What is left must hold the KV cache and leave headroom.",
-    "I set three limits: the wired limit, the cache limit and the memory limit. " + "Each one " * 300,
+    "I set three limits: the wired limit, the cache limit and the memory limit. " + "Each one " * 300,  # a loop
+    "I set three limits: the wired limit, the cache limit and the memory limit. Each one protects "
+    "something different.",  # the retry after the collapse
     "",  # section 4 stays unusable on both attempts: flagged, the draft is still written
     "<think>Only reasoning, and the cap cuts it off before any answer",
+    "Short",
     "Cron starts the job, the job writes the draft, and the process exits. Nothing leaks across days.",
 ]
 VOLATILE_KEYS = {"run_id", "started_at", "wall_s", "tok_s", "prompt_tok_s", "environment", "totals", "path", "sha256"}
@@ -59,3 +62,7 @@ def test_fake_run_matches_golden_files(project):
     for name in expected:
         assert produced[name] == expected[name], f"{name} differs from tests/golden/post/{name}"
     assert result.status == "needs_attention"  # the fourth section stayed empty after its attempts
+    third = result.manifest["sections"][2]["attempts"]
+    assert [a["finish_reason"] for a in third] == ["collapse", "stop"]
+    assert third[0]["collapse"]["signal"] == "loop" and third[0]["tokens_after_onset"] <= 64
+    assert third[1]["settings_changed"] == {"repetition_penalty": 1.15, "presence_penalty": 0.3}

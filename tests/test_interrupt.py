@@ -43,7 +43,7 @@ title: Endless
 date: 2026-11-23
 model: {model}
 stages:
-  draft: {{max_tokens: 8000, temperature: 0.0}}
+  draft: {{max_tokens: 8000, temperature: 0.0, collapse_watch: false}}
 sections:
   - {{heading: Forever, instruction: Never stop., words: 50}}
 """)

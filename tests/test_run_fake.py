@@ -88,7 +88,7 @@ def test_no_reasoning_text_reaches_the_draft(write_brief, project, fake, raw):
 
 
 def test_cap_truncated_section_is_trimmed_to_last_sentence_and_marked(write_brief, project, fake):
-    long_text = "One full sentence here. " + " ".join(["word"] * 100)
+    long_text = "One full sentence here. " + " ".join(f"word{i}" for i in range(100))
     fake.enqueue(long_text, GOOD_2)
     result = run(write_brief(), project, fake)
     section = result.manifest["sections"][0]
@@ -119,11 +119,11 @@ sections:
 
 
 def test_section_still_empty_after_all_attempts_needs_attention(write_brief, project, fake):
-    fake.enqueue("", "", GOOD_2)
+    fake.enqueue("", "", "", GOOD_2)
     result = run(write_brief(), project, fake)
     assert result.status == "needs_attention"
     section = result.manifest["sections"][0]
-    assert section["status"] == "needs_attention" and len(section["attempts"]) == 2
+    assert section["status"] == "needs_attention" and len(section["attempts"]) == 3
     assert (result.draft_dir / "index.md").exists()  # the draft is still written for review
 
 

@@ -52,5 +52,8 @@ class Backend(Protocol):
     def share_prefix(self, prompts: list[str]) -> int:
         """Optionally prefill what every prompt starts with once; returns its length in tokens."""
 
+    last_stats: GenerationStats  # stats of the latest call, also when the caller closed it early
+
     def stream(self, chat: Chat) -> Iterator[Delta]:
-        """Generate for one chat, capped at chat.settings.max_tokens."""
+        """Generate for one chat, capped at chat.settings.max_tokens. Closing the iterator stops
+        generation at once (the collapse watch does that)."""

@@ -19,6 +19,8 @@ class FakeBackend:
         self.queue: list = list(outputs)
         self.default = default  # played when the queue is empty; None makes an empty queue an error
         self.history: list[tuple[Chat, str]] = []  # (chat, prompt text) of every call
+        self.emitted = 0  # tokens streamed by the latest call (fewer than scripted when it was closed early)
+        self.last_stats = GenerationStats()
 
     def enqueue(self, *outputs) -> "FakeBackend":
         """Queue outputs: a string is streamed word by word; an exception is raised when its turn comes."""
@@ -42,12 +44,15 @@ class FakeBackend:
         tokens = re.findall(r"\s*\S+", script)
         cap = chat.settings.max_tokens
         finish = "length" if len(tokens) > cap else "stop"
-        for count, token in enumerate(tokens[:cap], start=1):
-            yield Delta(token, count)
-        emitted = min(len(tokens), cap)
-        stats = GenerationStats(prompt_tokens=len(prompt.split()), generation_tokens=emitted,
-                                generation_tps=100.0, prompt_tps=1000.0, wall_s=emitted / 100.0)
-        yield Delta("", emitted, finish, stats)
+        self.emitted = 0
+        try:
+            for count, token in enumerate(tokens[:cap], start=1):
+                self.emitted = count
+                yield Delta(token, count)
+        finally:  # also on close(): record what was actually generated
+            self.last_stats = GenerationStats(prompt_tokens=len(prompt.split()), generation_tokens=self.emitted,
+                                              generation_tps=100.0, prompt_tps=1000.0, wall_s=self.emitted / 100.0)
+        yield Delta("", self.emitted, finish, self.last_stats)
 
     def _next_output(self):
         if self.queue:

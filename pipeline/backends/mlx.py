@@ -28,6 +28,7 @@ class MLXBackend:
         start, end = getattr(tokenizer, "think_start", None), getattr(tokenizer, "think_end", None)
         self.think_markers = (start, end) if start and end else DEFAULT_THINK_MARKERS
         self._prefix: tuple[list[int], list] | None = None  # (tokens, prefilled KV cache)
+        self.last_stats = GenerationStats()
 
     @classmethod
     def load(cls, spec: str, memory: MemorySettings) -> "MLXBackend":
@@ -97,7 +98,9 @@ class MLXBackend:
                     yield Delta(response.text, response.generation_tokens)
         except RuntimeError as exc:
             raise _as_memory_error(exc, self.budget) from exc
-        yield self._final_delta(response, started, reused)
+        finally:  # also when the caller closes the stream early (collapse): record what was spent
+            self.last_stats = self._finish_call(response, started, reused)
+        yield Delta(response.text, response.generation_tokens, response.finish_reason or "stop", self.last_stats)
 
     def _encode(self, prompt: str) -> list[int]:
         # Same rule as mlx-lm: add special tokens unless the chat template already put the BOS in.
@@ -117,9 +120,11 @@ class MLXBackend:
     def _vocab_size(self) -> int:
         return self._model.args.vocab_size
 
-    def _final_delta(self, response, started: float, reused: int) -> Delta:
+    def _finish_call(self, response, started: float, reused: int) -> GenerationStats:
         import mlx.core as mx
 
+        if response is None:
+            return GenerationStats(wall_s=time.perf_counter() - started, prefix_tokens_reused=reused)
         stats = GenerationStats(
             prompt_tokens=response.prompt_tokens, generation_tokens=response.generation_tokens,
             prompt_tps=response.prompt_tps, generation_tps=response.generation_tps,
@@ -130,7 +135,7 @@ class MLXBackend:
         if response.generation_tokens >= self.budget.clear_cache_after_tokens:
             mx.clear_cache()  # long generations leave large KV buffers in the cache
             stats.cache_cleared = True
-        return Delta(response.text, response.generation_tokens, response.finish_reason or "stop", stats)
+        return stats
 
 
 def _common_prefix_len(token_lists: list[list[int]]) -> int:
