@@ -1,0 +1,114 @@
+"""Collapse while streaming: the stream is stopped at once, the section retried up the ladder,
+and a section that always collapses is flagged with its best clean text kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.progress import Reporter
+from pipeline.runner import RunOptions, run_brief
+
+from .conftest import opener_for
+from .tiny_models import LOOP_CHAIN, build_scripted_qwen3
+
+CLEAN = "Memory is the first constraint. Everything else follows from it."
+LOOP = "The cache holds the buffers. " + "the cache holds the buffers and " * 60
+CHAIN = ("Good stewardship matters. " + ", ".join(["allocation", "deallocation", "retention", "release", "management",
+         "oversight", "supervision", "administration", "governance", "stewardship", "control", "care"] * 3))
+SALAD = ("I measured the limits. the the system system management of of the oversight the the data of system "
+         "system the of of management the the cache memory of the of of limit the the system of governance the "
+         "the memory of of system the the")
+
+BRIEF = """\
+title: Ladder
+date: 2026-11-23
+stages:
+  draft: {{max_tokens: 300, attempts: {attempts}}}
+sections:
+  - {{heading: Only, instruction: Write., words: 60}}
+"""
+
+
+def run(write_brief, project, fake, attempts=3):
+    brief = write_brief(BRIEF.format(attempts=attempts))
+    return run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
+
+
+@pytest.mark.parametrize("degenerate,signal", [(LOOP, "loop"), (CHAIN, "synonym_chain"), (SALAD, "word_salad")])
+def test_collapsed_then_clean(write_brief, project, fake, degenerate, signal):
+    fake.enqueue(degenerate, CLEAN)
+    result = run(write_brief, project, fake)
+    first, second = result.manifest["sections"][0]["attempts"]
+    assert first["finish_reason"] == "collapse" and first["collapse"]["signal"] == signal
+    assert first["tokens_after_onset"] <= 64
+    assert first["tokens_out"] < len(degenerate.split())  # the stream was stopped, not read to the end
+    assert second["rung"] == "new seed, penalties over the whole section"
+    assert second["settings_changed"]["repetition_penalty"] == 1.15
+    assert result.status == "ok"
+    assert CLEAN in (result.draft_dir / "index.md").read_text()
+
+
+def test_always_collapsing_is_flagged_after_n_attempts_keeping_the_best_clean_text(write_brief, project, fake):
+    fake.enqueue(LOOP, CHAIN, SALAD)
+    result = run(write_brief, project, fake, attempts=3)
+    section = result.manifest["sections"][0]
+    assert [a["finish_reason"] for a in section["attempts"]] == ["collapse"] * 3
+    assert [a["rung"] for a in section["attempts"]] == ["as configured", "new seed, penalties over the whole section",
+                                                         "smaller cap"]
+    assert section["attempts"][2]["settings_changed"]["max_tokens"] == 180
+    assert section["status"] == "needs_attention" and result.status == "needs_attention"
+    md = (result.draft_dir / "index.md").read_text()
+    assert "The cache holds the buffers." in md  # the longest clean text before an onset
+    assert "the cache holds the buffers and the cache" not in md and "the the" not in md
+    assert "deallocation, retention" not in md
+    assert "> **Needs attention:** loop from character" in md
+
+
+def test_split_fallback_writes_two_halves(write_brief, project, fake):
+    first_half = "Memory comes first. The weights take most of it."
+    second_half = "The cache takes the rest. Headroom keeps the system calm."
+    fake.enqueue(LOOP, LOOP, LOOP, first_half, second_half)
+    result = run(write_brief, project, fake, attempts=4)
+    attempts = result.manifest["sections"][0]["attempts"]
+    assert attempts[-1]["rung"] == "split in two" and attempts[-1]["settings_changed"]["split"] is True
+    assert attempts[-1]["settings_changed"]["max_tokens"] == 150
+    continuation = fake.history[-1][0].messages
+    assert continuation[-2] == {"role": "assistant", "content": first_half}
+    assert "second half" in continuation[-1]["content"]
+    assert result.status == "ok"
+    assert f"{first_half}\n\n{second_half}" in (result.draft_dir / "index.md").read_text()
+
+
+def test_retries_never_loop_forever(write_brief, project, fake):
+    fake.default = LOOP  # collapses every time, forever
+    result = run(write_brief, project, fake, attempts=6)
+    assert len(result.manifest["sections"][0]["attempts"]) == 6
+    assert result.status == "needs_attention"
+
+
+def test_collapse_watch_off_keeps_the_stream_going(write_brief, project, fake):
+    brief = write_brief(BRIEF.format(attempts=1).replace("attempts: 1}", "attempts: 1, collapse_watch: false}"))
+    fake.enqueue(LOOP)
+    result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
+    attempt = result.manifest["sections"][0]["attempts"][0]
+    assert attempt["finish_reason"] == "length" and attempt["collapse"] is None
+
+
+@pytest.mark.mlx
+def test_real_mlx_generation_is_stopped_at_the_onset(tmp_path, write_brief, project):
+    model = build_scripted_qwen3(tmp_path / "loop", LOOP_CHAIN)
+    brief = write_brief(f"""\
+title: Loop
+date: 2026-11-23
+model: {model}
+stages:
+  draft: {{max_tokens: 2000, temperature: 0.0, attempts: 2}}
+sections:
+  - {{heading: Forever, instruction: Never stop., words: 50}}
+""")
+    result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter())
+    for attempt in result.manifest["sections"][0]["attempts"]:
+        assert attempt["finish_reason"] == "collapse" and attempt["collapse"]["signal"] in ("loop", "word_salad")
+        assert attempt["tokens_out"] < 100  # of a 2000-token cap
+        assert attempt["tokens_after_onset"] <= 64
+    assert result.status == "needs_attention"
