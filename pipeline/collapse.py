@@ -24,15 +24,17 @@ _STRIP = str.maketrans("", "", "\"'“”‘’()[]*_`")
 class Thresholds:
     ngram: int = 4  # n of the repeated n-grams
     window: int = 40  # words in the sliding window
-    repeat_share: float = 0.5  # share of the window's n-grams seen earlier in the text
+    repeat_share: float = 0.75  # share of the window's n-grams seen earlier in the text
+    repeat_streak: int = 20  # consecutive words whose n-gram was seen before: a loop, not a refrain
     repeat_lookback: int = 600  # words: how far back an n-gram counts as "seen earlier"
-    min_unique_ratio: float = 0.35  # distinct words / words in the window
+    min_unique_ratio: float = 0.3  # distinct words / words, over the window's alphabetic words
     adjacent_repeats: int = 3  # "the the", "of of" in one window
-    chain_items: int = 8  # consecutive short lowercase comma-separated items
+    soup_window: int = 24  # words of token soup: almost no function words, no punctuation, no line breaks
+    soup_max_stopwords: float = 0.1
+    glued_token_chars: int = 24  # one "word" this long that compresses well is a loop inside a token
+    chain_items: int = 10  # consecutive short lowercase comma-separated items
     chain_item_words: int = 2  # words per chain item, at most
     run_on_words: int = 110  # words with no sentence end and no line break
-    compress_ratio: float = 0.25  # zlib size / raw size of the window text (loops compress well)
-    compress_every: int = 8  # words between compression checks (zlib is the costliest signal)
     min_words: int = 24  # evidence needed before anything fires
 
 
@@ -42,11 +44,28 @@ class Verdict:
     onset: int | None = None  # character offset where the collapse starts
     signal: str | None = None  # which signal fired: loop, synonym_chain, word_salad, run_on
     words_seen: int = 0
-    fired_at_word: int | None = None
+    fired_at: int | None = None  # character offset where the detector had enough evidence
     signals: dict = field(default_factory=dict)  # the values at the moment it fired (or at the end)
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+STOPWORDS = frozenset(
+    "a an the and or but if of to in on at by for with from as is are was were be been being it its this that "
+    "these those i we you he she they my our your his her their me us them not no so than then there here what "
+    "which who how when where why can will would should could do does did have has had".split()
+)
+
+
+@dataclass
+class _Word:
+    norm: str  # lowercased, quotes and brackets stripped
+    alpha: bool  # has a letter: only such words count for variety and function-word share
+    repeated: bool  # its n-gram was seen earlier
+    adjacent: bool  # the same word twice in a row ("the the")
+    stop: bool
+    boundary: bool  # ends a sentence or a line
 
 
 class CollapseDetector:
@@ -58,12 +77,15 @@ class CollapseDetector:
         self._text = ""
         self._scanned = 0  # chars of _text already split into complete words
         self._words: list[str] = []
+        self._raw_prev = ""
         self._starts: list[int] = []
-        self._window = deque()  # (word, repeated?) for the last `window` words
-        self._window_counts: Counter = Counter()
-        self._repeated_in_window = 0
-        self._adjacent_in_window = 0
+        self._window: deque[_Word] = deque()
+        self._alpha_counts: Counter = Counter()
+        self._sums = Counter()  # running totals over the window: repeated, adjacent, alpha
+        self._soup: deque[_Word] = deque()
+        self._soup_sums = Counter()  # stop, boundary over the soup window
         self._ngram_last: dict[tuple, int] = {}
+        self._streak = 0
         self._chain_len = 0
         self._chain_start = 0
         self._item_words = 0
@@ -96,15 +118,36 @@ class CollapseDetector:
     # -- per-word updates, O(1) each -------------------------------------------------------------
     def _add_word(self, raw: str, start: int) -> None:
         index = len(self._words)
-        word = raw.lower().translate(_STRIP)
-        self._words.append(word)
+        norm = raw.lower().translate(_STRIP)
+        self._words.append(norm)
         self._starts.append(start)
         self.verdict.words_seen = index + 1
-        self._slide_window(word, self._is_repeat_ngram(index), index)
+        bare = raw.strip(".,;:!?\"'“”‘’()[]*_")
+        word = _Word(
+            norm=norm, alpha=any(c.isalpha() for c in norm), repeated=self._is_repeat_ngram(index),
+            adjacent=len(bare) > 1 and bare.isalpha() and bare == self._raw_prev, stop=bare.lower() in STOPWORDS,
+            boundary=self._ends_sentence_or_line(raw, start),
+        )
+        self._raw_prev = "" if word.boundary else bare  # "v\nv" in a diagram is not "the the"
+        self._streak = self._streak + 1 if word.repeated else 0
+        self._slide(word)
         self._track_chain(raw, index)
-        self._track_run_on(raw, start, index)
+        if word.boundary or raw.startswith(("#", "|", "-", "*", "`")):
+            self._run_on_start = index + 1
+        if self._is_glued_loop(raw):
+            return self._fire("loop", index)
         if index + 1 >= self.t.min_words:
             self._judge(index)
+
+    def _is_glued_loop(self, raw: str) -> bool:
+        """'zymezymezyme...': a loop inside one whitespace-free token (rules like '|-----|' are not)."""
+        if len(raw) < self.t.glued_token_chars or sum(c.isalpha() for c in raw) < 0.8 * len(raw):
+            return False
+        return _compression(raw.encode()) < 0.5
+
+    def _ends_sentence_or_line(self, raw: str, start: int) -> bool:
+        next_char = self._text[start + len(raw): start + len(raw) + 1]
+        return bool(_SENTENCE_END.search(raw)) or next_char == "\n"
 
     def _is_repeat_ngram(self, index: int) -> bool:
         n = self.t.ngram
@@ -115,19 +158,23 @@ class CollapseDetector:
         self._ngram_last[gram] = index
         return last is not None and index - last <= self.t.repeat_lookback
 
-    def _slide_window(self, word: str, repeated: bool, index: int) -> None:
-        adjacent = index > 0 and word.isalpha() and word == self._words[index - 1]
-        self._window.append((word, repeated, adjacent))
-        self._window_counts[word] += 1
-        self._repeated_in_window += repeated
-        self._adjacent_in_window += adjacent
+    def _slide(self, word: _Word) -> None:
+        self._window.append(word)
+        self._add_counts(word, +1)
         if len(self._window) > self.t.window:
-            old, old_repeated, old_adjacent = self._window.popleft()
-            self._window_counts[old] -= 1
-            if not self._window_counts[old]:
-                del self._window_counts[old]
-            self._repeated_in_window -= old_repeated
-            self._adjacent_in_window -= old_adjacent
+            self._add_counts(self._window.popleft(), -1)
+        self._soup.append(word)
+        self._soup_sums.update({"stop": word.stop, "boundary": word.boundary, "alpha": word.alpha})
+        if len(self._soup) > self.t.soup_window:
+            old = self._soup.popleft()
+            self._soup_sums.subtract({"stop": old.stop, "boundary": old.boundary, "alpha": old.alpha})
+
+    def _add_counts(self, word: _Word, sign: int) -> None:
+        self._sums.update({"repeated": sign * word.repeated, "adjacent": sign * word.adjacent, "alpha": sign * word.alpha})
+        if word.alpha:
+            self._alpha_counts[word.norm] += sign
+            if not self._alpha_counts[word.norm]:
+                del self._alpha_counts[word.norm]
 
     def _track_chain(self, raw: str, index: int) -> None:
         """Count consecutive comma-separated items of at most `chain_item_words` lowercase words."""
@@ -147,51 +194,62 @@ class CollapseDetector:
         elif raw.endswith((".", "!", "?")) or "\n" in raw:
             self._chain_len, self._item_words = 0, 0
 
-    def _track_run_on(self, raw: str, start: int, index: int) -> None:
-        next_char = self._text[start + len(raw): start + len(raw) + 1]
-        if _SENTENCE_END.search(raw) or next_char == "\n" or raw.startswith(("#", "|", "-", "*", "`")):
-            self._run_on_start = index + 1
-
     # -- judging ---------------------------------------------------------------------------------
     def _judge(self, index: int) -> None:
         t, size = self.t, len(self._window)
         first = index - size + 1
-        if self._repeated_in_window / size >= t.repeat_share:
-            return self._fire("loop", self._first_repeat(first, index))
+        if self._streak >= t.repeat_streak:
+            return self._fire("loop", index - self._streak - t.ngram + 2)
+        if self._sums["repeated"] / size >= t.repeat_share:
+            return self._fire("loop", self._first_repeat(first))
         if self._chain_len >= t.chain_items:
             return self._fire("synonym_chain", self._chain_start)
-        salad = len(self._window_counts) / size < t.min_unique_ratio or self._adjacent_in_window >= t.adjacent_repeats
-        if size == t.window and salad:
+        if self._is_salad(size):
             return self._fire("word_salad", first)
+        if self._is_soup():
+            return self._fire("word_salad", index - len(self._soup) + 1)
         if index - self._run_on_start + 1 >= t.run_on_words:
             return self._fire("run_on", self._run_on_start)
-        if size == t.window and index % t.compress_every == 0 and self._compression(first, index) < t.compress_ratio:
-            return self._fire("loop", self._first_repeat(first, index))
 
-    def _first_repeat(self, first: int, last: int) -> int:
+    def _is_salad(self, size: int) -> bool:
+        alpha = self._sums["alpha"]
+        if size < self.t.window or alpha < self.t.window // 2:
+            return False
+        return len(self._alpha_counts) / alpha < self.t.min_unique_ratio or self._sums["adjacent"] >= self.t.adjacent_repeats
+
+    def _is_soup(self) -> bool:
+        """Token soup: a run of words with almost no function words and no sentence or line ends."""
+        sums, size = self._soup_sums, len(self._soup)
+        return (size == self.t.soup_window and sums["boundary"] == 0 and sums["alpha"] >= size - 2
+                and sums["stop"] / size <= self.t.soup_max_stopwords)
+
+    def _first_repeat(self, first: int) -> int:
         """The word where the repeated n-grams of this window begin (the loop's onset)."""
-        for position, (_, repeated, _) in enumerate(self._window):
-            if repeated:
+        for position, word in enumerate(self._window):
+            if word.repeated:
                 return max(first + position - self.t.ngram + 1, 0)
         return first
 
-    def _compression(self, first: int, last: int) -> float:
-        raw = self._text[self._starts[first]: self._starts[last] + len(self._words[last]) + 1].encode()
-        return len(zlib.compress(raw, 6)) / max(len(raw), 1)
-
     def _fire(self, signal: str, onset_word: int) -> None:
-        self.verdict = Verdict(True, self._starts[onset_word], signal, len(self._words), len(self._words),
-                               self._signal_values())
+        last = len(self._words) - 1
+        self.verdict = Verdict(True, self._starts[max(onset_word, 0)], signal, len(self._words),
+                               self._starts[last] + len(self._words[last]), self._signal_values())
 
     def _signal_values(self) -> dict:
-        size = max(len(self._window), 1)
+        size, alpha = max(len(self._window), 1), max(self._sums["alpha"], 1)
         return {
-            "repeat_share": round(self._repeated_in_window / size, 3),
-            "unique_ratio": round(len(self._window_counts) / size, 3),
-            "adjacent_repeats": self._adjacent_in_window,
+            "repeat_share": round(self._sums["repeated"] / size, 3),
+            "repeat_streak": self._streak,
+            "unique_ratio": round(len(self._alpha_counts) / alpha, 3),
+            "adjacent_repeats": self._sums["adjacent"],
+            "stopword_share": round(self._soup_sums["stop"] / max(len(self._soup), 1), 3),
             "chain_items": self._chain_len,
             "run_on_words": len(self._words) - self._run_on_start,
         }
+
+
+def _compression(raw: bytes) -> float:
+    return len(zlib.compress(raw, 6)) / max(len(raw), 1)
 
 
 def detect_collapse(text: str, thresholds: Thresholds = Thresholds()) -> Verdict:
