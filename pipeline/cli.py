@@ -14,6 +14,7 @@ from . import errors
 from .backends import open_backend, open_prompt_formatter
 from .config import load_brief
 from .progress import make_reporter
+from .review import check_text
 from .prompts import render_prompts
 from .runner import RunOptions, run_brief
 
@@ -113,6 +114,38 @@ def section_summary(section: dict) -> dict:
         "tokens_out": chosen["tokens_out"], "tok_s": chosen["tok_s"], "wall_s": chosen["wall_s"],
         "finish_reason": chosen["finish_reason"], "findings": [f["code"] for f in section["findings"]],
     }
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+def check(files: tuple[Path, ...], as_json: bool) -> None:
+    """Run the quality checks (collapse, leaked think markers, text cut mid-sentence) on FILES."""
+    reports = []
+    for path in files:
+        try:
+            reports.append(check_text(str(path), path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(errors.InputError(f"{path}: cannot read as UTF-8 text: {getattr(exc, 'strerror', None) or exc}",
+                                      hint="check the path; pipeline check reads text and markdown files"), as_json)
+    clean = all(r.clean for r in reports)
+    if as_json:
+        emit_json({"clean": clean, "files": [r.as_dict() for r in reports]})
+    else:
+        for report in reports:
+            click.echo("\n".join(describe(report)))
+    sys.exit(errors.EXIT_OK if clean else errors.EXIT_ATTENTION)
+
+
+def describe(report) -> list[str]:
+    if report.clean:
+        return [f"{report.path}: clean"]
+    lines = [f"{report.path}:{c['line']}: collapse ({c['signal']}) at character {c['onset']}"
+             + (f" in section {c['section']!r}" if c["section"] else "") for c in report.collapses]
+    lines += [f"{report.path}: leaked markers: {', '.join(report.think_leaks)}"] if report.think_leaks else []
+    lines += [f"{report.path}:{m['line']}: text ends mid-sentence" + (f" in section {m['section']!r}" if m["section"] else "")
+              for m in report.mid_sentence]
+    return lines
 
 
 @main.command()

@@ -33,6 +33,12 @@ class BriefError(PipelineError):
         super().__init__(f"invalid brief ({count}):\n" + "\n".join(problems), hint)
 
 
+class InputError(PipelineError):
+    """A file given on the command line cannot be read."""
+
+    exit_code = EXIT_USAGE
+
+
 class TemplateError(PipelineError):
     exit_code = EXIT_USAGE
 

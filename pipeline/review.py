@@ -1,0 +1,79 @@
+"""`pipeline check`: the quality checks on any text or markdown a person wants to review. Pure.
+
+Markdown is judged section by section (## headings). Code fences and table rows are masked out
+of the collapse check, keeping character offsets, because they repeat by design."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from .collapse import detect_collapse
+from .quality import ends_mid_sentence, think_leaks
+
+_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
+_HEADING = re.compile(r"(?m)^#{1,6} .*$")
+_FENCE = re.compile(r"(?ms)^ {0,3}(```|~~~).*?^ {0,3}\1[^\n]*$")
+_TABLE_ROW = re.compile(r"(?m)^ {0,3}\|.*$")
+
+
+@dataclass
+class Part:
+    heading: str | None
+    start: int
+    end: int
+
+
+@dataclass
+class FileReport:
+    path: str
+    collapse: dict
+    collapses: list[dict] = field(default_factory=list)
+    think_leaks: list[str] = field(default_factory=list)
+    mid_sentence: list[dict] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.collapses or self.think_leaks or self.mid_sentence)
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "clean": self.clean}
+
+
+def line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def mask(text: str, pattern: re.Pattern) -> str:
+    """Blank out matches with spaces, keeping newlines, so offsets still point into the file."""
+    return pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
+
+
+def parts_of(text: str) -> list[Part]:
+    """Sections between headings; a file without headings is one part."""
+    body_start = m.end() if (m := _FRONT_MATTER.match(text)) else 0
+    headings = list(_HEADING.finditer(text, body_start))
+    if not headings:
+        return [Part(None, body_start, len(text))]
+    parts = [Part(None, body_start, headings[0].start())] if text[body_start:headings[0].start()].strip() else []
+    for here, after in zip(headings, headings[1:] + [None]):
+        parts.append(Part(here.group().lstrip("#").strip(), here.end(), after.start() if after else len(text)))
+    return parts
+
+
+def check_text(path: str, text: str) -> FileReport:
+    prose = mask(mask(text, _FENCE), _TABLE_ROW)
+    report = FileReport(path, collapse={"detected": False, "onset": None})
+    for part in parts_of(text):
+        verdict = detect_collapse(prose[part.start: part.end])
+        if verdict.detected:
+            onset = part.start + verdict.onset
+            report.collapses.append({"detected": True, "onset": onset, "line": line_of(text, onset),
+                                     "signal": verdict.signal, "section": part.heading, "signals": verdict.signals})
+        if ends_mid_sentence(text[part.start: part.end]):
+            end = part.start + len(text[part.start: part.end].rstrip())
+            report.mid_sentence.append({"section": part.heading, "line": line_of(text, end)})
+    if report.collapses:
+        report.collapse = report.collapses[0]
+    report.think_leaks = think_leaks(text)
+    return report

@@ -1,0 +1,105 @@
+"""`pipeline check FILE... [--json]`: quality checks on any text a person wants to review."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from pipeline.cli import main
+
+LOOP_TAIL = "the cache holds the buffers and " * 40
+DRAFT = f"""---
+title: A draft
+---
+
+## Good
+
+All fine here. Really fine.
+
+```python
+for i in range(3):
+    print("same line")
+    print("same line")
+    print("same line")
+```
+
+| day | value |
+|-----|-------|
+| Mon | 1 |
+| Mon | 1 |
+
+## Bad
+
+I wrote about memory. It was fine and people liked it. {LOOP_TAIL.strip()}.
+
+## Thinking
+
+<think>I should not be here.</think> The answer is short.
+"""
+
+
+def check(*args):
+    return CliRunner().invoke(main, ["check", *map(str, args)])
+
+
+def test_clean_file_exits_0(tmp_path):
+    path = tmp_path / "clean.md"
+    path.write_text("## One\n\nMemory is a budget. I spend it carefully.\n")
+    result = check(path)
+    assert result.exit_code == 0 and result.stdout.strip() == f"{path}: clean"
+
+
+def test_findings_exit_3_with_json_shape(tmp_path):
+    path = tmp_path / "draft.md"
+    path.write_text(DRAFT)
+    result = check("--json", path)
+    assert result.exit_code == 3
+    report = json.loads(result.stdout)
+    assert report["clean"] is False
+    (file_report,) = report["files"]
+    collapse = file_report["collapse"]
+    assert collapse["detected"] is True and collapse["signal"] == "loop" and collapse["section"] == "Bad"
+    bad_start = DRAFT.index("I wrote about memory.")
+    assert bad_start < collapse["onset"] < DRAFT.index("## Thinking")
+    assert DRAFT[collapse["onset"]:].startswith("the cache holds") or DRAFT[collapse["onset"]:].startswith("cache holds")
+    assert collapse["line"] == DRAFT.count("\n", 0, collapse["onset"]) + 1
+    assert len(file_report["collapses"]) == 1  # the code block and table repeat by design and are not judged
+    assert file_report["think_leaks"] == ["</think>", "<think>"]
+
+
+def test_mid_sentence_is_reported_with_its_line(tmp_path):
+    path = tmp_path / "cut.txt"
+    path.write_text("The first sentence is whole.\nThe second one stops in the middle of")
+    result = check("--json", path)
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["files"][0]["mid_sentence"] == [{"section": None, "line": 2}]
+    assert json.loads(result.stdout)["files"][0]["collapse"] == {"detected": False, "onset": None}
+
+
+def test_plain_output_names_file_line_and_signal(tmp_path):
+    path = tmp_path / "draft.md"
+    path.write_text(DRAFT)
+    lines = check(path).stdout.splitlines()
+    assert any(line.startswith(f"{path}:") and "collapse (loop)" in line and "'Bad'" in line for line in lines)
+    assert f"{path}: leaked markers: </think>, <think>" in lines
+
+
+def test_unreadable_input_exits_2(tmp_path):
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    for target in (tmp_path / "missing.md", binary):
+        result = check(target)
+        assert result.exit_code == 2
+        assert str(target) in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_checked_pipeline_draft_is_clean(write_brief, project, fake):
+    from pipeline.progress import Reporter
+    from pipeline.runner import RunOptions, run_brief
+
+    from .conftest import opener_for
+
+    fake.enqueue("Memory comes first. Everything follows from it.", "Second, keep sections short. They stay coherent.")
+    result = run_brief(write_brief(), RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
+    assert check(result.draft_dir / "index.md").exit_code == 0
