@@ -84,7 +84,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path, default=Path(__file__).parent / "corpus")
     args = parser.parse_args()
-    coherent, degenerate = load(args.corpus / "coherent.jsonl"), load(args.corpus / "degenerate.jsonl")
+    coherent = [item for path in sorted(args.corpus.glob("coherent*.jsonl")) for item in load(path)]
+    degenerate = load(args.corpus / "degenerate.jsonl")
     tok = tokenizer()
     report = {"benchmark": "collapse", **evaluate(coherent, degenerate, tok)}
     report["throughput"] = throughput([item["text"] for item in coherent + degenerate], tok)

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 _WORD = re.compile(r"\S+")
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)\]*_]*$")
 _CHAIN_ITEM = re.compile(r"^[a-z][a-z'’-]*$")  # lowercase words: synonyms, not tickers or numbers
+_LIST_MARKER = re.compile(r"^\d+[.)]$")
 _STRIP = str.maketrans("", "", "\"'“”‘’()[]*_`")
 
 
@@ -29,7 +30,7 @@ class Thresholds:
     repeat_lookback: int = 600  # words: how far back an n-gram counts as "seen earlier"
     min_unique_ratio: float = 0.3  # distinct words / words, over the window's alphabetic words
     adjacent_repeats: int = 3  # "the the", "of of" in one window
-    soup_window: int = 24  # words of token soup: almost no function words, no punctuation, no line breaks
+    soup_window: int = 16  # words of token soup: almost no function words, no punctuation, no line breaks
     soup_max_stopwords: float = 0.1
     glued_token_chars: int = 24  # one "word" this long that compresses well is a loop inside a token
     chain_items: int = 10  # consecutive short lowercase comma-separated items
@@ -66,6 +67,7 @@ class _Word:
     adjacent: bool  # the same word twice in a row ("the the")
     stop: bool
     boundary: bool  # ends a sentence or a line
+    comma: bool  # ends with , or ; (lists are punctuated, token soup is not)
 
 
 class CollapseDetector:
@@ -95,15 +97,24 @@ class CollapseDetector:
     # -- feeding -----------------------------------------------------------------------------
     def feed(self, delta: str) -> Verdict:
         """Add streamed text; only complete words (followed by whitespace) are judged."""
+        if self.verdict.detected:
+            return self.verdict  # the first onset is the one that counts
         self._text += delta
         for match in _WORD.finditer(self._text, self._scanned):
             if match.end() == len(self._text):
-                break  # the word may continue in the next delta
+                self._judge_partial(match)  # the word may continue, but a glued loop can't wait
+                break
             self._add_word(match.group(), match.start())
             self._scanned = match.end()
             if self.verdict.detected:
                 break
         return self.verdict
+
+    def _judge_partial(self, match: re.Match) -> None:
+        if self._is_glued_loop(match.group()):
+            self._words.append(match.group().lower())
+            self._starts.append(match.start())
+            self._fire("loop", len(self._words) - 1)
 
     def finish(self) -> Verdict:
         """Judge the last word too, and record the final signal values."""
@@ -118,7 +129,7 @@ class CollapseDetector:
     # -- per-word updates, O(1) each -------------------------------------------------------------
     def _add_word(self, raw: str, start: int) -> None:
         index = len(self._words)
-        norm = raw.lower().translate(_STRIP)
+        norm = "#." if _LIST_MARKER.match(raw) else raw.lower().translate(_STRIP)  # "11." loops like "12."
         self._words.append(norm)
         self._starts.append(start)
         self.verdict.words_seen = index + 1
@@ -126,7 +137,7 @@ class CollapseDetector:
         word = _Word(
             norm=norm, alpha=any(c.isalpha() for c in norm), repeated=self._is_repeat_ngram(index),
             adjacent=len(bare) > 1 and bare.isalpha() and bare == self._raw_prev, stop=bare.lower() in STOPWORDS,
-            boundary=self._ends_sentence_or_line(raw, start),
+            boundary=self._ends_sentence_or_line(raw, start), comma=raw.endswith((",", ";")),
         )
         self._raw_prev = "" if word.boundary else bare  # "v\nv" in a diagram is not "the the"
         self._streak = self._streak + 1 if word.repeated else 0
@@ -136,6 +147,10 @@ class CollapseDetector:
             self._run_on_start = index + 1
         if self._is_glued_loop(raw):
             return self._fire("loop", index)
+        if self._chain_len >= self.t.chain_items:  # a chain is evidence on its own, however early
+            return self._fire("synonym_chain", self._chain_start)
+        if self._sums["adjacent"] >= self.t.adjacent_repeats:  # so is stuttering: "the the ... of of"
+            return self._fire("word_salad", self._first_adjacent(index))
         if index + 1 >= self.t.min_words:
             self._judge(index)
 
@@ -164,10 +179,10 @@ class CollapseDetector:
         if len(self._window) > self.t.window:
             self._add_counts(self._window.popleft(), -1)
         self._soup.append(word)
-        self._soup_sums.update({"stop": word.stop, "boundary": word.boundary, "alpha": word.alpha})
+        self._soup_sums.update({"stop": word.stop, "boundary": word.boundary, "alpha": word.alpha, "comma": word.comma})
         if len(self._soup) > self.t.soup_window:
             old = self._soup.popleft()
-            self._soup_sums.subtract({"stop": old.stop, "boundary": old.boundary, "alpha": old.alpha})
+            self._soup_sums.subtract({"stop": old.stop, "boundary": old.boundary, "alpha": old.alpha, "comma": old.comma})
 
     def _add_counts(self, word: _Word, sign: int) -> None:
         self._sums.update({"repeated": sign * word.repeated, "adjacent": sign * word.adjacent, "alpha": sign * word.alpha})
@@ -202,8 +217,6 @@ class CollapseDetector:
             return self._fire("loop", index - self._streak - t.ngram + 2)
         if self._sums["repeated"] / size >= t.repeat_share:
             return self._fire("loop", self._first_repeat(first))
-        if self._chain_len >= t.chain_items:
-            return self._fire("synonym_chain", self._chain_start)
         if self._is_salad(size):
             return self._fire("word_salad", first)
         if self._is_soup():
@@ -212,16 +225,23 @@ class CollapseDetector:
             return self._fire("run_on", self._run_on_start)
 
     def _is_salad(self, size: int) -> bool:
+        """A full window that keeps reusing a few words."""
         alpha = self._sums["alpha"]
-        if size < self.t.window or alpha < self.t.window // 2:
-            return False
-        return len(self._alpha_counts) / alpha < self.t.min_unique_ratio or self._sums["adjacent"] >= self.t.adjacent_repeats
+        return size == self.t.window and alpha >= size // 2 and len(self._alpha_counts) / alpha < self.t.min_unique_ratio
 
     def _is_soup(self) -> bool:
         """Token soup: a run of words with almost no function words and no sentence or line ends."""
         sums, size = self._soup_sums, len(self._soup)
-        return (size == self.t.soup_window and sums["boundary"] == 0 and sums["alpha"] >= size - 2
-                and sums["stop"] / size <= self.t.soup_max_stopwords)
+        if not (size == self.t.soup_window and sums["boundary"] == 0 and sums["comma"] <= 1
+                and sums["alpha"] >= size - 2 and sums["stop"] / size <= self.t.soup_max_stopwords):
+            return False
+        return len({w.norm for w in self._soup}) >= 0.7 * size  # many different words: not a loop
+
+    def _first_adjacent(self, index: int) -> int:
+        for position, word in enumerate(self._window):
+            if word.adjacent:
+                return index - len(self._window) + position  # the first word of the pair
+        return index
 
     def _first_repeat(self, first: int) -> int:
         """The word where the repeated n-grams of this window begin (the loop's onset)."""

@@ -1,0 +1,98 @@
+"""The collapse detector on labelled examples: hard coherent shapes must pass, each degenerate kind
+must be caught near its onset, and streaming must agree with the whole-text verdict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.collapse import CollapseDetector, detect_collapse
+
+CORPUS = Path(__file__).resolve().parent.parent / "bench" / "corpus"
+
+COHERENT = {
+    "parallel": "I measured the load time. I measured the first token. I measured the peak memory. "
+                "I measured the steady decode rate. I measured it all again after a reboot, and the numbers held.",
+    "packing list": "For the trip I packed a laptop, charger, cable, adapter, notebook, pens, bottle, headphones, "
+                    "and a shirt, because conferences run long.",
+    "tickers": "Watchlist: AAPL, MSFT, NVDA, AMZN, GOOGL, META, TSLA, AVGO, AMD, NFLX, SPY, QQQ, IWM, DIA, TLT. "
+               "Most of them closed green on Friday.",
+    "table": "| day | trades | pnl |\n|---|---|---|\n" + "".join(f"| d{i} | {i} | +{i}.0 |\n" for i in range(20)),
+    "code": "```python\n" + "".join(f"value_{i} = compute({i})\n" for i in range(30)) + "```\nEach value is cached.",
+    "refrain": "Every Monday I check the logs. Every Monday I prune the cache. Every Monday I read the drafts. "
+               "It is dull, and it is why nothing breaks on Tuesday.",
+    "short": "Memory is the budget.",
+}
+LOOP = "Memory matters because the model is large. " + "It is a topic that has been studied extensively. " * 12
+CHAIN = ("The job needs careful stewardship: allocation, deallocation, retention, release, management, oversight, "
+         "supervision, administration, governance, stewardship, control, regulation, direction, guidance")
+SALAD = ("The plan was simple. the the system system management of of the oversight the the data of system "
+         "system the of of management the the cache memory of the")
+SOUP = ("I started the run. structures standpoint exhibits transform smooth receiver elements trends dermatitis "
+        "Cornwall ends underneath harvested manually directors volcanic keyhak rude ensure decomposition broaden "
+        "insects condemn quietly rename apes active viscous counsel fission")
+
+
+@pytest.mark.parametrize("name", COHERENT)
+def test_hard_coherent_shapes_do_not_fire(name):
+    assert not detect_collapse(COHERENT[name]).detected
+
+
+@pytest.mark.parametrize("text,signal,onset_text", [
+    (LOOP, "loop", "It is a topic"),
+    (CHAIN, "synonym_chain", "allocation"),
+    (SALAD, "word_salad", "the the system"),
+    (SOUP, "word_salad", "structures"),
+    ("It began well. " + "zyme" * 30 + " and more", "loop", "zyme"),
+])
+def test_each_kind_is_caught_near_its_onset(text, signal, onset_text):
+    verdict = detect_collapse(text)
+    assert verdict.detected and verdict.signal == signal
+    labelled = text.index(onset_text)
+    assert abs(verdict.onset - labelled) <= 60  # characters
+    assert verdict.fired_at >= verdict.onset
+
+
+@pytest.mark.parametrize("text", [LOOP, CHAIN, SALAD, SOUP, COHERENT["table"]])
+def test_streaming_in_small_pieces_agrees_with_whole_text(text):
+    detector = CollapseDetector()
+    for start in range(0, len(text), 3):
+        detector.feed(text[start:start + 3])
+    streamed = detector.finish()
+    whole = detect_collapse(text)
+    assert (streamed.detected, streamed.onset, streamed.signal) == (whole.detected, whole.onset, whole.signal)
+
+
+def test_streaming_stops_judging_after_it_fires():
+    detector = CollapseDetector()
+    first = None
+    for word in LOOP.split(" "):
+        verdict = detector.feed(word + " ")
+        if verdict.detected and first is None:
+            first = verdict.fired_at
+    assert detector.verdict.fired_at == first and first < len(LOOP) // 2
+
+
+def test_verdict_reports_signal_values():
+    verdict = detect_collapse(LOOP)
+    assert set(verdict.signals) >= {"repeat_share", "unique_ratio", "chain_items", "run_on_words"}
+    clean = detect_collapse(COHERENT["parallel"])
+    assert clean.onset is None and clean.signals["repeat_streak"] < 20
+
+
+def load(name):
+    return [json.loads(line) for line in (CORPUS / name).read_text().splitlines() if line.strip()]
+
+
+def test_corpus_false_positive_rate_stays_at_most_one_percent():
+    coherent = load("coherent.jsonl")
+    fired = [c["id"] for c in coherent if detect_collapse(c["text"]).detected]
+    assert len(fired) <= 0.01 * len(coherent), fired
+
+
+def test_corpus_recall_stays_at_least_95_percent():
+    degenerate = load("degenerate.jsonl")
+    missed = [d["id"] for d in degenerate if not detect_collapse(d["text"]).detected]
+    assert len(missed) <= 0.05 * len(degenerate), missed
