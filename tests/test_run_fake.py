@@ -88,7 +88,7 @@ def test_no_reasoning_text_reaches_the_draft(write_brief, project, fake, raw):
 
 
 def test_cap_truncated_section_is_trimmed_to_last_sentence_and_marked(write_brief, project, fake):
-    long_text = "One full sentence here. " + " ".join(f"word{i}" for i in range(100))
+    long_text = "One full sentence here. " + " ".join(f"the model wrote clause {i} of the draft" for i in range(20))
     fake.enqueue(long_text, GOOD_2)
     result = run(write_brief(), project, fake)
     section = result.manifest["sections"][0]
