@@ -88,7 +88,11 @@ def test_no_reasoning_text_reaches_the_draft(write_brief, project, fake, raw):
 
 
 def test_cap_truncated_section_is_trimmed_to_last_sentence_and_marked(write_brief, project, fake):
-    long_text = "One full sentence here. " + " ".join(f"the model wrote clause {i} of the draft" for i in range(20))
+    long_text = ("One full sentence here. Then a long one begins, and it keeps going because the writer has many "
+                 "things to say about memory, about the cache that fills up when the context grows, about the way "
+                 "the operating system claims its share before any model loads, about swap that nobody wants to "
+                 "touch, about the wired limit that pins pages for the GPU, and about the habit of checking the "
+                 "peak after every run so that surprises arrive early rather than at two in the morning when")
     fake.enqueue(long_text, GOOD_2)
     result = run(write_brief(), project, fake)
     section = result.manifest["sections"][0]
