@@ -1,0 +1,1 @@
+"""Inputs other than the brief: RSS/Atom feeds and operating data files."""

@@ -1,0 +1,250 @@
+"""RSS/Atom sources: fetched with requests (timeouts, byte cap, conditional GET, local cache),
+parsed from bytes with feedparser, cleaned into plain-text items. One bad feed never raises:
+its status says what happened.
+
+Feed text is data, never instructions: items leave this module as plain text (no HTML, no control
+or bidi characters) with http(s) links only."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import html
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import feedparser
+import nh3
+import requests
+
+USER_AGENT = "pipeline-newsletter/0.1 (+local batch runner; one fetch per feed per run)"
+TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|ref_src|igshid)$", re.IGNORECASE)
+_DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*(\[.*?\])?\s*>", re.IGNORECASE | re.DOTALL)
+_INVISIBLE = {"Cc", "Cf", "Co", "Cs"}  # control, format (incl. bidi overrides, zero-width), private, surrogates
+
+# Statuses, in run.json and the review output.
+OK, NOT_MODIFIED, TIMEOUT, HTTP_ERROR, UNREACHABLE, NOT_A_FEED, TOO_LARGE, PARSE_WARNING, OFFLINE, BAD_URL = (
+    "ok", "not_modified", "timeout", "http_error", "unreachable", "not_a_feed", "too_large", "parse_warning",
+    "offline", "bad_url")
+
+
+@dataclass(frozen=True)
+class FeedLimits:
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 10.0
+    max_bytes: int = 2 * 1024 * 1024
+    max_summary_chars: int = 600
+
+
+@dataclass
+class FeedItem:
+    source: str
+    title: str
+    link: str | None  # http(s) only
+    summary: str
+    published: dt.datetime | None  # timezone-aware UTC
+    guid: str | None
+
+
+@dataclass
+class FeedResult:
+    name: str
+    url: str
+    status: str
+    detail: str = ""
+    from_cache: bool = False
+    items: list[FeedItem] = field(default_factory=list)
+
+    def record(self) -> dict:
+        return {"name": self.name, "url": self.url, "status": self.status, "detail": self.detail,
+                "from_cache": self.from_cache, "items": len(self.items)}
+
+
+# -- cleaning ------------------------------------------------------------------------------------
+def plain_text(value: str, limit: int | None = None) -> str:
+    """Feed HTML → plain text: tags dropped (script/style with content), entities decoded,
+    invisible and bidi characters removed, whitespace collapsed."""
+    text = html.unescape(nh3.clean(value or "", tags=set(), clean_content_tags={"script", "style"}))
+    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch) not in _INVISIBLE else " " for ch in text)
+    text = re.sub(r"\s+", " ", text).strip()
+    return text[: limit - 1].rstrip() + "…" if limit and len(text) > limit else text
+
+
+def safe_link(url: str | None) -> str | None:
+    if not url:
+        return None
+    url = plain_text(url)
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def canonical_link(url: str) -> str:
+    """For deduplication: lowercase host, no fragment, no tracking parameters, sorted query."""
+    parts = urlsplit(url)
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k))
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/") or "/", urlencode(query), ""))
+
+
+# -- cache -----------------------------------------------------------------------------------------
+class FeedCache:
+    """Last good body of each feed plus its validators (ETag, Last-Modified), one file pair per URL."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def _paths(self, url: str) -> tuple[Path, Path]:
+        key = hashlib.sha256(url.encode()).hexdigest()[:24]
+        return self.folder / f"{key}.body", self.folder / f"{key}.json"
+
+    def load(self, url: str) -> tuple[bytes | None, dict]:
+        body, meta = self._paths(url)
+        if not body.exists():
+            return None, {}
+        try:
+            return body.read_bytes(), json.loads(meta.read_text())
+        except (OSError, ValueError):
+            return None, {}
+
+    def store(self, url: str, content: bytes, headers) -> None:
+        body, meta = self._paths(url)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        validators = {"etag": headers.get("ETag"), "last_modified": headers.get("Last-Modified"), "url": url}
+        tmp = body.with_suffix(".tmp")
+        tmp.write_bytes(content)
+        tmp.replace(body)
+        meta.write_text(json.dumps(validators))
+
+
+# -- fetching ------------------------------------------------------------------------------------
+@dataclass
+class Fetched:
+    status: str
+    body: bytes | None
+    detail: str = ""
+    from_cache: bool = False
+
+
+def fetch(url: str, cache: FeedCache, limits: FeedLimits, offline: bool, session: requests.Session) -> Fetched:
+    if urlsplit(url).scheme not in ("http", "https"):
+        return Fetched(BAD_URL, None, "only http and https feeds are fetched")
+    cached, validators = cache.load(url)
+    if offline:
+        return Fetched(OFFLINE, cached, "offline: using the cached copy" if cached else "offline and not cached", True)
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
+    if cached is not None and validators.get("etag"):
+        headers["If-None-Match"] = validators["etag"]
+    if cached is not None and validators.get("last_modified"):
+        headers["If-Modified-Since"] = validators["last_modified"]
+    try:
+        with session.get(url, headers=headers, timeout=(limits.connect_timeout_s, limits.read_timeout_s), stream=True) as response:
+            if response.status_code == 304 and cached is not None:
+                return Fetched(NOT_MODIFIED, cached, "304 Not Modified", True)
+            if response.status_code >= 400:
+                return Fetched(HTTP_ERROR, cached, f"HTTP {response.status_code}", cached is not None)
+            body = read_capped(response, limits.max_bytes)
+            if body is None:
+                return Fetched(TOO_LARGE, cached, f"body over {limits.max_bytes} bytes", cached is not None)
+            cache.store(url, body, response.headers)
+            return Fetched(OK, body)
+    except requests.Timeout:
+        return Fetched(TIMEOUT, cached, "no answer in time", cached is not None)
+    except requests.RequestException as exc:
+        return Fetched(UNREACHABLE, cached, type(exc).__name__, cached is not None)
+
+
+def read_capped(response: requests.Response, max_bytes: int) -> bytes | None:
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        return None
+    chunks, size = [], 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > max_bytes:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+# -- parsing -------------------------------------------------------------------------------------
+def parse(body: bytes, name: str, limits: FeedLimits) -> tuple[str, str, list[FeedItem]]:
+    """Bytes → (status, detail, items). DOCTYPEs are removed first: feeds need no entity
+    definitions, and dropping them defeats entity bombs and external entities."""
+    stripped = _DOCTYPE.sub(b"", body, count=1)
+    parsed = feedparser.parse(stripped, sanitize_html=True, resolve_relative_uris=False)
+    if not parsed.get("version") and not parsed.entries:
+        return NOT_A_FEED, "no RSS or Atom content", []
+    items = [item for entry in parsed.entries if (item := to_item(entry, name, limits))]
+    if parsed.get("bozo"):
+        return PARSE_WARNING, plain_text(str(parsed.get("bozo_exception", "")), 200), items
+    detail = "DOCTYPE removed" if stripped != body else ""
+    return (PARSE_WARNING if detail else OK), detail, items
+
+
+def to_item(entry, name: str, limits: FeedLimits) -> FeedItem | None:
+    title = plain_text(entry.get("title", ""), 200)
+    summary = plain_text(entry.get("summary", "") or entry.get("description", ""), limits.max_summary_chars)
+    if not title and not summary:
+        return None
+    return FeedItem(source=name, title=title or summary[:80], link=safe_link(entry.get("link")), summary=summary,
+                    published=entry_time(entry), guid=plain_text(entry.get("id", ""), 300) or None)
+
+
+def entry_time(entry) -> dt.datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        parsed = entry.get(key)
+        if parsed:
+            try:
+                return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.timezone.utc)
+            except (OverflowError, ValueError, OSError):
+                return None
+    return None
+
+
+def fetch_feed(url: str, name: str, cache: FeedCache, limits: FeedLimits, offline: bool,
+               session: requests.Session) -> FeedResult:
+    fetched = fetch(url, cache, limits, offline, session)
+    result = FeedResult(name, url, fetched.status, fetched.detail, fetched.from_cache)
+    if fetched.body is None:
+        return result
+    status, detail, result.items = parse(fetched.body, name, limits)
+    if fetched.status == OK and status != OK:
+        result.status, result.detail = status, detail
+    return result
+
+
+# -- selecting the week's items -------------------------------------------------------------------
+@dataclass
+class WeekSelection:
+    items: list[FeedItem]
+    duplicates: int = 0
+    undated: int = 0
+    future: int = 0
+    outside_week: int = 0
+
+
+def select_week(results: list[FeedResult], start: dt.datetime, end: dt.datetime, now: dt.datetime) -> WeekSelection:
+    """Dedupe (guid, then canonical link), keep items dated inside [start, end).
+    Stated rule: items with no parseable date are left out (we cannot place them in a week), and
+    items dated more than a day after `now` are treated as bogus and left out."""
+    selection, seen = WeekSelection([]), set()
+    for item in (i for r in results for i in r.items):
+        keys = {k for k in (item.guid and f"guid:{item.guid}", item.link and f"link:{canonical_link(item.link)}") if k}
+        if keys & seen:
+            selection.duplicates += 1
+            continue
+        seen |= keys
+        if item.published is None:
+            selection.undated += 1
+        elif item.published > now + dt.timedelta(days=1):
+            selection.future += 1
+        elif not start <= item.published < end:
+            selection.outside_week += 1
+        else:
+            selection.items.append(item)
+    selection.items.sort(key=lambda i: i.published, reverse=True)
+    return selection
