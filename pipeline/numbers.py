@@ -1,0 +1,69 @@
+"""Numbers in model-written prose must trace to the data, the brief's facts or the sources.
+
+Matching is tolerant of formatting (38.1% = 38.1, 1,000 = 1000, -34.58 = 34.58 when the prose
+says "lost 34.58") and of rounding (20.2 matches 20.23: the prose may round, never invent). Pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+# A number: optional sign, digits with optional thousands commas, optional decimals, optional %.
+_NUMBER = re.compile(r"(?<![\w.])([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%?)(?![\w])")
+_LIST_MARKER = re.compile(r"(?m)^\s*\d+[.)]\s")
+
+
+@dataclass(frozen=True)
+class NumberMention:
+    text: str  # as written
+    value: Decimal  # absolute value, commas removed
+    decimals: int
+    start: int
+
+
+def mentions(text: str) -> list[NumberMention]:
+    markers = {m.start() + len(m.group()) - len(m.group().lstrip()) for m in _LIST_MARKER.finditer(text)}
+    found = []
+    for match in _NUMBER.finditer(text):
+        if match.start(2) in markers:
+            continue  # "3. " opening a numbered list item
+        digits, fraction = match.group(2).replace(",", ""), match.group(3) or ""
+        try:
+            value = Decimal(digits + fraction)
+        except InvalidOperation:
+            continue
+        found.append(NumberMention(match.group(0), value, max(len(fraction) - 1, 0), match.start()))
+    return found
+
+
+def known_values(*texts: str) -> set[Decimal]:
+    """Every number that appears in the reference material (data rendered as text, facts, sources)."""
+    return {m.value for text in texts for m in mentions(text)}
+
+
+def rounds_to(reference: Decimal, mention: NumberMention) -> bool:
+    quantum = Decimal(1).scaleb(-mention.decimals)
+    try:
+        return reference.quantize(quantum) == mention.value
+    except InvalidOperation:
+        return False
+
+
+def is_verified(mention: NumberMention, known: set[Decimal]) -> bool:
+    return mention.value in known or any(rounds_to(value, mention) for value in known)
+
+
+def unverified(prose: str, known: set[Decimal]) -> list[NumberMention]:
+    return [m for m in mentions(prose) if not is_verified(m, known)]
+
+
+def flatten_numbers(value) -> str:
+    """Data (dicts, lists, scalars) as text, so its numbers can be collected the same way."""
+    if isinstance(value, dict):
+        return " ".join(f"{flatten_numbers(k)} {flatten_numbers(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return " ".join(flatten_numbers(v) for v in value)
+    if isinstance(value, bool) or value is None:
+        return ""
+    return str(value)
