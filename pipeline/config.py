@@ -10,7 +10,7 @@ import unicodedata
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, field_validator, model_validator
 
 from .errors import BriefError
 from .yamlsource import YamlDocument, format_problem, load_yaml
@@ -73,18 +73,35 @@ def _template_name(name: str | None) -> str | None:
     return name
 
 
+SectionType = Literal["prose", "static", "template", "news"]
+MODEL_WRITTEN = ("prose", "news")
+
+
 class Section(SectionOverrides):
     heading: str = Field(min_length=1, max_length=200)
-    instruction: str = Field(min_length=1, max_length=2000, description="One sentence: what this section says.")
-    words: int = Field(ge=20, le=1500, description="Target length in words.")
+    type: SectionType = Field("prose", description="prose: the model writes it; static: `text` as is; "
+                              "template: rendered from data by `template`; news: the model picks feed items.")
+    instruction: str | None = Field(None, min_length=1, max_length=2000, description="One sentence: what this section says.")
+    words: int | None = Field(None, ge=20, le=1500, description="Target length in words.")
     stage: str = Field("draft", description="Which entry of `stages` supplies the settings.")
-    template: str | None = Field(None, description="Section prompt template (relative to the templates dir).")
+    template: str | None = Field(None, description="Prompt template (prose, news) or block template (template).")
+    text: str | None = Field(None, min_length=1, description="The section's text, for type: static.")
+    max_items: int = Field(5, ge=1, le=20, description="News items to pick, for type: news.")
     variables: dict[str, object] = Field(default_factory=dict)
 
     @field_validator("template")
     @classmethod
     def _template_inside(cls, name: str | None) -> str | None:
         return _template_name(name)
+
+    @model_validator(mode="after")
+    def _fields_for_type(self) -> "Section":
+        needed = {"prose": ("instruction", "words"), "news": ("instruction",), "static": ("text",),
+                  "template": ("template",)}[self.type]
+        missing = [key for key in needed if getattr(self, key) is None]
+        if missing:
+            raise ValueError(f"a {self.type} section needs {' and '.join(missing)}")
+        return self
 
     def overrides(self) -> dict:
         return {key: getattr(self, key) for key in SETTING_KEYS if getattr(self, key) is not None}
@@ -109,8 +126,26 @@ def _fact_value(value: object) -> str | int | float | bool:
 Fact = Annotated[str | int | float | bool, PlainValidator(_fact_value)]
 
 
+class FeedSource(Strict):
+    url: str = Field(pattern=r"^https?://\S+$", description="http(s) only.")
+    name: str | None = Field(None, min_length=1, max_length=80, description="Default: the feed's host.")
+    max_items: int = Field(10, ge=1, le=100, description="Items kept from this feed per week.")
+
+
+class DataSource(Strict):
+    name: str = Field(pattern=r"^[a-z_][a-z0-9_]*$", description="Templates see it as data.<name>.")
+    path: str = Field(min_length=1, description="JSON, CSV or SQLite file, relative to the brief file.")
+    columns: dict[str, Literal["str", "int", "float", "datetime", "date", "bool"]] = Field(min_length=1)
+    query: str | None = Field(None, description="SQLite only; may use :start and :end (the week, ISO).")
+
+
+class Sources(Strict):
+    feeds: list[FeedSource] = Field(default_factory=list, max_length=50)
+    data: list[DataSource] = Field(default_factory=list, max_length=20)
+
+
 class Brief(Strict):
-    kind: Literal["post"] = "post"
+    kind: Literal["post", "newsletter"] = "post"
     title: str = Field(min_length=1, max_length=200)
     slug: str | None = Field(None, pattern=SLUG_PATTERN, description="Default: derived from the title.")
     date: dt.date | None = Field(None, description="Default: today.")
@@ -126,6 +161,8 @@ class Brief(Strict):
     section_template: str = "section.md.j2"
     stages: dict[str, SamplingSettings] = Field(default_factory=lambda: {"draft": SamplingSettings()})
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    timezone: str = Field("UTC", description="Newsletters: the ISO week is taken in this time zone.")
+    sources: Sources = Field(default_factory=Sources, description="Newsletters: feeds and operating data.")
     sections: list[Section] = Field(min_length=1, max_length=40)
 
     @field_validator("system_template", "section_template")

@@ -105,13 +105,16 @@ def _failing_line(exc: Exception, env: jinja2.Environment) -> str | None:
     return None
 
 
-def render_prompts(loaded: LoadedBrief) -> list[SectionPrompt]:
+def render_prompts(loaded: LoadedBrief, extra: dict | None = None) -> list[SectionPrompt]:
+    """Prompts of the prose sections. `extra` adds context (a newsletter's data blocks and week)."""
     brief = loaded.brief
     env = make_environment(loaded.templates_dir)
-    base = brief_context(loaded)
+    base = {**brief_context(loaded), **(extra or {})}
     system = render_template(env, brief.system_template, base)
     prompts = []
     for index, section in enumerate(brief.sections):
+        if section.type != "prose":
+            continue
         template = section.template or brief.section_template
         user = render_template(env, template, section_context(base, section, index + 1))
         prompts.append(SectionPrompt(
