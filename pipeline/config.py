@@ -130,6 +130,8 @@ class FeedSource(Strict):
     url: str = Field(pattern=r"^https?://\S+$", description="http(s) only.")
     name: str | None = Field(None, min_length=1, max_length=80, description="Default: the feed's host.")
     max_items: int = Field(10, ge=1, le=100, description="Items kept from this feed per week.")
+    snapshot: str | None = Field(None, description="A saved copy of the feed (relative to the brief), read "
+                                 "when the feed cannot be fetched and nothing is cached.")
 
 
 class DataSource(Strict):
@@ -137,6 +139,7 @@ class DataSource(Strict):
     path: str = Field(min_length=1, description="JSON, CSV or SQLite file, relative to the brief file.")
     columns: dict[str, Literal["str", "int", "float", "datetime", "date", "bool"]] = Field(min_length=1)
     query: str | None = Field(None, description="SQLite only; may use :start and :end (the week, ISO).")
+    week_column: str | None = Field(None, description="A datetime column: keep only rows inside the week.")
 
 
 class Sources(Strict):
@@ -162,6 +165,8 @@ class Brief(Strict):
     stages: dict[str, SamplingSettings] = Field(default_factory=lambda: {"draft": SamplingSettings()})
     memory: MemorySettings = Field(default_factory=MemorySettings)
     timezone: str = Field("UTC", description="Newsletters: the ISO week is taken in this time zone.")
+    week: str | None = Field(None, pattern=r"^\d{4}-W\d{2}$", description="Newsletters: build this ISO week "
+                             "(e.g. 2026-W16) instead of the current one; --week overrides it.")
     sources: Sources = Field(default_factory=Sources, description="Newsletters: feeds and operating data.")
     sections: list[Section] = Field(min_length=1, max_length=40)
 

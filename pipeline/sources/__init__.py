@@ -1,1 +1,90 @@
-"""Inputs other than the brief: RSS/Atom feeds and operating data files."""
+"""Inputs other than the brief: RSS/Atom feeds and operating data files, gathered for one week."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+from platformdirs import user_cache_path
+
+from ..config import FeedSource, LoadedBrief
+from .data import DataSpec, load_data
+from .feeds import FeedCache, FeedLimits, FeedResult, WeekSelection, fetch_feed, parse, select_week
+
+
+@dataclass
+class Week:
+    key: str  # 2026-W16
+    start: dt.datetime
+    end: dt.datetime
+
+
+@dataclass
+class Gathered:
+    week: Week
+    feeds: list[FeedResult] = field(default_factory=list)
+    selection: WeekSelection = field(default_factory=lambda: WeekSelection([]))
+    data: dict[str, list[dict]] = field(default_factory=dict)
+
+
+def feed_cache_dir() -> Path:
+    root = os.environ.get("PIPELINE_CACHE_DIR")
+    return (Path(root) if root else user_cache_path("pipeline")) / "feeds"
+
+
+def feed_name(feed: FeedSource) -> str:
+    return feed.name or urlsplit(feed.url).hostname or feed.url
+
+
+def read_snapshot(loaded: LoadedBrief, feed: FeedSource, result: FeedResult, limits: FeedLimits) -> FeedResult:
+    """No live copy and nothing cached: fall back to the saved copy the brief names."""
+    if result.items or not feed.snapshot:
+        return result
+    path = loaded.path.parent / feed.snapshot
+    try:
+        status, detail, items = parse(path.read_bytes(), result.name, limits)
+    except OSError as exc:
+        result.detail += f"; snapshot {path} unreadable: {exc.strerror}"
+        return result
+    result.items, result.from_cache = items, True
+    result.detail = f"{result.detail}; read snapshot {feed.snapshot}".lstrip("; ")
+    return result
+
+
+def gather_feeds(loaded: LoadedBrief, offline: bool, limits: FeedLimits = FeedLimits()) -> list[FeedResult]:
+    cache = FeedCache(feed_cache_dir())
+    with requests.Session() as session:
+        return [read_snapshot(loaded, feed, fetch_feed(feed.url, feed_name(feed), cache, limits, offline, session), limits)
+                for feed in loaded.brief.sources.feeds]
+
+
+def cap_per_feed(selection: WeekSelection, loaded: LoadedBrief) -> WeekSelection:
+    limits = {feed_name(f): f.max_items for f in loaded.brief.sources.feeds}
+    kept, counts = [], {}
+    for item in selection.items:  # newest first
+        counts[item.source] = counts.get(item.source, 0) + 1
+        if counts[item.source] <= limits.get(item.source, 10):
+            kept.append(item)
+    selection.items = kept
+    return selection
+
+
+def gather_data(loaded: LoadedBrief, week: Week) -> dict[str, list[dict]]:
+    params = {"start": week.start.isoformat(), "end": week.end.isoformat()}
+    data = {}
+    for source in loaded.brief.sources.data:
+        rows = load_data(DataSpec(source.name, loaded.path.parent / source.path, source.columns, source.query), params)
+        if source.week_column:
+            rows = [row for row in rows if week.start <= row[source.week_column] < week.end]
+        data[source.name] = rows
+    return data
+
+
+def gather(loaded: LoadedBrief, week: Week, offline: bool, now: dt.datetime) -> Gathered:
+    feeds = gather_feeds(loaded, offline)
+    selection = cap_per_feed(select_week(feeds, week.start, week.end, now), loaded)
+    return Gathered(week, feeds, selection, gather_data(loaded, week))
