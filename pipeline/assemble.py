@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ import nh3
 import yaml
 
 from .config import Brief
+from .mail import email_html, email_text
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,7 @@ class DraftSection:
     heading: str
     text: str
     review_notes: tuple[str, ...] = ()  # shown to the reviewer inside the draft
+    raw: bool = False  # a block our own templates rendered: kept exactly as it is
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,11 @@ class Draft:
 
 def post_key(brief: Brief) -> str:
     return f"{brief.post_date().isoformat()}-{brief.post_slug()}"
+
+
+def draft_location(brief: Brief, week_key: str | None) -> tuple[str, str]:
+    """(folder under output/, draft folder name): posts/<date>-<slug> or newsletters/<YYYY>-W<ww>."""
+    return ("newsletters", week_key) if brief.kind == "newsletter" else ("posts", post_key(brief))
 
 
 def front_matter(brief: Brief, model: str, run_id: str) -> dict:
@@ -84,7 +92,8 @@ def tidy_lines(lines: list[str]) -> list[str]:
 
 
 def section_markdown(section: DraftSection) -> str:
-    parts = [f"## {section.heading}", tidy_section(section.heading, section.text)]
+    text = section.text.strip() if section.raw else tidy_section(section.heading, section.text)
+    parts = [f"## {section.heading}", text]
     parts += [f"> **Needs attention:** {note}" for note in section.review_notes]
     return "\n\n".join(part for part in parts if part)
 
@@ -112,3 +121,14 @@ def assemble_post(brief: Brief, sections: list[DraftSection], model: str, run_id
     body = markdown_body(sections)
     files = {"index.md": markdown_page(meta, body), "index.html": html_page(brief.title, body)}
     return Draft("posts", post_key(brief), files)
+
+
+def assemble_newsletter(brief: Brief, sections: list[DraftSection], model: str, run_id: str,
+                        week: str, week_start: dt.date) -> Draft:
+    title = f"{brief.title} · {week}"
+    meta = {**front_matter(brief, model, run_id), "title": title, "date": week_start.isoformat(),
+            "slug": week.lower(), "week": week}
+    body = markdown_body(sections)
+    files = {"index.md": markdown_page(meta, body), "index.html": html_page(title, body),
+             "email.html": email_html(title, brief.description or title, body), "email.txt": email_text(title, body)}
+    return Draft("newsletters", week, files)

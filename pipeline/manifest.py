@@ -87,7 +87,7 @@ def totals(results: list[SectionResult], timings: dict) -> dict:
 
 
 def build_manifest(*, loaded: LoadedBrief, run_id: str, backend, results: list[SectionResult],
-                   timings: dict, status: str, started_at: str) -> dict:
+                   timings: dict, status: str, started_at: str, sources: dict | None = None) -> dict:
     budget = getattr(backend, "budget", None)
     resolved = getattr(backend, "resolved", None)
     return {
@@ -105,4 +105,5 @@ def build_manifest(*, loaded: LoadedBrief, run_id: str, backend, results: list[S
                         "mlx_lm": package_version("mlx-lm")},
         "totals": totals(results, timings),
         "sections": [section_record(r) for r in results],
+        **({"sources": sources} if sources else {}),
     }

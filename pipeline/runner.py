@@ -7,17 +7,23 @@ import datetime as dt
 import json
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .assemble import DraftSection, assemble_post, post_key
+from .assemble import DraftSection, assemble_newsletter, assemble_post, draft_location
 from .backends import open_backend
-from .config import load_brief
+from .blocks import render_blocks
+from .config import LoadedBrief, load_brief
 from .generate import SectionResult, generate_sections
 from .manifest import build_manifest
+from .news import NewsPicks
+from .newsletter import (allowed_links, block_list, check_prose, news_blocks, pick_all_news, reference_text,
+                         resolve_week, source_context)
+from .numbers import known_values
 from .progress import Reporter
-from .quality import ATTENTION
 from .prompts import render_prompts
+from .quality import ATTENTION, Finding
+from .sources import Gathered, gather
 from .writer import check_target, write_draft
 
 
@@ -26,6 +32,9 @@ class RunOptions:
     out_root: Path = Path("output")
     force: bool = False
     model: str | None = None  # overrides the brief's model
+    week: str | None = None  # newsletters: build this ISO week
+    offline: bool = False  # newsletters: feeds from the cache only
+    strict: bool = False  # unverified numbers need attention (exit 3)
 
 
 @dataclass
@@ -37,32 +46,107 @@ class RunResult:
     manifest: dict
 
 
+@dataclass
+class Prepared:
+    """Everything known before the model is asked anything."""
+
+    loaded: LoadedBrief
+    gathered: Gathered | None
+    context: dict
+    blocks: dict[int, str] = field(default_factory=dict)
+
+
 def new_run_id(now: dt.datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-def draft_section(result: SectionResult) -> DraftSection:
-    notes = tuple(f.message for f in result.findings if f.severity == ATTENTION)
-    return DraftSection(result.prompt.heading, result.text, notes)
+def prepare(brief_path: Path, options: RunOptions, now: dt.datetime) -> Prepared:
+    """Load the brief, gather the week's sources (newsletters) and render the deterministic blocks."""
+    loaded = load_brief(brief_path)
+    newsletter = loaded.brief.kind == "newsletter"
+    gathered = gather(loaded, resolve_week(loaded.brief, options.week, now), options.offline, now) if newsletter else None
+    context = source_context(gathered)
+    return Prepared(loaded, gathered, context, render_blocks(loaded, context))
 
 
 def run_brief(brief_path: Path, options: RunOptions, reporter: Reporter, backend_opener=open_backend) -> RunResult:
     started, now = time.perf_counter(), dt.datetime.now(dt.timezone.utc)
-    loaded = load_brief(brief_path)
-    prompts = render_prompts(loaded)
-    check_target(options.out_root, "posts", post_key(loaded.brief), options.force)  # before the slow part
-    backend = backend_opener(options.model or loaded.brief.model, loaded.brief.memory)
+    prep = prepare(brief_path, options, now)
+    kind, key = draft_location(prep.loaded.brief, prep.gathered.week.key if prep.gathered else None)
+    check_target(options.out_root, kind, key, options.force)  # before the slow part
+    backend = backend_opener(options.model or prep.loaded.brief.model, prep.loaded.brief.memory)
     load_s = time.perf_counter() - started
+    news = pick_all_news(backend, prep.loaded, prep.gathered)
+    prep.blocks |= news_blocks(prep.loaded, news, prep.context)
+    prompts = render_prompts(prep.loaded, {**prep.context, "blocks": block_list(prep.loaded, prep.blocks)})
     generation = generate_sections(backend, prompts, reporter)
-    results = generation.sections
-    status = "needs_attention" if any(r.needs_attention for r in results) else "ok"
+    news_findings = verify_against_sources(prep, generation.sections, news, options.strict)
+    status = "needs_attention" if needs_attention(generation.sections, news_findings) else "ok"
     run_id = new_run_id(now)
-    draft = assemble_post(loaded.brief, [draft_section(r) for r in results], backend.model, run_id)
+    draft = assemble(prep, generation.sections, backend.model, run_id)
     timings = {"load_s": load_s, "total_s": time.perf_counter() - started,
                "shared_prefix_tokens": generation.shared_prefix_tokens, "prefix_s": generation.prefix_s}
-    manifest = build_manifest(loaded=loaded, run_id=run_id, backend=backend, results=results,
-                              timings=timings, status=status, started_at=now.isoformat(timespec="seconds"))
+    manifest = build_manifest(loaded=prep.loaded, run_id=run_id, backend=backend, results=generation.sections,
+                              timings=timings, status=status, started_at=now.isoformat(timespec="seconds"),
+                              sources=sources_record(prep, news, news_findings))
     draft = dataclasses.replace(draft, files={**draft.files, "run.json": json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"})
     target = write_draft(options.out_root, draft, options.force)
-    return RunResult(target, sorted(draft.files), status, results, manifest)
+    return RunResult(target, sorted(draft.files), status, generation.sections, manifest)
 
+
+def verify_against_sources(prep: Prepared, results: list[SectionResult], news: dict[int, NewsPicks],
+                           strict: bool) -> list[Finding]:
+    """Newsletters: numbers in model prose must come from the data; links must come from the feeds.
+    Prose findings join their section's; the news reasons' findings are returned."""
+    if prep.gathered is None:
+        return []
+    known = known_values(reference_text(prep.loaded, prep.gathered, prep.blocks))
+    links = allowed_links(prep.gathered)
+    for result in results:
+        result.chosen.findings.extend(check_prose(result.text, known, links, strict))
+    reasons = " ".join(p.reason for picks in news.values() for p in picks.picks)
+    return check_prose(reasons, known, links, strict)
+
+
+def needs_attention(results: list[SectionResult], news_findings: list[Finding]) -> bool:
+    return any(r.needs_attention for r in results) or any(f.severity == ATTENTION for f in news_findings)
+
+
+def draft_sections(prep: Prepared, results: list[SectionResult]) -> list[DraftSection]:
+    """Every section in brief order: model prose, or its deterministic block."""
+    by_index = {r.prompt.index: r for r in results}
+    sections = []
+    for index, section in enumerate(prep.loaded.brief.sections):
+        if index in by_index:
+            result = by_index[index]
+            notes = tuple(f.message for f in result.findings if f.severity == ATTENTION)
+            sections.append(DraftSection(section.heading, result.text, notes))
+        else:
+            sections.append(DraftSection(section.heading, prep.blocks.get(index, ""), (), raw=True))
+    return sections
+
+
+def assemble(prep: Prepared, results: list[SectionResult], model: str, run_id: str):
+    sections = draft_sections(prep, results)
+    if prep.gathered is None:
+        return assemble_post(prep.loaded.brief, sections, model, run_id)
+    week = prep.gathered.week
+    return assemble_newsletter(prep.loaded.brief, sections, model, run_id, week.key, week.start.date())
+
+
+def sources_record(prep: Prepared, news: dict[int, NewsPicks], news_findings: list[Finding]) -> dict | None:
+    if prep.gathered is None:
+        return None
+    selection = prep.gathered.selection
+    return {
+        "week": {"key": prep.gathered.week.key, "start": prep.gathered.week.start.isoformat(),
+                 "end": prep.gathered.week.end.isoformat(), "timezone": prep.loaded.brief.timezone},
+        "feeds": [f.record() for f in prep.gathered.feeds],
+        "items": {"in_week": len(selection.items), "duplicates": selection.duplicates, "undated": selection.undated,
+                  "future": selection.future, "outside_week": selection.outside_week},
+        "data": {name: len(rows) for name, rows in prep.gathered.data.items()},
+        "news": [{"section": prep.loaded.brief.sections[i].heading, "method": n.method, "attempts": n.attempts,
+                  "picked": [{"title": p.item.title, "link": p.item.link, "reason": p.reason} for p in n.picks]}
+                 for i, n in news.items()],
+        "news_findings": [dataclasses.asdict(f) for f in news_findings],
+    }
