@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import signal
@@ -12,11 +13,9 @@ import click
 
 from . import errors
 from .backends import open_backend, open_prompt_formatter
-from .config import load_brief
 from .progress import make_reporter
 from .review import check_text
-from .prompts import render_prompts
-from .runner import RunOptions, run_brief
+from .runner import RunOptions, dry_prompts, prepare, run_brief
 
 log = logging.getLogger("pipeline")
 
@@ -62,16 +61,21 @@ brief_argument = click.argument("brief", type=click.Path(dir_okay=False, path_ty
 @click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
               show_default=True, help="Output root folder.")
 @click.option("--force", is_flag=True, help="Replace an existing draft.")
+@click.option("--week", help="Newsletters: build this ISO week, e.g. 2026-W16.")
+@click.option("--offline", is_flag=True, help="Newsletters: read feeds from the cache (and snapshots) only.")
+@click.option("--strict", is_flag=True, help="Unverified numbers in model prose need attention (exit 3).")
 @click.option("-v", "--verbose", count=True, help="More log detail.")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
 @click.pass_context
-def run(ctx: click.Context, brief: Path, as_json: bool, model: str | None, out_root: Path, force: bool, verbose: int, quiet: bool) -> None:
+def run(ctx: click.Context, brief: Path, as_json: bool, model: str | None, out_root: Path, force: bool,
+        week: str | None, offline: bool, strict: bool, verbose: int, quiet: bool) -> None:
     """Generate a draft from BRIEF into output/."""
     setup_logging(verbose, quiet)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         opener = (ctx.obj or {}).get("backend_opener", open_backend)  # tests pass a fake backend here
-        result = run_brief(brief, RunOptions(out_root, force, model), make_reporter(quiet), opener)
+        options = RunOptions(out_root, force, model, week, offline, strict)
+        result = run_brief(brief, options, make_reporter(quiet), opener)
     except errors.PipelineError as exc:
         fail(exc, as_json)
     except (KeyboardInterrupt, Terminated) as exc:
@@ -148,30 +152,43 @@ def describe(report) -> list[str]:
     return lines
 
 
+week_option = click.option("--week", help="Newsletters: the ISO week to prepare, e.g. 2026-W16.")
+
+
+def dry_run(brief: Path, week: str | None):
+    """Brief, sources (offline: cache and snapshots only) and prompts, without a model."""
+    prep = prepare(brief, RunOptions(week=week, offline=True), dt.datetime.now(dt.timezone.utc))
+    prompts, news = dry_prompts(prep)
+    return prep, prompts, news
+
+
 @main.command()
 @brief_argument
-def validate(brief: Path) -> None:
-    """Check BRIEF and its templates without loading a model."""
+@week_option
+def validate(brief: Path, week: str | None) -> None:
+    """Check BRIEF, its data and its templates without loading a model or using the network."""
     setup_logging(0, True)
     try:
-        loaded = load_brief(brief)
-        prompts = render_prompts(loaded)
+        prep, prompts, news = dry_run(brief, week)
     except errors.PipelineError as exc:
         fail(exc, False)
-    click.echo(f"{brief}: ok ({len(prompts)} sections, stages: {', '.join(loaded.brief.stages)})")
+    sections = prep.loaded.brief.sections
+    click.echo(f"{brief}: ok ({len(sections)} sections: {len(prompts)} written by the model, {len(news)} news, "
+               f"{len(sections) - len(prompts) - len(news)} rendered from data; stages: {', '.join(prep.loaded.brief.stages)})")
 
 
 @main.command()
 @brief_argument
 @click.option("--model", help="Override the brief's model.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@week_option
 @click.pass_context
-def render(ctx: click.Context, brief: Path, model: str | None, as_json: bool) -> None:
+def render(ctx: click.Context, brief: Path, model: str | None, as_json: bool, week: str | None) -> None:
     """Print each section's messages and the exact prompt text the model will see."""
     setup_logging(0, True)
     try:
-        loaded = load_brief(brief)
-        prompts = render_prompts(loaded)
+        prep, prompts, _ = dry_run(brief, week)
+        loaded = prep.loaded
         opener = (ctx.obj or {}).get("formatter_opener", open_prompt_formatter)
         formatter = opener(model or loaded.brief.model)
     except errors.PipelineError as exc:

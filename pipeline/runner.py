@@ -21,7 +21,7 @@ from .newsletter import (allowed_links, block_list, check_prose, news_blocks, pi
                          resolve_week, source_context)
 from .numbers import known_values
 from .progress import Reporter
-from .prompts import render_prompts
+from .prompts import brief_context, render_prompts
 from .quality import ATTENTION, Finding
 from .sources import Gathered, gather
 from .writer import check_target, write_draft
@@ -65,8 +65,15 @@ def prepare(brief_path: Path, options: RunOptions, now: dt.datetime) -> Prepared
     loaded = load_brief(brief_path)
     newsletter = loaded.brief.kind == "newsletter"
     gathered = gather(loaded, resolve_week(loaded.brief, options.week, now), options.offline, now) if newsletter else None
-    context = source_context(gathered)
+    context = {**brief_context(loaded), **source_context(gathered)}
     return Prepared(loaded, gathered, context, render_blocks(loaded, context))
+
+
+def dry_prompts(prep: Prepared) -> tuple[list, dict[int, NewsPicks]]:
+    """Prompts as they would be rendered, with no model: news sections get no picks (for validate/render)."""
+    news = {i: NewsPicks([], "none") for i, s in enumerate(prep.loaded.brief.sections) if s.type == "news"}
+    prep.blocks |= news_blocks(prep.loaded, news, prep.context)
+    return render_prompts(prep.loaded, {**prep.context, "blocks": block_list(prep.loaded, prep.blocks)}), news
 
 
 def run_brief(brief_path: Path, options: RunOptions, reporter: Reporter, backend_opener=open_backend) -> RunResult:

@@ -117,7 +117,7 @@ def typed_rows(spec: DataSpec, rows: list[dict]) -> list[dict]:
 def typed_row(spec: DataSpec, row: dict, number: int, problems: list[str]) -> dict:
     out = {}
     for column, kind in spec.columns.items():
-        if column not in row or row[column] in (None, ""):
+        if row.get(column) is None or (row[column] == "" and kind != "str"):
             problems.append(f"{spec.path}: row {number}: column {column!r}: missing")
             continue
         try:
