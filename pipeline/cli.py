@@ -15,7 +15,7 @@ from . import errors
 from .backends import open_backend, open_prompt_formatter
 from .progress import make_reporter
 from .review import check_text
-from .runner import RunOptions, dry_prompts, prepare, run_brief
+from .runner import RunOptions, dry_prompts, prepare, run_with_catch_up
 
 log = logging.getLogger("pipeline")
 
@@ -75,7 +75,7 @@ def run(ctx: click.Context, brief: Path, as_json: bool, model: str | None, out_r
     try:
         opener = (ctx.obj or {}).get("backend_opener", open_backend)  # tests pass a fake backend here
         options = RunOptions(out_root, force, model, week, offline, strict)
-        result = run_brief(brief, options, make_reporter(quiet), opener)
+        results = run_with_catch_up(brief, options, make_reporter(quiet), opener)
     except errors.PipelineError as exc:
         fail(exc, as_json)
     except (KeyboardInterrupt, Terminated) as exc:
@@ -84,15 +84,18 @@ def run(ctx: click.Context, brief: Path, as_json: bool, model: str | None, out_r
         sys.exit(code)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    report_run(result, as_json)
-    sys.exit(errors.EXIT_ATTENTION if result.status == "needs_attention" else errors.EXIT_OK)
+    report_run(results, as_json)
+    sys.exit(errors.EXIT_ATTENTION if any(r.status == "needs_attention" for r in results) else errors.EXIT_OK)
 
 
-def report_run(result, as_json: bool) -> None:
+def report_run(results, as_json: bool) -> None:
+    """The last result is the draft asked for; earlier ones are weeks caught up."""
+    result = results[-1]
     totals = result.manifest["totals"]
     if as_json:
         emit_json({
-            "status": result.status,
+            "status": "needs_attention" if any(r.status == "needs_attention" for r in results) else "ok",
+            "caught_up": [str(r.draft_dir) for r in results[:-1]],
             "draft_dir": str(result.draft_dir),
             "files": [str(result.draft_dir / name) for name in result.files],
             "run_id": result.manifest["run_id"],
@@ -101,6 +104,8 @@ def report_run(result, as_json: bool) -> None:
             "sections": [section_summary(s) for s in result.manifest["sections"]],
         })
         return
+    for earlier in results[:-1]:
+        click.echo(f"caught up: {earlier.draft_dir / 'index.md'}")
     click.echo(f"draft: {result.draft_dir / 'index.md'}")
     click.echo(f"{totals['tokens_out']} tokens in {totals['total_s']:.1f}s ({totals['tok_s']} tok/s), "
                f"status: {result.status}", err=True)
@@ -172,9 +177,14 @@ def validate(brief: Path, week: str | None) -> None:
         prep, prompts, news = dry_run(brief, week)
     except errors.PipelineError as exc:
         fail(exc, False)
-    sections = prep.loaded.brief.sections
+    sections, stages = prep.loaded.brief.sections, ", ".join(prep.loaded.brief.stages)
+    if prep.gathered is None:
+        click.echo(f"{brief}: ok ({len(sections)} sections, stages: {stages})")
+        return
+    fed = sum(len(f.items) for f in prep.gathered.feeds)
     click.echo(f"{brief}: ok ({len(sections)} sections: {len(prompts)} written by the model, {len(news)} news, "
-               f"{len(sections) - len(prompts) - len(news)} rendered from data; stages: {', '.join(prep.loaded.brief.stages)})")
+               f"{len(sections) - len(prompts) - len(news)} from data; stages: {stages}; week {prep.gathered.week.key}: "
+               f"{len(prep.gathered.selection.items)} of {fed} feed items in the week, offline)")
 
 
 @main.command()

@@ -24,6 +24,8 @@ from .progress import Reporter
 from .prompts import brief_context, render_prompts
 from .quality import ATTENTION, Finding
 from .sources import Gathered, gather
+from .state import last_completed_week, record_completed_week, run_lock, weeks_to_build
+from .weeks import current_week, week_key, zone
 from .writer import check_target, write_draft
 
 
@@ -77,6 +79,41 @@ def dry_prompts(prep: Prepared) -> tuple[list, dict[int, NewsPicks]]:
 
 
 def run_brief(brief_path: Path, options: RunOptions, reporter: Reporter, backend_opener=open_backend) -> RunResult:
+    with run_lock(options.out_root, brief_path):  # an overlapping run of this brief exits at once (4)
+        result = build_draft(brief_path, options, reporter, backend_opener)
+    if result.manifest.get("sources"):
+        record_completed_week(options.out_root, brief_path, result.manifest["sources"]["week"]["key"])
+    return result
+
+
+def run_with_catch_up(brief_path: Path, options: RunOptions, reporter: Reporter, backend_opener=open_backend) -> list[RunResult]:
+    """A newsletter built for "this week" first builds the weeks it missed (machine off on build day)."""
+    opener = reuse_backend(backend_opener)  # one model load for every week
+    missed = missed_weeks(brief_path, options, dt.datetime.now(dt.timezone.utc))
+    caught_up = [run_brief(brief_path, dataclasses.replace(options, week=week), reporter, opener) for week in missed]
+    return caught_up + [run_brief(brief_path, options, reporter, opener)]
+
+
+def missed_weeks(brief_path: Path, options: RunOptions, now: dt.datetime) -> list[str]:
+    brief = load_brief(brief_path).brief
+    if brief.kind != "newsletter" or options.week or brief.week:
+        return []
+    current = current_week(now, zone(brief.timezone))
+    weeks = [week_key(*w) for w in weeks_to_build(last_completed_week(options.out_root, brief_path), current)]
+    return [w for w in weeks[:-1] if not (options.out_root / "newsletters" / w).exists()]
+
+
+def reuse_backend(backend_opener):
+    opened = {}
+
+    def opener(model, memory):
+        if model not in opened:
+            opened[model] = backend_opener(model, memory)
+        return opened[model]
+    return opener
+
+
+def build_draft(brief_path: Path, options: RunOptions, reporter: Reporter, backend_opener) -> RunResult:
     started, now = time.perf_counter(), dt.datetime.now(dt.timezone.utc)
     prep = prepare(brief_path, options, now)
     kind, key = draft_location(prep.loaded.brief, prep.gathered.week.key if prep.gathered else None)

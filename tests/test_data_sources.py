@@ -35,14 +35,14 @@ def test_json_csv_and_sqlite_give_the_same_typed_rows(tmp_path):
 
 def test_every_bad_value_is_named_by_file_row_and_column(tmp_path):
     path = tmp_path / "t.csv"
-    path.write_text("closed_at,pair,pnl,win\nyesterday,ETH/USDT,abc,maybe\n2026-04-14T10:00:00,,1.0,true\n")
+    path.write_text("closed_at,pair,pnl,win\nyesterday,ETH/USDT,abc,maybe\n2026-04-14T10:00:00,ETH/USDT,,true\n")
     with pytest.raises(DataError) as error:
         load_data(DataSpec("trades", path, COLUMNS), {})
     message = str(error.value)
     assert f"{path}: row 1: column 'closed_at': 'yesterday' is not a datetime" in message
     assert f"{path}: row 1: column 'pnl': 'abc' is not a float" in message
     assert f"{path}: row 1: column 'win': 'maybe' is not a bool" in message
-    assert f"{path}: row 2: column 'pair': missing" in message
+    assert f"{path}: row 2: column 'pnl': missing" in message
     assert "4 bad value(s)" in message
 
 
