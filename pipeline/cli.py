@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from . import errors
 from .backends import open_backend, open_prompt_formatter
 from .progress import make_reporter
 from .review import check_text
+from .config import load_brief
+from .schedule import Job, When, crontab_line, launchd_name, launchd_plist, parse_at, systemd_units
 from .runner import RunOptions, dry_prompts, prepare, run_with_catch_up
 
 log = logging.getLogger("pipeline")
@@ -155,6 +158,57 @@ def describe(report) -> list[str]:
     lines += [f"{report.path}:{m['line']}: text ends mid-sentence" + (f" in section {m['section']!r}" if m["section"] else "")
               for m in report.mid_sentence]
     return lines
+
+
+@main.command()
+@brief_argument
+@click.option("--at", "at", required=True, help='Day and 24-hour time, e.g. "mon 07:00".')
+@click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Log file (default: output/logs/<brief>.log).")
+@click.option("--install", is_flag=True, help="Write the systemd user units (Linux) or the launchd agent (macOS).")
+def schedule(brief: Path, at: str, log_path: Path | None, install: bool) -> None:
+    """Print a crontab line, a systemd user timer and a launchd agent that build BRIEF weekly."""
+    try:
+        when = parse_at(at)
+        load_brief(brief)  # never schedule a brief that would fail
+    except errors.PipelineError as exc:
+        fail(exc, False)
+    workdir = Path.cwd().resolve()
+    log = (log_path or Path("output") / "logs" / f"{brief.stem}.log").resolve()
+    job = Job(f"pipeline-{brief.stem}", workdir, [*pipeline_command(), "run", str(brief.resolve())], log)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    click.echo(f"# cron (crontab -e), runs {at}; logs to {log}\n{crontab_line(job, when)}\n")
+    for name, text in systemd_units(job, when).items():
+        click.echo(f"# systemd user unit: ~/.config/systemd/user/{name}\n{text}")
+    click.echo(f"# launchd agent (macOS): ~/Library/LaunchAgents/{launchd_name(job)}\n{launchd_plist(job, when)}")
+    if install:
+        for path in install_units(job, when):
+            click.echo(f"installed {path}", err=True)
+
+
+def pipeline_command() -> list[str]:
+    """This installation's pipeline, by absolute path: cron and launchd have almost no PATH."""
+    candidate = Path(sys.argv[0])
+    if candidate.name == "pipeline" and candidate.exists():
+        return [str(candidate.absolute())]
+    found = shutil.which("pipeline")
+    return [found] if found else [sys.executable, "-m", "pipeline"]
+
+
+def install_units(job: Job, when: When) -> list[Path]:
+    if sys.platform == "darwin":
+        target = Path.home() / "Library" / "LaunchAgents" / launchd_name(job)
+        files = {target: launchd_plist(job, when)}
+        hint = f"launchctl load {target}"
+    else:
+        folder = Path.home() / ".config" / "systemd" / "user"
+        files = {folder / name: text for name, text in systemd_units(job, when).items()}
+        hint = f"systemctl --user daemon-reload && systemctl --user enable --now {job.name}.timer"
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    click.echo(f"now run: {hint}", err=True)
+    return list(files)
 
 
 week_option = click.option("--week", help="Newsletters: the ISO week to prepare, e.g. 2026-W16.")

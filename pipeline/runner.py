@@ -58,6 +58,10 @@ class Prepared:
     blocks: dict[int, str] = field(default_factory=dict)
 
 
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def new_run_id(now: dt.datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
@@ -89,7 +93,7 @@ def run_brief(brief_path: Path, options: RunOptions, reporter: Reporter, backend
 def run_with_catch_up(brief_path: Path, options: RunOptions, reporter: Reporter, backend_opener=open_backend) -> list[RunResult]:
     """A newsletter built for "this week" first builds the weeks it missed (machine off on build day)."""
     opener = reuse_backend(backend_opener)  # one model load for every week
-    missed = missed_weeks(brief_path, options, dt.datetime.now(dt.timezone.utc))
+    missed = missed_weeks(brief_path, options, utc_now())
     caught_up = [run_brief(brief_path, dataclasses.replace(options, week=week), reporter, opener) for week in missed]
     return caught_up + [run_brief(brief_path, options, reporter, opener)]
 
@@ -114,7 +118,7 @@ def reuse_backend(backend_opener):
 
 
 def build_draft(brief_path: Path, options: RunOptions, reporter: Reporter, backend_opener) -> RunResult:
-    started, now = time.perf_counter(), dt.datetime.now(dt.timezone.utc)
+    started, now = time.perf_counter(), utc_now()
     prep = prepare(brief_path, options, now)
     kind, key = draft_location(prep.loaded.brief, prep.gathered.week.key if prep.gathered else None)
     check_target(options.out_root, kind, key, options.force)  # before the slow part

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import PipelineError
 
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_WEEK = re.compile(r"(\d{4})-W(\d{2})", re.ASCII)  # ASCII: \d would take "２０２６" and int() would read it
 
 
 class WeekError(PipelineError):
@@ -16,7 +16,7 @@ class WeekError(PipelineError):
 
 
 def parse_week(text: str) -> tuple[int, int]:
-    match = _WEEK.match(text)
+    match = _WEEK.fullmatch(text)  # not match + "$", which lets a trailing newline through
     if not match:
         raise WeekError(f"week {text!r} is not an ISO week", hint="write it like 2026-W16")
     year, week = int(match.group(1)), int(match.group(2))

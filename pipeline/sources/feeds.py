@@ -21,11 +21,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import feedparser
 import nh3
 import requests
+from urllib3.exceptions import ReadTimeoutError
 
 USER_AGENT = "pipeline-newsletter/0.1 (+local batch runner; one fetch per feed per run)"
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|ref_src|igshid)$", re.IGNORECASE)
+_DOCTYPE_START = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*(\[.*?\])?\s*>", re.IGNORECASE | re.DOTALL)
-_INVISIBLE = {"Cc", "Cf", "Co", "Cs"}  # control, format (incl. bidi overrides, zero-width), private, surrogates
+# Format characters (bidi overrides, zero-width, tag characters) sit inside words: removed, not spaced.
+_REMOVED = {"Cf", "Co", "Cs"}  # format, private use, surrogates; controls (Cc) become spaces
+# Block tags end a word: without a space "<li>bug</li><li>Dark" would read "bugDark".
+_BLOCK_TAG = re.compile(r"<(?=/?(?:p|div|li|br|hr|h[1-6]|tr|td|th|ul|ol|dd|dt|blockquote|pre|table|section|article)\b)",
+                        re.IGNORECASE)
 
 # Statuses, in run.json and the review output.
 OK, NOT_MODIFIED, TIMEOUT, HTTP_ERROR, UNREACHABLE, NOT_A_FEED, TOO_LARGE, PARSE_WARNING, OFFLINE, BAD_URL = (
@@ -69,18 +75,32 @@ class FeedResult:
 def plain_text(value: str, limit: int | None = None) -> str:
     """Feed HTML → plain text: tags dropped (script/style with content), entities decoded,
     invisible and bidi characters removed, whitespace collapsed."""
-    text = html.unescape(nh3.clean(value or "", tags=set(), clean_content_tags={"script", "style"}))
-    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch) not in _INVISIBLE else " " for ch in text)
+    text = value or ""
+    for _ in range(5):  # double-escaped markup (&amp;lt;script&amp;gt;) is a tag again after one round
+        cleaned = html.unescape(nh3.clean(_BLOCK_TAG.sub(" <", text), tags=set(), clean_content_tags={"script", "style"}))
+        if cleaned == text:
+            break
+        text = cleaned
+    text = "".join(" " if cat == "Cc" else "" if cat in _REMOVED else ch
+                   for ch in text if (cat := unicodedata.category(ch)))
     text = re.sub(r"\s+", " ", text).strip()
     return text[: limit - 1].rstrip() + "…" if limit and len(text) > limit else text
+
+
+def is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # raises on a port that is not a number in range
+    except ValueError:  # "http://[::1" and other malformed hosts: a feed's bad link must not sink the run
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def safe_link(url: str | None) -> str | None:
     if not url:
         return None
     url = plain_text(url)
-    parts = urlsplit(url)
-    return url if parts.scheme in ("http", "https") and parts.netloc else None
+    return url if is_http_url(url) else None
 
 
 def canonical_link(url: str) -> str:
@@ -114,10 +134,10 @@ class FeedCache:
         body, meta = self._paths(url)
         self.folder.mkdir(parents=True, exist_ok=True)
         validators = {"etag": headers.get("ETag"), "last_modified": headers.get("Last-Modified"), "url": url}
-        tmp = body.with_suffix(".tmp")
-        tmp.write_bytes(content)
-        tmp.replace(body)
-        meta.write_text(json.dumps(validators))
+        for path, data in ((body, content), (meta, json.dumps(validators).encode())):
+            tmp = path.with_suffix(path.suffix + ".tmp")  # whole files only, even if the run is killed
+            tmp.write_bytes(data)
+            tmp.replace(path)
 
 
 # -- fetching ------------------------------------------------------------------------------------
@@ -127,14 +147,16 @@ class Fetched:
     body: bytes | None
     detail: str = ""
     from_cache: bool = False
+    headers: dict = field(default_factory=dict)  # of a fresh 200: its validators are cached once the body parses
 
 
 def fetch(url: str, cache: FeedCache, limits: FeedLimits, offline: bool, session: requests.Session) -> Fetched:
-    if urlsplit(url).scheme not in ("http", "https"):
+    if not is_http_url(url):
         return Fetched(BAD_URL, None, "only http and https feeds are fetched")
     cached, validators = cache.load(url)
     if offline:
-        return Fetched(OFFLINE, cached, "offline: using the cached copy" if cached else "offline and not cached", True)
+        return Fetched(OFFLINE, cached, "offline: using the cached copy" if cached is not None else "offline and not cached",
+                       cached is not None)
     headers = {"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
     if cached is not None and validators.get("etag"):
         headers["If-None-Match"] = validators["etag"]
@@ -144,22 +166,30 @@ def fetch(url: str, cache: FeedCache, limits: FeedLimits, offline: bool, session
         with session.get(url, headers=headers, timeout=(limits.connect_timeout_s, limits.read_timeout_s), stream=True) as response:
             if response.status_code == 304 and cached is not None:
                 return Fetched(NOT_MODIFIED, cached, "304 Not Modified", True)
-            if response.status_code >= 400:
+            # Redirects are followed, so any other 3xx here (a 304 we did not ask for) is an error too.
+            if response.status_code >= 300:
                 return Fetched(HTTP_ERROR, cached, f"HTTP {response.status_code}", cached is not None)
             body = read_capped(response, limits.max_bytes)
             if body is None:
                 return Fetched(TOO_LARGE, cached, f"body over {limits.max_bytes} bytes", cached is not None)
-            cache.store(url, body, response.headers)
-            return Fetched(OK, body)
-    except requests.Timeout:
-        return Fetched(TIMEOUT, cached, "no answer in time", cached is not None)
+            return Fetched(OK, body, headers=response.headers)
     except requests.RequestException as exc:
+        if timed_out(exc):
+            return Fetched(TIMEOUT, cached, "no answer in time", cached is not None)
         return Fetched(UNREACHABLE, cached, type(exc).__name__, cached is not None)
+    except ValueError as exc:  # requests lets a malformed redirect target ("http://[::1") through as is
+        return Fetched(UNREACHABLE, cached, f"malformed URL: {exc}", cached is not None)
+
+
+def timed_out(exc: requests.RequestException) -> bool:
+    # A read timeout while streaming the body reaches us as ConnectionError(ReadTimeoutError).
+    return isinstance(exc, requests.Timeout) or any(isinstance(arg, ReadTimeoutError) for arg in exc.args)
 
 
 def read_capped(response: requests.Response, max_bytes: int) -> bytes | None:
     declared = response.headers.get("Content-Length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
+    # ASCII digits only: "²" passes isdigit() but int() rejects it.
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
         return None
     chunks, size = [], 0
     for chunk in response.iter_content(64 * 1024):
@@ -171,17 +201,28 @@ def read_capped(response: requests.Response, max_bytes: int) -> bytes | None:
 
 
 # -- parsing -------------------------------------------------------------------------------------
+def strip_doctype(body: bytes) -> tuple[bytes, bool]:
+    """Removes the first DOCTYPE; True when it declared entities. One anchored match: a regex search
+    would retry at every later "<!DOCTYPE [" and go quadratic on a hostile body."""
+    start = _DOCTYPE_START.search(body)
+    match = start and _DOCTYPE.match(body, start.start())
+    if not match:
+        return body, False
+    return body[: match.start()] + body[match.end():], match.group(1) is not None
+
+
 def parse(body: bytes, name: str, limits: FeedLimits) -> tuple[str, str, list[FeedItem]]:
     """Bytes → (status, detail, items). DOCTYPEs are removed first: feeds need no entity
-    definitions, and dropping them defeats entity bombs and external entities."""
-    stripped = _DOCTYPE.sub(b"", body, count=1)
+    definitions, and dropping them defeats entity bombs and external entities. (feedparser drops
+    entity declarations too, after decoding: that covers UTF-16 bodies this byte pattern misses.)"""
+    stripped, had_entities = strip_doctype(body)
     parsed = feedparser.parse(stripped, sanitize_html=True, resolve_relative_uris=False)
     if not parsed.get("version") and not parsed.entries:
         return NOT_A_FEED, "no RSS or Atom content", []
     items = [item for entry in parsed.entries if (item := to_item(entry, name, limits))]
     if parsed.get("bozo"):
         return PARSE_WARNING, plain_text(str(parsed.get("bozo_exception", "")), 200), items
-    detail = "DOCTYPE removed" if stripped != body else ""
+    detail = "DOCTYPE with entity declarations removed" if had_entities else ""
     return (PARSE_WARNING if detail else OK), detail, items
 
 
@@ -196,12 +237,12 @@ def to_item(entry, name: str, limits: FeedLimits) -> FeedItem | None:
 
 def entry_time(entry) -> dt.datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
+        parsed = dict.get(entry, key)  # not entry.get: it maps published to updated with a DeprecationWarning
         if parsed:
             try:
                 return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.timezone.utc)
             except (OverflowError, ValueError, OSError):
-                return None
+                continue  # out of range: the next date field may still do
     return None
 
 
@@ -212,8 +253,24 @@ def fetch_feed(url: str, name: str, cache: FeedCache, limits: FeedLimits, offlin
     if fetched.body is None:
         return result
     status, detail, result.items = parse(fetched.body, name, limits)
-    if fetched.status == OK and status != OK:
-        result.status, result.detail = status, detail
+    if fetched.status != OK:
+        return result
+    result.status, result.detail = status, detail
+    if status == NOT_A_FEED:
+        return cached_instead(result, cache, limits)
+    try:
+        cache.store(url, fetched.body, fetched.headers)
+    except OSError as exc:  # an unwritable cache costs the next run its 304, not this run its feed
+        result.detail = f"{result.detail}; cache not written: {exc.strerror or exc}".lstrip("; ")
+    return result
+
+
+def cached_instead(result: FeedResult, cache: FeedCache, limits: FeedLimits) -> FeedResult:
+    """A 200 that is not a feed (an error or login page) keeps the last good copy, in the cache
+    and in this run."""
+    cached, _ = cache.load(result.url)
+    if cached is not None:
+        result.items, result.from_cache = parse(cached, result.name, limits)[2], True
     return result
 
 

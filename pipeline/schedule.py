@@ -1,0 +1,97 @@
+"""`pipeline schedule`: the same weekly build as a crontab line, a systemd user timer and a launchd
+agent. Pure: builds the texts; the CLI prints them or, with --install, writes the unit files."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from .errors import PipelineError
+
+DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_AT = re.compile(r"^\s*(mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+([01]?\d|2[0-3]):([0-5]\d)\s*$", re.IGNORECASE)
+
+
+class ScheduleError(PipelineError):
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class When:
+    day: int  # 0 = Monday
+    hour: int
+    minute: int
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str  # pipeline-<brief stem>
+    workdir: Path  # the project folder (templates and briefs are found from there)
+    command: list[str]  # absolute pipeline executable + arguments
+    log: Path
+
+
+def parse_at(text: str) -> When:
+    match = _AT.match(text)
+    if not match:
+        raise ScheduleError(f"--at {text!r} is not a weekly time", hint='write a day and a 24-hour time, e.g. "mon 07:00"')
+    return When(DAYS.index(match.group(1).lower()[:3]), int(match.group(2)), int(match.group(3)))
+
+
+def shell_command(job: Job) -> str:
+    return f"cd {shlex.quote(str(job.workdir))} && {shlex.join(job.command)} >> {shlex.quote(str(job.log))} 2>&1"
+
+
+def crontab_line(job: Job, when: When) -> str:
+    cron_day = (when.day + 1) % 7  # cron: 0 = Sunday
+    return f"{when.minute} {when.hour} * * {cron_day} {shell_command(job)}  # {job.name}"
+
+
+def systemd_units(job: Job, when: When) -> dict[str, str]:
+    service = (f"[Unit]\nDescription=pipeline weekly build ({job.name})\n\n[Service]\nType=oneshot\n"
+               f"WorkingDirectory={job.workdir}\nExecStart=/bin/sh -c {shlex.quote(shell_command(job))}\n")
+    day = DAYS[when.day].capitalize()
+    timer = (f"[Unit]\nDescription=Weekly timer for {job.name}\n\n[Timer]\n"
+             f"OnCalendar={day} *-*-* {when.hour:02d}:{when.minute:02d}:00\n"
+             "Persistent=true\n"  # a machine that was off at build time runs the job when it comes back
+             f"Unit={job.name}.service\n\n[Install]\nWantedBy=timers.target\n")
+    return {f"{job.name}.service": service, f"{job.name}.timer": timer}
+
+
+def launchd_plist(job: Job, when: When) -> str:
+    args = "".join(f"\n      <string>{escape(a)}</string>" for a in job.command)
+    weekday = (when.day + 1) % 7  # launchd: 0 = Sunday
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+  <key>Label</key>
+  <string>local.{escape(job.name)}</string>
+  <key>ProgramArguments</key>
+  <array>{args}
+  </array>
+  <key>WorkingDirectory</key>
+  <string>{escape(str(job.workdir))}</string>
+  <key>StartCalendarInterval</key>
+  <dict>
+    <key>Weekday</key>
+    <integer>{weekday}</integer>
+    <key>Hour</key>
+    <integer>{when.hour}</integer>
+    <key>Minute</key>
+    <integer>{when.minute}</integer>
+  </dict>
+  <key>StandardOutPath</key>
+  <string>{escape(str(job.log))}</string>
+  <key>StandardErrorPath</key>
+  <string>{escape(str(job.log))}</string>
+</dict>
+</plist>
+"""
+
+
+def launchd_name(job: Job) -> str:
+    return f"local.{job.name}.plist"
