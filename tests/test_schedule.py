@@ -1,0 +1,94 @@
+"""`pipeline schedule`: the printed cron line, systemd units and launchd agent are valid and run."""
+
+from __future__ import annotations
+
+import os
+import plistlib
+import re
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+from pipeline.schedule import ScheduleError, When, parse_at
+
+from .tiny_models import ANSWER_CHAIN, THINKING_CHAIN, build_scripted_qwen3
+
+
+@pytest.mark.parametrize("text,expected", [("mon 07:00", When(0, 7, 0)), ("Sunday 23:59", When(6, 23, 59)),
+                                           ("fri 7:05", When(4, 7, 5))])
+def test_parse_at(text, expected):
+    assert parse_at(text) == expected
+
+
+@pytest.mark.parametrize("text", ["monday", "07:00", "mon 24:00", "xyz 07:00", "mon 7:5"])
+def test_parse_at_rejects_what_it_cannot_schedule(text):
+    with pytest.raises(ScheduleError, match="mon 07:00"):
+        parse_at(text)
+
+
+def schedule(project, brief, *extra, home=None):
+    env = {"HOME": str(home)} if home else {}
+    cwd = os.getcwd()
+    os.chdir(project)
+    try:
+        return CliRunner(env=env).invoke(main, ["schedule", str(brief), "--at", "wed 06:30", *extra])
+    finally:
+        os.chdir(cwd)
+
+
+def test_prints_cron_systemd_and_launchd_entries(project, write_brief):
+    brief = write_brief()
+    result = schedule(project, brief)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    cron = next(line for line in out.splitlines() if re.match(r"^\d", line))
+    assert cron.startswith("30 6 * * 3 cd ") and f"run {brief.resolve()}" in cron and ">> " in cron
+    assert "OnCalendar=Wed *-*-* 06:30:00" in out and "Persistent=true" in out
+    plist = plistlib.loads(out[out.index("<?xml"):].encode())
+    assert plist["StartCalendarInterval"] == {"Weekday": 3, "Hour": 6, "Minute": 30}
+    assert plist["ProgramArguments"][-2:] == ["run", str(brief.resolve())]
+    assert plist["WorkingDirectory"] == str(project.resolve())
+
+
+def test_bad_brief_or_time_is_refused(project, write_brief):
+    brief = write_brief("title: x\n")
+    assert schedule(project, brief).exit_code == 2
+    good = write_brief(name="good.yaml")
+    result = CliRunner().invoke(main, ["schedule", str(good), "--at", "someday"])
+    assert result.exit_code == 2 and "mon 07:00" in result.stderr
+
+
+def test_install_writes_systemd_units_under_home(project, write_brief, tmp_path):
+    brief = write_brief()
+    result = schedule(project, brief, "--install", home=tmp_path / "home")
+    assert result.exit_code == 0
+    if sys.platform == "darwin":
+        assert (tmp_path / "home/Library/LaunchAgents/local.pipeline-post.plist").exists()
+    else:
+        units = tmp_path / "home/.config/systemd/user"
+        assert (units / "pipeline-post.timer").read_text().count("Persistent=true") == 1
+        assert "systemctl --user enable --now pipeline-post.timer" in result.stderr
+
+
+@pytest.mark.mlx
+def test_the_cron_command_really_builds_the_draft(project, write_brief, tmp_path):
+    model = build_scripted_qwen3(tmp_path / "model", {**THINKING_CHAIN, **ANSWER_CHAIN})
+    brief = write_brief(f"""\
+title: Scheduled
+date: 2026-11-23
+model: {model}
+stages:
+  draft: {{max_tokens: 40, temperature: 0.0}}
+sections:
+  - {{heading: One, instruction: Write., words: 20}}
+""")
+    cron = next(line for line in schedule(project, brief).stdout.splitlines() if re.match(r"^\d", line))
+    command = cron.split(" ", 5)[5].rsplit("  # ", 1)[0]
+    done = subprocess.run(["/bin/sh", "-c", command], env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+                          timeout=120)  # cron's bare environment
+    assert done.returncode == 0
+    assert (project / "output/posts/2026-11-23-scheduled/index.md").exists()
+    assert "draft:" in (project / "output/logs/post.log").read_text()
