@@ -183,3 +183,21 @@ def test_catch_up_builds_the_missed_week_first(weekly, project, fake, monkeypatc
     again = run_with_catch_up(weekly, RunOptions(out_root=project / "output", offline=True, force=True), Reporter(),
                               opener_for(fake))
     assert [r.draft_dir.name for r in again] == ["2026-W17"]  # nothing missed any more
+
+
+@pytest.mark.mlx
+def test_real_model_smoke_build(weekly, project, tmp_path):
+    """The whole newsletter on a real MLX model (tiny, scripted): its pick answer is not JSON, so
+    the repair and the deterministic fallback run for real, and thinking is stripped from the prose."""
+    from .tiny_models import ANSWER_CHAIN, THINKING_CHAIN, build_scripted_qwen3
+
+    model = build_scripted_qwen3(tmp_path / "model", {**THINKING_CHAIN, **ANSWER_CHAIN})
+    weekly.write_text(weekly.read_text().replace("model: builtin:smollm2", f"model: {model}"))
+    result = run_brief(weekly, RunOptions(out_root=project / "output", offline=True), Reporter())
+    news = result.manifest["sources"]["news"][0]
+    assert news["method"] == "fallback" and len(news["picked"]) == 4
+    insight = result.manifest["sections"][0]
+    assert insight["enable_thinking"] and "planning quietly" in insight["attempts"][0]["raw_text"]
+    body = (result.draft_dir / "index.md").read_text()
+    assert "Memory matters most." in body and "planning" not in body
+    assert (result.draft_dir / "email.html").exists()
