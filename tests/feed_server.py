@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 # Modes: "normal" (status, headers, body, Content-Length), "no_length" (body then close, no length),
 # "hang" (read the request, never answer), "stall_body" (headers and a little body, then silence),
 # "lie_length" (a huge Content-Length, a few bytes, then silence), "stream" (chunked, endless).
-MODES = {"normal", "no_length", "hang", "stall_body", "lie_length", "stream"}
+MODES = {"normal", "no_length", "hang", "stall_body", "lie_length", "stream", "drip"}
 
 
 @dataclass
@@ -131,6 +131,17 @@ def _handler_for(server: FeedServer):
             self.end_headers()
             self.wfile.write(route.body)
             server.sent_bytes[self.path] = len(route.body)
+
+        def _drip(self, route: Route) -> None:
+            """One byte at a time, each just inside any per-read timeout: only a total deadline stops it."""
+            self._head(route)
+            self.send_header("Content-Length", str(len(route.body)))
+            self.end_headers()
+            for byte in route.body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                if not server.nap(0.05):
+                    return
 
         def _no_length(self, route: Route) -> None:
             self._head(route)

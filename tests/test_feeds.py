@@ -759,3 +759,11 @@ def test_zone_known_and_unknown():
         with pytest.raises(weeks.WeekError) as caught:
             weeks.zone(name)
         assert "unknown time zone" in caught.value.message and caught.value.exit_code == 2
+
+
+def test_slow_drip_body_is_stopped_by_the_total_deadline(server, get):
+    limits = FeedLimits(connect_timeout_s=1, read_timeout_s=1, total_timeout_s=0.5)
+    started = time.monotonic()
+    result = get(server.add("/drip.xml", RSS2, mode="drip"), limits)
+    assert time.monotonic() - started < 2.5  # RSS2 would take minutes at 20 bytes a second
+    assert result.status == "timeout" and result.items == []

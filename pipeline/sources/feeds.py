@@ -13,7 +13,9 @@ import hashlib
 import html
 import json
 import re
+import threading
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -45,6 +47,7 @@ class FeedLimits:
     read_timeout_s: float = 10.0
     max_bytes: int = 2 * 1024 * 1024
     max_summary_chars: int = 600
+    total_timeout_s: float = 30.0  # the whole download: a slow drip must not hold the build
 
 
 @dataclass
@@ -169,7 +172,10 @@ def fetch(url: str, cache: FeedCache, limits: FeedLimits, offline: bool, session
             # Redirects are followed, so any other 3xx here (a 304 we did not ask for) is an error too.
             if response.status_code >= 300:
                 return Fetched(HTTP_ERROR, cached, f"HTTP {response.status_code}", cached is not None)
-            body = read_capped(response, limits.max_bytes)
+            with deadline(response, limits.total_timeout_s) as expired:
+                body = read_capped(response, limits.max_bytes)
+            if expired.is_set():
+                return Fetched(TIMEOUT, cached, f"the body took longer than {limits.total_timeout_s:g}s", cached is not None)
             if body is None:
                 return Fetched(TOO_LARGE, cached, f"body over {limits.max_bytes} bytes", cached is not None)
             return Fetched(OK, body, headers=response.headers)
@@ -184,6 +190,29 @@ def fetch(url: str, cache: FeedCache, limits: FeedLimits, offline: bool, session
 def timed_out(exc: requests.RequestException) -> bool:
     # A read timeout while streaming the body reaches us as ConnectionError(ReadTimeoutError).
     return isinstance(exc, requests.Timeout) or any(isinstance(arg, ReadTimeoutError) for arg in exc.args)
+
+
+@contextmanager
+def deadline(response: requests.Response, seconds: float):
+    """Per-read timeouts can't stop a server that drips one byte at a time: close the connection
+    from a timer when the whole download takes too long (the blocked read then fails)."""
+    expired = threading.Event()
+
+    def expire():
+        expired.set()
+        response.close()
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield expired
+    except (requests.RequestException, OSError, AttributeError, ValueError):
+        if not expired.is_set():
+            raise
+        # the read failed because the timer closed the connection: reported as a timeout
+    finally:
+        timer.cancel()
 
 
 def read_capped(response: requests.Response, max_bytes: int) -> bytes | None:
