@@ -13,9 +13,8 @@ import hashlib
 import html
 import json
 import re
-import threading
+import time
 import unicodedata
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -23,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import feedparser
 import nh3
 import requests
+import urllib3
 from urllib3.exceptions import ReadTimeoutError
 
 USER_AGENT = "pipeline-newsletter/0.1 (+local batch runner; one fetch per feed per run)"
@@ -172,9 +172,8 @@ def fetch(url: str, cache: FeedCache, limits: FeedLimits, offline: bool, session
             # Redirects are followed, so any other 3xx here (a 304 we did not ask for) is an error too.
             if response.status_code >= 300:
                 return Fetched(HTTP_ERROR, cached, f"HTTP {response.status_code}", cached is not None)
-            with deadline(response, limits.total_timeout_s) as expired:
-                body = read_capped(response, limits.max_bytes)
-            if expired.is_set():
+            body = read_capped(response, limits.max_bytes, time.monotonic() + limits.total_timeout_s)
+            if body is SLOW:
                 return Fetched(TIMEOUT, cached, f"the body took longer than {limits.total_timeout_s:g}s", cached is not None)
             if body is None:
                 return Fetched(TOO_LARGE, cached, f"body over {limits.max_bytes} bytes", cached is not None)
@@ -182,6 +181,10 @@ def fetch(url: str, cache: FeedCache, limits: FeedLimits, offline: bool, session
     except requests.RequestException as exc:
         if timed_out(exc):
             return Fetched(TIMEOUT, cached, "no answer in time", cached is not None)
+        return Fetched(UNREACHABLE, cached, type(exc).__name__, cached is not None)
+    except ReadTimeoutError:  # raised by raw.read1, which requests does not wrap
+        return Fetched(TIMEOUT, cached, "the body stopped arriving", cached is not None)
+    except urllib3.exceptions.HTTPError as exc:
         return Fetched(UNREACHABLE, cached, type(exc).__name__, cached is not None)
     except ValueError as exc:  # requests lets a malformed redirect target ("http://[::1") through as is
         return Fetched(UNREACHABLE, cached, f"malformed URL: {exc}", cached is not None)
@@ -192,39 +195,23 @@ def timed_out(exc: requests.RequestException) -> bool:
     return isinstance(exc, requests.Timeout) or any(isinstance(arg, ReadTimeoutError) for arg in exc.args)
 
 
-@contextmanager
-def deadline(response: requests.Response, seconds: float):
-    """Per-read timeouts can't stop a server that drips one byte at a time: close the connection
-    from a timer when the whole download takes too long (the blocked read then fails)."""
-    expired = threading.Event()
-
-    def expire():
-        expired.set()
-        response.close()
-
-    timer = threading.Timer(seconds, expire)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield expired
-    except (requests.RequestException, OSError, AttributeError, ValueError):
-        if not expired.is_set():
-            raise
-        # the read failed because the timer closed the connection: reported as a timeout
-    finally:
-        timer.cancel()
+SLOW = b"<slow>"  # sentinel: the download passed its overall deadline
 
 
-def read_capped(response: requests.Response, max_bytes: int) -> bytes | None:
+def read_capped(response: requests.Response, max_bytes: int, deadline: float) -> bytes | None:
+    """The body, or None past max_bytes, or SLOW past the deadline. read1 returns whatever one
+    socket read brings, so a server dripping a byte at a time is seen between reads."""
     declared = response.headers.get("Content-Length")
     # ASCII digits only: "²" passes isdigit() but int() rejects it.
     if declared and declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
         return None
     chunks, size = [], 0
-    for chunk in response.iter_content(64 * 1024):
+    while chunk := response.raw.read1(64 * 1024, decode_content=True):
         size += len(chunk)
         if size > max_bytes:
             return None
+        if time.monotonic() > deadline:
+            return SLOW
         chunks.append(chunk)
     return b"".join(chunks)
 
