@@ -66,7 +66,7 @@ def section_record(result: SectionResult) -> dict:
 
 def totals(results: list[SectionResult], timings: dict) -> dict:
     attempts = [a for r in results for a in r.attempts]
-    generation_s = timings["prefix_s"] + sum(a.stats.wall_s for a in attempts)
+    generation_s = timings["prefix_s"] + timings.get("news_s", 0.0) + sum(a.stats.wall_s for a in attempts)
     tokens_out = sum(a.stats.generation_tokens for a in attempts)
     total = timings["total_s"]
     outside = max(total - timings["load_s"] - generation_s, 0.0)

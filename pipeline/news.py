@@ -89,10 +89,16 @@ def newest(items: list[FeedItem], max_items: int) -> list[Pick]:
     return [Pick(item, "") for item in items[:max_items]]  # items arrive newest first
 
 
-def answer(backend: Backend, messages: tuple[dict, ...], settings: SamplingSettings, seed: int) -> str:
+def answer(backend: Backend, messages: tuple[dict, ...], settings: SamplingSettings, seed: int) -> tuple[str, dict]:
+    """The visible answer, and the call's record (tokens, time, the thinking flag) for run.json."""
     rendered = backend.chat_prompt(messages, settings.enable_thinking)
-    raw = "".join(delta.text for delta in backend.stream(Chat(messages, settings, seed)))
-    return split_thinking(raw, backend.think_markers, prompt_opens_think(rendered, backend.think_markers)).visible
+    deltas = list(backend.stream(Chat(messages, settings, seed)))
+    raw = "".join(delta.text for delta in deltas)
+    stats = deltas[-1].stats if deltas and deltas[-1].stats else backend.last_stats
+    record = {"enable_thinking": settings.enable_thinking, "max_tokens": settings.max_tokens, "seed": seed,
+              "tokens_in": stats.prompt_tokens, "tokens_out": stats.generation_tokens, "wall_s": round(stats.wall_s, 3),
+              "finish_reason": deltas[-1].finish_reason if deltas else None}
+    return split_thinking(raw, backend.think_markers, prompt_opens_think(rendered, backend.think_markers)).visible, record
 
 
 def pick_news(backend: Backend, items: list[FeedItem], instruction: str, settings: SamplingSettings,
@@ -101,11 +107,11 @@ def pick_news(backend: Backend, items: list[FeedItem], instruction: str, setting
         return NewsPicks([], "none")
     messages, attempts = pick_messages(items, instruction, max_items), []
     for number in range(1, settings.attempts + 1):
-        text = answer(backend, messages, settings, derive_seed(settings.seed, section_index, number))
+        text, record = answer(backend, messages, settings, derive_seed(settings.seed, section_index, number))
         try:
-            return NewsPicks(parse_picks(text, items, max_items), "model", attempts + [{"raw": text, "error": None}])
+            return NewsPicks(parse_picks(text, items, max_items), "model", attempts + [{**record, "raw": text, "error": None}])
         except ValueError as exc:
-            attempts.append({"raw": text, "error": str(exc)})
+            attempts.append({**record, "raw": text, "error": str(exc)})
             messages = messages[:2] + (
                 {"role": "assistant", "content": text},
                 {"role": "user", "content": f"That answer was not usable: {exc}. Answer again with the JSON only."})

@@ -67,3 +67,10 @@ def flatten_numbers(value) -> str:
     if isinstance(value, bool) or value is None:
         return ""
     return str(value)
+
+
+def number_audit(texts: list[str], known: set[Decimal]) -> dict:
+    """How many numbers in model-written text were verified against the sources, and how many not."""
+    found = [m for text in texts for m in mentions(text)]
+    flagged = [m.text for m in found if not is_verified(m, known)]
+    return {"numbers": len(found), "verified": len(found) - len(flagged), "unverified": flagged}

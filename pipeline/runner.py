@@ -19,7 +19,7 @@ from .manifest import build_manifest
 from .news import NewsPicks
 from .newsletter import (allowed_links, block_list, check_prose, news_blocks, pick_all_news, reference_text,
                          resolve_week, source_context)
-from .numbers import known_values
+from .numbers import known_values, number_audit
 from .progress import Reporter
 from .prompts import brief_context, render_prompts
 from .quality import ATTENTION, Finding
@@ -128,32 +128,36 @@ def build_draft(brief_path: Path, options: RunOptions, reporter: Reporter, backe
     prep.blocks |= news_blocks(prep.loaded, news, prep.context)
     prompts = render_prompts(prep.loaded, {**prep.context, "blocks": block_list(prep.loaded, prep.blocks)})
     generation = generate_sections(backend, prompts, reporter)
-    news_findings = verify_against_sources(prep, generation.sections, news, options.strict)
+    news_findings, audit = verify_against_sources(prep, generation.sections, news, options.strict)
     status = "needs_attention" if needs_attention(generation.sections, news_findings) else "ok"
     run_id = new_run_id(now)
     draft = assemble(prep, generation.sections, backend.model, run_id)
-    timings = {"load_s": load_s, "total_s": time.perf_counter() - started,
+    timings = {"load_s": load_s, "total_s": time.perf_counter() - started, "news_s": news_seconds(news),
                "shared_prefix_tokens": generation.shared_prefix_tokens, "prefix_s": generation.prefix_s}
     manifest = build_manifest(loaded=prep.loaded, run_id=run_id, backend=backend, results=generation.sections,
                               timings=timings, status=status, started_at=now.isoformat(timespec="seconds"),
-                              sources=sources_record(prep, news, news_findings))
+                              sources=sources_record(prep, news, news_findings, audit))
     draft = dataclasses.replace(draft, files={**draft.files, "run.json": json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"})
     target = write_draft(options.out_root, draft, options.force)
     return RunResult(target, sorted(draft.files), status, generation.sections, manifest)
 
 
+def news_seconds(news: dict[int, NewsPicks]) -> float:
+    return sum(a.get("wall_s", 0.0) for picks in news.values() for a in picks.attempts)
+
+
 def verify_against_sources(prep: Prepared, results: list[SectionResult], news: dict[int, NewsPicks],
-                           strict: bool) -> list[Finding]:
+                           strict: bool) -> tuple[list[Finding], dict]:
     """Newsletters: numbers in model prose must come from the data; links must come from the feeds.
-    Prose findings join their section's; the news reasons' findings are returned."""
+    Prose findings join their section's; returns the news reasons' findings and the number audit."""
     if prep.gathered is None:
-        return []
+        return [], {}
     known = known_values(reference_text(prep.loaded, prep.gathered, prep.blocks))
     links = allowed_links(prep.gathered)
+    reasons = " ".join(p.reason for picks in news.values() for p in picks.picks)
     for result in results:
         result.chosen.findings.extend(check_prose(result.text, known, links, strict))
-    reasons = " ".join(p.reason for picks in news.values() for p in picks.picks)
-    return check_prose(reasons, known, links, strict)
+    return check_prose(reasons, known, links, strict), number_audit([r.text for r in results] + [reasons], known)
 
 
 def needs_attention(results: list[SectionResult], news_findings: list[Finding]) -> bool:
@@ -182,7 +186,7 @@ def assemble(prep: Prepared, results: list[SectionResult], model: str, run_id: s
     return assemble_newsletter(prep.loaded.brief, sections, model, run_id, week.key, week.start.date())
 
 
-def sources_record(prep: Prepared, news: dict[int, NewsPicks], news_findings: list[Finding]) -> dict | None:
+def sources_record(prep: Prepared, news: dict[int, NewsPicks], news_findings: list[Finding], audit: dict) -> dict | None:
     if prep.gathered is None:
         return None
     selection = prep.gathered.selection
@@ -197,4 +201,5 @@ def sources_record(prep: Prepared, news: dict[int, NewsPicks], news_findings: li
                   "picked": [{"title": p.item.title, "link": p.item.link, "reason": p.reason} for p in n.picks]}
                  for i, n in news.items()],
         "news_findings": [dataclasses.asdict(f) for f in news_findings],
+        "number_audit": audit,
     }

@@ -63,6 +63,8 @@ def test_example_week_builds_offline_with_every_file(weekly, project, fake):
     assert feeds["Markets Wire"]["status"] == "offline" and feeds["Markets Wire"]["from_cache"]
     assert manifest["sources"]["items"] == {"in_week": 6, "duplicates": 1, "undated": 1, "future": 1, "outside_week": 1}
     assert manifest["sources"]["news"][0]["method"] == "model"
+    assert manifest["sources"]["number_audit"] == {"numbers": 2, "verified": 2, "unverified": []}  # 39.1%, 46
+    assert manifest["sources"]["news"][0]["attempts"][0]["enable_thinking"] is False
     assert result.status == "ok"
 
 
@@ -98,6 +100,7 @@ def test_planted_numbers_in_prose_are_flagged_and_strict_needs_attention(weekly,
     flagged = [f for f in findings if f["code"] == "unverified_number"]
     assert flagged and "52.4%" in flagged[0]["message"] and "311" in flagged[0]["message"]
     assert flagged[0]["severity"] == "info" and relaxed.status == "ok"
+    assert relaxed.manifest["sources"]["number_audit"] == {"numbers": 2, "verified": 0, "unverified": ["52.4%", "311"]}
     fake.enqueue(PICK, "This week the win rate was 52.4% and we made 311 trades. That is the lesson.")
     strict = build(weekly, project, fake, strict=True, force=True)
     assert strict.status == "needs_attention"
