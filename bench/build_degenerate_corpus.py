@@ -28,6 +28,21 @@ LABELS: dict[str, tuple[str, str | None]] = {
     "smollm2-greedy-05": ("loop", None),
     "smollm2-greedy-06": ("loop", "7. Improved Reliability"),  # items start repeating earlier ones
     "smollm2-greedy-07": ("loop", None),
+    # Sampling at temperature 1.6: salad from the first tokens, or soon after.
+    **{f"smollm2-hot-{i:02d}": ("word_salad", "") for i in range(10)},
+    "smollm2-hot-06": ("word_salad", "integrate package services"),
+    "smollm2-hot-08": ("word_salad", "Processing alloc"),
+    # repetition_penalty 1.6 forbids repeats: the text drifts into run-on salad (held out from calibration).
+    "smollm2-chain-00": ("word_salad", "1a-Management_Pillow"),
+    "smollm2-chain-01": ("word_salad", "and care can lead directly"),
+    "smollm2-chain-02": ("word_salad", "that automated heavily planned"),
+    "smollm2-chain-03": ("word_salad", "JusticeLaws/Procedureenforced"),
+    "smollm2-chain-04": ("word_salad", "And here's why I am calling Babel"),
+    "smollm2-chain-05": ("word_salad", "Bionanofabric"),
+    "smollm2-chain-06": ("word_salad", "- this was actually first done"),
+    "smollm2-chain-07": ("word_salad", "3 people say this one thing"),
+    "smollm2-chain-08": ("word_salad", "that can be implemented even under single-tenant"),
+    "smollm2-chain-09": ("word_salad", "haha HAHA LA!!!"),
 }
 
 

@@ -36,20 +36,36 @@ def tokenizer():
     return load_tokenizer(builtin_model_dir())
 
 
+def token_ends(text: str, tok) -> list[int]:
+    """Character offsets where each token of the embedded model's tokenizer ends."""
+    encoding = tok._tokenizer(text, return_offsets_mapping=True, add_special_tokens=False)
+    return [end for _, end in encoding["offset_mapping"]]
+
+
+def stream(text: str, tok):
+    """Feed the text token by token, as during generation; returns (verdict, tokens fed when it fired)."""
+    detector, start = CollapseDetector(), 0
+    for count, end in enumerate(token_ends(text, tok), start=1):
+        if detector.feed(text[start:end]).detected:
+            return detector.verdict, count
+        start = end
+    return detector.finish(), None
+
+
 def evaluate(coherent: list[dict], degenerate: list[dict], tok) -> dict:
-    false_positives = [c["id"] for c in coherent if detect_collapse(c["text"]).detected]
+    false_positives = [c["id"] for c in coherent if stream(c["text"], tok)[0].detected]
     found, delays, early, missed = defaultdict(list), [], 0, []
     for item in degenerate:
-        verdict = detect_collapse(item["text"])
+        verdict, fired_at_token = stream(item["text"], tok)
         found[item["kind"]].append(verdict.detected)
         if not verdict.detected:
             missed.append(item["id"])
             continue
-        if verdict.fired_at <= item["onset"]:
-            early += 1
-            delays.append(0)
-        else:
-            delays.append(len(tok.encode(item["text"][item["onset"]: verdict.fired_at], add_special_tokens=False)))
+        onset_token = sum(1 for end in token_ends(item["text"], tok) if end <= item["onset"])
+        if fired_at_token is None:  # fired on the final word, at finish()
+            fired_at_token = len(token_ends(item["text"], tok))
+        early += fired_at_token <= onset_token
+        delays.append(max(fired_at_token - onset_token, 0))
     flat = [hit for hits in found.values() for hit in hits]
     return {
         "coherent_sections": len(coherent),
@@ -60,6 +76,7 @@ def evaluate(coherent: list[dict], degenerate: list[dict], tok) -> dict:
         "recall_per_kind": {kind: {"n": len(hits), "recall": round(sum(hits) / len(hits), 4)} for kind, hits in sorted(found.items())},
         "onset_delay_tokens": {"p50": percentile(delays, 0.5), "p95": percentile(delays, 0.95), "max": max(delays, default=None)},
         "fired_before_labelled_onset": early,
+        "detection": "streamed token by token with the embedded model's tokenizer, as during generation",
         "false_positive_ids": false_positives,
         "missed_ids": missed,
     }

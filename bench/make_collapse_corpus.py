@@ -10,6 +10,18 @@ import argparse
 import json
 import time
 
+SYNONYM_PROMPTS = [
+    "What words describe good governance?",
+    "What qualities make a good manager?",
+    "Describe the values of a healthy company culture.",
+    "What words describe efficient memory management?",
+    "List the traits of a reliable system.",
+    "What describes a good leader?",
+    "What are the principles of good software design?",
+    "Describe the characteristics of a strong team.",
+    "What words describe a resilient trading strategy?",
+    "What makes an organization well run?",
+]
 PROMPTS = [
     "List all the words that mean management.",
     "Write a very long essay about memory management in computers.",
@@ -33,7 +45,8 @@ SETTINGS = {
     "greedy": dict(temp=0.0, repetition_penalty=None),
     "hot": dict(temp=1.6, repetition_penalty=None),
     "sane": dict(temp=0.6, repetition_penalty=1.1),
-    "chain": dict(temp=0.7, repetition_penalty=1.6),  # a strong penalty forbids repeats: synonym chains
+    "chain": dict(temp=0.7, repetition_penalty=1.6),  # a strong penalty forbids repeats: run-on salad
+    "syn": dict(temp=0.5, repetition_penalty=1.2, presence_penalty=1.5),  # lists drift into synonym chains
 }
 
 
@@ -52,12 +65,15 @@ def main() -> None:
 
     model, tokenizer = load(str(builtin_model_dir()))
     chosen = SETTINGS[args.settings]
-    for index, prompt in enumerate(PROMPTS[: args.limit]):
+    prompts = SYNONYM_PROMPTS if args.settings == "syn" else PROMPTS
+    for index, prompt in enumerate(prompts[: args.limit]):
         chat = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True, tokenize=False)
         started, text, tokens = time.time(), "", 0
         for response in stream_generate(
             model, tokenizer, chat, max_tokens=args.max_tokens, sampler=make_sampler(temp=chosen["temp"]),
-            logits_processors=make_logits_processors(repetition_penalty=chosen["repetition_penalty"], repetition_context_size=args.max_tokens),
+            logits_processors=make_logits_processors(
+                repetition_penalty=chosen["repetition_penalty"], repetition_context_size=args.max_tokens,
+                presence_penalty=chosen.get("presence_penalty"), presence_context_size=args.max_tokens),
         ):
             text += response.text
             tokens = response.generation_tokens

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 _WORD = re.compile(r"\S+")
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)\]*_]*$")
 _CHAIN_ITEM = re.compile(r"^[a-z][a-z'’-]*$")  # lowercase words: synonyms, not tickers or numbers
+_PUNCTUATION = re.compile(r"[^\w\s'’]")  # anything but letters, digits and apostrophes
 _LIST_MARKER = re.compile(r"^\d+[.)]$")
 _STRIP = str.maketrans("", "", "\"'“”‘’()[]*_`")
 
@@ -36,6 +37,7 @@ class Thresholds:
     chain_items: int = 10  # consecutive short lowercase comma-separated items
     chain_item_words: int = 2  # words per chain item, at most
     run_on_words: int = 110  # words with no sentence end and no line break
+    unpunctuated_words: int = 30  # words with no punctuation at all (no comma, dash, bracket, quote)
     min_words: int = 24  # evidence needed before anything fires
 
 
@@ -76,8 +78,8 @@ class CollapseDetector:
     def __init__(self, thresholds: Thresholds = Thresholds()):
         self.t = thresholds
         self.verdict = Verdict()
-        self._text = ""
-        self._scanned = 0  # chars of _text already split into complete words
+        self._tail = ""  # text not yet split into complete words (kept short: feeding stays O(1))
+        self._offset = 0  # character offset of _tail in the whole text
         self._words: list[str] = []
         self._raw_prev = ""
         self._starts: list[int] = []
@@ -93,41 +95,46 @@ class CollapseDetector:
         self._item_words = 0
         self._item_start = 0
         self._run_on_start = 0
+        self._unpunctuated_start = 0
 
     # -- feeding -----------------------------------------------------------------------------
     def feed(self, delta: str) -> Verdict:
         """Add streamed text; only complete words (followed by whitespace) are judged."""
         if self.verdict.detected:
             return self.verdict  # the first onset is the one that counts
-        self._text += delta
-        for match in _WORD.finditer(self._text, self._scanned):
-            if match.end() == len(self._text):
+        self._tail += delta
+        consumed = 0
+        for match in _WORD.finditer(self._tail):
+            if match.end() == len(self._tail):
                 self._judge_partial(match)  # the word may continue, but a glued loop can't wait
                 break
-            self._add_word(match.group(), match.start())
-            self._scanned = match.end()
+            self._add_word(match.group(), self._offset + match.start(), self._tail[match.end()])
+            consumed = match.end()
             if self.verdict.detected:
                 break
+        self._tail, self._offset = self._tail[consumed:], self._offset + consumed
         return self.verdict
 
     def _judge_partial(self, match: re.Match) -> None:
-        if self._is_glued_loop(match.group()):
-            self._words.append(match.group().lower())
-            self._starts.append(match.start())
-            self._fire("loop", len(self._words) - 1)
+        token = match.group()
+        signal = "loop" if self._is_glued_loop(token) else "word_salad" if self._is_glued_salad(token) else None
+        if signal:
+            self._words.append(token.lower())
+            self._starts.append(self._offset + match.start())
+            self._fire(signal, len(self._words) - 1)
 
     def finish(self) -> Verdict:
         """Judge the last word too, and record the final signal values."""
-        tail = _WORD.search(self._text, self._scanned)
+        tail = _WORD.search(self._tail)
         if tail and not self.verdict.detected:
-            self._add_word(tail.group(), tail.start())
-            self._scanned = len(self._text)
+            self._add_word(tail.group(), self._offset + tail.start(), "")
+            self._tail, self._offset = "", self._offset + len(self._tail)
         if not self.verdict.detected:
             self.verdict.signals = self._signal_values()
         return self.verdict
 
     # -- per-word updates, O(1) each -------------------------------------------------------------
-    def _add_word(self, raw: str, start: int) -> None:
+    def _add_word(self, raw: str, start: int, next_char: str) -> None:
         index = len(self._words)
         norm = "#." if _LIST_MARKER.match(raw) else raw.lower().translate(_STRIP)  # "11." loops like "12."
         self._words.append(norm)
@@ -137,7 +144,7 @@ class CollapseDetector:
         word = _Word(
             norm=norm, alpha=any(c.isalpha() for c in norm), repeated=self._is_repeat_ngram(index),
             adjacent=len(bare) > 1 and bare.isalpha() and bare == self._raw_prev, stop=bare.lower() in STOPWORDS,
-            boundary=self._ends_sentence_or_line(raw, start), comma=raw.endswith((",", ";")),
+            boundary=bool(_SENTENCE_END.search(raw)) or next_char == "\n", comma=raw.endswith((",", ";")),
         )
         self._raw_prev = "" if word.boundary else bare  # "v\nv" in a diagram is not "the the"
         self._streak = self._streak + 1 if word.repeated else 0
@@ -145,8 +152,12 @@ class CollapseDetector:
         self._track_chain(raw, index)
         if word.boundary or raw.startswith(("#", "|", "-", "*", "`")):
             self._run_on_start = index + 1
+        if word.boundary or _PUNCTUATION.search(raw):
+            self._unpunctuated_start = index + 1
         if self._is_glued_loop(raw):
             return self._fire("loop", index)
+        if self._is_glued_salad(raw):
+            return self._fire("word_salad", index)
         if self._chain_len >= self.t.chain_items:  # a chain is evidence on its own, however early
             return self._fire("synonym_chain", self._chain_start)
         if self._sums["adjacent"] >= self.t.adjacent_repeats:  # so is stuttering: "the the ... of of"
@@ -154,15 +165,19 @@ class CollapseDetector:
         if index + 1 >= self.t.min_words:
             self._judge(index)
 
+    def _is_glued_salad(self, raw: str) -> bool:
+        """'TheColorOfArubaBakeryDhleYoho...': many words run together in one token, as no text does
+        (identifiers are shorter; URLs and paths have separators)."""
+        if len(raw) < 2 * self.t.glued_token_chars or any(c in raw for c in "/:.=@\\"):
+            return False
+        humps = sum(1 for a, b in zip(raw, raw[1:]) if a.islower() and b.isupper())
+        return humps >= 6
+
     def _is_glued_loop(self, raw: str) -> bool:
         """'zymezymezyme...': a loop inside one whitespace-free token (rules like '|-----|' are not)."""
         if len(raw) < self.t.glued_token_chars or sum(c.isalpha() for c in raw) < 0.8 * len(raw):
             return False
         return _compression(raw.encode()) < 0.5
-
-    def _ends_sentence_or_line(self, raw: str, start: int) -> bool:
-        next_char = self._text[start + len(raw): start + len(raw) + 1]
-        return bool(_SENTENCE_END.search(raw)) or next_char == "\n"
 
     def _is_repeat_ngram(self, index: int) -> bool:
         n = self.t.ngram
@@ -223,6 +238,8 @@ class CollapseDetector:
             return self._fire("word_salad", index - len(self._soup) + 1)
         if index - self._run_on_start + 1 >= t.run_on_words:
             return self._fire("run_on", self._run_on_start)
+        if index - self._unpunctuated_start + 1 >= t.unpunctuated_words:
+            return self._fire("run_on", self._unpunctuated_start)
 
     def _is_salad(self, size: int) -> bool:
         """A full window that keeps reusing a few words."""
