@@ -14,7 +14,7 @@ from typing import Callable
 
 from tenacity import Retrying, retry_if_result, stop_after_attempt
 
-from .backends import Backend, Chat, GenerationStats
+from .backends import Backend, Chat, Delta, GenerationStats
 from .collapse import CollapseDetector, Verdict
 from .config import SamplingSettings
 from .progress import Reporter
@@ -145,32 +145,51 @@ class NoDetector:
         return Verdict()
 
 
+class Watch:
+    """One sequence while it streams: its reasoning-free text and its collapse detector."""
+
+    def __init__(self, markers: tuple[str, str], starts_inside: bool, collapse_watch: bool):
+        self.text = VisibleText(markers, starts_inside)
+        self.new_detector = CollapseDetector if collapse_watch else NoDetector
+        self.detector = self.new_detector()
+        self.checkpoints: list[tuple[int, int]] = []  # (visible chars, tokens so far)
+        self.tokens = 0
+
+    def add(self, delta: Delta) -> bool:
+        """Take one streamed piece; True once the visible text has collapsed."""
+        added, retracted = self.text.add(delta.text)
+        if retracted:
+            self.detector = self.new_detector()  # a late </think> turned earlier "visible" text into reasoning
+            added = self.text.visible
+        self.tokens = delta.generation_tokens
+        self.checkpoints.append((len(self.text.visible), self.tokens))
+        return self.detector.feed(added).detected
+
+    def result(self, finish_reason: str, stats: GenerationStats) -> Streamed:
+        verdict = self.detector.finish()
+        if not verdict.detected:
+            return Streamed(self.text.raw, self.text.visible, finish_reason, stats, None, None)
+        after = self.tokens - tokens_at(self.checkpoints, verdict.onset)
+        return Streamed(self.text.raw, self.text.visible, finish_reason, stats, verdict, after)
+
+
+def new_watch(backend: Backend, chat: Chat, rendered: str) -> Watch:
+    markers = backend.think_markers
+    return Watch(markers, prompt_opens_think(rendered, markers), chat.settings.collapse_watch)
+
+
 def stream_watched(backend: Backend, chat: Chat, rendered: str, prompt: SectionPrompt, reporter: Reporter) -> Streamed:
     """Stream one call; stop it the moment the detector sees collapse in the visible text."""
-    text = VisibleText(backend.think_markers, prompt_opens_think(rendered, backend.think_markers))
-    new_detector = CollapseDetector if chat.settings.collapse_watch else NoDetector
-    detector, checkpoints = new_detector(), []  # (visible chars, tokens so far)
-    stream = backend.stream(chat)
-    final, tokens = None, 0
+    watch, stream = new_watch(backend, chat, rendered), backend.stream(chat)
     for delta in stream:
-        added, retracted = text.add(delta.text)
-        if retracted:
-            detector = new_detector()  # a late </think> turned earlier "visible" text into reasoning
-        tokens = delta.generation_tokens
-        checkpoints.append((len(text.visible), tokens))
-        reporter.tokens(prompt, tokens)
-        detected = detector.feed(added).detected
+        collapsed = watch.add(delta)
+        reporter.tokens(prompt, delta.generation_tokens)
         if delta.finish_reason:
-            final = delta
-            break
-        if detected:
+            return watch.result(delta.finish_reason, delta.stats)
+        if collapsed:
             stream.close()  # stops generation at once: the backend records its stats on close
-            break
-    verdict = detector.finish()
-    finish_reason, stats = (final.finish_reason, final.stats) if final else ("collapse", backend.last_stats)
-    if not verdict.detected:
-        return Streamed(text.raw, text.visible, finish_reason, stats, None, None)
-    return Streamed(text.raw, text.visible, finish_reason, stats, verdict, tokens - tokens_at(checkpoints, verdict.onset))
+            return watch.result("collapse", backend.last_stats)
+    return watch.result("stop", backend.last_stats)
 
 
 def tokens_at(checkpoints: list[tuple[int, int]], offset: int) -> int:
