@@ -18,7 +18,7 @@ from .progress import make_reporter
 from .review import check_text
 from .config import load_brief
 from .schedule import Job, When, crontab_line, launchd_name, launchd_plist, parse_at, systemd_units
-from .runner import RunOptions, dry_prompts, prepare, run_with_catch_up
+from .runner import RunOptions, dry_prompts, prepare, reuse_backend, run_with_catch_up
 
 log = logging.getLogger("pipeline")
 
@@ -58,7 +58,7 @@ brief_argument = click.argument("brief", type=click.Path(dir_okay=False, path_ty
 
 
 @main.command()
-@brief_argument
+@click.argument("briefs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--model", help="Override the brief's model (folder, hub id or builtin:smollm2).")
 @click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
@@ -70,45 +70,82 @@ brief_argument = click.argument("brief", type=click.Path(dir_okay=False, path_ty
 @click.option("-v", "--verbose", count=True, help="More log detail.")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
 @click.pass_context
-def run(ctx: click.Context, brief: Path, as_json: bool, model: str | None, out_root: Path, force: bool,
+def run(ctx: click.Context, briefs: tuple[Path, ...], as_json: bool, model: str | None, out_root: Path, force: bool,
         week: str | None, offline: bool, strict: bool, verbose: int, quiet: bool) -> None:
-    """Generate a draft from BRIEF into output/."""
+    """Generate a draft from each BRIEF into output/ (the model is loaded once for all of them)."""
     setup_logging(verbose, quiet)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    opener = reuse_backend((ctx.obj or {}).get("backend_opener", open_backend))  # tests pass a fake backend
+    options, outcomes = RunOptions(out_root, force, model, week, offline, strict), []
     try:
-        opener = (ctx.obj or {}).get("backend_opener", open_backend)  # tests pass a fake backend here
-        options = RunOptions(out_root, force, model, week, offline, strict)
-        results = run_with_catch_up(brief, options, make_reporter(quiet), opener)
+        for brief in briefs:
+            outcomes.append(run_one(brief, options, make_reporter(quiet), opener, len(briefs) > 1))
     except errors.PipelineError as exc:
         fail(exc, as_json)
     except (KeyboardInterrupt, Terminated) as exc:
         code = 143 if isinstance(exc, Terminated) else errors.EXIT_INTERRUPTED
-        click.echo("interrupted: nothing was written; existing drafts are untouched", err=True)
+        click.echo("interrupted: nothing more was written; existing drafts are untouched", err=True)
         sys.exit(code)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    report_run(results, as_json)
-    sys.exit(errors.EXIT_ATTENTION if any(r.status == "needs_attention" for r in results) else errors.EXIT_OK)
+    report(outcomes, as_json)
+    sys.exit(exit_code(outcomes))
 
 
-def report_run(results, as_json: bool) -> None:
-    """The last result is the draft asked for; earlier ones are weeks caught up."""
-    result = results[-1]
-    totals = result.manifest["totals"]
+def run_one(brief: Path, options: RunOptions, reporter, opener, keep_going: bool):
+    """One brief's drafts, or its error: with several briefs, one bad brief does not stop the rest."""
+    try:
+        return brief, run_with_catch_up(brief, options, reporter, opener)
+    except errors.PipelineError as exc:
+        if not keep_going:
+            raise
+        click.echo(f"error: {brief}: {exc}", err=True)
+        return brief, exc
+
+
+def exit_code(outcomes) -> int:
+    failures = [o for _, o in outcomes if isinstance(o, errors.PipelineError)]
+    if failures:
+        return failures[0].exit_code
+    attention = any(r.status == "needs_attention" for _, results in outcomes for r in results)
+    return errors.EXIT_ATTENTION if attention else errors.EXIT_OK
+
+
+def report(outcomes, as_json: bool) -> None:
     if as_json:
-        emit_json({
-            "status": "needs_attention" if any(r.status == "needs_attention" for r in results) else "ok",
-            "caught_up": [str(r.draft_dir) for r in results[:-1]],
-            "draft_dir": str(result.draft_dir),
-            "files": [str(result.draft_dir / name) for name in result.files],
-            "run_id": result.manifest["run_id"],
-            "model": result.manifest["model"]["spec"],
-            "totals": totals,
-            "sections": [section_summary(s) for s in result.manifest["sections"]],
-        })
+        runs = [run_record(brief, outcome) for brief, outcome in outcomes]
+        statuses = [r["status"] for r in runs]
+        status = "error" if "error" in statuses else "needs_attention" if "needs_attention" in statuses else "ok"
+        emit_json(runs[0] if len(runs) == 1 else {"status": status, "runs": runs})
         return
+    for _, outcome in outcomes:
+        if not isinstance(outcome, errors.PipelineError):
+            report_text(outcome)
+
+
+def run_record(brief: Path, outcome) -> dict:
+    if isinstance(outcome, errors.PipelineError):
+        return {"brief": str(brief), "status": "error", "error": outcome.message, "hint": outcome.hint,
+                "exit_code": outcome.exit_code}
+    result = outcome[-1]  # the draft asked for; earlier ones are weeks caught up
+    return {
+        "brief": str(brief),
+        "status": "needs_attention" if any(r.status == "needs_attention" for r in outcome) else "ok",
+        "caught_up": [str(r.draft_dir) for r in outcome[:-1]],
+        "draft_dir": str(result.draft_dir),
+        "files": [str(result.draft_dir / name) for name in result.files],
+        "run_id": result.manifest["run_id"],
+        "model": result.manifest["model"]["spec"],
+        "totals": result.manifest["totals"],
+        "sections": [section_summary(s) for s in result.manifest["sections"]],
+    }
+
+
+def report_text(results) -> None:
     for earlier in results[:-1]:
         click.echo(f"caught up: {earlier.draft_dir / 'index.md'}")
+    result = results[-1]
+    totals = result.manifest["totals"]
     click.echo(f"draft: {result.draft_dir / 'index.md'}")
     click.echo(f"{totals['tokens_out']} tokens in {totals['total_s']:.1f}s ({totals['tok_s']} tok/s), "
                f"status: {result.status}", err=True)

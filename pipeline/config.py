@@ -126,6 +126,14 @@ def _fact_value(value: object) -> str | int | float | bool:
 Fact = Annotated[str | int | float | bool, PlainValidator(_fact_value)]
 
 
+class GenerationSettings(Strict):
+    """How sections are decoded: one call after another, or together in batches."""
+
+    mode: Literal["auto", "batched", "sequential"] = Field(
+        "auto", description="auto: batched on a GPU (Metal, CUDA), sequential on a CPU, where batching does not pay.")
+    max_batch: int = Field(8, ge=1, le=64, description="Sections decoded together at most.")
+
+
 class FeedSource(Strict):
     url: str = Field(pattern=r"^https?://\S+$", description="http(s) only.")
     name: str | None = Field(None, min_length=1, max_length=80, description="Default: the feed's host.")
@@ -164,6 +172,7 @@ class Brief(Strict):
     section_template: str = "section.md.j2"
     stages: dict[str, SamplingSettings] = Field(default_factory=lambda: {"draft": SamplingSettings()})
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
     timezone: str = Field("UTC", description="Newsletters: the ISO week is taken in this time zone.")
     week: str | None = Field(None, pattern=r"^\d{4}-W\d{2}$", description="Newsletters: build this ISO week "
                              "(e.g. 2026-W16) instead of the current one; --week overrides it.")

@@ -318,12 +318,84 @@ class GenerationRun:
     prefix_s: float  # time spent prefilling it
 
 
-def generate_sections(backend: Backend, prompts: list[SectionPrompt], reporter: Reporter) -> GenerationRun:
+def generate_sections(backend: Backend, prompts: list[SectionPrompt], reporter: Reporter,
+                      batched: bool = False, max_batch: int = 8) -> GenerationRun:
     rendered = [backend.chat_prompt(p.messages, p.enable_thinking) for p in prompts]
     started = time.perf_counter()
     reporter.note(f"prefilling the prompt prefix shared by {len(prompts)} sections")
     shared = backend.share_prefix(rendered)
     prefix_s = time.perf_counter() - started
     reporter.note(f"shared prefix: {shared} tokens in {prefix_s:.1f}s")
-    sections = [generate_section(backend, p, text, reporter) for p, text in zip(prompts, rendered)]
+    if batched and len(prompts) > 1:
+        sections = generate_batched(backend, prompts, rendered, reporter, max_batch)
+    else:
+        sections = [generate_section(backend, p, text, reporter) for p, text in zip(prompts, rendered)]
     return GenerationRun(sections, shared, prefix_s)
+
+
+@dataclass
+class Planned:
+    """One section's next attempt, waiting for a batch round."""
+
+    result: SectionResult
+    number: int
+
+    @property
+    def rung(self) -> Rung:
+        return LADDER[min(self.number, len(LADDER)) - 1]
+
+
+def generate_batched(backend: Backend, prompts: list[SectionPrompt], rendered: list[str], reporter: Reporter,
+                     max_batch: int) -> list[SectionResult]:
+    """Rounds of batches: every section's first attempt decodes together; a section that collapsed
+    is dropped from its batch at once and its retry joins the next round. Attempts stay bounded."""
+    results = [SectionResult(p, text) for p, text in zip(prompts, rendered)]
+    waiting = [Planned(r, 1) for r in results]
+    while waiting:
+        batch, waiting = waiting[:max_batch], waiting[max_batch:]
+        for planned, attempt in zip(batch, run_round(backend, batch, reporter)):
+            planned.result.attempts.append(attempt)
+            if not attempt.usable and planned.number < planned.result.prompt.settings.attempts:
+                waiting.append(Planned(planned.result, planned.number + 1))
+            else:
+                reporter.section_finished(planned.result)
+    return results
+
+
+def run_round(backend: Backend, batch: list[Planned], reporter: Reporter) -> list[Attempt]:
+    """One batch: split attempts (two dependent calls) run alone, the rest decode together."""
+    together = [p for p in batch if not p.rung.split]
+    attempts = dict(zip(map(id, together), decode_together(backend, together, reporter)))
+    for planned in batch:
+        if planned.rung.split:
+            prompt = planned.result.prompt
+            attempts[id(planned)] = run_attempt(backend, prompt, planned.result.rendered_prompt, planned.number, reporter)
+    return [attempts[id(p)] for p in batch]
+
+
+def decode_together(backend: Backend, batch: list[Planned], reporter: Reporter) -> list[Attempt]:
+    if not batch:
+        return []
+    chats, changes = [], []
+    for planned in batch:
+        prompt = planned.result.prompt
+        changed = rung_settings(prompt.settings, planned.rung)
+        seed = derive_seed(prompt.settings.seed, prompt.index, planned.number)
+        chats.append(Chat(prompt.messages, prompt.settings.model_copy(update=changed), seed))
+        changes.append(changed)
+        reporter.attempt_started(prompt, planned.number)
+    watches = [new_watch(backend, chat, p.result.rendered_prompt) for chat, p in zip(chats, batch)]
+    ended: dict[int, tuple[str, GenerationStats]] = {}
+    stream = backend.stream_batch(chats)
+    for index, delta in stream:
+        if index in ended:
+            continue
+        collapsed = watches[index].add(delta)
+        reporter.tokens(batch[index].result.prompt, delta.generation_tokens)
+        if delta.finish_reason:
+            ended[index] = (delta.finish_reason, delta.stats)
+        elif collapsed:
+            ended[index] = ("collapse", stream.stop(index))  # the rest of the batch goes on
+    return [make_attempt(backend, watches[i].result(*ended.get(i, ("stop", GenerationStats()))),
+                         p.result.rendered_prompt, p.result.prompt, p.number, p.rung, chats[i].seed, changes[i])
+            for i, p in enumerate(batch)]

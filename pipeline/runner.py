@@ -127,7 +127,7 @@ def build_draft(brief_path: Path, options: RunOptions, reporter: Reporter, backe
     news = pick_all_news(backend, prep.loaded, prep.gathered)
     prep.blocks |= news_blocks(prep.loaded, news, prep.context)
     prompts = render_prompts(prep.loaded, {**prep.context, "blocks": block_list(prep.loaded, prep.blocks)})
-    generation = generate_sections(backend, prompts, reporter)
+    generation = generate_sections(backend, prompts, reporter, *batching(prep.loaded, backend))
     news_findings, audit = verify_against_sources(prep, generation.sections, news, options.strict)
     status = "needs_attention" if needs_attention(generation.sections, news_findings) else "ok"
     run_id = new_run_id(now)
@@ -144,6 +144,13 @@ def build_draft(brief_path: Path, options: RunOptions, reporter: Reporter, backe
 
 def news_seconds(news: dict[int, NewsPicks]) -> float:
     return sum(a.get("wall_s", 0.0) for picks in news.values() for a in picks.attempts)
+
+
+def batching(loaded: LoadedBrief, backend) -> tuple[bool, int]:
+    """(batched?, max batch) from the brief; "auto" asks the backend whether batching pays on its device."""
+    settings = loaded.brief.generation
+    batched = settings.mode == "batched" or (settings.mode == "auto" and getattr(backend, "prefers_batching", False))
+    return batched, settings.max_batch
 
 
 def verify_against_sources(prep: Prepared, results: list[SectionResult], news: dict[int, NewsPicks],

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..config import MemorySettings
-from .base import Backend, Chat, Delta, GenerationStats
+from .base import Backend, BatchStream, Chat, Delta, GenerationStats
 
-__all__ = ["Backend", "Chat", "Delta", "GenerationStats", "open_backend", "open_prompt_formatter"]
+__all__ = ["Backend", "BatchStream", "Chat", "Delta", "GenerationStats", "open_backend", "open_prompt_formatter"]
 
 
 def open_backend(model: str, memory: MemorySettings) -> Backend:

@@ -41,6 +41,15 @@ class Delta:
     stats: GenerationStats | None = field(default=None)
 
 
+class BatchStream(Protocol):
+    """Several chats decoded together: yields (chat index, Delta) as tokens arrive. A sequence's
+    last Delta carries its finish_reason and stats; `stop(i)` drops sequence i at once."""
+
+    def __iter__(self) -> Iterator[tuple[int, Delta]]: ...
+
+    def stop(self, index: int) -> GenerationStats: ...
+
+
 class Backend(Protocol):
     name: str
     model: str
@@ -57,3 +66,6 @@ class Backend(Protocol):
     def stream(self, chat: Chat) -> Iterator[Delta]:
         """Generate for one chat, capped at chat.settings.max_tokens. Closing the iterator stops
         generation at once (the collapse watch does that)."""
+
+    def stream_batch(self, chats: list[Chat]) -> BatchStream:
+        """Generate for several independent chats at once, each with its own cap and sampler."""

@@ -28,6 +28,8 @@ class MLXBackend:
         start, end = getattr(tokenizer, "think_start", None), getattr(tokenizer, "think_end", None)
         self.think_markers = (start, end) if start and end else DEFAULT_THINK_MARKERS
         self._prefix: tuple[list[int], list] | None = None  # (tokens, prefilled KV cache)
+        # Batching pays where a decode step is bound by memory bandwidth (GPU); on a CPU it does not.
+        self.prefers_batching = _on_gpu()
         self.last_stats = GenerationStats()
 
     @classmethod
@@ -102,6 +104,9 @@ class MLXBackend:
             self.last_stats = self._finish_call(response, started, reused)
         yield Delta(response.text, response.generation_tokens, response.finish_reason or "stop", self.last_stats)
 
+    def stream_batch(self, chats: list[Chat]) -> "MLXBatchStream":
+        return MLXBatchStream(self, chats)
+
     def _encode(self, prompt: str) -> list[int]:
         # Same rule as mlx-lm: add special tokens unless the chat template already put the BOS in.
         bos = self._tokenizer.bos_token
@@ -136,6 +141,12 @@ class MLXBackend:
             mx.clear_cache()  # long generations leave large KV buffers in the cache
             stats.cache_cleared = True
         return stats
+
+
+def _on_gpu() -> bool:
+    import mlx.core as mx
+
+    return mx.default_device().type == mx.DeviceType.gpu
 
 
 def _common_prefix_len(token_lists: list[list[int]]) -> int:
@@ -192,3 +203,92 @@ def _as_memory_error(exc: RuntimeError, budget: MemoryBudget) -> Exception:
             f"MLX could not allocate memory under memory_limit {budget.memory_limit / 1024**3:.2f} GiB: {exc}",
             hint="raise memory.memory_limit_gb, lower max_tokens, or use a smaller model")
     return exc
+
+
+class MLXBatchStream:
+    """Several chats decoded together with mlx-lm's BatchGenerator: one forward pass per step for
+    the whole batch, each sequence with its own cap, sampler, penalties and shared-prefix cache.
+    The batch is seeded once (sequences cannot have their own seeds)."""
+
+    def __init__(self, backend: MLXBackend, chats: list[Chat]):
+        import mlx.core as mx
+        from mlx_lm.generate import BatchGenerator
+
+        self.backend, self.chats = backend, chats
+        prepared = [backend._prompt_with_cache(backend.chat_prompt(c.messages, c.settings.enable_thinking)) for c in chats]
+        self.reused = [reused for _, _, reused in prepared]
+        mx.random.seed(chats[0].seed if chats else 0)
+        mx.reset_peak_memory()
+        tokenizer = backend._tokenizer
+        self.generator = BatchGenerator(
+            backend._model, stop_tokens=[[t] for t in tokenizer.eos_token_ids],
+            completion_batch_size=max(len(chats), 1), prefill_batch_size=max(len(chats), 1),
+        )
+        vocab = backend._vocab_size()
+        self.uids = self.generator.insert(
+            [tokens for tokens, _, _ in prepared],
+            max_tokens=[c.settings.max_tokens for c in chats],
+            caches=[cache for _, cache, _ in prepared],
+            samplers=[make_sampler(c.settings, vocab) for c in chats],
+            logits_processors=[make_processors(c.settings) for c in chats],
+        )
+        self.index = {uid: i for i, uid in enumerate(self.uids)}
+        self.detokenizers = [tokenizer.detokenizer for _ in chats]
+        self.tokens = [0] * len(chats)
+        self.prompt_tokens = [len(tokens) for tokens, _, _ in prepared]
+        self.started = time.perf_counter()
+        self.live = set(range(len(chats)))
+
+    def __iter__(self) -> Iterator[tuple[int, Delta]]:
+        import mlx.core as mx
+
+        try:
+            while self.live and (responses := self.generator.next_generated()):
+                guard(mx, self.backend.budget)
+                for response in responses:
+                    delta = self._delta(response)
+                    if delta is not None:
+                        yield self.index[response.uid], delta
+        except RuntimeError as exc:
+            raise _as_memory_error(exc, self.backend.budget) from exc
+        finally:
+            self.generator.close()
+            self._clear_cache_if_long()
+
+    def _delta(self, response) -> Delta | None:
+        i = self.index.get(response.uid)
+        if i is None or i not in self.live:
+            return None  # a sequence we stopped may still report from the step in flight
+        detokenizer = self.detokenizers[i]
+        if response.finish_reason != "stop":  # the stop token itself is not text
+            self.tokens[i] += 1
+            detokenizer.add_token(response.token)
+        if response.finish_reason is None:
+            return Delta(detokenizer.last_segment, self.tokens[i])
+        detokenizer.finalize()
+        self.live.discard(i)
+        return Delta(detokenizer.last_segment, self.tokens[i], response.finish_reason, self.stats(i))
+
+    def stop(self, index: int) -> GenerationStats:
+        if index in self.live:
+            self.live.discard(index)
+            self.generator.remove([self.uids[index]])
+        return self.stats(index)
+
+    def stats(self, index: int) -> GenerationStats:
+        import mlx.core as mx
+
+        wall = time.perf_counter() - self.started
+        reading = read_memory(mx)
+        return GenerationStats(
+            prompt_tokens=self.prompt_tokens[index], prefix_tokens_reused=self.reused[index],
+            generation_tokens=self.tokens[index], generation_tps=self.tokens[index] / wall if wall else 0.0,
+            wall_s=wall, peak_memory_gb=reading.peak_gb, active_memory_gb=reading.active_gb,
+            cache_memory_gb=reading.cache_gb,
+        )
+
+    def _clear_cache_if_long(self) -> None:
+        import mlx.core as mx
+
+        if sum(self.tokens) >= self.backend.budget.clear_cache_after_tokens:
+            mx.clear_cache()  # a batch of long generations leaves large KV buffers in the cache

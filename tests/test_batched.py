@@ -1,0 +1,146 @@
+"""Batched generation: sections decode together, a collapsing one leaves its batch at once and
+retries in the next round, drafts match sequential generation, the model loads once for many
+briefs, and memory stays flat over many drafts."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.backends.fake import FakeBackend
+from pipeline.cli import main
+from pipeline.progress import Reporter
+from pipeline.runner import RunOptions, run_brief
+
+from .tiny_models import ANSWER_CHAIN, THINKING_CHAIN, build_scripted_qwen3
+
+LOOP = "The cache holds the buffers. " + "the cache holds the buffers and " * 60
+SCRIPTS = {
+    "One": ["Memory comes first. Everything follows from it."],
+    "Two": [LOOP, "Second, keep sections short. They stay coherent."],
+    "Three": ["Third, measure the peak. Then trust it."],
+}
+BRIEF = """\
+title: Batched
+date: 2026-11-23
+generation: {{mode: {mode}, max_batch: {max_batch}}}
+stages:
+  draft: {{max_tokens: 300, attempts: 3}}
+sections:
+  - {{heading: One, instruction: Write one., words: 20}}
+  - {{heading: Two, instruction: Write two., words: 20}}
+  - {{heading: Three, instruction: Write three., words: 20}}
+"""
+
+
+def by_heading():
+    scripts = {k: list(v) for k, v in SCRIPTS.items()}
+
+    def respond(chat):
+        heading = re.search(r'section "([^"]+)"', chat.messages[-1]["content"]).group(1)
+        return scripts[heading].pop(0)
+    return respond
+
+
+def run(write_brief, project, backend, mode="batched", max_batch=8, name="post.yaml", out="output"):
+    brief = write_brief(BRIEF.format(mode=mode, max_batch=max_batch), name)
+    return run_brief(brief, RunOptions(out_root=project / out), Reporter(), lambda m, mem: backend)
+
+
+def test_sections_decode_together_and_a_collapse_retries_in_the_next_round(write_brief, project):
+    fake = FakeBackend(responder=by_heading())
+    result = run(write_brief, project, fake)
+    assert fake.batches == [3, 1]  # everyone first, then the one retry
+    two = result.manifest["sections"][1]["attempts"]
+    assert [a["finish_reason"] for a in two] == ["collapse", "stop"]
+    assert two[0]["tokens_after_onset"] <= 64 and two[0]["tokens_out"] < 100  # stopped, others went on
+    assert two[1]["settings_changed"]["repetition_penalty"] == 1.15
+    assert result.status == "ok"
+
+
+def test_batched_and_sequential_drafts_are_the_same(write_brief, project):
+    batched = run(write_brief, project, FakeBackend(responder=by_heading()), out="a")
+    sequential = run(write_brief, project, FakeBackend(responder=by_heading()), mode="sequential", out="b")
+    strip = lambda path: re.sub(r"run_id: \S+", "", path.read_text())  # noqa: E731
+    for name in ("index.md", "index.html"):
+        assert strip(batched.draft_dir / name) == strip(sequential.draft_dir / name)
+
+
+def test_max_batch_limits_each_round(write_brief, project):
+    fake = FakeBackend(responder=by_heading())
+    run(write_brief, project, fake, max_batch=2)
+    assert fake.batches == [2, 2]  # One+Two, then Three + Two's retry
+
+
+def test_auto_is_sequential_on_the_fake_backend(write_brief, project):
+    fake = FakeBackend(responder=by_heading())
+    run(write_brief, project, fake, mode="auto")
+    assert fake.batches == []
+
+
+@pytest.fixture(scope="module")
+def scripted(tmp_path_factory):
+    return build_scripted_qwen3(tmp_path_factory.mktemp("scripted"), {**THINKING_CHAIN, **ANSWER_CHAIN})
+
+
+REAL = """\
+title: Real batch {n}
+date: 2026-11-23
+model: {model}
+generation: {{mode: {mode}}}
+stages:
+  draft: {{max_tokens: 40, temperature: 0.0}}
+sections:
+  - {{heading: One, instruction: Write one., words: 20}}
+  - {{heading: Two, instruction: Write two., words: 20, enable_thinking: true}}
+  - {{heading: Three, instruction: Write three., words: 20}}
+"""
+
+
+@pytest.mark.mlx
+def test_real_mlx_batch_matches_sequential_and_reuses_the_prefix(scripted, write_brief, project):
+    drafts = {}
+    for mode in ("batched", "sequential"):
+        brief = write_brief(REAL.format(n=mode, model=scripted, mode=mode), f"{mode}.yaml")
+        result = run_brief(brief, RunOptions(out_root=project / mode), Reporter())
+        drafts[mode] = result
+        assert all(s["attempts"][0]["prefix_tokens_reused"] > 0 for s in result.manifest["sections"])
+    body = lambda r: (r.draft_dir / "index.md").read_text().split("---\n", 2)[2]  # noqa: E731
+    assert body(drafts["batched"]) == body(drafts["sequential"])
+    assert body(drafts["batched"]).count("Memory matters most.") == 3 and "planning" not in body(drafts["batched"])
+
+
+@pytest.mark.mlx
+def test_memory_stays_flat_over_twenty_drafts_in_one_process(scripted, write_brief, project):
+    import mlx.core as mx
+
+    from pipeline.backends.mlx import MLXBackend
+    from pipeline.config import MemorySettings
+
+    backend = MLXBackend.load(str(scripted), MemorySettings())
+    readings = []
+    for n in range(20):
+        brief = write_brief(REAL.format(n=n, model=scripted, mode="batched"), f"b{n}.yaml")
+        run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), lambda m, mem: backend)
+        readings.append((mx.get_active_memory(), mx.get_cache_memory()))
+    active = [a for a, _ in readings]
+    assert max(active[2:]) <= active[2] * 1.05 + 64 * 1024  # no growth after warm-up
+    assert max(c for _, c in readings) <= backend.budget.cache_limit
+
+
+@pytest.mark.mlx
+def test_several_briefs_in_one_invocation_load_the_model_once(scripted, write_brief, project, monkeypatch):
+    from pipeline.backends import mlx as mlx_backend
+
+    loads = []
+    real_load = mlx_backend._load_model
+    monkeypatch.setattr(mlx_backend, "_load_model", lambda resolved: loads.append(resolved) or real_load(resolved))
+    briefs = [write_brief(REAL.format(n=n, model=scripted, mode="batched"), f"m{n}.yaml") for n in range(3)]
+    result = CliRunner().invoke(main, ["run", *map(str, briefs), "--out", str(project / "output"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert len(report["runs"]) == 3 and report["status"] == "ok"
+    assert len(loads) == 1
