@@ -43,6 +43,18 @@ LABELS: dict[str, tuple[str, str | None]] = {
     "smollm2-chain-07": ("word_salad", "3 people say this one thing"),
     "smollm2-chain-08": ("word_salad", "that can be implemented even under single-tenant"),
     "smollm2-chain-09": ("word_salad", "haha HAHA LA!!!"),
+    # repetition 1.2 + presence 1.5 on list prompts, meant to provoke synonym chains: SmolLM2 drifts into
+    # comma-less run-on lists instead (held out from calibration).
+    "smollm2-syn-00": ("word_salad", "except those provided within these countries"),
+    "smollm2-syn-01": ("word_salad", "so much there’s nothing like ensuring"),
+    "smollm2-syn-02": ("word_salad", "hence ensuring eco friendly practices"),
+    "smollm2-syn-03": ("word_salad", "instead of running them entirely off standby mode"),
+    "smollm2-syn-04": ("word_salad", "making money through financial means"),
+    "smollm2-syn-05": ("word_salad", "sometimes our eyes will only see one perspective"),
+    "smollm2-syn-06": ("word_salad", "but it also has its limitations when dealing"),
+    "smollm2-syn-07": ("word_salad", "(In today’s world) this does not mean"),
+    "smollm2-syn-08": ("word_salad", "policies which includes laws like tax regulations"),
+    "smollm2-syn-09": ("word_salad", "So does this phrase 'I am more than I seem'"),
 }
 
 
