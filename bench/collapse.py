@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from pipeline.collapse import CollapseDetector, detect_collapse
+from pipeline.collapse import CollapseDetector
 
 
 def load(path: Path) -> list[dict]:

@@ -11,7 +11,7 @@ from .backends import Backend
 from .blocks import block_environment
 from .config import Brief, LoadedBrief
 from .news import NewsPicks, pick_news
-from .numbers import flatten_numbers, known_values, unverified
+from .numbers import flatten_numbers, unverified
 from .prompts import render_template
 from .quality import ATTENTION, INFO, Finding
 from .sources import Gathered, Week

@@ -10,7 +10,6 @@ import threading
 
 import pytest
 
-from pipeline.backends.fake import FakeBackend
 from pipeline.errors import OutputExistsError
 from pipeline.progress import Reporter
 from pipeline.runner import RunOptions, run_brief, run_with_catch_up
