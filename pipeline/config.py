@@ -240,9 +240,13 @@ def _section_problems(index: int, section: dict, stages: dict) -> list[tuple[tup
     if isinstance(stage, str) and stage not in stages:
         defined = f"use one of: {', '.join(stages)}" if stages else "define it under `stages:`"
         return [(("sections", index, "stage"), f"unknown stage {stage!r}; {defined}")]
+    base = stages.get(stage) if isinstance(stage, str) and isinstance(stages.get(stage), dict) else {}
+    if section.get("type") == "news" and {**base, **section}.get("enable_thinking") is True:
+        key = "enable_thinking" if "enable_thinking" in section else "stage"
+        return [(("sections", index, key), "a news section is machine-parsed JSON: its stage needs "
+                 "enable_thinking: false (reasoning would eat the budget and break the JSON)")]
     if "penalty_context" not in section and "max_tokens" not in section:
         return []  # the stage's own window was checked above
-    base = stages.get(stage) if isinstance(stage, str) and isinstance(stages.get(stage), dict) else {}
     problem = _window_problem({**base, **section})
     key = "penalty_context" if "penalty_context" in section else "max_tokens"
     return [(("sections", index, key), problem)] if problem else []

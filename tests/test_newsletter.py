@@ -203,3 +203,13 @@ def test_real_model_smoke_build(weekly, project, tmp_path):
     body = (result.draft_dir / "index.md").read_text()
     assert "Memory matters most." in body and "planning" not in body
     assert (result.draft_dir / "email.html").exists()
+
+
+def test_a_news_section_with_thinking_on_is_refused_before_any_model(weekly, project, fake):
+    from pipeline.errors import BriefError
+
+    weekly.write_text(weekly.read_text().replace("  pick:                      # structured JSON: thinking off, low temperature\n    enable_thinking: false",
+                                                 "  pick:\n    enable_thinking: true"))
+    with pytest.raises(BriefError, match=r"sections\.2\.stage: a news section is machine-parsed JSON"):
+        build(weekly, project, fake)
+    assert fake.history == []
