@@ -2,7 +2,8 @@
 
   (a) sequential: one call per section, each prefilling its whole prompt;
   (b) batched: all sections decoded together, the shared prefix (system prompt + brief) prefilled once;
-  (c) oneshot: one long call generating the same total number of tokens.
+  (c) oneshot: one long call generating the same total number of tokens;
+  (d) sequential with the prefix cache (pipeline's sequential mode): batching alone, (d)/(b).
 
 All three go through pipeline's MLX backend (stream / share_prefix / stream_batch). EOS is
 disabled so every path generates exactly sections x tokens, and the collapse watch is not involved
@@ -117,6 +118,17 @@ def sequential(backend, chats, settings):
     return {"tokens": tokens, "prefill": prefill}
 
 
+def sequential_cached(backend, chats, settings):
+    """Pipeline's sequential mode: one call per section, but the shared prefix prefilled once."""
+    shared = backend.share_prefix([backend.chat_prompt(m, False) for m in chats])
+    tokens = prefill = 0
+    for messages in chats:
+        final = list(backend.stream(Chat(messages, settings, 0)))[-1]
+        tokens += final.stats.generation_tokens
+        prefill += final.stats.prompt_tokens
+    return {"tokens": tokens, "prefill": shared + prefill}
+
+
 def batched(backend, chats, settings):
     rendered = [backend.chat_prompt(m, False) for m in chats]
     shared = backend.share_prefix(rendered)
@@ -160,6 +172,7 @@ def main() -> None:
         "sequential": timed("sequential", lambda: sequential(backend, chats, section)),
         "batched": timed("batched", lambda: batched(backend, chats, section)),
         "oneshot": timed("oneshot", lambda: oneshot(backend, long_chat, whole)),
+        "sequential_prefix_cached": timed("sequential_cached", lambda: sequential_cached(backend, chats, section)),
     }
     b = results["batched"]["wall_s"]
     print(json.dumps({
@@ -170,6 +183,8 @@ def main() -> None:
         **results,
         "sequential_over_batched": round(results["sequential"]["wall_s"] / b, 2),
         "oneshot_over_batched": round(results["oneshot"]["wall_s"] / b, 2),
+        # batching alone, with the prefix cache on both sides: what `generation.mode: auto` decides on
+        "sequential_cached_over_batched": round(results["sequential_prefix_cached"]["wall_s"] / b, 2),
         "mlx": mx.__version__,
         "command": " ".join(["python", "bench/throughput.py", *sys.argv[1:]]),
     }, indent=2))
