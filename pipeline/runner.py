@@ -75,11 +75,16 @@ def prepare(brief_path: Path, options: RunOptions, now: dt.datetime) -> Prepared
     return Prepared(loaded, gathered, context, render_blocks(loaded, context))
 
 
+def prose_prompts(prep: Prepared, news: dict[int, NewsPicks]) -> list:
+    """The news lists join the deterministic blocks; every prose prompt sees them all."""
+    prep.blocks |= news_blocks(prep.loaded, news, prep.context)
+    return render_prompts(prep.loaded, {**prep.context, "blocks": block_list(prep.loaded, prep.blocks)})
+
+
 def dry_prompts(prep: Prepared) -> tuple[list, dict[int, NewsPicks]]:
     """Prompts as they would be rendered, with no model: news sections get no picks (for validate/render)."""
     news = {i: NewsPicks([], "none") for i, s in enumerate(prep.loaded.brief.sections) if s.type == "news"}
-    prep.blocks |= news_blocks(prep.loaded, news, prep.context)
-    return render_prompts(prep.loaded, {**prep.context, "blocks": block_list(prep.loaded, prep.blocks)}), news
+    return prose_prompts(prep, news), news
 
 
 def run_brief(brief_path: Path, options: RunOptions, reporter: Reporter, backend_opener=open_backend) -> RunResult:
@@ -125,8 +130,7 @@ def build_draft(brief_path: Path, options: RunOptions, reporter: Reporter, backe
     backend = backend_opener(options.model or prep.loaded.brief.model, prep.loaded.brief.memory)
     load_s = time.perf_counter() - started
     news = pick_all_news(backend, prep.loaded, prep.gathered)
-    prep.blocks |= news_blocks(prep.loaded, news, prep.context)
-    prompts = render_prompts(prep.loaded, {**prep.context, "blocks": block_list(prep.loaded, prep.blocks)})
+    prompts = prose_prompts(prep, news)
     generation = generate_sections(backend, prompts, reporter, *batching(prep.loaded, backend))
     news_findings, audit = verify_against_sources(prep, generation.sections, news, options.strict)
     status = "needs_attention" if needs_attention(generation.sections, news_findings) else "ok"
