@@ -138,6 +138,8 @@ def run_record(brief: Path, outcome) -> dict:
         "model": result.manifest["model"]["spec"],
         "totals": result.manifest["totals"],
         "sections": [section_summary(s) for s in result.manifest["sections"]],
+        **({"feeds": result.manifest["sources"]["feeds"], "numbers": result.manifest["sources"]["number_audit"]}
+           if "sources" in result.manifest else {}),
     }
 
 
@@ -153,6 +155,20 @@ def report_text(results) -> None:
         for finding in section["findings"]:
             if finding["severity"] == "attention":
                 click.echo(f"needs attention: [{section['index'] + 1}] {section['heading']}: {finding['message']}", err=True)
+    if "sources" in result.manifest:
+        report_sources(result.manifest["sources"])
+
+
+def report_sources(sources: dict) -> None:
+    """Newsletters: the feeds that did not answer normally, and the number check, for the reviewer."""
+    for feed in sources["feeds"]:
+        if feed["status"] not in ("ok", "not_modified"):
+            cached = ", cached copy used" if feed["from_cache"] else ""
+            click.echo(f"feed {feed['name']}: {feed['status']} ({feed['detail']}{cached}), {feed['items']} items", err=True)
+    audit = sources["number_audit"]
+    flagged = f": {', '.join(audit['unverified'])}" if audit["unverified"] else ""
+    click.echo(f"numbers in model prose: {audit['verified']} of {audit['numbers']} verified against the data"
+               f"{flagged}", err=True)
 
 
 def section_summary(section: dict) -> dict:

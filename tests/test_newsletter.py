@@ -213,3 +213,17 @@ def test_a_news_section_with_thinking_on_is_refused_before_any_model(weekly, pro
     with pytest.raises(BriefError, match=r"sections\.2\.stage: a news section is machine-parsed JSON"):
         build(weekly, project, fake)
     assert fake.history == []
+
+
+def test_cli_review_output_lists_feed_statuses_and_the_number_check(weekly, project, fake, monkeypatch):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    fake.enqueue(PICK, "The win rate was 39.1% but we also made 999 trades. That is the lesson.")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["run", str(weekly), "--offline", "--out", "output"],
+                                obj={"backend_opener": opener_for(fake)})
+    assert result.exit_code == 0, result.output
+    assert "feed Markets Wire: offline (" in result.stderr and "cached copy used" in result.stderr
+    assert "numbers in model prose: 1 of 2 verified against the data: 999" in result.stderr
