@@ -45,7 +45,7 @@ def stream(text: str, tok):
     """Feed the text token by token, as during generation; returns (verdict, tokens fed when it fired)."""
     detector, start = CollapseDetector(), 0
     for count, end in enumerate(token_ends(text, tok), start=1):
-        if detector.feed(text[start:end]).detected:
+        if detector.feed(text[start:end], 1).detected:
             return detector.verdict, count
         start = end
     return detector.finish(), None
@@ -90,7 +90,7 @@ def throughput(texts: list[str], tok, repeats: int = 3) -> dict:
         for pieces in streams:
             detector = CollapseDetector()
             for piece in pieces:
-                detector.feed(piece)
+                detector.feed(piece, 1)
             detector.finish()
     elapsed = time.perf_counter() - started
     return {"tokens": total_tokens, "seconds": round(elapsed, 3), "tokens_per_s": round(total_tokens / elapsed)}

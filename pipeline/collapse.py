@@ -33,6 +33,8 @@ class Thresholds:
     adjacent_repeats: int = 3  # "the the", "of of" in one window
     soup_window: int = 16  # words of token soup: almost no function words, no punctuation, no line breaks
     soup_max_stopwords: float = 0.1
+    fragment_window: int = 8  # words; invented words split into many tokens each ...
+    fragment_tokens_per_word: float = 2.8  # ... English runs ~1.3 tokens a word (needs token counts)
     glued_token_chars: int = 24  # one "word" this long that compresses well is a loop inside a token
     chain_items: int = 10  # consecutive short lowercase comma-separated items
     chain_item_words: int = 2  # words per chain item, at most
@@ -79,6 +81,8 @@ class CollapseDetector:
         self.t = thresholds
         self.verdict = Verdict()
         self._tail = ""  # text not yet split into complete words (kept short: feeding stays O(1))
+        self._tokens_seen = 0
+        self._fragments: deque[tuple[int, bool]] = deque()  # (tokens seen when the word ended, plain word?)
         self._offset = 0  # character offset of _tail in the whole text
         self._words: list[str] = []
         self._raw_prev = ""
@@ -98,10 +102,12 @@ class CollapseDetector:
         self._unpunctuated_start = 0
 
     # -- feeding -----------------------------------------------------------------------------
-    def feed(self, delta: str) -> Verdict:
-        """Add streamed text; only complete words (followed by whitespace) are judged."""
+    def feed(self, delta: str, tokens: int = 0) -> Verdict:
+        """Add streamed text (and how many tokens it was, when known); only complete words
+        (followed by whitespace) are judged."""
         if self.verdict.detected:
             return self.verdict  # the first onset is the one that counts
+        self._tokens_seen += tokens
         self._tail += delta
         consumed = 0
         for match in _WORD.finditer(self._tail):
@@ -149,6 +155,9 @@ class CollapseDetector:
         self._raw_prev = "" if word.boundary else bare  # "v\nv" in a diagram is not "the the"
         self._streak = self._streak + 1 if word.repeated else 0
         self._slide(word)
+        self._fragments.append((self._tokens_seen, bare.isalpha() and not bare.isupper() and not word.boundary))
+        if len(self._fragments) > self.t.fragment_window + 1:
+            self._fragments.popleft()
         self._track_chain(raw, index)
         if word.boundary or raw.startswith(("#", "|", "-", "*", "`")):
             self._run_on_start = index + 1
@@ -236,6 +245,8 @@ class CollapseDetector:
             return self._fire("word_salad", first)
         if self._is_soup():
             return self._fire("word_salad", index - len(self._soup) + 1)
+        if self._is_fragmented():
+            return self._fire("word_salad", index - self.t.fragment_window + 1)
         if index - self._run_on_start + 1 >= t.run_on_words:
             return self._fire("run_on", self._run_on_start)
         if index - self._unpunctuated_start + 1 >= t.unpunctuated_words:
@@ -253,6 +264,13 @@ class CollapseDetector:
                 and sums["alpha"] >= size - 2 and sums["stop"] / size <= self.t.soup_max_stopwords):
             return False
         return len({w.norm for w in self._soup}) >= 0.7 * size  # many different words: not a loop
+
+    def _is_fragmented(self) -> bool:
+        """Invented words: a run of plain words that each cost far more tokens than words do."""
+        if len(self._fragments) <= self.t.fragment_window or not all(plain for _, plain in list(self._fragments)[1:]):
+            return False
+        spent = self._fragments[-1][0] - self._fragments[0][0]
+        return spent >= self.t.fragment_tokens_per_word * self.t.fragment_window
 
     def _first_adjacent(self, index: int) -> int:
         for position, word in enumerate(self._window):

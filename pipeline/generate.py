@@ -138,7 +138,7 @@ class VisibleText:
 class NoDetector:
     """Stands in when a stage sets `collapse_watch: false`."""
 
-    def feed(self, text: str) -> Verdict:
+    def feed(self, text: str, tokens: int = 0) -> Verdict:
         return Verdict()
 
     def finish(self) -> Verdict:
@@ -161,9 +161,9 @@ class Watch:
         if retracted:
             self.detector = self.new_detector()  # a late </think> turned earlier "visible" text into reasoning
             added = self.text.visible
-        self.tokens = delta.generation_tokens
+        spent, self.tokens = delta.generation_tokens - self.tokens, delta.generation_tokens
         self.checkpoints.append((len(self.text.visible), self.tokens))
-        return self.detector.feed(added).detected
+        return self.detector.feed(added, spent).detected
 
     def result(self, finish_reason: str, stats: GenerationStats) -> Streamed:
         verdict = self.detector.finish()

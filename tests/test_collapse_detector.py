@@ -96,3 +96,27 @@ def test_corpus_recall_stays_at_least_95_percent():
     degenerate = load("degenerate.jsonl")
     missed = [d["id"] for d in degenerate if not detect_collapse(d["text"]).detected]
     assert len(missed) <= 0.05 * len(degenerate), missed
+
+
+def test_invented_words_are_caught_by_their_token_cost_when_counts_are_given():
+    """Token soup of invented words ("carbsscroll Tinwaraboutone ...") costs ~3+ tokens a word;
+    English ~1.3. The signal needs token counts, which the generation loop passes."""
+    import random
+
+    rng = random.Random(7)
+    english = "I wrote this section about the memory budget of the model on my Mac today.".split()
+    invented = ["".join(rng.choice("aeioubcdfghklmnprstvwz") for _ in range(rng.randint(7, 13))) for _ in range(20)]
+    words = english + invented
+    fed = CollapseDetector()
+    for word in words:
+        fed.feed(word + " ", 1 if word in english else 4)  # as a tokenizer would split invented words
+    assert fed.finish().detected and fed.verdict.signal == "word_salad"
+    assert fed.verdict.onset >= len(" ".join(english)) - 20  # not in the English part
+    plain = CollapseDetector()
+    for word in "the model runs on the mac and the cache stays small for the whole night".split():
+        plain.feed(word + " ", 1)
+    assert not plain.finish().detected
+    unknown = CollapseDetector()
+    for word in words:
+        unknown.feed(word + " ")  # no token counts (pipeline check on a file): only the slower soup signal
+    assert not unknown.finish().detected or unknown.verdict.fired_at > fed.verdict.fired_at
