@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import difflib
 import hashlib
@@ -10,7 +11,9 @@ import unicodedata
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, PlainValidator, ValidationError, create_model, field_validator,
+                      model_validator)
+from pydantic.fields import FieldInfo
 
 from .errors import BriefError
 from .yamlsource import YamlDocument, format_problem, load_yaml
@@ -48,22 +51,19 @@ class SamplingSettings(Strict):
 SETTING_KEYS = tuple(SamplingSettings.model_fields)
 
 
-class SectionOverrides(Strict):
-    """Every stage setting, optional: a section's value wins over its stage's."""
+def _optional(field: FieldInfo) -> tuple:
+    """The same setting, with the same limits, but unset by default: a section overrides only what it names."""
+    optional = copy.copy(field)
+    optional.default, optional.description = None, None
+    return (field.annotation | None, optional)
 
-    enable_thinking: bool | None = None
-    max_tokens: int | None = Field(None, ge=16, le=8192)
-    temperature: float | None = Field(None, ge=0.0, le=2.0)
-    top_p: float | None = Field(None, gt=0.0, le=1.0)
-    top_k: int | None = Field(None, ge=0, le=1000)
-    min_p: float | None = Field(None, ge=0.0, lt=1.0)
-    repetition_penalty: float | None = Field(None, ge=1.0, le=2.0)
-    presence_penalty: float | None = Field(None, ge=0.0, le=2.0)
-    frequency_penalty: float | None = Field(None, ge=0.0, le=2.0)
-    penalty_context: int | None = Field(None, ge=16, le=32768)
-    seed: int | None = Field(None, ge=0)
-    attempts: int | None = Field(None, ge=1, le=6)
-    collapse_watch: bool | None = None
+
+# Every stage setting, optional: a section's value wins over its stage's. Derived, so the limits
+# are declared once, on SamplingSettings.
+SectionOverrides = create_model(
+    "SectionOverrides", __base__=Strict,
+    **{name: _optional(field) for name, field in SamplingSettings.model_fields.items()},
+)
 
 
 def _template_name(name: str | None) -> str | None:
@@ -74,7 +74,6 @@ def _template_name(name: str | None) -> str | None:
 
 
 SectionType = Literal["prose", "static", "template", "news"]
-MODEL_WRITTEN = ("prose", "news")
 
 
 class Section(SectionOverrides):
