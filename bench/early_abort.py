@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from collapse import percentile  # noqa: E402
 from make_collapse_corpus import PROMPTS  # noqa: E402
 
 from pipeline.backends import Chat, open_backend  # noqa: E402
@@ -21,11 +22,6 @@ from pipeline.config import MemorySettings, SamplingSettings  # noqa: E402
 from pipeline.generate import stream_watched  # noqa: E402
 from pipeline.progress import Reporter  # noqa: E402
 from pipeline.prompts import SectionPrompt  # noqa: E402
-
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else None
 
 
 def main() -> None:

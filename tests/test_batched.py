@@ -137,7 +137,7 @@ def test_several_briefs_in_one_invocation_load_the_model_once(scripted, write_br
 
     loads = []
     real_load = mlx_backend._load_model
-    monkeypatch.setattr(mlx_backend, "_load_model", lambda resolved: loads.append(resolved) or real_load(resolved))
+    monkeypatch.setattr(mlx_backend, "_load_model", lambda *args: loads.append(args) or real_load(*args))
     briefs = [write_brief(REAL.format(n=n, model=scripted, mode="batched"), f"m{n}.yaml") for n in range(3)]
     result = CliRunner().invoke(main, ["run", *map(str, briefs), "--out", str(project / "output"), "--json"])
     assert result.exit_code == 0, result.output

@@ -40,7 +40,7 @@ class MLXBackend:
         budget = plan_budget(memory, total_memory(mx), resolved.weight_bytes, mx.metal.is_available())
         check_fits(budget, resolved.weight_bytes, spec)
         apply_budget(mx, budget)  # before loading, so the weights are placed under the limits
-        model, tokenizer = _load_model(resolved)
+        model, tokenizer = _load_model(resolved, budget)
         guard(mx, budget)
         return cls(model, tokenizer, resolved, budget)
 
@@ -175,16 +175,14 @@ def make_processors(settings: SamplingSettings):
     )
 
 
-def _load_model(resolved: ResolvedModel):
+def _load_model(resolved: ResolvedModel, budget: MemoryBudget):
     from mlx_lm import load
 
     try:
         return load(resolved.source)
     except RuntimeError as exc:
-        if "memory" in str(exc).lower() or "alloc" in str(exc).lower():
-            raise MemoryLimitError(f"loading {resolved.spec} ran out of memory: {exc}",
-                                   hint="raise memory.memory_limit_gb or use a smaller model") from None
-        raise ModelError(f"cannot load model {resolved.spec}: {exc}") from None
+        error = _as_memory_error(exc, budget)
+        raise (error if error is not exc else ModelError(f"cannot load model {resolved.spec}: {exc}")) from None
     except Exception as exc:  # hub and file errors come in many types; all mean the same to a user
         raise ModelError(f"cannot load model {resolved.spec}: {type(exc).__name__}: {exc}",
                          hint=_load_hint(resolved)) from None
