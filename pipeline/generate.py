@@ -236,16 +236,24 @@ def half_prompts(prompt: SectionPrompt, settings: SamplingSettings) -> tuple[Sec
     return first, second
 
 
-def run_attempt(backend: Backend, prompt: SectionPrompt, rendered: str, number: int, reporter: Reporter) -> Attempt:
-    rung = LADDER[min(number, len(LADDER)) - 1]
-    changes = rung_settings(prompt.settings, rung)
-    settings = prompt.settings.model_copy(update=changes)
+def rung_for(number: int) -> Rung:
+    return LADDER[min(number, len(LADDER)) - 1]  # attempts past the ladder stay on its last rung
+
+
+def attempt_chat(prompt: SectionPrompt, number: int) -> tuple[Chat, dict]:
+    """The call for this attempt: the rung's setting changes and a seed of its own."""
+    changes = rung_settings(prompt.settings, rung_for(number))
     seed = derive_seed(prompt.settings.seed, prompt.index, number)
+    return Chat(prompt.messages, prompt.settings.model_copy(update=changes), seed), changes
+
+
+def run_attempt(backend: Backend, prompt: SectionPrompt, rendered: str, number: int, reporter: Reporter) -> Attempt:
+    rung, (chat, changes) = rung_for(number), attempt_chat(prompt, number)
     reporter.attempt_started(prompt, number)
     if rung.split:
-        return split_attempt(backend, prompt, settings, changes, number, rung, seed, reporter)
-    streamed = stream_watched(backend, Chat(prompt.messages, settings, seed), rendered, prompt, reporter)
-    return make_attempt(backend, streamed, rendered, prompt, number, rung, seed, changes)
+        return split_attempt(backend, prompt, chat.settings, changes, number, rung, chat.seed, reporter)
+    streamed = stream_watched(backend, chat, rendered, prompt, reporter)
+    return make_attempt(backend, streamed, rendered, prompt, number, rung, chat.seed, changes)
 
 
 def make_attempt(backend, streamed: Streamed, rendered: str, prompt: SectionPrompt, number: int, rung: Rung,
@@ -342,7 +350,7 @@ class Planned:
 
     @property
     def rung(self) -> Rung:
-        return LADDER[min(self.number, len(LADDER)) - 1]
+        return rung_for(self.number)
 
 
 def generate_batched(backend: Backend, prompts: list[SectionPrompt], rendered: list[str], reporter: Reporter,
@@ -378,12 +386,10 @@ def decode_together(backend: Backend, batch: list[Planned], reporter: Reporter) 
         return []
     chats, changes = [], []
     for planned in batch:
-        prompt = planned.result.prompt
-        changed = rung_settings(prompt.settings, planned.rung)
-        seed = derive_seed(prompt.settings.seed, prompt.index, planned.number)
-        chats.append(Chat(prompt.messages, prompt.settings.model_copy(update=changed), seed))
+        chat, changed = attempt_chat(planned.result.prompt, planned.number)
+        chats.append(chat)
         changes.append(changed)
-        reporter.attempt_started(prompt, planned.number)
+        reporter.attempt_started(planned.result.prompt, planned.number)
     watches = [new_watch(backend, chat, p.result.rendered_prompt) for chat, p in zip(chats, batch)]
     ended: dict[int, tuple[str, GenerationStats]] = {}
     stream = backend.stream_batch(chats)
