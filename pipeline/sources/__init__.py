@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
-from platformdirs import user_cache_path
 
+from ..builtin_model import cache_root
 from ..config import FeedSource, LoadedBrief
 from .data import DataSpec, load_data
 from .feeds import FeedCache, FeedLimits, FeedResult, WeekSelection, fetch_feed, parse, select_week
@@ -32,8 +31,7 @@ class Gathered:
 
 
 def feed_cache_dir() -> Path:
-    root = os.environ.get("PIPELINE_CACHE_DIR")
-    return (Path(root) if root else user_cache_path("pipeline")) / "feeds"
+    return cache_root() / "feeds"
 
 
 def feed_name(feed: FeedSource) -> str:
