@@ -50,20 +50,28 @@ def run(write_brief, project, backend, mode="batched", max_batch=8, name="post.y
     return run_brief(brief, RunOptions(out_root=project / out), Reporter(), lambda m, mem: backend)
 
 
-def test_sections_decode_together_and_a_collapse_retries_in_the_next_round(write_brief, project):
+def test_sections_decode_together_and_a_collapse_retries_in_the_next_round(write_brief, project, monkeypatch):
+    from pipeline.backends.fake import FakeBatchStream
+
+    stopped, stop = [], FakeBatchStream.stop
+    monkeypatch.setattr(FakeBatchStream, "stop", lambda self, i: stopped.append(i) or stop(self, i))
     fake = FakeBackend(responder=by_heading())
     result = run(write_brief, project, fake)
+    assert stopped == [1]  # "Two" was dropped from its batch the moment it collapsed
     assert fake.batches == [3, 1]  # everyone first, then the one retry
     two = result.manifest["sections"][1]["attempts"]
     assert [a["finish_reason"] for a in two] == ["collapse", "stop"]
-    assert two[0]["tokens_after_onset"] <= 64 and two[0]["tokens_out"] < 100  # stopped, others went on
+    assert two[0]["tokens_after_onset"] <= 64
+    assert 0 < two[0]["tokens_out"] <= two[0]["tokens_after_onset"] + 30  # stopped near the onset, not at the cap
     assert two[1]["settings_changed"]["repetition_penalty"] == 1.15
     assert result.status == "ok"
 
 
 def test_batched_and_sequential_drafts_are_the_same(write_brief, project):
-    batched = run(write_brief, project, FakeBackend(responder=by_heading()), out="a")
-    sequential = run(write_brief, project, FakeBackend(responder=by_heading()), mode="sequential", out="b")
+    batched_fake, sequential_fake = FakeBackend(responder=by_heading()), FakeBackend(responder=by_heading())
+    batched = run(write_brief, project, batched_fake, out="a")
+    sequential = run(write_brief, project, sequential_fake, mode="sequential", out="b")
+    assert batched_fake.batches and sequential_fake.batches == []  # the two modes really differ
     strip = lambda path: re.sub(r"run_id: \S+", "", path.read_text())  # noqa: E731
     for name in ("index.md", "index.html"):
         assert strip(batched.draft_dir / name) == strip(sequential.draft_dir / name)
@@ -75,10 +83,14 @@ def test_max_batch_limits_each_round(write_brief, project):
     assert fake.batches == [2, 2]  # One+Two, then Three + Two's retry
 
 
-def test_auto_is_sequential_on_the_fake_backend(write_brief, project):
-    fake = FakeBackend(responder=by_heading())
-    run(write_brief, project, fake, mode="auto")
-    assert fake.batches == []
+def test_auto_follows_what_the_backend_says_pays_on_its_device(write_brief, project):
+    cpu_like = FakeBackend(responder=by_heading())
+    run(write_brief, project, cpu_like, mode="auto", out="cpu")
+    assert cpu_like.batches == []
+    gpu_like = FakeBackend(responder=by_heading())
+    gpu_like.prefers_batching = True
+    run(write_brief, project, gpu_like, mode="auto", out="gpu")
+    assert gpu_like.batches == [3, 1]
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +141,7 @@ def test_memory_stays_flat_over_twenty_drafts_in_one_process(scripted, write_bri
     active = [a for a, _ in readings]
     assert max(active[2:]) <= active[2] * 1.05 + 64 * 1024  # no growth after warm-up
     assert max(c for _, c in readings) <= backend.budget.cache_limit
+    assert mx.set_cache_limit(backend.budget.cache_limit) == backend.budget.cache_limit  # the limit was applied
 
 
 @pytest.mark.mlx

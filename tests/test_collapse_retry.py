@@ -41,7 +41,7 @@ def test_collapsed_then_clean(write_brief, project, fake, degenerate, signal):
     first, second = result.manifest["sections"][0]["attempts"]
     assert first["finish_reason"] == "collapse" and first["collapse"]["signal"] == signal
     assert first["tokens_after_onset"] <= 64
-    assert first["tokens_out"] < len(degenerate.split())  # the stream was stopped, not read to the end
+    assert 0 < first["tokens_out"] <= first["tokens_after_onset"] + 30  # stopped near the onset, not at the cap
     assert second["rung"] == "new seed, penalties over the whole section"
     assert second["settings_changed"]["repetition_penalty"] == 1.15
     assert result.status == "ok"
