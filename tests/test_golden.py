@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 from pipeline.backends.fake import FakeBackend
@@ -16,7 +17,7 @@ from pipeline.runner import RunOptions, run_brief
 
 from .conftest import REPO, opener_for
 
-GOLDEN = Path(__file__).parent / "golden" / "post"
+GOLDEN = Path(__file__).parent / "golden"
 SCRIPT = [
     "Thirty-five gigabytes of weights sound small next to 64 GB. The operating system, the cache and "
     "the context all want their share, and they want it at the same time.",
@@ -47,22 +48,54 @@ def normalise(name: str, text: str) -> str:
     return re.sub(r"run_id: \S+", "run_id: <volatile>", text)
 
 
+def compare_with_golden(draft_dir: Path, name: str) -> list[str]:
+    """Compare a draft folder with tests/golden/<name>/ (or rewrite that folder when asked to)."""
+    golden = GOLDEN / name
+    produced = {p.name: normalise(p.name, p.read_text()) for p in sorted(draft_dir.iterdir())}
+    if os.environ.get("PIPELINE_UPDATE_GOLDEN"):
+        golden.mkdir(parents=True, exist_ok=True)
+        for file_name, text in produced.items():
+            (golden / file_name).write_text(text)
+    expected = {p.name: p.read_text() for p in sorted(golden.iterdir())}
+    assert sorted(produced) == sorted(expected)
+    for file_name in expected:
+        assert produced[file_name] == expected[file_name], f"{file_name} differs from tests/golden/{name}/{file_name}"
+    return sorted(produced)
+
+
 def test_fake_run_matches_golden_files(project):
     brief = project / "briefs" / "post.yaml"
     brief.write_text((REPO / "briefs" / "post.yaml").read_text().replace("model: builtin:smollm2", "model: fake-model")
                      + "date: 2026-11-23\n")
     result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(FakeBackend(SCRIPT)))
-    produced = {p.name: normalise(p.name, p.read_text()) for p in sorted(result.draft_dir.iterdir())}
-    if os.environ.get("PIPELINE_UPDATE_GOLDEN"):
-        GOLDEN.mkdir(parents=True, exist_ok=True)
-        for name, text in produced.items():
-            (GOLDEN / name).write_text(text)
-    expected = {p.name: p.read_text() for p in sorted(GOLDEN.iterdir())}
-    assert sorted(produced) == sorted(expected) == ["index.html", "index.md", "run.json"]
-    for name in expected:
-        assert produced[name] == expected[name], f"{name} differs from tests/golden/post/{name}"
+    assert compare_with_golden(result.draft_dir, "post") == ["index.html", "index.md", "run.json"]
     assert result.status == "needs_attention"  # the fourth section stayed empty after its attempts
     third = result.manifest["sections"][2]["attempts"]
     assert [a["finish_reason"] for a in third] == ["collapse", "stop"]
     assert third[0]["collapse"]["signal"] == "loop" and third[0]["tokens_after_onset"] <= 64
     assert third[1]["settings_changed"] == {"repetition_penalty": 1.15, "presence_penalty": 0.3}
+
+
+NEWSLETTER_SCRIPT = [
+    "Sure! The most important items are the outage and the MoE speed-up.",  # no JSON: the stage asks again
+    '{"picks": [{"id": 6, "reason": "Exchange outages are when slippage losses cluster."}, '
+    '{"id": 5, "reason": "Faster MoE decoding on the same Mac."}, {"id": 2, "reason": "Fees went up 12%."}]}',
+    "<think>46 round trips, 39.1% wins.</think>The lesson is to trade less when the tape is quiet. "
+    "The win rate was 39.1% on 46 round-trips, and most losses came from stops set too tight. "
+    "Next week I widen them to 3% and read https://example.org/not-a-source before changing anything else.",
+]
+
+
+def test_newsletter_run_matches_golden_files(project, tmp_path, monkeypatch):
+    """The example week offline: data blocks, a news pick repaired on its second attempt, prose with a
+    thinking block, an unverified number and a link that is not in the feeds."""
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
+    for name in ("weekly.yaml", "weekly-data.json"):
+        shutil.copy(REPO / "briefs" / name, project / "briefs" / name)
+    shutil.copytree(REPO / "briefs" / "feeds", project / "briefs" / "feeds")
+    brief = project / "briefs" / "weekly.yaml"
+    options = RunOptions(out_root=project / "output", offline=True)
+    result = run_brief(brief, options, Reporter(), opener_for(FakeBackend(NEWSLETTER_SCRIPT)))
+    files = compare_with_golden(result.draft_dir, "newsletter")
+    assert files == ["email.html", "email.txt", "index.html", "index.md", "run.json"]
+    assert result.status == "needs_attention"  # the foreign link
