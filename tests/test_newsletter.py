@@ -230,3 +230,22 @@ def test_cli_review_output_lists_feed_statuses_and_the_number_check(weekly, proj
     assert result.exit_code == 0, result.output
     assert "feed Markets Wire: offline (" in result.stderr and "cached copy used" in result.stderr
     assert "numbers in model prose: 1 of 2 verified against the data: 999" in result.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="issue 8: `chosen` is recomputed from findings that verification mutates")
+def test_a_finding_added_by_verification_stays_on_the_chosen_attempt(weekly, project, fake):
+    """A retried section whose clean attempt carries a foreign link: the section keeps that attempt
+    (and the link finding) instead of flipping back to the longer, collapse-cut first attempt."""
+    coherent = ("The quiet tape taught a plain lesson this week, and the lesson came from the losing trades. "
+                "Most of them were stopped out early, long before the move they were waiting for arrived. ")
+    collapsed = coherent + "stops stops " * 200
+    clean = "Trade less when the tape is quiet. Read https://example.org/not-a-source first."
+    fake.enqueue(PICK, collapsed, clean)
+    result = build(weekly, project, fake)
+    insight = next(s for s in result.manifest["sections"] if s["heading"] == "One operating insight")
+    assert [a["finish_reason"] for a in insight["attempts"]] == ["collapse", "stop"]
+    assert insight["chosen_attempt"] == 2
+    assert "foreign_link" in [f["code"] for f in insight["findings"]]
+    body = (result.draft_dir / "index.md").read_text()
+    assert clean in body and "The quiet tape taught" not in body
+    assert result.status == "needs_attention"
