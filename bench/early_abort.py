@@ -17,11 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from collapse import percentile  # noqa: E402
 from make_collapse_corpus import PROMPTS  # noqa: E402
 
-from pipeline.backends import Chat, open_backend  # noqa: E402
+from pipeline.backends import Request, open_backend  # noqa: E402
 from pipeline.config import MemorySettings, SamplingSettings  # noqa: E402
-from pipeline.generate import stream_watched  # noqa: E402
-from pipeline.progress import Reporter  # noqa: E402
-from pipeline.prompts import SectionPrompt  # noqa: E402
+from pipeline.generate.watch import Watch, watch_stream  # noqa: E402
 
 
 def main() -> None:
@@ -32,10 +30,10 @@ def main() -> None:
     backend = open_backend("builtin:smollm2", MemorySettings())
     settings = SamplingSettings(max_tokens=args.max_tokens, temperature=0.0, repetition_penalty=None, top_k=0)
     rows = []
-    for index, text in enumerate(PROMPTS[: args.limit]):
+    for text in PROMPTS[: args.limit]:
         messages = ({"role": "user", "content": text},)
-        prompt = SectionPrompt(index, text, 300, "draft", messages, settings, "bench")
-        streamed = stream_watched(backend, Chat(messages, settings, 0), backend.chat_prompt(messages, False), prompt, Reporter())
+        watch = Watch(backend.capabilities.think_markers, starts_inside=False, collapse_watch=True)
+        streamed = watch_stream(backend.stream(Request(backend.render(messages, False), settings, 0)), watch, lambda n: None)
         rows.append({"prompt": text, "tokens_generated": streamed.stats.generation_tokens,
                      "finish_reason": streamed.finish_reason,
                      "signal": streamed.collapse.signal if streamed.collapse else None,

@@ -28,7 +28,7 @@ import mlx.core as mx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.backends.base import Chat  # noqa: E402
+from pipeline.backends.base import Request  # noqa: E402
 from pipeline.backends.mlx import MLXBackend  # noqa: E402
 from pipeline.config import MemorySettings, SamplingSettings  # noqa: E402
 from pipeline.memory import plan_budget, total_memory  # noqa: E402
@@ -84,7 +84,7 @@ def random_moe_backend(bits: int, layers: int) -> MLXBackend:
 def prompts(backend: MLXBackend, sections: int, brief_words: int) -> tuple[list[tuple[dict, ...]], tuple[dict, ...]]:
     """Section chats sharing a long system prompt (the brief), and the one-shot chat asking for all."""
     vocab = backend._tokenizer.vocab_size if hasattr(backend._tokenizer, "vocab_size") else 1000
-    if backend.model.startswith("random"):
+    if backend.describe().spec.startswith("random"):
         brief = " ".join(f"w{(i * 7919) % (vocab - 10)}" for i in range(brief_words))
         asks = [" ".join(f"w{(s * 104729 + i * 13) % (vocab - 10)}" for i in range(30)) for s in range(sections)]
     else:
@@ -108,11 +108,15 @@ def timed(label: str, work) -> dict:
             "prefill_tokens": stats["prefill"], "peak_memory_gb": round(mx.get_peak_memory() / GIB, 3)}
 
 
+def request(backend, messages, settings) -> Request:
+    return Request(backend.render(messages, False), settings, 0)
+
+
 def sequential(backend, chats, settings):
     backend._prefix = None  # one call per section, each with its whole prompt
     tokens = prefill = 0
     for messages in chats:
-        final = list(backend.stream(Chat(messages, settings, 0)))[-1]
+        final = list(backend.stream(request(backend, messages, settings)))[-1]
         tokens += final.stats.generation_tokens
         prefill += final.stats.prompt_tokens
     return {"tokens": tokens, "prefill": prefill}
@@ -120,19 +124,19 @@ def sequential(backend, chats, settings):
 
 def sequential_cached(backend, chats, settings):
     """Pipeline's sequential mode: one call per section, but the shared prefix prefilled once."""
-    shared = backend.share_prefix([backend.chat_prompt(m, False) for m in chats])
+    shared = backend.share_prefix([backend.render(m, False) for m in chats])
     tokens = prefill = 0
     for messages in chats:
-        final = list(backend.stream(Chat(messages, settings, 0)))[-1]
+        final = list(backend.stream(request(backend, messages, settings)))[-1]
         tokens += final.stats.generation_tokens
         prefill += final.stats.prompt_tokens
     return {"tokens": tokens, "prefill": shared + prefill}
 
 
 def batched(backend, chats, settings):
-    rendered = [backend.chat_prompt(m, False) for m in chats]
+    rendered = [backend.render(m, False) for m in chats]
     shared = backend.share_prefix(rendered)
-    stream = backend.stream_batch([Chat(m, settings, 0) for m in chats])
+    stream = backend.stream_batch([request(backend, m, settings) for m in chats])
     finals = [d for _, d in stream if d.finish_reason]
     return {"tokens": sum(d.stats.generation_tokens for d in finals),
             "prefill": shared + sum(d.stats.prompt_tokens for d in finals)}
@@ -140,7 +144,7 @@ def batched(backend, chats, settings):
 
 def oneshot(backend, chat, settings):
     backend._prefix = None
-    final = list(backend.stream(Chat(chat, settings, 0)))[-1]
+    final = list(backend.stream(request(backend, chat, settings)))[-1]
     return {"tokens": final.stats.generation_tokens, "prefill": final.stats.prompt_tokens}
 
 
@@ -178,7 +182,7 @@ def main() -> None:
     print(json.dumps({
         "benchmark": "throughput",
         "device": f"{mx.default_device()} ({platform.machine()}, {platform.system()})",
-        "model": backend.model, "model_load_s": round(load_s, 1),
+        "model": backend.describe().spec, "model_load_s": round(load_s, 1),
         "sections": args.sections, "tokens_per_section": args.tokens,
         **results,
         "sequential_over_batched": round(results["sequential"]["wall_s"] / b, 2),

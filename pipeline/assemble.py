@@ -25,18 +25,9 @@ class DraftSection:
 
 @dataclass(frozen=True)
 class Draft:
-    kind: str  # folder under output/: "posts"
-    key: str  # folder name: "<YYYY-MM-DD>-<slug>"
+    kind: str  # folder under output/: "posts" (the kind's folder)
+    key: str  # folder name: "<YYYY-MM-DD>-<slug>" (the kind's key)
     files: dict[str, str]  # file name -> content
-
-
-def post_key(brief: Brief) -> str:
-    return f"{brief.post_date().isoformat()}-{brief.post_slug()}"
-
-
-def draft_location(brief: Brief, week_key: str | None) -> tuple[str, str]:
-    """(folder under output/, draft folder name): posts/<date>-<slug> or newsletters/<YYYY>-W<ww>."""
-    return ("newsletters", week_key) if brief.kind == "newsletter" else ("posts", post_key(brief))
 
 
 def front_matter(brief: Brief, model: str, run_id: str) -> dict:
@@ -116,19 +107,17 @@ def html_page(title: str, body_markdown: str) -> str:
     )
 
 
-def assemble_post(brief: Brief, sections: list[DraftSection], model: str, run_id: str) -> Draft:
+def assemble_post(brief: Brief, sections: list[DraftSection], model: str, run_id: str) -> dict[str, str]:
     meta = front_matter(brief, model, run_id)
     body = markdown_body(sections)
-    files = {"index.md": markdown_page(meta, body), "index.html": html_page(brief.title, body)}
-    return Draft("posts", post_key(brief), files)
+    return {"index.md": markdown_page(meta, body), "index.html": html_page(brief.title, body)}
 
 
 def assemble_newsletter(brief: Brief, sections: list[DraftSection], model: str, run_id: str,
-                        week: str, week_start: dt.date) -> Draft:
+                        week: str, week_start: dt.date) -> dict[str, str]:
     title = f"{brief.title} · {week}"
     meta = {**front_matter(brief, model, run_id), "title": title, "date": week_start.isoformat(),
             "slug": week.lower(), "week": week}
     body = markdown_body(sections)
-    files = {"index.md": markdown_page(meta, body), "index.html": html_page(title, body),
-             "email.html": email_html(title, brief.description or title, body), "email.txt": email_text(title, body)}
-    return Draft("newsletters", week, files)
+    return {"index.md": markdown_page(meta, body), "index.html": html_page(title, body),
+            "email.html": email_html(title, brief.description or title, body), "email.txt": email_text(title, body)}

@@ -1,4 +1,4 @@
-"""run.json: everything needed to audit or reproduce a draft. Pure: builds a dict."""
+"""run.json: everything needed to audit or reproduce a draft. The one place it is built. Pure."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import platform
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from dataclasses import dataclass
+
+from .backends import ModelInfo
 from .config import LoadedBrief
 from .generate import Attempt, SectionResult
 
@@ -47,6 +50,7 @@ def attempt_record(attempt: Attempt) -> dict:
 
 def section_record(result: SectionResult) -> dict:
     prompt = result.prompt
+    structured = result.task.parse is not None
     return {
         "index": prompt.index,
         "heading": prompt.heading,
@@ -60,50 +64,80 @@ def section_record(result: SectionResult) -> dict:
         "status": "needs_attention" if result.needs_attention else "ok",
         "chosen_attempt": result.chosen.number,
         "findings": [dataclasses.asdict(f) for f in result.findings],
-        "attempts": [attempt_record(a) for a in result.attempts],
+        "attempts": [attempt_record(a) | ({"error": a.error} if structured else {}) for a in result.attempts],
     }
 
 
-def totals(results: list[SectionResult], timings: dict) -> dict:
+@dataclass(frozen=True)
+class Timings:
+    load_s: float  # opening the backend (model load)
+    total_s: float
+    prefix_s: float  # prefilling the prompt prefix the sections share
+    shared_prefix_tokens: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    sections: int
+    attempts: int
+    tokens_in: int
+    shared_prefix_tokens: int  # prefilled once, reused by every call
+    tokens_out: int
+    generation_s: float
+    tok_s: float
+    load_s: float
+    total_s: float
+    outside_model_s: float
+    outside_model_share: float
+    peak_memory_gb: float
+
+
+def totals(results: list[SectionResult], stage_results: list[SectionResult], timings: Timings) -> Totals:
+    """Model time counts structured stages too; their tokens are recorded with their stage."""
     attempts = [a for r in results for a in r.attempts]
-    generation_s = timings["prefix_s"] + timings.get("news_s", 0.0) + sum(a.stats.wall_s for a in attempts)
+    stage_s = sum(a.stats.wall_s for r in stage_results for a in r.attempts)
+    generation_s = timings.prefix_s + stage_s + sum(a.stats.wall_s for a in attempts)
     tokens_out = sum(a.stats.generation_tokens for a in attempts)
-    total = timings["total_s"]
-    outside = max(total - timings["load_s"] - generation_s, 0.0)
-    return {
-        "sections": len(results),
-        "attempts": len(attempts),
-        "tokens_in": sum(a.stats.prompt_tokens for a in attempts),
-        "shared_prefix_tokens": timings["shared_prefix_tokens"],  # prefilled once, reused by every call
-        "tokens_out": tokens_out,
-        "generation_s": round(generation_s, 3),
-        "tok_s": round(tokens_out / generation_s, 2) if generation_s else 0.0,
-        "load_s": round(timings["load_s"], 3),
-        "total_s": round(total, 3),
-        "outside_model_s": round(outside, 3),
-        "outside_model_share": round(outside / total, 4) if total else 0.0,
-        "peak_memory_gb": round(max((a.stats.peak_memory_gb for a in attempts), default=0.0), 4),
-    }
+    total = timings.total_s
+    outside = max(total - timings.load_s - generation_s, 0.0)
+    return Totals(
+        sections=len(results), attempts=len(attempts), tokens_in=sum(a.stats.prompt_tokens for a in attempts),
+        shared_prefix_tokens=timings.shared_prefix_tokens, tokens_out=tokens_out,
+        generation_s=round(generation_s, 3), tok_s=round(tokens_out / generation_s, 2) if generation_s else 0.0,
+        load_s=round(timings.load_s, 3), total_s=round(total, 3), outside_model_s=round(outside, 3),
+        outside_model_share=round(outside / total, 4) if total else 0.0,
+        peak_memory_gb=round(max((a.stats.peak_memory_gb for a in attempts), default=0.0), 4),
+    )
 
 
-def build_manifest(*, loaded: LoadedBrief, run_id: str, backend, results: list[SectionResult],
-                   timings: dict, status: str, started_at: str, sources: dict | None = None) -> dict:
-    budget = getattr(backend, "budget", None)
-    resolved = getattr(backend, "resolved", None)
+@dataclass(frozen=True)
+class RunRecord:
+    """Everything run.json says about one run."""
+
+    loaded: LoadedBrief
+    run_id: str
+    started_at: str
+    status: str
+    model: ModelInfo
+    sections: list[SectionResult]
+    totals: Totals
+    sources: dict | None = None  # the kind's own part (a newsletter's week, feeds, picks, number audit)
+
+
+def build_manifest(run: RunRecord) -> dict:
     return {
         "schema": SCHEMA_VERSION,
-        "run_id": run_id,
-        "status": status,
-        "started_at": started_at,
-        "brief": {"path": str(loaded.path), "sha256": loaded.sha256},
-        "model": {"spec": backend.model, "backend": backend.name,
-                  "source": resolved.source if resolved else None},
-        "memory_budget_gb": budget.as_gb() if budget else None,
-        "stages": {name: s.model_dump() for name, s in loaded.brief.stages.items()},
+        "run_id": run.run_id,
+        "status": run.status,
+        "started_at": run.started_at,
+        "brief": {"path": str(run.loaded.path), "sha256": run.loaded.sha256},
+        "model": {"spec": run.model.spec, "backend": run.model.backend, "source": run.model.source},
+        "memory_budget_gb": run.model.memory_budget_gb,
+        "stages": {name: s.model_dump() for name, s in run.loaded.brief.stages.items()},
         "environment": {"python": sys.version.split()[0], "platform": platform.platform(),
                         "pipeline": package_version("pipeline"), "mlx": package_version("mlx"),
                         "mlx_lm": package_version("mlx-lm")},
-        "totals": totals(results, timings),
-        "sections": [section_record(r) for r in results],
-        **({"sources": sources} if sources else {}),
+        "totals": dataclasses.asdict(run.totals),
+        "sections": [section_record(r) for r in run.sections],
+        **({"sources": run.sources} if run.sources else {}),
     }

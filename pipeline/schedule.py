@@ -1,10 +1,12 @@
 """`pipeline schedule`: the same weekly build as a crontab line, a systemd user timer and a launchd
-agent. Pure: builds the texts; the CLI prints them or, with --install, writes the unit files."""
+agent. Pure: builds the texts and decides where they go; `install.py` writes them."""
 
 from __future__ import annotations
 
 import re
 import shlex
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -95,3 +97,27 @@ def launchd_plist(job: Job, when: When) -> str:
 
 def launchd_name(job: Job) -> str:
     return f"local.{job.name}.plist"
+
+
+def job_for(brief: Path, log: Path | None, workdir: Path) -> Job:
+    """The weekly job for a brief: this installation's pipeline, by absolute path (cron has almost no PATH)."""
+    log_path = (log or Path("output") / "logs" / f"{brief.stem}.log").resolve()
+    return Job(f"pipeline-{brief.stem}", workdir, [*pipeline_command(), "run", str(brief.resolve())], log_path)
+
+
+def pipeline_command() -> list[str]:
+    candidate = Path(sys.argv[0])
+    if candidate.name == "pipeline" and candidate.exists():
+        return [str(candidate.absolute())]
+    found = shutil.which("pipeline")
+    return [found] if found else [sys.executable, "-m", "pipeline"]
+
+
+def unit_files(job: Job, when: When, platform: str, home: Path) -> tuple[dict[Path, str], str]:
+    """The files `--install` writes on this platform, and the command that activates them."""
+    if platform == "darwin":
+        target = home / "Library" / "LaunchAgents" / launchd_name(job)
+        return {target: launchd_plist(job, when)}, f"launchctl load {target}"
+    folder = home / ".config" / "systemd" / "user"
+    files = {folder / name: text for name, text in systemd_units(job, when).items()}
+    return files, f"systemctl --user daemon-reload && systemctl --user enable --now {job.name}.timer"

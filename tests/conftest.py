@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.backends.fake import FakeBackend
+from pipeline.backends.script import ScriptBackend
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -56,8 +56,8 @@ def write_brief(project: Path):
 
 
 @pytest.fixture
-def fake() -> FakeBackend:
-    return FakeBackend()
+def fake() -> ScriptBackend:
+    return ScriptBackend()
 
 
 def opener_for(backend):

@@ -10,7 +10,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from pipeline.backends.fake import FakeBackend
+from pipeline.backends.script import ScriptBackend
 from pipeline.cli import main
 from pipeline.progress import Reporter
 from pipeline.runner import RunOptions, run_brief
@@ -39,9 +39,8 @@ sections:
 def by_heading():
     scripts = {k: list(v) for k, v in SCRIPTS.items()}
 
-    def respond(chat):
-        heading = re.search(r'section "([^"]+)"', chat.messages[-1]["content"]).group(1)
-        return scripts[heading].pop(0)
+    def respond(request):
+        return scripts[request.label].pop(0)
     return respond
 
 
@@ -51,11 +50,11 @@ def run(write_brief, project, backend, mode="batched", max_batch=8, name="post.y
 
 
 def test_sections_decode_together_and_a_collapse_retries_in_the_next_round(write_brief, project, monkeypatch):
-    from pipeline.backends.fake import FakeBatchStream
+    from pipeline.backends.script import ScriptBatchStream
 
-    stopped, stop = [], FakeBatchStream.stop
-    monkeypatch.setattr(FakeBatchStream, "stop", lambda self, i: stopped.append(i) or stop(self, i))
-    fake = FakeBackend(responder=by_heading())
+    stopped, stop = [], ScriptBatchStream.stop
+    monkeypatch.setattr(ScriptBatchStream, "stop", lambda self, i: stopped.append(i) or stop(self, i))
+    fake = ScriptBackend(responder=by_heading())
     result = run(write_brief, project, fake)
     assert stopped == [1]  # "Two" was dropped from its batch the moment it collapsed
     assert fake.batches == [3, 1]  # everyone first, then the one retry
@@ -68,7 +67,7 @@ def test_sections_decode_together_and_a_collapse_retries_in_the_next_round(write
 
 
 def test_batched_and_sequential_drafts_are_the_same(write_brief, project):
-    batched_fake, sequential_fake = FakeBackend(responder=by_heading()), FakeBackend(responder=by_heading())
+    batched_fake, sequential_fake = ScriptBackend(responder=by_heading()), ScriptBackend(responder=by_heading())
     batched = run(write_brief, project, batched_fake, out="a")
     sequential = run(write_brief, project, sequential_fake, mode="sequential", out="b")
     assert batched_fake.batches and sequential_fake.batches == []  # the two modes really differ
@@ -78,17 +77,16 @@ def test_batched_and_sequential_drafts_are_the_same(write_brief, project):
 
 
 def test_max_batch_limits_each_round(write_brief, project):
-    fake = FakeBackend(responder=by_heading())
+    fake = ScriptBackend(responder=by_heading())
     run(write_brief, project, fake, max_batch=2)
     assert fake.batches == [2, 2]  # One+Two, then Three + Two's retry
 
 
 def test_auto_follows_what_the_backend_says_pays_on_its_device(write_brief, project):
-    cpu_like = FakeBackend(responder=by_heading())
+    cpu_like = ScriptBackend(responder=by_heading())
     run(write_brief, project, cpu_like, mode="auto", out="cpu")
     assert cpu_like.batches == []
-    gpu_like = FakeBackend(responder=by_heading())
-    gpu_like.prefers_batching = True
+    gpu_like = ScriptBackend(responder=by_heading(), batching_pays=True)
     run(write_brief, project, gpu_like, mode="auto", out="gpu")
     assert gpu_like.batches == [3, 1]
 

@@ -206,4 +206,4 @@ def test_render_json(cli, write_brief, fake):
     assert [(s["heading"], s["enable_thinking"], s["max_tokens"]) for s in sections] == [
         ("First things", True, 90), ("Second things", False, 60)]
     assert [m["role"] for m in sections[0]["messages"]] == ["system", "user"]
-    assert sections[1]["prompt"] == fake.chat_prompt(tuple(sections[1]["messages"]), False)
+    assert sections[1]["prompt"] == fake.render(tuple(sections[1]["messages"]), False)

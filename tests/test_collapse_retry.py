@@ -72,9 +72,9 @@ def test_split_fallback_writes_two_halves(write_brief, project, fake):
     attempts = result.manifest["sections"][0]["attempts"]
     assert attempts[-1]["rung"] == "split in two" and attempts[-1]["settings_changed"]["split"] is True
     assert attempts[-1]["settings_changed"]["max_tokens"] == 150
-    continuation = fake.history[-1][0].messages
-    assert continuation[-2] == {"role": "assistant", "content": first_half}
-    assert "second half" in continuation[-1]["content"]
+    continuation = fake.history[-1].prompt  # the second call sees the first half as its own turn
+    assert f"<|im_start|>assistant\n{first_half}<|im_end|>\n<|im_start|>user\n" in continuation
+    assert "second half" in continuation.split("<|im_start|>user\n")[-1]
     assert result.status == "ok"
     assert f"{first_half}\n\n{second_half}" in (result.draft_dir / "index.md").read_text()
 

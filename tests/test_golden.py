@@ -11,7 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
-from pipeline.backends.fake import FakeBackend
+from pipeline.backends.script import ScriptBackend
 from pipeline.progress import Reporter
 from pipeline.runner import RunOptions, run_brief
 
@@ -67,7 +67,7 @@ def test_fake_run_matches_golden_files(project):
     brief = project / "briefs" / "post.yaml"
     brief.write_text((REPO / "briefs" / "post.yaml").read_text().replace("model: builtin:smollm2", "model: fake-model")
                      + "date: 2026-11-23\n")
-    result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(FakeBackend(SCRIPT)))
+    result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(ScriptBackend(SCRIPT)))
     assert compare_with_golden(result.draft_dir, "post") == ["index.html", "index.md", "run.json"]
     assert result.status == "needs_attention"  # the fourth section stayed empty after its attempts
     third = result.manifest["sections"][2]["attempts"]
@@ -95,7 +95,7 @@ def test_newsletter_run_matches_golden_files(project, tmp_path, monkeypatch):
     shutil.copytree(REPO / "briefs" / "feeds", project / "briefs" / "feeds")
     brief = project / "briefs" / "weekly.yaml"
     options = RunOptions(out_root=project / "output", offline=True)
-    result = run_brief(brief, options, Reporter(), opener_for(FakeBackend(NEWSLETTER_SCRIPT)))
+    result = run_brief(brief, options, Reporter(), opener_for(ScriptBackend(NEWSLETTER_SCRIPT)))
     files = compare_with_golden(result.draft_dir, "newsletter")
     assert files == ["email.html", "email.txt", "index.html", "index.md", "run.json"]
     assert result.status == "needs_attention"  # the foreign link

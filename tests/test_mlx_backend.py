@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from pipeline.backends.base import Chat
+from pipeline.backends.base import Request
 from pipeline.config import MemorySettings, SamplingSettings
 from pipeline.errors import MemoryLimitError, ModelError
 from pipeline.progress import Reporter
@@ -45,15 +45,15 @@ def mlx_backend():
 
 def generate(backend, thinking=False, max_tokens=40, seed=0, temperature=0.0):
     settings = SamplingSettings(enable_thinking=thinking, max_tokens=max_tokens, temperature=temperature)
-    deltas = list(backend.stream(Chat(MESSAGES, settings, seed)))
+    deltas = list(backend.stream(Request(backend.render(MESSAGES, thinking), settings, seed)))
     return "".join(d.text for d in deltas), deltas[-1]
 
 
 def test_thinking_flag_reaches_the_chat_template(thinking_model, mlx_backend):
     backend = mlx_backend(thinking_model)
-    assert backend.chat_prompt(MESSAGES, False).endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
-    assert backend.chat_prompt(MESSAGES, True).endswith("<|im_start|>assistant\n")
-    assert backend.think_markers == ("<think>", "</think>")
+    assert backend.render(MESSAGES, False).endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+    assert backend.render(MESSAGES, True).endswith("<|im_start|>assistant\n")
+    assert backend.capabilities.think_markers == ("<think>", "</think>")
 
 
 def test_model_thinks_only_when_asked(thinking_model, mlx_backend):
@@ -75,7 +75,7 @@ def test_shared_prefix_cache_gives_the_same_tokens(moe_model, mlx_backend):
     """Random weights make every token depend on the whole context, so a wrong cache shows."""
     plain = mlx_backend(moe_model)
     cached = mlx_backend(moe_model)
-    prompts = [cached.chat_prompt((MESSAGES[0], {"role": "user", "content": u}), False) for u in ("Write.", "Write more.")]
+    prompts = [cached.render((MESSAGES[0], {"role": "user", "content": u}), False) for u in ("Write.", "Write more.")]
     shared = cached.share_prefix(prompts)
     assert shared >= 32
     expected, _ = generate(plain)

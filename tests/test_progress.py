@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from pipeline.backends.fake import FakeBackend
+from pipeline.backends.script import ScriptBackend
 from pipeline.progress import LogReporter, TerminalReporter
 from pipeline.runner import RunOptions, run_brief
 
@@ -14,7 +14,7 @@ from .conftest import opener_for
 
 def test_terminal_shows_tokens_and_rate_per_section(write_brief, project):
     screen = io.StringIO()
-    fake = FakeBackend(["Memory comes first. It always does.", "Second things. They follow."])
+    fake = ScriptBackend(["Memory comes first. It always does.", "Second things. They follow."])
     run_brief(write_brief(), RunOptions(out_root=project / "output"), TerminalReporter(screen), opener_for(fake))
     text = screen.getvalue()
     assert "\r\033[K[1] First things: 1 tok," in text and "tok/s" in text
@@ -22,7 +22,7 @@ def test_terminal_shows_tokens_and_rate_per_section(write_brief, project):
 
 
 def test_not_a_terminal_logs_one_line_per_event(write_brief, project, caplog):
-    fake = FakeBackend(["Memory comes first. It always does.", "Second things. They follow."])
+    fake = ScriptBackend(["Memory comes first. It always does.", "Second things. They follow."])
     with caplog.at_level(logging.INFO, logger="pipeline"):
         run_brief(write_brief(), RunOptions(out_root=project / "output"), LogReporter(), opener_for(fake))
     lines = [r.getMessage() for r in caplog.records]

@@ -49,9 +49,9 @@ def test_every_call_passes_the_thinking_flag_from_stage_or_section(write_brief, 
     brief = write_brief(MINIMAL_WITH_THINKING_SECTION)
     fake.enqueue(GOOD_1, "<think>plan the words</think>" + GOOD_2)
     result = run(brief, project, fake)
-    flags = [chat.settings.enable_thinking for chat, _ in fake.history]
+    flags = [request.settings.enable_thinking for request in fake.history]
     assert flags == [False, True]
-    prompts = [prompt for _, prompt in fake.history]
+    prompts = [request.prompt for request in fake.history]
     assert prompts[0].endswith("<think>\n\n</think>\n\n") and prompts[1].endswith("assistant\n")
     sections = result.manifest["sections"]
     assert [s["enable_thinking"] for s in sections] == [False, True]

@@ -184,7 +184,7 @@ def brief(**fields) -> Brief:
 
 
 def assembled(text: str, heading: str = "First things", **fields) -> Draft:
-    return assemble_post(brief(**fields), [DraftSection(heading, text)], "fake-model", "run-1")
+    return Draft("posts", "a-post", assemble_post(brief(**fields), [DraftSection(heading, text)], "fake-model", "run-1"))
 
 
 def test_untrusted_html_does_not_reach_index_html():

@@ -1,23 +1,31 @@
-"""The one interface every backend implements, and the values that cross it."""
+"""The one contract every backend implements, and the values that cross it.
+
+A call is one rendered prompt in (the chat template is applied once, by `render`) and a stream of
+deltas out; the last delta carries the finish reason and the call's stats. What a backend can do
+is declared in `capabilities`, never probed; `describe()` says what run.json records about it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import Protocol
 
 from ..config import SamplingSettings
 
+DEFAULT_THINK_MARKERS = ("<think>", "</think>")
+
 
 @dataclass(frozen=True)
-class Chat:
-    """A rendered chat plus the settings for this one call."""
+class Request:
+    """One call: the exact prompt text, the settings it is generated with, and its seed."""
 
-    messages: tuple[dict, ...]
+    prompt: str  # after the chat template: what the model sees
     settings: SamplingSettings
     seed: int
+    label: str = ""  # the section or stage that asked (progress lines, scripted responses)
 
 
-@dataclass
+@dataclass(frozen=True)
 class GenerationStats:
     prompt_tokens: int = 0  # tokens prefilled by this call (not counting a reused shared prefix)
     prefix_tokens_reused: int = 0
@@ -31,9 +39,10 @@ class GenerationStats:
     cache_cleared: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class Delta:
-    """A piece of streamed text. The last one carries finish_reason ('stop' or 'length') and stats."""
+    """A piece of streamed text. The last one carries finish_reason and stats: 'stop', 'length',
+    or 'stopped' when the caller ended the call early."""
 
     text: str
     generation_tokens: int
@@ -41,31 +50,59 @@ class Delta:
     stats: GenerationStats | None = field(default=None)
 
 
+class Stream(Protocol):
+    """One call's deltas as they are generated."""
+
+    def __iter__(self) -> Iterator[Delta]: ...
+
+    def stop(self) -> Delta:
+        """End generation at once (the collapse watch does this); returns the final delta."""
+        ...
+
+
 class BatchStream(Protocol):
-    """Several chats decoded together: yields (chat index, Delta) as tokens arrive. A sequence's
-    last Delta carries its finish_reason and stats; `stop(i)` drops sequence i at once."""
+    """Several calls decoded together: yields (request index, Delta) as tokens arrive."""
 
     def __iter__(self) -> Iterator[tuple[int, Delta]]: ...
 
-    def stop(self, index: int) -> GenerationStats: ...
+    def stop(self, index: int) -> Delta:
+        """Drop request `index` at once, the rest go on; returns its final delta."""
+        ...
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    think_markers: tuple[str, str] = DEFAULT_THINK_MARKERS  # the tokenizer's reasoning markers
+    batching_pays: bool = False  # decoding sections together beats one by one on this device
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What run.json records about the model behind a backend."""
+
+    spec: str  # as the user wrote it
+    backend: str
+    source: str | None = None  # the folder or hub id loaded
+    memory_budget_gb: dict | None = None
 
 
 class Backend(Protocol):
-    name: str
-    model: str
-    think_markers: tuple[str, str]
+    capabilities: Capabilities
 
-    def chat_prompt(self, messages: tuple[dict, ...], enable_thinking: bool) -> str:
-        """The exact text the model sees after its chat template is applied."""
+    def describe(self) -> ModelInfo: ...
+
+    def render(self, messages: tuple[dict, ...], enable_thinking: bool) -> str:
+        """The exact prompt text after the model's chat template (called once per prompt)."""
+        ...
 
     def share_prefix(self, prompts: list[str]) -> int:
         """Optionally prefill what every prompt starts with once; returns its length in tokens."""
+        ...
 
-    last_stats: GenerationStats  # stats of the latest call, also when the caller closed it early
+    def stream(self, request: Request) -> Stream:
+        """Generate for one request, capped at request.settings.max_tokens."""
+        ...
 
-    def stream(self, chat: Chat) -> Iterator[Delta]:
-        """Generate for one chat, capped at chat.settings.max_tokens. Closing the iterator stops
-        generation at once (the collapse watch does that)."""
-
-    def stream_batch(self, chats: list[Chat]) -> BatchStream:
-        """Generate for several independent chats at once, each with its own cap and sampler."""
+    def stream_batch(self, requests: list[Request]) -> BatchStream:
+        """Generate for several independent requests at once, each with its own cap and sampler."""
+        ...

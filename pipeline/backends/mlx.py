@@ -4,33 +4,26 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..config import MemorySettings, SamplingSettings
 from ..errors import MemoryLimitError, ModelError
 from ..memory import MemoryBudget, apply_budget, check_fits, guard, plan_budget, read_memory, total_memory
 from ..models import ResolvedModel, resolve_model
-from .base import Chat, Delta, GenerationStats
+from .base import DEFAULT_THINK_MARKERS, Capabilities, Delta, GenerationStats, ModelInfo, Request
 
-DEFAULT_THINK_MARKERS = ("<think>", "</think>")
 MIN_SHARED_PREFIX = 32  # below this, prefilling the prefix separately saves nothing worth the copy
 
 
 class MLXBackend:
-    name = "mlx"
-
-    def __init__(self, model, tokenizer, resolved: ResolvedModel, budget: MemoryBudget):
+    def __init__(self, model, tokenizer, resolved: ResolvedModel, budget: MemoryBudget | None):
         self._model, self._tokenizer = model, tokenizer
-        self.model = resolved.spec
         self.resolved = resolved
-        self.budget = budget
-        start, end = getattr(tokenizer, "think_start", None), getattr(tokenizer, "think_end", None)
-        self.think_markers = (start, end) if start and end else DEFAULT_THINK_MARKERS
-        self._prefix: tuple[list[int], list] | None = None  # (tokens, prefilled KV cache)
+        self.budget = budget  # None when only the tokenizer is loaded (render)
         # Batching pays where a decode step is bound by memory bandwidth (GPU); on a CPU it does not.
-        self.prefers_batching = _on_gpu()
-        self.last_stats = GenerationStats()
+        self.capabilities = Capabilities(think_markers=_think_markers(tokenizer), batching_pays=_on_gpu())
+        self._prefix: tuple[list[int], list] | None = None  # (tokens, prefilled KV cache)
 
     @classmethod
     def load(cls, spec: str, memory: MemorySettings) -> "MLXBackend":
@@ -58,7 +51,11 @@ class MLXBackend:
                              hint=_load_hint(resolved)) from None
         return cls(None, tokenizer, resolved, budget=None)
 
-    def chat_prompt(self, messages: tuple[dict, ...], enable_thinking: bool) -> str:
+    def describe(self) -> ModelInfo:
+        budget = self.budget.as_gb() if self.budget else None
+        return ModelInfo(spec=self.resolved.spec, backend="mlx", source=self.resolved.source, memory_budget_gb=budget)
+
+    def render(self, messages: tuple[dict, ...], enable_thinking: bool) -> str:
         return self._tokenizer.apply_chat_template(
             list(messages), add_generation_prompt=True, tokenize=False, enable_thinking=enable_thinking
         )
@@ -81,31 +78,11 @@ class MLXBackend:
         self._prefix = (token_lists[0][:shared], cache)
         return shared
 
-    def stream(self, chat: Chat) -> Iterator[Delta]:
-        import mlx.core as mx
-        from mlx_lm import stream_generate
+    def stream(self, request: Request) -> MLXStream:
+        return MLXStream(self, request)
 
-        tokens, cache, reused = self._prompt_with_cache(self.chat_prompt(chat.messages, chat.settings.enable_thinking))
-        mx.random.seed(chat.seed)
-        mx.reset_peak_memory()
-        started = time.perf_counter()
-        response = None
-        try:
-            for response in stream_generate(
-                self._model, self._tokenizer, tokens, max_tokens=chat.settings.max_tokens, prompt_cache=cache,
-                sampler=make_sampler(chat.settings, self._vocab_size()), logits_processors=make_processors(chat.settings),
-            ):
-                guard(mx, self.budget)
-                if response.finish_reason is None:
-                    yield Delta(response.text, response.generation_tokens)
-        except RuntimeError as exc:
-            raise _as_memory_error(exc, self.budget) from exc
-        finally:  # also when the caller closes the stream early (collapse): record what was spent
-            self.last_stats = self._finish_call(response, started, reused)
-        yield Delta(response.text, response.generation_tokens, response.finish_reason or "stop", self.last_stats)
-
-    def stream_batch(self, chats: list[Chat]) -> "MLXBatchStream":
-        return MLXBatchStream(self, chats)
+    def stream_batch(self, requests: list[Request]) -> MLXBatchStream:
+        return MLXBatchStream(self, requests)
 
     def _encode(self, prompt: str) -> list[int]:
         # Same rule as mlx-lm: add special tokens unless the chat template already put the BOS in.
@@ -125,22 +102,18 @@ class MLXBackend:
     def _vocab_size(self) -> int:
         return self._model.args.vocab_size
 
-    def _finish_call(self, response, started: float, reused: int) -> GenerationStats:
+    def _clear_cache_after(self, tokens: int) -> bool:
         import mlx.core as mx
 
-        if response is None:
-            return GenerationStats(wall_s=time.perf_counter() - started, prefix_tokens_reused=reused)
-        stats = GenerationStats(
-            prompt_tokens=response.prompt_tokens, generation_tokens=response.generation_tokens,
-            prompt_tps=response.prompt_tps, generation_tps=response.generation_tps,
-            wall_s=time.perf_counter() - started, prefix_tokens_reused=reused,
-        )
-        reading = read_memory(mx)
-        stats.peak_memory_gb, stats.active_memory_gb, stats.cache_memory_gb = reading.peak_gb, reading.active_gb, reading.cache_gb
-        if response.generation_tokens >= self.budget.clear_cache_after_tokens:
-            mx.clear_cache()  # long generations leave large KV buffers in the cache
-            stats.cache_cleared = True
-        return stats
+        if self.budget is None or tokens < self.budget.clear_cache_after_tokens:
+            return False
+        mx.clear_cache()  # long generations leave large KV buffers in the cache
+        return True
+
+
+def _think_markers(tokenizer) -> tuple[str, str]:
+    start, end = getattr(tokenizer, "think_start", None), getattr(tokenizer, "think_end", None)
+    return (start, end) if start and end else DEFAULT_THINK_MARKERS
 
 
 def _on_gpu() -> bool:
@@ -203,19 +176,75 @@ def _as_memory_error(exc: RuntimeError, budget: MemoryBudget) -> Exception:
     return exc
 
 
+class MLXStream:
+    """One call through mlx-lm's stream_generate, with the shared-prefix cache when it applies."""
+
+    def __init__(self, backend: MLXBackend, request: Request):
+        self.backend, self.request = backend, request
+        self.response = None  # mlx-lm's latest GenerationResponse
+        self.started = time.perf_counter()
+        self.reused = 0
+        self.deltas = self._generate()
+
+    def __iter__(self) -> Iterator[Delta]:
+        return self.deltas
+
+    def stop(self) -> Delta:
+        self.deltas.close()  # generation stops at once
+        return self._final("stopped")
+
+    def _generate(self) -> Iterator[Delta]:
+        import mlx.core as mx
+        from mlx_lm import stream_generate
+
+        backend, settings = self.backend, self.request.settings
+        tokens, cache, self.reused = backend._prompt_with_cache(self.request.prompt)
+        mx.random.seed(self.request.seed)
+        mx.reset_peak_memory()
+        self.started = time.perf_counter()
+        try:
+            for self.response in stream_generate(
+                backend._model, backend._tokenizer, tokens, max_tokens=settings.max_tokens, prompt_cache=cache,
+                sampler=make_sampler(settings, backend._vocab_size()), logits_processors=make_processors(settings),
+            ):
+                guard(mx, backend.budget)
+                if self.response.finish_reason is None:
+                    yield Delta(self.response.text, self.response.generation_tokens)
+        except RuntimeError as exc:
+            raise _as_memory_error(exc, backend.budget) from exc
+        yield self._final((self.response and self.response.finish_reason) or "stop")
+
+    def _final(self, reason: str) -> Delta:
+        import mlx.core as mx
+
+        response, wall = self.response, time.perf_counter() - self.started
+        if response is None:
+            return Delta("", 0, reason, GenerationStats(wall_s=wall, prefix_tokens_reused=self.reused))
+        reading = read_memory(mx)
+        stats = GenerationStats(
+            prompt_tokens=response.prompt_tokens, generation_tokens=response.generation_tokens,
+            prompt_tps=response.prompt_tps, generation_tps=response.generation_tps, wall_s=wall,
+            prefix_tokens_reused=self.reused, peak_memory_gb=reading.peak_gb, active_memory_gb=reading.active_gb,
+            cache_memory_gb=reading.cache_gb, cache_cleared=self.backend._clear_cache_after(response.generation_tokens),
+        )
+        text = response.text if reason != "stopped" else ""
+        return Delta(text, response.generation_tokens, reason, stats)
+
+
 class MLXBatchStream:
     """Several chats decoded together with mlx-lm's BatchGenerator: one forward pass per step for
     the whole batch, each sequence with its own cap, sampler, penalties and shared-prefix cache.
     The batch is seeded once (sequences cannot have their own seeds)."""
 
-    def __init__(self, backend: MLXBackend, chats: list[Chat]):
+    def __init__(self, backend: MLXBackend, requests: list[Request]):
         import mlx.core as mx
         from mlx_lm.generate import BatchGenerator
 
-        self.backend, self.chats = backend, chats
-        prepared = [backend._prompt_with_cache(backend.chat_prompt(c.messages, c.settings.enable_thinking)) for c in chats]
+        self.backend = backend
+        chats = [r.settings for r in requests]
+        prepared = [backend._prompt_with_cache(r.prompt) for r in requests]
         self.reused = [reused for _, _, reused in prepared]
-        mx.random.seed(chats[0].seed if chats else 0)
+        mx.random.seed(requests[0].seed if requests else 0)
         mx.reset_peak_memory()
         tokenizer = backend._tokenizer
         self.generator = BatchGenerator(
@@ -225,10 +254,10 @@ class MLXBatchStream:
         vocab = backend._vocab_size()
         self.uids = self.generator.insert(
             [tokens for tokens, _, _ in prepared],
-            max_tokens=[c.settings.max_tokens for c in chats],
+            max_tokens=[c.max_tokens for c in chats],
             caches=[cache for _, cache, _ in prepared],
-            samplers=[make_sampler(c.settings, vocab) for c in chats],
-            logits_processors=[make_processors(c.settings) for c in chats],
+            samplers=[make_sampler(c, vocab) for c in chats],
+            logits_processors=[make_processors(c) for c in chats],
         )
         self.index = {uid: i for i, uid in enumerate(self.uids)}
         self.detokenizers = [tokenizer.detokenizer for _ in chats]
@@ -267,11 +296,11 @@ class MLXBatchStream:
         self.live.discard(i)
         return Delta(detokenizer.last_segment, self.tokens[i], response.finish_reason, self.stats(i))
 
-    def stop(self, index: int) -> GenerationStats:
+    def stop(self, index: int) -> Delta:
         if index in self.live:
             self.live.discard(index)
             self.generator.remove([self.uids[index]])
-        return self.stats(index)
+        return Delta("", self.tokens[index], "stopped", self.stats(index))
 
     def stats(self, index: int) -> GenerationStats:
         import mlx.core as mx
@@ -286,7 +315,4 @@ class MLXBatchStream:
         )
 
     def _clear_cache_if_long(self) -> None:
-        import mlx.core as mx
-
-        if sum(self.tokens) >= self.backend.budget.clear_cache_after_tokens:
-            mx.clear_cache()  # a batch of long generations leaves large KV buffers in the cache
+        self.backend._clear_cache_after(sum(self.tokens))  # a batch of long generations leaves large KV buffers

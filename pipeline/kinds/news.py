@@ -1,6 +1,7 @@
-"""The structured stage: the model picks the week's news items and gives a one-line reason each,
-as JSON (thinking off). Bad JSON is repaired by asking again; if that fails too, the newest items
-are picked deterministically, so the news section is never empty while the week has items.
+"""The news pick stage's prompt and parser: the model picks the week's news items and gives a
+one-line reason each, as JSON (thinking off). It runs as a structured stage (generate/): bad JSON
+is shown back to the model with the reason; if that fails too, the newest items are picked
+deterministically, so the news section is never empty while the week has items.
 
 Feed text is data, never instructions: it is fenced in the prompt and never rendered as a template."""
 
@@ -8,15 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .backends import Backend, Chat
-from .config import SamplingSettings
-from .generate import derive_seed
-from .sources.feeds import FeedItem, plain_text
-from .thinking import prompt_opens_think, split_thinking
+from ..generate import SectionResult
+from ..sources.feeds import FeedItem, plain_text
 
 FENCE = "=" * 12  # items sit between fences; nothing inside them is an instruction
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
@@ -39,11 +37,11 @@ class Pick:
     reason: str  # model-written: checked for numbers and links like any prose
 
 
-@dataclass
+@dataclass(frozen=True)
 class NewsPicks:
     picks: list[Pick]
     method: str  # "model", "fallback" or "none" (no items this week)
-    attempts: list[dict] = field(default_factory=list)  # raw answers and why they were rejected
+    result: SectionResult | None = None  # the pick stage's attempts (none when the week had no items)
 
 
 def items_block(items: list[FeedItem]) -> str:
@@ -87,32 +85,3 @@ def parse_picks(text: str, items: list[FeedItem], max_items: int) -> list[Pick]:
 
 def newest(items: list[FeedItem], max_items: int) -> list[Pick]:
     return [Pick(item, "") for item in items[:max_items]]  # items arrive newest first
-
-
-def answer(backend: Backend, messages: tuple[dict, ...], settings: SamplingSettings, seed: int) -> tuple[str, dict]:
-    """The visible answer, and the call's record (tokens, time, the thinking flag) for run.json."""
-    rendered = backend.chat_prompt(messages, settings.enable_thinking)
-    deltas = list(backend.stream(Chat(messages, settings, seed)))
-    raw = "".join(delta.text for delta in deltas)
-    stats = deltas[-1].stats if deltas and deltas[-1].stats else backend.last_stats
-    record = {"enable_thinking": settings.enable_thinking, "max_tokens": settings.max_tokens, "seed": seed,
-              "tokens_in": stats.prompt_tokens, "tokens_out": stats.generation_tokens, "wall_s": round(stats.wall_s, 3),
-              "finish_reason": deltas[-1].finish_reason if deltas else None}
-    return split_thinking(raw, backend.think_markers, prompt_opens_think(rendered, backend.think_markers)).visible, record
-
-
-def pick_news(backend: Backend, items: list[FeedItem], instruction: str, settings: SamplingSettings,
-              max_items: int, section_index: int) -> NewsPicks:
-    if not items:
-        return NewsPicks([], "none")
-    messages, attempts = pick_messages(items, instruction, max_items), []
-    for number in range(1, settings.attempts + 1):
-        text, record = answer(backend, messages, settings, derive_seed(settings.seed, section_index, number))
-        try:
-            return NewsPicks(parse_picks(text, items, max_items), "model", attempts + [{**record, "raw": text, "error": None}])
-        except ValueError as exc:
-            attempts.append({**record, "raw": text, "error": str(exc)})
-            messages = messages[:2] + (
-                {"role": "assistant", "content": text},
-                {"role": "user", "content": f"That answer was not usable: {exc}. Answer again with the JSON only."})
-    return NewsPicks(newest(items, max_items), "fallback", attempts)

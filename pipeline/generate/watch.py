@@ -1,0 +1,99 @@
+"""One sequence while it streams: its reasoning-free text and its collapse detector.
+
+The detector only ever sees visible text (reasoning is not judged), and the stream is stopped the
+moment it reports collapse, so a degenerate section costs tokens up to the onset, not up to the cap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..backends import Delta, GenerationStats, Stream
+from ..collapse import CollapseDetector, Verdict
+from ..thinking import split_thinking
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """What one backend call produced, watched by the collapse detector."""
+
+    raw: str
+    visible: str
+    finish_reason: str  # stop, length, or collapse (stopped early by the detector)
+    stats: GenerationStats
+    collapse: Verdict | None
+    tokens_after_onset: int | None
+
+
+class VisibleText:
+    """Tracks the reasoning-free text while raw output streams, for the detector."""
+
+    def __init__(self, markers: tuple[str, str], starts_inside: bool):
+        self.markers, self.starts_inside = markers, starts_inside
+        self.raw = ""
+        self.visible = ""
+
+    def add(self, delta: str) -> tuple[str, bool]:
+        """Returns (new visible text, whether earlier visible text was retracted)."""
+        self.raw += delta
+        visible = split_thinking(self.raw, self.markers, self.starts_inside).visible
+        grew = visible.startswith(self.visible)
+        added = visible[len(self.visible):] if grew else visible
+        self.visible = visible
+        return added, not grew
+
+
+class NoDetector:
+    """Stands in when a stage sets `collapse_watch: false`."""
+
+    def feed(self, text: str, tokens: int = 0) -> Verdict:
+        return Verdict()
+
+    def finish(self) -> Verdict:
+        return Verdict()
+
+
+class Watch:
+    def __init__(self, markers: tuple[str, str], starts_inside: bool, collapse_watch: bool):
+        self.text = VisibleText(markers, starts_inside)
+        self.new_detector: Callable[[], CollapseDetector | NoDetector] = (
+            CollapseDetector if collapse_watch else NoDetector)
+        self.detector = self.new_detector()
+        self.checkpoints: list[tuple[int, int]] = []  # (visible chars, tokens so far)
+        self.tokens = 0
+
+    def add(self, delta: Delta) -> bool:
+        """Take one streamed piece; True once the visible text has collapsed."""
+        added, retracted = self.text.add(delta.text)
+        if retracted:
+            self.detector = self.new_detector()  # a late </think> turned earlier "visible" text into reasoning
+            added = self.text.visible
+        spent, self.tokens = delta.generation_tokens - self.tokens, delta.generation_tokens
+        self.checkpoints.append((len(self.text.visible), self.tokens))
+        return self.detector.feed(added, spent).detected
+
+    def result(self, finish_reason: str, stats: GenerationStats | None) -> Streamed:
+        verdict, stats = self.detector.finish(), stats or GenerationStats()
+        if not verdict.detected or verdict.onset is None:
+            return Streamed(self.text.raw, self.text.visible, finish_reason, stats, None, None)
+        after = self.tokens - tokens_at(self.checkpoints, verdict.onset)
+        return Streamed(self.text.raw, self.text.visible, finish_reason, stats, verdict, after)
+
+
+def tokens_at(checkpoints: list[tuple[int, int]], offset: int) -> int:
+    for chars, tokens in checkpoints:
+        if chars > offset:
+            return tokens
+    return checkpoints[-1][1] if checkpoints else 0
+
+
+def watch_stream(stream: Stream, watch: Watch, on_tokens: Callable[[int], None]) -> Streamed:
+    """Stream one call; stop it the moment the detector sees collapse in the visible text."""
+    for delta in stream:
+        collapsed = watch.add(delta)
+        on_tokens(delta.generation_tokens)
+        if delta.finish_reason:
+            return watch.result(delta.finish_reason, delta.stats)
+        if collapsed:
+            return watch.result("collapse", stream.stop().stats)
+    return watch.result("stop", None)  # a stream that ended without its final delta

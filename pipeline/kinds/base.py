@@ -1,0 +1,94 @@
+"""What every kind of draft provides. The defaults describe a draft with no sources of its own
+(a post); a kind overrides only what differs. The orchestrator calls these steps in order and
+never asks which kind it has."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..assemble import DraftSection
+from ..backends import Backend
+from ..config import LoadedBrief
+from ..generate import SectionResult
+from ..progress import Reporter
+from ..quality import Finding
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What a run was asked for, as far as the kinds care."""
+
+    now: dt.datetime
+    week: str | None = None  # a week given on the command line
+    offline: bool = False
+    strict: bool = False
+
+
+@dataclass(frozen=True)
+class Stages:
+    """What the structured stages produced: blocks for the draft, results for run.json, the kind's own data."""
+
+    blocks: dict[int, str] = field(default_factory=dict)
+    results: list[SectionResult] = field(default_factory=list)
+    data: Any = None
+
+
+@dataclass(frozen=True)
+class Verified:
+    """The prose sections after checks against the sources, and findings that belong to no section."""
+
+    sections: list[SectionResult]
+    findings: list[Finding] = field(default_factory=list)
+    audit: dict | None = None  # numbers in model text and how many were traced to the sources
+
+
+class Kind:
+    name = ""  # the brief's `kind:`
+    folder = ""  # under the output root
+
+    def gather(self, loaded: LoadedBrief, situation: Situation) -> Any:
+        """The sources a draft is compiled from (feeds, data) for this run."""
+        return None
+
+    def context(self, loaded: LoadedBrief, sources: Any) -> dict:
+        """Template variables beyond the brief's own."""
+        return {}
+
+    def key(self, loaded: LoadedBrief, sources: Any) -> str:
+        """The draft's folder name under `folder`."""
+        raise NotImplementedError
+
+    def dry_stages(self, loaded: LoadedBrief, sources: Any, context: dict) -> Stages:
+        """The structured stages' blocks as they would be with no model (validate, render)."""
+        return Stages()
+
+    def run_stages(self, backend: Backend, loaded: LoadedBrief, sources: Any, context: dict,
+                   reporter: Reporter) -> Stages:
+        """Structured stages the prose depends on (machine-parsed answers, thinking off)."""
+        return Stages()
+
+    def verify(self, loaded: LoadedBrief, sources: Any, blocks: dict[int, str], sections: list[SectionResult],
+               stages: Stages, strict: bool) -> Verified:
+        return Verified(sections)
+
+    def assemble(self, loaded: LoadedBrief, sources: Any, sections: list[DraftSection], model: str,
+                 run_id: str) -> dict[str, str]:
+        raise NotImplementedError
+
+    def record(self, loaded: LoadedBrief, sources: Any, stages: Stages, verified: Verified) -> dict | None:
+        """The kind's part of run.json (its sources and what was checked against them)."""
+        return None
+
+    def after_write(self, out_root: Path, brief_path: Path, sources: Any) -> None:
+        """State kept between runs once a draft is written."""
+
+    def missed(self, out_root: Path, brief_path: Path, loaded: LoadedBrief, situation: Situation) -> list[str]:
+        """Earlier drafts this run should build first (a scheduled build the machine slept through)."""
+        return []
+
+    def summary(self, loaded: LoadedBrief, sources: Any, prose: int, stages: Stages) -> str:
+        """One line for `pipeline validate`."""
+        return f"{len(loaded.brief.sections)} sections, stages: {', '.join(loaded.brief.stages)}"

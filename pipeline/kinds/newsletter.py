@@ -1,0 +1,186 @@
+"""A weekly newsletter: one ISO week's feeds and operating data, a news pick stage, prose checked
+against the data (numbers) and the feeds (links), email renditions, and the last completed week
+remembered for catch-up. Pure apart from gathering (sources) and the state file (after_write)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from pathlib import Path
+
+from ..assemble import DraftSection, assemble_newsletter
+from ..backends import Backend
+from ..blocks import block_environment
+from ..config import Brief, LoadedBrief, Section
+from ..generate import SectionResult, Task, generate
+from ..numbers import flatten_numbers, known_values, number_audit, unverified
+from ..progress import Reporter
+from ..prompts import SectionPrompt, render_template
+from ..quality import ATTENTION, INFO, Finding
+from ..sources import Gathered, Week, gather
+from ..state import last_completed_week, record_completed_week, weeks_to_build
+from ..weeks import current_week, parse_week, week_key, week_window, zone
+from .base import Kind, Situation, Stages, Verified
+from .news import NewsPicks, newest, parse_picks, pick_messages
+
+
+class Newsletter(Kind):
+    name = "newsletter"
+    folder = "newsletters"
+
+    def gather(self, loaded: LoadedBrief, situation: Situation) -> Gathered:
+        week = resolve_week(loaded.brief, situation.week, situation.now)
+        return gather(loaded, week, situation.offline, situation.now)
+
+    def context(self, loaded: LoadedBrief, sources: Gathered) -> dict:
+        return {"week": week_context(sources.week), "data": sources.data,
+                "feeds": [f.record() for f in sources.feeds]}
+
+    def key(self, loaded: LoadedBrief, sources: Gathered) -> str:
+        return sources.week.key
+
+    def dry_stages(self, loaded: LoadedBrief, sources: Gathered, context: dict) -> Stages:
+        picks = {index: NewsPicks([], "none") for index, _ in news_sections(loaded.brief)}
+        return Stages(news_blocks(loaded, picks, context), [], picks)
+
+    def run_stages(self, backend: Backend, loaded: LoadedBrief, sources: Gathered, context: dict,
+                   reporter: Reporter) -> Stages:
+        items, sections = sources.selection.items, news_sections(loaded.brief)
+        tasks = [pick_task(backend, loaded.brief, index, items) for index, _ in sections] if items else []
+        results = {r.prompt.index: r for r in generate(backend, tasks, reporter)}
+        picks = {index: picks_from(results.get(index), items, section.max_items) for index, section in sections}
+        return Stages(news_blocks(loaded, picks, context), list(results.values()), picks)
+
+    def verify(self, loaded: LoadedBrief, sources: Gathered, blocks: dict[int, str], sections: list[SectionResult],
+               stages: Stages, strict: bool) -> Verified:
+        """Numbers in model prose must come from the data; links must come from the feeds."""
+        known = known_values(reference_text(loaded, sources, blocks))
+        links = allowed_links(sources)
+        reasons = " ".join(p.reason for picks in stages.data.values() for p in picks.picks)
+        checked = [s.with_findings(check_prose(s.text, known, links, strict)) for s in sections]
+        audit = number_audit([s.text for s in sections] + [reasons], known)
+        return Verified(checked, check_prose(reasons, known, links, strict), audit)
+
+    def assemble(self, loaded: LoadedBrief, sources: Gathered, sections: list[DraftSection], model: str,
+                 run_id: str) -> dict[str, str]:
+        week = sources.week
+        return assemble_newsletter(loaded.brief, sections, model, run_id, week.key, week.start.date())
+
+    def record(self, loaded: LoadedBrief, sources: Gathered, stages: Stages, verified: Verified) -> dict:
+        return sources_record(loaded, sources, stages, verified)
+
+    def after_write(self, out_root: Path, brief_path: Path, sources: Gathered) -> None:
+        record_completed_week(out_root, brief_path, sources.week.key)
+
+    def missed(self, out_root: Path, brief_path: Path, loaded: LoadedBrief, situation: Situation) -> list[str]:
+        """Weeks between the last completed one and this one that have no draft yet."""
+        brief = loaded.brief
+        if situation.week or brief.week:
+            return []
+        current = current_week(situation.now, zone(brief.timezone))
+        weeks = [week_key(*w) for w in weeks_to_build(last_completed_week(out_root, brief_path), current)]
+        return [w for w in weeks[:-1] if not (out_root / self.folder / w).exists()]
+
+    def summary(self, loaded: LoadedBrief, sources: Gathered, prose: int, stages: Stages) -> str:
+        sections, news = loaded.brief.sections, len(stages.data)
+        fed = sum(len(f.items) for f in sources.feeds)
+        return (f"{len(sections)} sections: {prose} written by the model, {news} news, "
+                f"{len(sections) - prose - news} from data; stages: {', '.join(loaded.brief.stages)}; "
+                f"week {sources.week.key}: {len(sources.selection.items)} of {fed} feed items in the week, offline")
+
+
+def resolve_week(brief: Brief, override: str | None, now: dt.datetime) -> Week:
+    tz = zone(brief.timezone)
+    chosen = override or brief.week
+    year, number = parse_week(chosen) if chosen else current_week(now, tz)
+    start, end = week_window(year, number, tz)
+    return Week(week_key(year, number), start, end)
+
+
+def week_context(week: Week) -> dict:
+    last_day = (week.end - dt.timedelta(days=1)).date()
+    return {"key": week.key, "start_date": week.start.date().isoformat(), "end_date": last_day.isoformat()}
+
+
+def news_sections(brief: Brief) -> list[tuple[int, Section]]:
+    return [(index, section) for index, section in enumerate(brief.sections) if section.type == "news"]
+
+
+def pick_task(backend: Backend, brief: Brief, index: int, items: list) -> Task:
+    """The news pick as a structured stage: JSON out, parsed into picks, repaired when unusable."""
+    section = brief.sections[index]
+    settings = brief.settings_for(section)
+    messages = pick_messages(items, section.instruction or "", section.max_items)
+    prompt = SectionPrompt(index=index, heading=section.heading, target_words=0, stage=section.stage,
+                           messages=messages, settings=settings, template="(news pick)")
+    return Task(prompt, backend.render(messages, settings.enable_thinking),
+                parse=lambda text: parse_picks(text, items, section.max_items))
+
+
+def picks_from(result: SectionResult | None, items: list, max_items: int) -> NewsPicks:
+    """The model's picks, or the newest items when no attempt was usable: never empty while the week has items."""
+    if result is None:
+        return NewsPicks([], "none")
+    if result.chosen.usable:
+        return NewsPicks(result.chosen.value, "model", result)
+    return NewsPicks(newest(items, max_items), "fallback", result)
+
+
+def news_blocks(loaded: LoadedBrief, news: dict[int, NewsPicks], context: dict) -> dict[int, str]:
+    env = block_environment(loaded)
+    blocks = {}
+    for index, picks in news.items():
+        section = loaded.brief.sections[index]
+        rows = [{"title": p.item.title, "link": p.item.link, "source": p.item.source, "reason": p.reason,
+                 "published": p.item.published.date().isoformat() if p.item.published else None} for p in picks.picks]
+        blocks[index] = render_template(env, section.template or "news.md.j2", {**context, "picks": rows})
+    return blocks
+
+
+def reference_text(loaded: LoadedBrief, gathered: Gathered, blocks: dict[int, str]) -> str:
+    """Everything a number in the prose may legitimately come from."""
+    items = " ".join(f"{i.title} {i.summary}" for f in gathered.feeds for i in f.items)
+    return " ".join([flatten_numbers(gathered.data), flatten_numbers(loaded.brief.facts), loaded.brief.research,
+                     items, *blocks.values()])
+
+
+def allowed_links(gathered: Gathered) -> set[str]:
+    return {i.link for f in gathered.feeds for i in f.items if i.link}
+
+
+def sources_record(loaded: LoadedBrief, gathered: Gathered, stages: Stages, verified: Verified) -> dict:
+    from ..manifest import section_record  # the same record as prose sections, plus what was picked
+
+    selection = gathered.selection
+    return {
+        "week": {"key": gathered.week.key, "start": gathered.week.start.isoformat(),
+                 "end": gathered.week.end.isoformat(), "timezone": loaded.brief.timezone},
+        "feeds": [f.record() for f in gathered.feeds],
+        "items": {"in_week": len(selection.items), "duplicates": selection.duplicates, "undated": selection.undated,
+                  "future": selection.future, "outside_week": selection.outside_week},
+        "data": {name: len(rows) for name, rows in gathered.data.items()},
+        "news": [{"heading": loaded.brief.sections[i].heading, "method": n.method,
+                  **(section_record(n.result) if n.result else {"attempts": []}),
+                  "picked": [{"title": p.item.title, "link": p.item.link, "reason": p.reason} for p in n.picks]}
+                 for i, n in stages.data.items()],
+        "news_findings": [dataclasses.asdict(f) for f in verified.findings],
+        "number_audit": verified.audit,
+    }
+
+
+_URL = re.compile(r"https?://[^\s)\]>\"']+")
+
+
+def check_prose(text: str, known: set, links: set[str], strict: bool) -> list[Finding]:
+    """Unverified numbers (attention in --strict, info otherwise) and links not in the sources."""
+    findings = []
+    numbers = unverified(text, known)
+    if numbers:
+        severity = ATTENTION if strict else INFO
+        findings.append(Finding("unverified_number", severity, "numbers not found in the data, facts or sources: "
+                                + ", ".join(m.text for m in numbers)))
+    foreign = sorted({u for u in _URL.findall(text) if u not in links})
+    if foreign:
+        findings.append(Finding("foreign_link", ATTENTION, "links not in the sources: " + ", ".join(foreign)))
+    return findings

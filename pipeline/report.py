@@ -1,0 +1,118 @@
+"""Typed results → text lines or one JSON object. The CLI prints what this returns; nothing here
+reads run.json back."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from .errors import PipelineError
+from .generate import SectionResult
+from .quality import ATTENTION
+from .review import FileReport
+from .runner import RunResult
+
+Outcome = tuple[Path, "list[RunResult] | PipelineError"]  # one brief: its drafts (caught-up weeks first), or its error
+
+
+def error_record(exc: PipelineError) -> dict:
+    return {"status": "error", "error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}
+
+
+# -- run ------------------------------------------------------------------------------------------
+def runs_json(outcomes: list[Outcome]) -> dict:
+    runs = [run_json(brief, outcome) for brief, outcome in outcomes]
+    if len(runs) == 1:
+        return runs[0]
+    statuses = [r["status"] for r in runs]
+    status = "error" if "error" in statuses else "needs_attention" if "needs_attention" in statuses else "ok"
+    return {"status": status, "runs": runs}
+
+
+def run_json(brief: Path, outcome: list[RunResult] | PipelineError) -> dict:
+    if isinstance(outcome, PipelineError):
+        return {"brief": str(brief), **error_record(outcome)}
+    result = outcome[-1]  # the draft asked for; earlier ones are weeks caught up
+    return {
+        "brief": str(brief),
+        "status": "needs_attention" if any(r.status == "needs_attention" for r in outcome) else "ok",
+        "caught_up": [str(r.draft_dir) for r in outcome[:-1]],
+        "draft_dir": str(result.draft_dir),
+        "files": [str(result.draft_dir / name) for name in result.files],
+        "run_id": result.run_id,
+        "model": result.model,
+        "totals": asdict(result.totals),
+        "sections": [section_json(s) for s in result.sections],
+        **({"feeds": result.sources["feeds"], "numbers": result.sources["number_audit"]} if result.sources else {}),
+    }
+
+
+def section_json(section: SectionResult) -> dict:
+    chosen = section.chosen
+    stats = chosen.stats
+    return {
+        "heading": section.prompt.heading, "status": "needs_attention" if section.needs_attention else "ok",
+        "attempts": len(section.attempts), "enable_thinking": section.prompt.enable_thinking,
+        "tokens_in": stats.prompt_tokens, "tokens_out": stats.generation_tokens,
+        "tok_s": round(stats.generation_tps, 2), "wall_s": round(stats.wall_s, 3),
+        "finish_reason": chosen.finish_reason, "findings": [f.code for f in section.findings],
+    }
+
+
+def run_lines(results: list[RunResult]) -> tuple[list[str], list[str]]:
+    """(stdout lines, stderr lines) for one brief's drafts."""
+    out = [f"caught up: {earlier.draft_dir / 'index.md'}" for earlier in results[:-1]]
+    result = results[-1]
+    out.append(f"draft: {result.draft_dir / 'index.md'}")
+    totals = result.totals
+    err = [f"{totals.tokens_out} tokens in {totals.total_s:.1f}s ({totals.tok_s} tok/s), status: {result.status}"]
+    err += [f"needs attention: [{s.prompt.index + 1}] {s.prompt.heading}: {f.message}"
+            for s in result.sections for f in s.findings if f.severity == ATTENTION]
+    return out, err + (sources_lines(result.sources) if result.sources else [])
+
+
+def sources_lines(sources: dict) -> list[str]:
+    """Feeds that did not answer normally, and the number check, for the reviewer."""
+    lines = []
+    for feed in sources["feeds"]:
+        if feed["status"] not in ("ok", "not_modified"):
+            cached = ", cached copy used" if feed["from_cache"] else ""
+            lines.append(f"feed {feed['name']}: {feed['status']} ({feed['detail']}{cached}), {feed['items']} items")
+    audit = sources["number_audit"]
+    flagged = f": {', '.join(audit['unverified'])}" if audit["unverified"] else ""
+    lines.append(f"numbers in model prose: {audit['verified']} of {audit['numbers']} verified against the data{flagged}")
+    return lines
+
+
+# -- check ----------------------------------------------------------------------------------------
+def check_json(reports: list[FileReport]) -> dict:
+    return {"clean": all(r.clean for r in reports), "files": [r.as_dict() for r in reports]}
+
+
+def check_lines(report: FileReport) -> list[str]:
+    if report.clean:
+        return [f"{report.path}: clean"]
+    lines = [f"{report.path}:{c['line']}: collapse ({c['signal']}) at character {c['onset']}"
+             + (f" in section {c['section']!r}" if c["section"] else "") for c in report.collapses]
+    lines += [f"{report.path}: leaked markers: {', '.join(report.think_leaks)}"] if report.think_leaks else []
+    lines += [f"{report.path}:{m['line']}: text ends mid-sentence" + (f" in section {m['section']!r}" if m["section"] else "")
+              for m in report.mid_sentence]
+    return lines
+
+
+# -- render ---------------------------------------------------------------------------------------
+def render_json(model: str, rendered: list[tuple]) -> dict:
+    return {"model": model, "sections": [
+        {"index": p.index, "heading": p.heading, "stage": p.stage, "enable_thinking": p.enable_thinking,
+         "max_tokens": p.settings.max_tokens, "messages": list(p.messages), "prompt": text}
+        for p, text in rendered]}
+
+
+def render_lines(rendered: list[tuple]) -> list[str]:
+    lines = []
+    for prompt, text in rendered:
+        lines.append(f"=== [{prompt.index + 1}] {prompt.heading} — stage {prompt.stage}, "
+                     f"enable_thinking={prompt.enable_thinking}, max_tokens={prompt.settings.max_tokens}")
+        lines += [f"--- {message['role']}\n{message['content']}" for message in prompt.messages]
+        lines.append(f"--- prompt as the model sees it\n{text}\n")
+    return lines
