@@ -13,7 +13,7 @@ from typing import NoReturn
 import click
 
 from . import errors, report
-from .backends import open_backend, open_prompt_formatter
+from .backends import model_for, open_backend, open_prompt_formatter
 from .config import load_brief
 from .install import install_files
 from .progress import make_reporter
@@ -204,7 +204,7 @@ def render(ctx: click.Context, brief: Path, model: str | None, as_json: bool, we
     try:
         prep, prompts, _ = dry_run(brief, week)
         opener = (ctx.obj or {}).get("formatter_opener", open_prompt_formatter)
-        formatter = opener(model or prep.loaded.brief.model)
+        formatter = opener(model_for(prep.loaded, model))
     except errors.PipelineError as exc:
         fail(exc, as_json)
     rendered = [(p, formatter.render(p.messages, p.enable_thinking)) for p in prompts]

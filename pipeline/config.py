@@ -155,7 +155,7 @@ class Sources(Strict):
 
 
 class Brief(Strict):
-    kind: Literal["post", "newsletter"] = "post"
+    kind: str = Field("post", description="What the brief makes: post or newsletter (pipeline/kinds/).")
     title: str = Field(min_length=1, max_length=200)
     slug: str | None = Field(None, pattern=SLUG_PATTERN, description="Default: derived from the title.")
     date: dt.date | None = Field(None, description="Default: today.")
@@ -177,6 +177,15 @@ class Brief(Strict):
                              "(e.g. 2026-W16) instead of the current one; --week overrides it.")
     sources: Sources = Field(default_factory=Sources, description="Newsletters: feeds and operating data.")
     sections: list[Section] = Field(min_length=1, max_length=40)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        from .kinds import KINDS  # the registry imports this schema, so it is looked up when validating
+
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind; use one of: {', '.join(KINDS)}")
+        return kind
 
     @field_validator("system_template", "section_template")
     @classmethod

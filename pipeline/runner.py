@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .assemble import Draft, DraftSection
-from .backends import Backend, open_backend
+from .backends import Backend, model_for, open_backend
 from .blocks import render_blocks
 from .config import LoadedBrief, MemorySettings, load_brief
 from .generate import SectionResult, generate_sections
@@ -130,7 +130,7 @@ def build_draft(brief_path: Path, options: RunOptions, reporter: Reporter, backe
     loaded, kind, sources = prep.loaded, prep.kind, prep.sources
     key = kind.key(loaded, sources)
     check_target(options.out_root, kind.folder, key, options.force)  # before the slow part
-    backend = backend_opener(options.model or loaded.brief.model, loaded.brief.memory)
+    backend = backend_opener(model_for(loaded, options.model), loaded.brief.memory)
     load_s = time.perf_counter() - started
     stages = kind.run_stages(backend, loaded, sources, prep.context, reporter)
     blocks, prompts = prose_prompts(prep, stages)

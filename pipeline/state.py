@@ -17,8 +17,6 @@ from filelock import FileLock, Timeout
 
 from .errors import EXIT_LOCKED, PipelineError
 
-MAX_CATCH_UP_WEEKS = 4
-
 
 class LockedError(PipelineError):
     exit_code = EXIT_LOCKED
@@ -72,15 +70,3 @@ def record_completed_week(out_root: Path, brief_path: Path, week: str) -> None:
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(state, indent=2))
     tmp.replace(path)
-
-
-def weeks_to_build(last_completed: str | None, current: tuple[int, int]) -> list[tuple[int, int]]:
-    """The missed weeks after the last completed one (at most MAX_CATCH_UP_WEEKS), then the current."""
-    monday = dt.date.fromisocalendar(current[0], current[1], 1)
-    weeks = [current]
-    for back in range(1, MAX_CATCH_UP_WEEKS + 1):
-        year, week, _ = (monday - dt.timedelta(weeks=back)).isocalendar()
-        if last_completed is None or f"{year}-W{week:02d}" <= last_completed:
-            break
-        weeks.insert(0, (year, week))
-    return weeks

@@ -48,3 +48,18 @@ def week_window(year: int, week: int, tz: ZoneInfo) -> tuple[dt.datetime, dt.dat
 
 def week_key(year: int, week: int) -> str:
     return f"{year}-W{week:02d}"
+
+
+MAX_CATCH_UP_WEEKS = 4
+
+
+def weeks_to_build(last_completed: str | None, current: tuple[int, int]) -> list[tuple[int, int]]:
+    """The missed weeks after the last completed one (at most MAX_CATCH_UP_WEEKS), then the current."""
+    monday = dt.date.fromisocalendar(current[0], current[1], 1)
+    weeks = [current]
+    for back in range(1, MAX_CATCH_UP_WEEKS + 1):
+        year, week, _ = (monday - dt.timedelta(weeks=back)).isocalendar()
+        if last_completed is None or f"{year}-W{week:02d}" <= last_completed:
+            break
+        weeks.insert(0, (year, week))
+    return weeks

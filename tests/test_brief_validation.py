@@ -445,3 +445,11 @@ def test_brief_path_is_kept_as_given(project, write_brief):
     path = write_brief("title: T\n" + SECTION)
     assert load_brief(str(path)).path == Path(path)
 
+
+
+def test_an_unknown_kind_names_the_registered_ones(tmp_path):
+    brief = tmp_path / "b.yaml"
+    brief.write_text("title: T\nkind: newsleter\nsections:\n  - {heading: A, instruction: Do., words: 30}\n")
+    with pytest.raises(BriefError) as caught:
+        load_brief(brief)
+    assert caught.value.problems == [f"{brief}:2:7: kind: unknown kind; use one of: post, newsletter (got 'newsleter')"]

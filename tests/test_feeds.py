@@ -16,9 +16,10 @@ import pytest
 import requests
 
 from pipeline import weeks
-from pipeline.sources import feeds
-from pipeline.sources.feeds import FeedCache, FeedItem, FeedLimits, FeedResult, canonical_link, fetch_feed, parse, \
-    plain_text, safe_link, select_week
+from pipeline.sources import fetch
+from pipeline.sources.feeds import FeedItem, FeedLimits, FeedResult, canonical_link, parse, plain_text, safe_link, \
+    select_week
+from pipeline.sources.fetch import FeedCache, fetch_feed
 
 from .feed_server import FeedServer
 
@@ -211,7 +212,7 @@ def test_conditional_get_304_serves_the_cache(server, get):
     assert "if-none-match" not in asked_first.headers and "if-modified-since" not in asked_first.headers
     assert asked_second.headers["if-none-match"] == '"v1-abc"'
     assert asked_second.headers["if-modified-since"] == "Wed, 25 Mar 2026 10:00:00 GMT"
-    assert all(h.headers["user-agent"] == feeds.USER_AGENT for h in (asked_first, asked_second))
+    assert all(h.headers["user-agent"] == fetch.USER_AGENT for h in (asked_first, asked_second))
     assert second.status == "not_modified" and second.from_cache
     assert second.items == first.items
 

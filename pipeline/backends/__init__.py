@@ -3,12 +3,25 @@
 
 from __future__ import annotations
 
-from ..config import MemorySettings
+from pathlib import Path
+
+from ..config import LoadedBrief, MemorySettings
 from .base import Backend, BatchStream, Capabilities, Delta, GenerationStats, ModelInfo, Request, Stream
 from .script import SCRIPT_PREFIX, ScriptBackend
 
 __all__ = ["Backend", "BatchStream", "Capabilities", "Delta", "GenerationStats", "ModelInfo", "Request", "Stream",
-           "open_backend", "open_prompt_formatter"]
+           "model_for", "open_backend", "open_prompt_formatter"]
+
+
+def model_for(loaded: LoadedBrief, override: str | None) -> str:
+    """--model as given, else the brief's; a brief's `script:FILE` is relative to the brief, like its other files."""
+    if override:
+        return override
+    spec = loaded.brief.model
+    script = spec.removeprefix(SCRIPT_PREFIX)
+    if spec.startswith(SCRIPT_PREFIX) and not Path(script).is_absolute():
+        return SCRIPT_PREFIX + str(loaded.path.parent / script)
+    return spec
 
 
 def open_backend(model: str, memory: MemorySettings) -> Backend:

@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from ..errors import ModelError
-from ..yamlsource import format_problem, load_yaml
+from ..yamlsource import YamlDocument, format_problem, load_yaml
 from .base import Capabilities, Delta, GenerationStats, ModelInfo, Request
 
 SCRIPT_PREFIX = "script:"
@@ -107,19 +108,20 @@ class ScriptStream:
     """One scripted call: a word per delta, capped at max_tokens like a real model."""
 
     def __init__(self, tokens: list[str], request: Request):
-        self.cap = request.settings.max_tokens
-        self.tokens, self.emitted = tokens[: self.cap], 0
-        self.finish = "length" if len(tokens) > self.cap else "stop"
+        cap = request.settings.max_tokens
+        self.tokens, self.emitted, self.stopped = tokens[:cap], 0, False
+        self.finish = "length" if len(tokens) > cap else "stop"
         self.prompt_tokens = len(request.prompt.split())
 
     def __iter__(self) -> Iterator[Delta]:
-        for token in self.tokens[self.emitted:]:
+        while self.emitted < len(self.tokens) and not self.stopped:
             self.emitted += 1
-            yield Delta(token, self.emitted)
-        yield self._final(self.finish)
+            yield Delta(self.tokens[self.emitted - 1], self.emitted)
+        if not self.stopped:
+            yield self._final(self.finish)
 
     def stop(self) -> Delta:
-        self.tokens = self.tokens[: self.emitted]  # nothing more is generated
+        self.stopped = True  # nothing more is generated
         return self._final("stopped")
 
     def _final(self, reason: str) -> Delta:
@@ -163,7 +165,11 @@ def read_script(path: Path) -> ScriptFile:
         try:
             return ScriptFile.model_validate(data)
         except ValidationError as exc:
-            problems = [format_problem(path, doc.position(tuple(e["loc"])), tuple(e["loc"]), e["msg"])
-                        for e in exc.errors()]
+            problems = [format_problem(path, error_position(doc, e), tuple(e["loc"]), e["msg"]) for e in exc.errors()]
     raise ModelError("invalid script:\n" + "\n".join(problems),
                      hint="a script is a list of responses, or a mapping with sections:, responses: and default:")
+
+
+def error_position(doc: YamlDocument, error: ErrorDetails) -> tuple[int, int]:
+    loc = tuple(error["loc"])  # an unknown key is pointed at where the key is written
+    return doc.key_position(loc) if error["type"] == "extra_forbidden" else doc.position(loc)

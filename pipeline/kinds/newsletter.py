@@ -19,8 +19,8 @@ from ..progress import Reporter
 from ..prompts import SectionPrompt, render_template
 from ..quality import ATTENTION, INFO, Finding
 from ..sources import Gathered, Week, gather
-from ..state import last_completed_week, record_completed_week, weeks_to_build
-from ..weeks import current_week, parse_week, week_key, week_window, zone
+from ..state import last_completed_week, record_completed_week
+from ..weeks import current_week, parse_week, week_key, week_window, weeks_to_build, zone
 from .base import Kind, Situation, Stages, Verified
 from .news import NewsPicks, newest, parse_picks, pick_messages
 

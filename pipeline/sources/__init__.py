@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,7 +14,8 @@ import requests
 from ..builtin_model import cache_root
 from ..config import FeedSource, LoadedBrief
 from .data import DataSpec, load_data
-from .feeds import FeedCache, FeedLimits, FeedResult, WeekSelection, fetch_feed, parse, select_week
+from .feeds import FeedLimits, FeedResult, WeekSelection, parse, select_week
+from .fetch import FeedCache, fetch_feed
 
 
 @dataclass
@@ -44,13 +47,11 @@ def read_snapshot(loaded: LoadedBrief, feed: FeedSource, result: FeedResult, lim
         return result
     path = loaded.path.parent / feed.snapshot
     try:
-        status, detail, items = parse(path.read_bytes(), result.name, limits)
+        items = parse(path.read_bytes(), result.name, limits)[2]
     except OSError as exc:
-        result.detail += f"; snapshot {path} unreadable: {exc.strerror}"
-        return result
-    result.items, result.from_cache = items, True
-    result.detail = f"{result.detail}; read snapshot {feed.snapshot}".lstrip("; ")
-    return result
+        return dataclasses.replace(result, detail=f"{result.detail}; snapshot {path} unreadable: {exc.strerror}")
+    detail = f"{result.detail}; read snapshot {feed.snapshot}".lstrip("; ")
+    return dataclasses.replace(result, items=items, from_cache=True, detail=detail)
 
 
 def gather_feeds(loaded: LoadedBrief, offline: bool, limits: FeedLimits = FeedLimits()) -> list[FeedResult]:
@@ -62,13 +63,12 @@ def gather_feeds(loaded: LoadedBrief, offline: bool, limits: FeedLimits = FeedLi
 
 def cap_per_feed(selection: WeekSelection, loaded: LoadedBrief) -> WeekSelection:
     limits = {feed_name(f): f.max_items for f in loaded.brief.sources.feeds}
-    kept, counts = [], {}
+    kept, counts = [], Counter[str]()
     for item in selection.items:  # newest first
-        counts[item.source] = counts.get(item.source, 0) + 1
+        counts[item.source] += 1
         if counts[item.source] <= limits.get(item.source, 10):
             kept.append(item)
-    selection.items = kept
-    return selection
+    return dataclasses.replace(selection, items=kept)
 
 
 def gather_data(loaded: LoadedBrief, week: Week) -> dict[str, list[dict]]:
