@@ -14,8 +14,8 @@ import click
 
 from . import errors
 from .backends import open_backend, open_prompt_formatter
+from .checks.files import check_text
 from .progress import make_reporter
-from .review import check_text
 from .config import load_brief
 from .schedule import Job, When, crontab_line, launchd_name, launchd_plist, parse_at, systemd_units
 from .runner import RunOptions, dry_prompts, prepare, reuse_backend, run_with_catch_up

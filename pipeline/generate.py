@@ -15,11 +15,13 @@ from typing import Callable
 from tenacity import Retrying, retry_if_result, stop_after_attempt
 
 from .backends import Backend, Chat, Delta, GenerationStats
-from .collapse import CollapseDetector, Verdict
+from .checks.collapse import CollapseDetector, Verdict
+from .checks.findings import ATTENTION, INFO, Finding
+from .checks.section import check_section
+from .checks.text import trim_to_sentence
 from .config import SamplingSettings
 from .progress import Reporter
 from .prompts import SectionPrompt
-from .quality import ATTENTION, INFO, Finding, check_section, trim_to_sentence
 from .thinking import prompt_opens_think, split_thinking
 
 

@@ -5,19 +5,17 @@ from the backend calls in `pick_all_news`."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from .backends import Backend
 from .blocks import block_environment
+from .checks.findings import Finding
+from .checks.links import foreign_links_finding
+from .checks.numbers import flatten_numbers, unverified_numbers_finding
 from .config import Brief, LoadedBrief
 from .news import NewsPicks, pick_news
-from .numbers import flatten_numbers, unverified
 from .prompts import render_template
-from .quality import ATTENTION, INFO, Finding
 from .sources import Gathered, Week
 from .weeks import current_week, parse_week, week_key, week_window, zone
-
-_URL = re.compile(r"https?://[^\s)\]>\"']+")
 
 
 def resolve_week(brief: Brief, override: str | None, now: dt.datetime) -> Week:
@@ -76,13 +74,5 @@ def allowed_links(gathered: Gathered) -> set[str]:
 
 def check_prose(text: str, known: set, links: set[str], strict: bool) -> list[Finding]:
     """Unverified numbers (attention in --strict, info otherwise) and links not in the sources."""
-    findings = []
-    numbers = unverified(text, known)
-    if numbers:
-        severity = ATTENTION if strict else INFO
-        findings.append(Finding("unverified_number", severity, "numbers not found in the data, facts or sources: "
-                                + ", ".join(m.text for m in numbers)))
-    foreign = sorted({u for u in _URL.findall(text) if u not in links})
-    if foreign:
-        findings.append(Finding("foreign_link", ATTENTION, "links not in the sources: " + ", ".join(foreign)))
-    return findings
+    findings = [unverified_numbers_finding(text, known, strict), foreign_links_finding(text, links)]
+    return [finding for finding in findings if finding]

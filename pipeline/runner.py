@@ -13,16 +13,16 @@ from pathlib import Path
 from .assemble import DraftSection, assemble_newsletter, assemble_post, draft_location
 from .backends import open_backend
 from .blocks import render_blocks
+from .checks.findings import ATTENTION, Finding
+from .checks.numbers import known_values, number_audit
 from .config import LoadedBrief, load_brief
 from .generate import SectionResult, generate_sections
 from .manifest import build_manifest
 from .news import NewsPicks
 from .newsletter import (allowed_links, block_list, check_prose, news_blocks, pick_all_news, reference_text,
                          resolve_week, source_context)
-from .numbers import known_values, number_audit
 from .progress import Reporter
 from .prompts import brief_context, render_prompts
-from .quality import ATTENTION, Finding
 from .sources import Gathered, gather
 from .state import last_completed_week, record_completed_week, run_lock, weeks_to_build
 from .weeks import current_week, week_key, zone

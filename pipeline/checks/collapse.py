@@ -14,11 +14,11 @@ import zlib
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 
+from .text import ends_clause, is_list_number
+
 _WORD = re.compile(r"\S+")
-_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)\]*_]*$")
 _CHAIN_ITEM = re.compile(r"^[a-z][a-z'’-]*$")  # lowercase words: synonyms, not tickers or numbers
 _PUNCTUATION = re.compile(r"[^\w\s'’]")  # anything but letters, digits and apostrophes
-_LIST_MARKER = re.compile(r"^\d+[.)]$")
 _STRIP = str.maketrans("", "", "\"'“”‘’()[]*_`")
 
 
@@ -142,7 +142,7 @@ class CollapseDetector:
     # -- per-word updates, O(1) each -------------------------------------------------------------
     def _add_word(self, raw: str, start: int, next_char: str) -> None:
         index = len(self._words)
-        norm = "#." if _LIST_MARKER.match(raw) else raw.lower().translate(_STRIP)  # "11." loops like "12."
+        norm = "#." if is_list_number(raw) else raw.lower().translate(_STRIP)  # "11." loops like "12."
         self._words.append(norm)
         self._starts.append(start)
         self.verdict.words_seen = index + 1
@@ -150,7 +150,7 @@ class CollapseDetector:
         word = _Word(
             norm=norm, alpha=any(c.isalpha() for c in norm), repeated=self._is_repeat_ngram(index),
             adjacent=len(bare) > 1 and bare.isalpha() and bare == self._raw_prev, stop=bare.lower() in STOPWORDS,
-            boundary=bool(_SENTENCE_END.search(raw)) or next_char == "\n", comma=raw.endswith((",", ";")),
+            boundary=ends_clause(raw) or next_char == "\n", comma=raw.endswith((",", ";")),
         )
         self._raw_prev = "" if word.boundary else bare  # "v\nv" in a diagram is not "the the"
         self._streak = self._streak + 1 if word.repeated else 0
