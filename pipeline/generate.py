@@ -262,7 +262,7 @@ def make_attempt(backend, streamed: Streamed, rendered: str, prompt: SectionProm
                  seed: int, changes: dict) -> Attempt:
     text, findings = kept_text(streamed, backend.think_markers, prompt_opens_think(rendered, backend.think_markers))
     if not streamed.collapse:
-        findings += check_section(text, prompt.target_words)
+        findings += check_section(text, prompt.target_words, backend.think_markers)
     elif not text.strip():
         findings.append(Finding("empty", ATTENTION, "no clean text before the collapse"))
     return Attempt(number, rung.name, seed, changes, streamed.finish_reason, streamed.raw, text,
@@ -280,16 +280,17 @@ def split_attempt(backend, prompt, settings, changes, number, rung, seed, report
         parts.append(make_attempt(backend, streamed, rendered, part_prompt, number, rung, seed, changes))
         if not parts[-1].usable:
             break
-    return join_parts(parts, prompt)
+    return join_parts(parts, prompt, backend.think_markers)
 
 
 TEXT_CHECKS = {"empty", "think_leak", "mid_sentence", "short", "long"}  # re-judged on the joined text
 
 
-def join_parts(parts: list[Attempt], prompt: SectionPrompt) -> Attempt:
+def join_parts(parts: list[Attempt], prompt: SectionPrompt, markers: tuple[str, str]) -> Attempt:
     first, last = parts[0], parts[-1]
     text = "\n\n".join(p.kept_text for p in parts if p.kept_text)
-    findings = [f for p in parts for f in p.findings if f.code not in TEXT_CHECKS] + check_section(text, prompt.target_words)
+    findings = [f for p in parts for f in p.findings if f.code not in TEXT_CHECKS]
+    findings += check_section(text, prompt.target_words, markers)
     stats = GenerationStats(
         prompt_tokens=sum(p.stats.prompt_tokens for p in parts),
         generation_tokens=sum(p.stats.generation_tokens for p in parts),
