@@ -167,6 +167,9 @@ class Brief(Strict):
     facts: dict[str, Fact] = Field(default_factory=dict, description="Numbers and names the post may cite.")
     variables: dict[str, object] = Field(default_factory=dict, description="Extra template variables.")
     templates: str = Field("../templates", description="Template folder, relative to the brief file.")
+    filters: list[Literal["trading"]] = Field(
+        default_factory=list, description="Domain filter sets the block templates may use, e.g. [trading] for "
+        "trade_stats, equity_stats, failure_clusters and worst_pair. Formatting filters are always there.")
     system_template: str = "system.md.j2"
     section_template: str = "section.md.j2"
     stages: dict[str, SamplingSettings] = Field(default_factory=lambda: {"draft": SamplingSettings()})

@@ -445,3 +445,21 @@ def test_brief_path_is_kept_as_given(project, write_brief):
     path = write_brief("title: T\n" + SECTION)
     assert load_brief(str(path)).path == Path(path)
 
+
+
+def test_filter_sets_are_checked_by_name_and_the_key_has_a_home(invalid):
+    problems = invalid("""\
+title: T
+filters: [tradng]
+filter: [trading]
+sections:
+  - heading: A
+    instruction: Do.
+    words: 30
+    filters: [trading]
+""")
+    assert problems == [
+        "briefs/x.yaml:2:11: filters.0: Input should be 'trading' (got 'tradng')",
+        "briefs/x.yaml:3:1: filter: unknown key; did you mean 'filters'?",
+        "briefs/x.yaml:8:5: sections.0.filters: not allowed here; filters belongs at the top level",
+    ]

@@ -61,3 +61,7 @@ def worst_pair(trades: list[dict], pair_key: str = "pair", cause_key: str = "cau
     (pair, cause), pnls = max(groups.items(), key=lambda kv: (len(kv[1]), -sum(kv[1])))
     return {"pair": pair, "cause": cause, "count": len(pnls), "total_pnl": round(sum(pnls), 2),
             "avg_pnl": round(sum(pnls) / len(pnls), 2)}
+
+
+FILTERS = {"trade_stats": trade_stats, "equity_stats": equity_stats, "failure_clusters": failure_clusters,
+           "worst_pair": worst_pair}
