@@ -7,11 +7,14 @@ from typing import get_args
 
 import pytest
 
-from pipeline.blocks import block_environment
+from pipeline.blocks import block_environment, render_blocks
 from pipeline.config import Brief, load_brief
+from pipeline.errors import TemplateError
 from pipeline.filters import FILTER_SETS, filter_set_of, filters_for
 
 from .conftest import REPO
+
+HINT = "add `filters: [trading]` to the brief"
 
 
 @pytest.fixture
@@ -19,6 +22,13 @@ def weekly(project):
     for name in ("weekly.yaml", "weekly-data.json"):
         shutil.copy(REPO / "briefs" / name, project / "briefs" / name)
     return project / "briefs" / "weekly.yaml"
+
+
+def without_opt_in(weekly):
+    text = weekly.read_text()
+    assert "\nfilters: [trading]" in text
+    weekly.write_text("\n".join(line for line in text.splitlines() if not line.startswith("filters:")) + "\n")
+    return load_brief(weekly)
 
 
 def test_the_registry_and_the_brief_schema_name_the_same_sets():
@@ -36,3 +46,30 @@ def test_the_example_newsletter_opts_in(weekly):
     loaded = load_brief(weekly)
     assert loaded.brief.filters == ["trading"]
     assert "failure_clusters" in block_environment(loaded).filters
+
+
+def test_a_template_using_a_set_the_brief_did_not_name_says_how_to_opt_in(weekly, project):
+    loaded = without_opt_in(weekly)
+    with pytest.raises(TemplateError) as info:
+        render_blocks(loaded, {"data": {"trades": [], "equity": []}})
+    stats = project / "templates" / "newsletter" / "stats.md.j2"
+    assert info.value.message == f"{stats}:1: template syntax error: No filter named 'trade_stats'."
+    assert info.value.hint.startswith(HINT)
+
+
+def test_the_hint_also_comes_when_jinja_finds_the_filter_missing_at_render_time(weekly, project):
+    loaded = without_opt_in(weekly)
+    (project / "templates" / "newsletter" / "stats.md.j2").write_text(
+        "Stats.\n{% if data.trades %}{{ data.trades | trade_stats }}{% endif %}\n")
+    with pytest.raises(TemplateError) as info:
+        render_blocks(loaded, {"data": {"trades": [{"pnl": 1.0}], "equity": []}})
+    assert "stats.md.j2:2" in info.value.message and "No filter named 'trade_stats'" in info.value.message
+    assert info.value.hint.startswith(HINT)
+
+
+def test_an_unknown_filter_keeps_the_plain_hint(project, write_brief):
+    (project / "templates" / "oops.md.j2").write_text("{{ 3 | no_such_filter }}\n")
+    brief = write_brief("title: T\nsections:\n  - {heading: A, type: template, template: oops.md.j2}\n")
+    with pytest.raises(TemplateError) as info:
+        render_blocks(load_brief(brief), {})
+    assert info.value.hint == "fix the template"
