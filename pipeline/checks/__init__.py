@@ -13,5 +13,5 @@ from .findings import ATTENTION, INFO, Finding
 from .section import DEFAULT_THINK_MARKERS, check_section, think_leaks
 from .text import ends_mid_sentence, markdown_html, trim_to_sentence, word_count
 
-__all__ = ["ATTENTION", "INFO", "DEFAULT_THINK_MARKERS", "Finding", "check_section", "ends_mid_sentence",
+__all__ = ["ATTENTION", "DEFAULT_THINK_MARKERS", "INFO", "Finding", "check_section", "ends_mid_sentence",
            "markdown_html", "think_leaks", "trim_to_sentence", "word_count"]

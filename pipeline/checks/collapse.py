@@ -9,6 +9,7 @@ calibrated on bench/corpus (see bench/collapse.py); never run this on template-r
 
 from __future__ import annotations
 
+import itertools
 import re
 import zlib
 from collections import Counter, deque
@@ -56,11 +57,12 @@ class Verdict:
         return asdict(self)
 
 
-STOPWORDS = frozenset(
+_FUNCTION_WORDS = (  # one string of words reads better than 70 quoted ones
     "a an the and or but if of to in on at by for with from as is are was were be been being it its this that "
     "these those i we you he she they my our your his her their me us them not no so than then there here what "
-    "which who how when where why can will would should could do does did have has had".split()
+    "which who how when where why can will would should could do does did have has had"
 )
+STOPWORDS = frozenset(_FUNCTION_WORDS.split())
 
 
 @dataclass
@@ -179,7 +181,7 @@ class CollapseDetector:
         (identifiers are shorter; URLs and paths have separators)."""
         if len(raw) < 2 * self.t.glued_token_chars or any(c in raw for c in "/:.=@\\"):
             return False
-        humps = sum(1 for a, b in zip(raw, raw[1:]) if a.islower() and b.isupper())
+        humps = sum(1 for a, b in itertools.pairwise(raw) if a.islower() and b.isupper())
         return humps >= 6
 
     def _is_glued_loop(self, raw: str) -> bool:
