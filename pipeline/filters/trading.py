@@ -1,4 +1,5 @@
-"""Deterministic weekly numbers for a trading newsletter, from typed data rows. Pure.
+"""Deterministic weekly numbers for a trading newsletter, from typed data rows: jinja filters for
+briefs that say `filters: [trading]`. Pure.
 
 Formulas (documented because readers check them):
 - round trips: closed trades; win rate: winners (pnl > 0) / round trips, in percent;
