@@ -13,7 +13,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from pipeline.collapse import CollapseDetector
+from pipeline.checks.collapse import CollapseDetector
 
 
 def load(path: Path) -> list[dict]:

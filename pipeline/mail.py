@@ -6,8 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-import markdown
-import nh3
+from .checks.text import markdown_html
 
 EMAIL_TAGS = {"p", "h2", "h3", "a", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote", "br",
               "table", "thead", "tbody", "tr", "th", "td"}  # no img: feed images are remote and track readers
@@ -37,8 +36,8 @@ def inline_styles(fragment: str) -> str:
 
 
 def email_html(title: str, preheader: str, body_markdown: str) -> str:
-    body = nh3.clean(markdown.markdown(body_markdown, extensions=["extra", "sane_lists"]), tags=EMAIL_TAGS,
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+    body = markdown_html(body_markdown, tags=EMAIL_TAGS, url_schemes={"http", "https", "mailto"},
+                         link_rel="noopener noreferrer")
     return (
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"

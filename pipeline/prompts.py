@@ -6,6 +6,7 @@ The system message depends only on brief-level variables, so every section share
 from __future__ import annotations
 
 import os
+import re
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .config import LoadedBrief, SamplingSettings, Section
 from .errors import TemplateError
+from .filters import filter_set_of
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def render_template(env: jinja2.Environment, name: str, context: dict) -> str:
                             hint="create it or fix the template name in the brief") from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{exc.filename or name}:{exc.lineno}: template syntax error: {exc.message}",
-                            hint="fix the template") from None
+                            hint=_filter_hint(str(exc)) or "fix the template") from None
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"{_where(exc, env, name)}: {exc.message}",
                             hint="define it under `variables:` in the brief or the section and use it as "
@@ -84,7 +86,19 @@ def render_template(env: jinja2.Environment, name: str, context: dict) -> str:
                             hint="templates run sandboxed: use only variables, filters and tests") from None
     except Exception as exc:  # e.g. 1/0 or a runaway include: the template's fault, not a crash of ours
         raise TemplateError(f"{_where(exc, env, name)}: template failed: {type(exc).__name__}: {exc}",
-                            hint="fix the template") from None
+                            hint=_filter_hint(str(exc)) or "fix the template") from None
+
+
+_MISSING_FILTER = re.compile(r"No filter named '([^']+)'")
+
+
+def _filter_hint(message: str) -> str | None:
+    """A domain filter the brief has not opted into: name the `filters:` entry that adds it."""
+    missing = _MISSING_FILTER.search(message)
+    filter_set = filter_set_of(missing.group(1)) if missing else None
+    if filter_set is None:
+        return None
+    return f"add `filters: [{filter_set}]` to the brief: {missing.group(1)} is a {filter_set} filter, opt-in per brief"
 
 
 def _loader_dir(env: jinja2.Environment) -> str:

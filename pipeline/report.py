@@ -8,8 +8,8 @@ from pathlib import Path
 
 from .errors import PipelineError
 from .generate import SectionResult
-from .quality import ATTENTION
-from .review import FileReport
+from .checks.findings import ATTENTION
+from .checks.files import FileReport
 from .runner import RunResult
 
 Outcome = tuple[Path, "list[RunResult] | PipelineError"]  # one brief: its drafts (caught-up weeks first), or its error

@@ -23,7 +23,7 @@ from .kinds import Kind, Situation, Stages, kind_of
 from .manifest import RunRecord, Timings, Totals, build_manifest, totals
 from .progress import Reporter
 from .prompts import SectionPrompt, brief_context, render_prompts
-from .quality import ATTENTION
+from .checks.findings import ATTENTION
 from .state import run_lock
 from .writer import check_target, write_draft
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from .errors import EXIT_LOCKED, PipelineError
+from .paths import state_dir
 
 
 class LockedError(PipelineError):
@@ -29,7 +30,7 @@ def brief_id(brief_path: Path) -> str:
 
 @contextmanager
 def run_lock(out_root: Path, brief_path: Path):
-    folder = out_root / ".pipeline"
+    folder = state_dir(out_root)
     folder.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(folder / f"{brief_id(brief_path)}.lock"))
     try:
@@ -44,7 +45,7 @@ def run_lock(out_root: Path, brief_path: Path):
 
 
 def state_path(out_root: Path) -> Path:
-    return out_root / ".pipeline" / "state.json"
+    return state_dir(out_root) / "state.json"
 
 
 def read_state(out_root: Path) -> dict:

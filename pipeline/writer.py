@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .assemble import Draft
 from .errors import OutputError, OutputExistsError
+from .paths import draft_dir as draft_path
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 
@@ -21,7 +22,7 @@ def draft_dir(out_root: Path, kind: str, key: str) -> Path:
         if not _SAFE_NAME.match(part) or ".." in part:
             raise OutputError(f"unsafe output folder name {part!r}", hint="use a slug of a-z, 0-9 and -")
     root = out_root.resolve()
-    target = (root / kind / key).resolve()
+    target = draft_path(root, kind, key).resolve()
     if not target.is_relative_to(root):
         raise OutputError(f"{target} is outside {root}")
     return target

@@ -453,3 +453,21 @@ def test_an_unknown_kind_names_the_registered_ones(tmp_path):
     with pytest.raises(BriefError) as caught:
         load_brief(brief)
     assert caught.value.problems == [f"{brief}:2:7: kind: unknown kind; use one of: post, newsletter (got 'newsleter')"]
+
+
+def test_filter_sets_are_checked_by_name_and_the_key_has_a_home(invalid):
+    problems = invalid("""\
+title: T
+filters: [tradng]
+filter: [trading]
+sections:
+  - heading: A
+    instruction: Do.
+    words: 30
+    filters: [trading]
+""")
+    assert problems == [
+        "briefs/x.yaml:2:10: filters: unknown filter set 'tradng'; use one of: trading",
+        "briefs/x.yaml:3:1: filter: unknown key; did you mean 'filters'?",
+        "briefs/x.yaml:8:5: sections.0.filters: not allowed here; filters belongs at the top level",
+    ]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.collapse import CollapseDetector, detect_collapse
+from pipeline.checks.collapse import CollapseDetector, detect_collapse
 
 CORPUS = Path(__file__).resolve().parent.parent / "bench" / "corpus"
 

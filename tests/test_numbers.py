@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.numbers import flatten_numbers, known_values, mentions, unverified
+from pipeline.checks.numbers import flatten_numbers, known_values, mentions, unverified
 
 DATA = {"round_trips": 464, "win_rate_pct": 38.1, "realized_pnl": -34.58, "net_return_pct": 20.23,
         "max_drawdown_pct": 3.14, "fees": 1000, "pairs": ["APT/USDT", "ETH/USDT"], "live": True}

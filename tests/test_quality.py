@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.quality import ATTENTION, INFO, check_section, ends_mid_sentence, think_leaks, trim_to_sentence, word_count
+from pipeline.checks.findings import ATTENTION, INFO
+from pipeline.checks.section import check_section, think_leaks
+from pipeline.checks.text import ends_mid_sentence, trim_to_sentence, word_count
 
 
 @pytest.mark.parametrize("text, trimmed", [

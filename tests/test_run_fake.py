@@ -7,6 +7,7 @@ import json
 import pytest
 import yaml
 
+from pipeline.backends.script import ScriptBackend
 from pipeline.errors import MemoryLimitError, OutputExistsError
 from pipeline.progress import Reporter
 from pipeline.runner import RunOptions, run_brief
@@ -163,3 +164,11 @@ def test_raw_html_from_the_model_is_removed_from_markdown_and_html(write_brief, 
     for dangerous in ("<script", "alert(1)", "<img", "onerror"):
         assert dangerous not in md and dangerous not in html
     assert "Safe words.  and  stay inert" in md and "a < b is fine" in md and "`<code>`" in md
+
+
+def test_leaked_markers_are_judged_by_the_backends_own_think_markers(write_brief, project):
+    fake = ScriptBackend(think_markers=("<reasoning>", "</reasoning>"))
+    fake.enqueue(GOOD_1 + " <reasoning", GOOD_2, GOOD_2)
+    result = run(write_brief(), project, fake)
+    findings = result.manifest["sections"][0]["attempts"][0]["findings"]
+    assert any(f["code"] == "think_leak" and "<reasoning" in f["message"] for f in findings)

@@ -22,7 +22,7 @@ from pydantic_core import ErrorDetails
 
 from ..errors import ModelError
 from ..yamlsource import YamlDocument, format_problem, load_yaml
-from .base import Capabilities, Delta, GenerationStats, ModelInfo, Request
+from .base import DEFAULT_THINK_MARKERS, Capabilities, Delta, GenerationStats, ModelInfo, Request
 
 SCRIPT_PREFIX = "script:"
 _TOKEN = re.compile(r"\s*\S+")  # a "token" is a word with the whitespace before it
@@ -48,9 +48,10 @@ class ScriptFile(BaseModel):
 class ScriptBackend:
     def __init__(self, outputs: tuple[Script, ...] | list[Script] = (), model: str = "fake-model",
                  default: str | None = None, responder: Callable[[Request], Script] | None = None,
-                 by_label: dict[str, list[str]] | None = None, batching_pays: bool = False):
+                 by_label: dict[str, list[str]] | None = None, batching_pays: bool = False,
+                 think_markers: tuple[str, str] = DEFAULT_THINK_MARKERS):
         self.model = model
-        self.capabilities = Capabilities(batching_pays=batching_pays)
+        self.capabilities = Capabilities(think_markers, batching_pays)
         self.queue: list[Script] = list(outputs)
         self.by_label = {label: list(texts) for label, texts in (by_label or {}).items()}
         self.default = default  # played when nothing else is left; None makes that an error

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..backends import GenerationStats
-from ..collapse import Verdict
+from ..checks.collapse import Verdict
+from ..checks.findings import ATTENTION, INFO, Finding
+from ..checks.section import check_section
+from ..checks.text import trim_to_sentence
 from ..prompts import SectionPrompt
-from ..quality import ATTENTION, INFO, Finding, check_section, trim_to_sentence
 from ..thinking import prompt_opens_think, split_thinking
 from .ladder import PROSE_LADDER, STRUCTURED_LADDER, Plan, Rung
 from .watch import Streamed
@@ -131,7 +133,7 @@ def judge(streamed: Streamed, task: Task, rendered: str, plan: Plan, markers: tu
         value, error = parse_answer(task.parse, text)
         findings += [Finding("unusable_answer", ATTENTION, error)] if error else []
     elif not streamed.collapse:
-        findings += check_section(text, task.prompt.target_words)
+        findings += check_section(text, task.prompt.target_words, markers)
     elif not text.strip():
         findings.append(Finding("empty", ATTENTION, "no clean text before the collapse"))
     return Attempt(plan.number, plan.rung.name, plan.seed, plan.changes, streamed.finish_reason, streamed.raw, text,
@@ -173,10 +175,11 @@ def half_prompts(prompt: SectionPrompt, plan: Plan) -> tuple[SectionPrompt, Call
 TEXT_CHECKS = {"empty", "think_leak", "mid_sentence", "short", "long"}  # re-judged on the joined text
 
 
-def join_parts(parts: list[Attempt], prompt: SectionPrompt) -> Attempt:
+def join_parts(parts: list[Attempt], prompt: SectionPrompt, markers: tuple[str, str]) -> Attempt:
     first, last = parts[0], parts[-1]
     text = "\n\n".join(p.kept_text for p in parts if p.kept_text)
-    findings = [f for p in parts for f in p.findings if f.code not in TEXT_CHECKS] + check_section(text, prompt.target_words)
+    findings = [f for p in parts for f in p.findings if f.code not in TEXT_CHECKS]
+    findings += check_section(text, prompt.target_words, markers)
     wall_s = sum(p.stats.wall_s for p in parts)
     tokens = sum(p.stats.generation_tokens for p in parts)
     stats = GenerationStats(

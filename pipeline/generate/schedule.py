@@ -123,7 +123,7 @@ def split_attempt(backend: Backend, task: Task, plan: Plan, reporter: Reporter) 
         parts.append(call(backend, Task(part_prompt, rendered), rendered, plan, reporter, seed=plan.seed + half))
         if not parts[-1].usable:
             break
-    return join_parts(parts, task.prompt)
+    return join_parts(parts, task.prompt, backend.capabilities.think_markers)
 
 
 def decode_together(backend: Backend, batch: list[Pending], reporter: Reporter) -> list[Attempt]:

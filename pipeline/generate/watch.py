@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..backends import Delta, GenerationStats, Stream
-from ..collapse import CollapseDetector, Verdict
+from ..checks.collapse import CollapseDetector, Verdict
 from ..thinking import split_thinking
 
 

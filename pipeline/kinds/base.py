@@ -14,7 +14,7 @@ from ..backends import Backend
 from ..config import LoadedBrief
 from ..generate import SectionResult
 from ..progress import Reporter
-from ..quality import Finding
+from ..checks.findings import Finding
 
 
 @dataclass(frozen=True)

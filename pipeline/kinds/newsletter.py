@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from pathlib import Path
 
 from ..assemble import DraftSection, assemble_newsletter
@@ -14,10 +13,11 @@ from ..backends import Backend
 from ..blocks import block_environment
 from ..config import Brief, LoadedBrief, Section
 from ..generate import SectionResult, Task, generate
-from ..numbers import flatten_numbers, known_values, number_audit, unverified
+from ..checks.findings import Finding
+from ..checks.links import foreign_links_finding
+from ..checks.numbers import flatten_numbers, known_values, number_audit, unverified_numbers_finding
 from ..progress import Reporter
 from ..prompts import SectionPrompt, render_template
-from ..quality import ATTENTION, INFO, Finding
 from ..sources import Gathered, Week, gather
 from ..state import last_completed_week, record_completed_week
 from ..weeks import current_week, parse_week, week_key, week_window, weeks_to_build, zone
@@ -169,18 +169,7 @@ def sources_record(loaded: LoadedBrief, gathered: Gathered, stages: Stages, veri
     }
 
 
-_URL = re.compile(r"https?://[^\s)\]>\"']+")
-
-
 def check_prose(text: str, known: set, links: set[str], strict: bool) -> list[Finding]:
     """Unverified numbers (attention in --strict, info otherwise) and links not in the sources."""
-    findings = []
-    numbers = unverified(text, known)
-    if numbers:
-        severity = ATTENTION if strict else INFO
-        findings.append(Finding("unverified_number", severity, "numbers not found in the data, facts or sources: "
-                                + ", ".join(m.text for m in numbers)))
-    foreign = sorted({u for u in _URL.findall(text) if u not in links})
-    if foreign:
-        findings.append(Finding("foreign_link", ATTENTION, "links not in the sources: " + ", ".join(foreign)))
-    return findings
+    findings = [unverified_numbers_finding(text, known, strict), foreign_links_finding(text, links)]
+    return [finding for finding in findings if finding]

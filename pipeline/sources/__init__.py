@@ -6,13 +6,12 @@ import dataclasses
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
 
-from ..builtin_model import cache_root
 from ..config import FeedSource, LoadedBrief
+from ..paths import feed_cache_dir
 from .data import DataSpec, load_data
 from .feeds import FeedLimits, FeedResult, WeekSelection, parse, select_week
 from .fetch import FeedCache, fetch_feed
@@ -31,10 +30,6 @@ class Gathered:
     feeds: list[FeedResult] = field(default_factory=list)
     selection: WeekSelection = field(default_factory=lambda: WeekSelection([]))
     data: dict[str, list[dict]] = field(default_factory=dict)
-
-
-def feed_cache_dir() -> Path:
-    return cache_root() / "feeds"
 
 
 def feed_name(feed: FeedSource) -> str:

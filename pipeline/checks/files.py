@@ -9,7 +9,8 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from .collapse import detect_collapse
-from .quality import ends_mid_sentence, think_leaks
+from .section import DEFAULT_THINK_MARKERS, think_leaks
+from .text import ends_mid_sentence
 
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
 _HEADING = re.compile(r"(?m)^#{1,6} .*$")
@@ -61,7 +62,7 @@ def parts_of(text: str) -> list[Part]:
     return parts
 
 
-def check_text(path: str, text: str) -> FileReport:
+def check_text(path: str, text: str, markers: tuple[str, str] = DEFAULT_THINK_MARKERS) -> FileReport:
     prose = mask(mask(text, _FENCE), _TABLE_ROW)
     report = FileReport(path, collapse={"detected": False, "onset": None})
     for part in parts_of(text):
@@ -75,5 +76,5 @@ def check_text(path: str, text: str) -> FileReport:
             report.mid_sentence.append({"section": part.heading, "line": line_of(text, end)})
     if report.collapses:
         report.collapse = report.collapses[0]
-    report.think_leaks = think_leaks(text)
+    report.think_leaks = think_leaks(text, markers)
     return report

@@ -9,9 +9,11 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from .findings import ATTENTION, INFO, Finding
+from .text import list_number_starts
+
 # A number: optional sign, digits with optional thousands commas, optional decimals, optional %.
 _NUMBER = re.compile(r"(?<![\w.])([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%?)(?![\w])")
-_LIST_MARKER = re.compile(r"(?m)^\s*\d+[.)]\s")
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,7 @@ class NumberMention:
 
 
 def mentions(text: str) -> list[NumberMention]:
-    markers = {m.start() + len(m.group()) - len(m.group().lstrip()) for m in _LIST_MARKER.finditer(text)}
+    markers = list_number_starts(text)
     found = []
     for match in _NUMBER.finditer(text):
         if match.start(2) in markers:
@@ -56,6 +58,15 @@ def is_verified(mention: NumberMention, known: set[Decimal]) -> bool:
 
 def unverified(prose: str, known: set[Decimal]) -> list[NumberMention]:
     return [m for m in mentions(prose) if not is_verified(m, known)]
+
+
+def unverified_numbers_finding(prose: str, known: set[Decimal], strict: bool) -> Finding | None:
+    """Numbers not traced to the sources: attention in --strict, info otherwise."""
+    numbers = unverified(prose, known)
+    if not numbers:
+        return None
+    return Finding("unverified_number", ATTENTION if strict else INFO,
+                   "numbers not found in the data, facts or sources: " + ", ".join(m.text for m in numbers))
 
 
 def flatten_numbers(value) -> str:

@@ -1,4 +1,5 @@
-"""Deterministic weekly numbers for a trading newsletter, from typed data rows. Pure.
+"""Deterministic weekly numbers for a trading newsletter, from typed data rows: jinja filters for
+briefs that say `filters: [trading]`. Pure.
 
 Formulas (documented because readers check them):
 - round trips: closed trades; win rate: winners (pnl > 0) / round trips, in percent;
@@ -61,3 +62,7 @@ def worst_pair(trades: list[dict], pair_key: str = "pair", cause_key: str = "cau
     (pair, cause), pnls = max(groups.items(), key=lambda kv: (len(kv[1]), -sum(kv[1])))
     return {"pair": pair, "cause": cause, "count": len(pnls), "total_pnl": round(sum(pnls), 2),
             "avg_pnl": round(sum(pnls) / len(pnls), 2)}
+
+
+FILTERS = {"trade_stats": trade_stats, "equity_stats": equity_stats, "failure_clusters": failure_clusters,
+           "worst_pair": worst_pair}

@@ -9,16 +9,17 @@ calibrated on bench/corpus (see bench/collapse.py); never run this on template-r
 
 from __future__ import annotations
 
+import itertools
 import re
 import zlib
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 
+from .text import ends_clause, is_list_number
+
 _WORD = re.compile(r"\S+")
-_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)\]*_]*$")
 _CHAIN_ITEM = re.compile(r"^[a-z][a-z'’-]*$")  # lowercase words: synonyms, not tickers or numbers
 _PUNCTUATION = re.compile(r"[^\w\s'’]")  # anything but letters, digits and apostrophes
-_LIST_MARKER = re.compile(r"^\d+[.)]$")
 _STRIP = str.maketrans("", "", "\"'“”‘’()[]*_`")
 
 
@@ -56,11 +57,12 @@ class Verdict:
         return asdict(self)
 
 
-STOPWORDS = frozenset(
+_FUNCTION_WORDS = (  # one string of words reads better than 70 quoted ones
     "a an the and or but if of to in on at by for with from as is are was were be been being it its this that "
     "these those i we you he she they my our your his her their me us them not no so than then there here what "
-    "which who how when where why can will would should could do does did have has had".split()
+    "which who how when where why can will would should could do does did have has had"
 )
+STOPWORDS = frozenset(_FUNCTION_WORDS.split())
 
 
 @dataclass
@@ -142,7 +144,7 @@ class CollapseDetector:
     # -- per-word updates, O(1) each -------------------------------------------------------------
     def _add_word(self, raw: str, start: int, next_char: str) -> None:
         index = len(self._words)
-        norm = "#." if _LIST_MARKER.match(raw) else raw.lower().translate(_STRIP)  # "11." loops like "12."
+        norm = "#." if is_list_number(raw) else raw.lower().translate(_STRIP)  # "11." loops like "12."
         self._words.append(norm)
         self._starts.append(start)
         self.verdict.words_seen = index + 1
@@ -150,7 +152,7 @@ class CollapseDetector:
         word = _Word(
             norm=norm, alpha=any(c.isalpha() for c in norm), repeated=self._is_repeat_ngram(index),
             adjacent=len(bare) > 1 and bare.isalpha() and bare == self._raw_prev, stop=bare.lower() in STOPWORDS,
-            boundary=bool(_SENTENCE_END.search(raw)) or next_char == "\n", comma=raw.endswith((",", ";")),
+            boundary=ends_clause(raw) or next_char == "\n", comma=raw.endswith((",", ";")),
         )
         self._raw_prev = "" if word.boundary else bare  # "v\nv" in a diagram is not "the the"
         self._streak = self._streak + 1 if word.repeated else 0
@@ -179,7 +181,7 @@ class CollapseDetector:
         (identifiers are shorter; URLs and paths have separators)."""
         if len(raw) < 2 * self.t.glued_token_chars or any(c in raw for c in "/:.=@\\"):
             return False
-        humps = sum(1 for a, b in zip(raw, raw[1:]) if a.islower() and b.isupper())
+        humps = sum(1 for a, b in itertools.pairwise(raw) if a.islower() and b.isupper())
         return humps >= 6
 
     def _is_glued_loop(self, raw: str) -> bool:

@@ -1,0 +1,47 @@
+"""Checks on one finished section's kept text: empty, leaked chat or reasoning markers, cut
+mid-sentence, far off its target length. No I/O, no model: usable on any text."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .findings import ATTENTION, INFO, Finding
+from .text import ends_mid_sentence, word_count
+
+DEFAULT_THINK_MARKERS = ("<think>", "</think>")
+CHAT_SPECIAL_TOKENS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|assistant|>")
+
+
+def _marker_pattern(marker: str) -> str:
+    # A tag's closing '>' is optional: a bare "<think" or "</think" is a leak too.
+    return re.escape(marker[:-1]) + ">?" if marker.endswith(">") and len(marker) > 1 else re.escape(marker)
+
+
+@lru_cache(maxsize=16)
+def leak_pattern(markers: tuple[str, str]) -> re.Pattern:
+    """The tokenizer's think markers and the chat special tokens, as one pattern."""
+    think = [_marker_pattern(marker) for marker in dict.fromkeys(markers) if marker]
+    return re.compile("|".join(think + [re.escape(token) for token in CHAT_SPECIAL_TOKENS]))
+
+
+def think_leaks(text: str, markers: tuple[str, str] = DEFAULT_THINK_MARKERS) -> list[str]:
+    return sorted(set(leak_pattern(tuple(markers)).findall(text)))
+
+
+def check_section(text: str, target_words: int, markers: tuple[str, str] = DEFAULT_THINK_MARKERS) -> list[Finding]:
+    """Findings for a finished section's kept text; `markers` are the backend's think markers."""
+    findings = []
+    if not text.strip():
+        return [Finding("empty", ATTENTION, "no usable text was generated")]
+    leaks = think_leaks(text, markers)
+    if leaks:
+        findings.append(Finding("think_leak", ATTENTION, f"chat or reasoning markers in the text: {', '.join(leaks)}"))
+    if ends_mid_sentence(text):
+        findings.append(Finding("mid_sentence", ATTENTION, "the text ends in the middle of a sentence"))
+    words = word_count(text)
+    if words < 0.4 * target_words:
+        findings.append(Finding("short", INFO, f"{words} words, target {target_words}"))
+    elif words > 2.0 * target_words:
+        findings.append(Finding("long", INFO, f"{words} words, target {target_words}"))
+    return findings

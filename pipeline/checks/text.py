@@ -1,0 +1,84 @@
+"""Text primitives every check shares: where sentences and clauses end, what a list marker looks
+like, word counts, trimming to a sentence, and markdown turned into safe HTML. Pure.
+
+The patterns are built from one set of characters each, so the trimmer, the mid-sentence check,
+the number audit and the collapse detector cannot drift apart on what a sentence end is."""
+
+from __future__ import annotations
+
+import re
+
+import markdown
+import nh3
+
+SENTENCE_PUNCTUATION = ".!?…"
+CLAUSE_PUNCTUATION = SENTENCE_PUNCTUATION + ":;"  # the collapse detector also counts clause ends
+CLOSERS = "\"'”’)]*_"  # closing quotes and brackets, markdown emphasis: "stop." and **Done.** end too
+LIST_NUMBER = r"\d+[.)]"  # "2." or "2)" opening a numbered list item
+
+
+def _end_of(punctuation: str) -> str:
+    return f"[{re.escape(punctuation)}][{re.escape(CLOSERS)}]*"
+
+
+# A sentence ends at its punctuation (and closers) followed by whitespace or the end of the text.
+SENTENCE_END = re.compile(_end_of(SENTENCE_PUNCTUATION) + r"(?=\s|$)")
+_CLAUSE_END_WORD = re.compile(_end_of(CLAUSE_PUNCTUATION) + "$")  # on one whitespace-free word
+_LIST_NUMBER_AT_LINE_START = re.compile(rf"(?m)^\s*{LIST_NUMBER}")
+_LIST_NUMBER_ITEM = re.compile(rf"(?m)^\s*({LIST_NUMBER})\s")  # the marker, then the item's text
+_LIST_NUMBER_WORD = re.compile(rf"^{LIST_NUMBER}$")
+_LIST_ITEM_LINE = re.compile(rf"^(?:[-*+]|{LIST_NUMBER})\s")
+_WORD = re.compile(r"\b[\w'’-]+\b")
+_MARKDOWN_EXTENSIONS = ["extra", "sane_lists"]
+
+
+def ends_clause(word: str) -> bool:
+    """A whitespace-free word ending a sentence or a clause: 'done.', 'this:', 'it;', '**so.**'."""
+    return bool(_CLAUSE_END_WORD.search(word))
+
+
+def is_list_number(word: str) -> bool:
+    """'11.' or '3)' as a word of its own: a numbered list item's marker."""
+    return bool(_LIST_NUMBER_WORD.match(word))
+
+
+def list_number_starts(text: str) -> set[int]:
+    """Offsets of the digits of every '3. ' marker opening a numbered list item."""
+    return {m.start(1) for m in _LIST_NUMBER_ITEM.finditer(text)}
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def last_sentence_end(text: str) -> int | None:
+    # "2." opening a numbered list item is not the end of a sentence.
+    numbers = {m.end() for m in _LIST_NUMBER_AT_LINE_START.finditer(text)}
+    ends = [m.end() for m in SENTENCE_END.finditer(text) if m.end() not in numbers]
+    return ends[-1] if ends else None
+
+
+def trim_to_sentence(text: str) -> str:
+    """Cut text back to its last complete sentence ('' when there is none)."""
+    end = last_sentence_end(text)
+    return text[:end].rstrip() if end else ""
+
+
+def ends_mid_sentence(text: str) -> bool:
+    stripped = text.rstrip()
+    if not stripped:
+        return False
+    last_line = stripped.splitlines()[-1].strip()
+    # Tables, code, list items and headings need not end with a full stop; "**Note:** ..." is prose.
+    if last_line.startswith(("|", "```", "~~~", "#")) or _LIST_ITEM_LINE.match(last_line):
+        return False
+    return last_sentence_end(stripped) != len(stripped)
+
+
+def markdown_html(markdown_text: str, tags: set[str] | None = None, url_schemes: set[str] | None = None,
+                  link_rel: str | None = None) -> str:
+    """Markdown as sanitized HTML: model and feed text is untrusted, so nh3 cleans every rendering."""
+    html = markdown.markdown(markdown_text, extensions=_MARKDOWN_EXTENSIONS)
+    # Options left out keep nh3's own defaults (link_rel=None would drop its rel="noopener noreferrer").
+    options = {"tags": tags, "url_schemes": url_schemes, "link_rel": link_rel}
+    return nh3.clean(html, **{name: value for name, value in options.items() if value is not None})

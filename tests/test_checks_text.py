@@ -1,0 +1,86 @@
+"""The shared text primitives of pipeline.checks: one definition of a sentence end, a list marker,
+a leaked marker and safe HTML, used by every check."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pipeline.checks.section import check_section, leak_pattern, think_leaks
+from pipeline.checks.text import (CLAUSE_PUNCTUATION, CLOSERS, SENTENCE_END, SENTENCE_PUNCTUATION, ends_clause,
+                                  is_list_number, list_number_starts, markdown_html)
+
+REASONING = ("<reasoning>", "</reasoning>")
+
+
+def test_think_leaks_finds_the_backends_own_markers():
+    text = "Done. <reasoning> more </reasoning> and a cut-off </reasoning"
+    assert think_leaks(text, REASONING) == ["</reasoning", "</reasoning>", "<reasoning>"]
+
+
+def test_think_leaks_with_other_markers_still_finds_chat_tokens():
+    assert think_leaks("Done.<|im_end|><|eot_id|>", REASONING) == ["<|eot_id|>", "<|im_end|>"]
+
+
+def test_think_leaks_default_still_catches_think_and_its_bare_prefix():
+    assert think_leaks("a <think> b </think> c <think d </think") == ["</think", "</think>", "<think", "<think>"]
+    assert think_leaks("a <think> b") == think_leaks("a <think> b", ("<think>", "</think>"))
+
+
+def test_think_leaks_takes_non_tag_markers_literally():
+    assert think_leaks("x [THINK] y [/THINK] z", ("[THINK]", "[/THINK]")) == ["[/THINK]", "[THINK]"]
+    assert leak_pattern(("[THINK]", "[/THINK]")).search("THINK") is None
+
+
+def test_check_section_judges_leaks_by_the_markers_it_is_given():
+    text = "A complete sentence about memory. <reasoning> leaked."
+    assert [f.code for f in check_section(text, 10, REASONING)] == ["think_leak"]
+    assert check_section(text, 10) == []  # with the default markers, <reasoning> is ordinary text
+
+
+@pytest.mark.parametrize("char", SENTENCE_PUNCTUATION)
+def test_every_sentence_punctuation_ends_a_sentence_and_a_clause(char):
+    assert SENTENCE_END.search(f"end{char} Next") and ends_clause(f"end{char}")
+
+
+@pytest.mark.parametrize("closer", CLOSERS)
+def test_closers_after_the_punctuation_still_end_it(closer):
+    assert SENTENCE_END.search(f"end.{closer} Next").end() == 5 and ends_clause(f"end.{closer}")
+
+
+def test_colon_and_semicolon_end_a_clause_not_a_sentence():
+    assert set(CLAUSE_PUNCTUATION) - set(SENTENCE_PUNCTUATION) == {":", ";"}
+    assert ends_clause("this:") and ends_clause("it;") and not SENTENCE_END.search("this: and")
+    assert not ends_clause("3.5GB") and not ends_clause("word")
+
+
+@pytest.mark.parametrize("word, marker", [("1.", True), ("12)", True), ("1.5", False), ("a.", False), ("(1)", False)])
+def test_is_list_number(word, marker):
+    assert is_list_number(word) is marker
+
+
+def test_list_number_starts_point_at_the_digits_of_item_markers_only():
+    text = "Intro 3. here.\n  2. Second item\n10) Tenth\n4.5 is a number"
+    assert list_number_starts(text) == {text.index("2. S"), text.index("10)")}
+
+
+def test_markdown_html_sanitizes_and_keeps_nh3_defaults():
+    html = markdown_html("Hi <script>alert(1)</script> [a](https://example.com) [b](javascript:alert(1))")
+    assert "<script" not in html and "javascript:" not in html
+    assert '<a href="https://example.com" rel="noopener noreferrer">a</a>' in html
+
+
+def test_markdown_html_tag_and_scheme_lists_restrict_the_output():
+    html = markdown_html("# Title\n\n**bold** [m](mailto:a@b.c) [f](ftp://x.y)", tags={"p", "a"},
+                         url_schemes={"mailto"})
+    assert "<h1>" not in html and "<strong>" not in html and "mailto:a@b.c" in html and "ftp:" not in html
+
+
+def test_markdown_html_renders_tables_and_sane_lists():
+    html = markdown_html("| a | b |\n|---|---|\n| 1 | 2 |\n\n1. one\n2. two\n\n* star")
+    assert "<table>" in html and "<ol>" in html and "<ul>" in html
+
+
+def test_sentence_end_is_built_from_the_shared_characters():
+    assert SENTENCE_END.pattern.startswith("[" + re.escape(SENTENCE_PUNCTUATION) + "]")
