@@ -72,7 +72,8 @@ def evaluate(coherent: list[dict], degenerate: list[dict], tok) -> dict:
         "false_positive_rate": round(len(false_positives) / len(coherent), 4),
         "degenerate_sections": len(degenerate),
         "recall": round(sum(flat) / len(flat), 4),
-        "recall_per_kind": {kind: {"n": len(hits), "recall": round(sum(hits) / len(hits), 4)} for kind, hits in sorted(found.items())},
+        "recall_per_kind": {kind: {"n": len(hits), "recall": round(sum(hits) / len(hits), 4)}
+                            for kind, hits in sorted(found.items())},
         "onset_delay_tokens": {"p50": percentile(delays, 0.5), "p95": percentile(delays, 0.95), "max": max(delays, default=None)},
         "fired_before_labelled_onset": early,
         "detection": "streamed token by token with the embedded model's tokenizer, as during generation",

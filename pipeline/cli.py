@@ -14,10 +14,10 @@ import click
 
 from . import errors, report
 from .backends import model_for, open_backend, open_prompt_formatter
+from .checks.files import check_text
 from .config import load_brief
 from .install import install_files
 from .progress import make_reporter
-from .checks.files import check_text
 from .runner import RunOptions, dry_prompts, prepare, reuse_backend, run_with_catch_up, utc_now
 from .schedule import crontab_line, job_for, launchd_name, launchd_plist, parse_at, systemd_units, unit_files
 

@@ -11,8 +11,16 @@ import unicodedata
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, PlainValidator, ValidationError, create_model, field_validator,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
 from .errors import BriefError
@@ -95,7 +103,7 @@ class Section(SectionOverrides):
         return _template_name(name)
 
     @model_validator(mode="after")
-    def _fields_for_type(self) -> "Section":
+    def _fields_for_type(self) -> Section:
         needed = {"prose": ("instruction", "words"), "news": ("instruction",), "static": ("text",),
                   "template": ("template",)}[self.type]
         missing = [key for key in needed if getattr(self, key) is None]
@@ -292,10 +300,10 @@ def _error_position(err: dict, doc: YamlDocument) -> tuple[int, int]:
 
 # Where each key may be written, for "did you mean" and "it belongs ..." hints on unknown keys.
 _KEY_HOMES = {
-    **{key: "under `memory:`" for key in MemorySettings.model_fields},
-    **{key: "in a section" for key in Section.model_fields},
-    **{key: "under `stages.<name>:` or in a section" for key in SETTING_KEYS},
-    **{key: "at the top level" for key in Brief.model_fields},
+    **dict.fromkeys(MemorySettings.model_fields, "under `memory:`"),
+    **dict.fromkeys(Section.model_fields, "in a section"),
+    **dict.fromkeys(SETTING_KEYS, "under `stages.<name>:` or in a section"),
+    **dict.fromkeys(Brief.model_fields, "at the top level"),
 }
 _UNQUOTED = {"int_type": "a number", "float_type": "a number", "bool_type": "true or false",
              "date_type": "a date like 2026-11-23"}

@@ -5,9 +5,8 @@ from __future__ import annotations
 import dataclasses
 import platform
 import sys
-from importlib.metadata import PackageNotFoundError, version
-
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 
 from .backends import ModelInfo
 from .config import LoadedBrief

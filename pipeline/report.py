@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+from .checks.files import FileReport
+from .checks.findings import ATTENTION
 from .errors import PipelineError
 from .generate import SectionResult
-from .checks.findings import ATTENTION
-from .checks.files import FileReport
 from .runner import RunResult
 
 Outcome = tuple[Path, "list[RunResult] | PipelineError"]  # one brief: its drafts (caught-up weeks first), or its error

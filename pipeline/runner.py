@@ -17,13 +17,13 @@ from typing import Any
 from .assemble import Draft, DraftSection
 from .backends import Backend, model_for, open_backend
 from .blocks import render_blocks
+from .checks.findings import ATTENTION
 from .config import LoadedBrief, MemorySettings, load_brief
 from .generate import SectionResult, generate_sections
 from .kinds import Kind, Situation, Stages, kind_of
 from .manifest import RunRecord, Timings, Totals, build_manifest, totals
 from .progress import Reporter
 from .prompts import SectionPrompt, brief_context, render_prompts
-from .checks.findings import ATTENTION
 from .state import run_lock
 from .writer import check_target, write_draft
 
@@ -65,7 +65,7 @@ class Prepared:
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def new_run_id(now: dt.datetime) -> str:

@@ -65,7 +65,7 @@ def record_completed_week(out_root: Path, brief_path: Path, week: str) -> None:
     if previous and previous > week:  # building an old week by hand does not move the state back
         return
     state[brief_id(brief_path)] = {"brief": str(brief_path.resolve()), "last_completed_week": week,
-                                   "updated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+                                   "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     path = state_path(out_root)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")

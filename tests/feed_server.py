@@ -4,6 +4,7 @@ can say what the client sent, or that it never asked for something."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -92,10 +93,8 @@ def _handler_for(server: FeedServer):
             route = server.routes.get(self.path)
             if route is None:
                 return self._plain(404, b"not found")
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up on purpose
                 getattr(self, "_" + route.mode)(route)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up on purpose (byte cap, timeout)
 
         def _plain(self, status: int, body: bytes) -> None:
             self.send_response(status)

@@ -8,8 +8,16 @@ import re
 import pytest
 
 from pipeline.checks.section import check_section, leak_pattern, think_leaks
-from pipeline.checks.text import (CLAUSE_PUNCTUATION, CLOSERS, SENTENCE_END, SENTENCE_PUNCTUATION, ends_clause,
-                                  is_list_number, list_number_starts, markdown_html)
+from pipeline.checks.text import (
+    CLAUSE_PUNCTUATION,
+    CLOSERS,
+    SENTENCE_END,
+    SENTENCE_PUNCTUATION,
+    ends_clause,
+    is_list_number,
+    list_number_starts,
+    markdown_html,
+)
 
 REASONING = ("<reasoning>", "</reasoning>")
 

@@ -29,7 +29,7 @@ def test_json_csv_and_sqlite_give_the_same_typed_rows(tmp_path):
                for name in ("t.json", "t.csv", "t.sqlite")]
     assert results[0] == results[1] == results[2]
     first, second = results[0]
-    assert first["closed_at"] == dt.datetime(2026, 4, 14, 10, tzinfo=dt.timezone.utc)
+    assert first["closed_at"] == dt.datetime(2026, 4, 14, 10, tzinfo=dt.UTC)
     assert first["pnl"] == -0.25 and first["win"] is False and second["pnl"] == 1204.5
 
 

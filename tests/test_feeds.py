@@ -17,13 +17,21 @@ import requests
 
 from pipeline import weeks
 from pipeline.sources import fetch
-from pipeline.sources.feeds import FeedItem, FeedLimits, FeedResult, canonical_link, parse, plain_text, safe_link, \
-    select_week
+from pipeline.sources.feeds import (
+    FeedItem,
+    FeedLimits,
+    FeedResult,
+    canonical_link,
+    parse,
+    plain_text,
+    safe_link,
+    select_week,
+)
 from pipeline.sources.fetch import FeedCache, fetch_feed
 
 from .feed_server import FeedServer
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 FAST = FeedLimits(connect_timeout_s=1.0, read_timeout_s=0.5, max_bytes=256 * 1024, max_summary_chars=600)
 
 

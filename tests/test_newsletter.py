@@ -144,15 +144,14 @@ def test_rebuilding_the_same_week_does_not_clobber_without_force(weekly, project
     assert (first.draft_dir / "index.md").read_text() == before
     fake.enqueue(PICK, INSIGHT)
     again = build(weekly, project, fake, force=True)
-    strip = lambda t: "\n".join(l for l in t.splitlines() if not l.startswith("run_id"))  # noqa: E731
+    strip = lambda t: "\n".join(line for line in t.splitlines() if not line.startswith("run_id"))  # noqa: E731
     assert strip((again.draft_dir / "index.md").read_text()) == strip(before)  # same inputs, same draft
 
 
 def test_an_overlapping_run_exits_at_once_with_code_4(weekly, project, fake):
     out = project / "output"
-    with run_lock(out, weekly):
-        with pytest.raises(LockedError) as error:
-            build(weekly, project, fake)
+    with run_lock(out, weekly), pytest.raises(LockedError) as error:
+        build(weekly, project, fake)
     assert error.value.exit_code == 4 and "in progress" in str(error.value)
     assert fake.history == []  # nothing generated
 
@@ -173,10 +172,10 @@ def test_lock_is_released_after_a_run(weekly, project, fake, monkeypatch):
 def test_catch_up_builds_the_missed_week_first(weekly, project, fake, monkeypatch):
     text = weekly.read_text().replace("week: 2026-W16\n", "")
     weekly.write_text(text)
-    from pipeline import runner, state
-
     import datetime as dt
-    monday_w17 = dt.datetime(2026, 4, 20, 8, 0, tzinfo=dt.timezone.utc)
+
+    from pipeline import runner, state
+    monday_w17 = dt.datetime(2026, 4, 20, 8, 0, tzinfo=dt.UTC)
     monkeypatch.setattr(runner, "utc_now", lambda: monday_w17)
     state.record_completed_week(project / "output", weekly, "2026-W15")
     fake.default = INSIGHT
@@ -210,8 +209,8 @@ def test_real_model_smoke_build(weekly, project, tmp_path):
 def test_a_news_section_with_thinking_on_is_refused_before_any_model(weekly, project, fake):
     from pipeline.errors import BriefError
 
-    weekly.write_text(weekly.read_text().replace("  pick:                      # structured JSON: thinking off, low temperature\n    enable_thinking: false",
-                                                 "  pick:\n    enable_thinking: true"))
+    pick = "  pick:                      # structured JSON: thinking off, low temperature\n    enable_thinking: false"
+    weekly.write_text(weekly.read_text().replace(pick, "  pick:\n    enable_thinking: true"))
     with pytest.raises(BriefError, match=r"sections\.2\.stage: a news section is machine-parsed JSON"):
         build(weekly, project, fake)
     assert fake.history == []

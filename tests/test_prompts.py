@@ -173,7 +173,7 @@ def test_every_section_shares_the_system_message_and_gets_its_own_user_message(r
     assert all(s == systems[0] for s in systems) and systems[0]["role"] == "system"
     assert "Post title: Prompts under test" in systems[0]["content"]
     assert len(set(users)) == 3
-    for position, (heading, user) in enumerate(zip(["First", "Second", "Third"], users), start=1):
+    for position, (heading, user) in enumerate(zip(["First", "Second", "Third"], users, strict=True), start=1):
         assert f'"{heading}" (section {position} of 3)' in user
     assert [p.messages[1]["role"] for p in prompts] == ["user"] * 3
 

@@ -28,7 +28,7 @@ LOOP_CHAIN = {"assistant": "loop", "</think>": "loop", "loop": "loop"}  # never 
 
 
 def write_tokenizer(folder: Path, vocab: list[str]) -> None:
-    from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers, decoders
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
 
     tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()

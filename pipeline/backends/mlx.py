@@ -26,7 +26,7 @@ class MLXBackend:
         self._prefix: tuple[list[int], list] | None = None  # (tokens, prefilled KV cache)
 
     @classmethod
-    def load(cls, spec: str, memory: MemorySettings) -> "MLXBackend":
+    def load(cls, spec: str, memory: MemorySettings) -> MLXBackend:
         import mlx.core as mx
 
         resolved = resolve_model(spec)
@@ -38,7 +38,7 @@ class MLXBackend:
         return cls(model, tokenizer, resolved, budget)
 
     @classmethod
-    def tokenizer_only(cls, spec: str) -> "MLXBackend":
+    def tokenizer_only(cls, spec: str) -> MLXBackend:
         """For rendering prompts: the chat template without loading weights."""
         from mlx_lm.utils import hf_repo_to_path, load_tokenizer
 

@@ -57,7 +57,7 @@ def parts_of(text: str) -> list[Part]:
     if not headings:
         return [Part(None, body_start, len(text))]
     parts = [Part(None, body_start, headings[0].start())] if text[body_start:headings[0].start()].strip() else []
-    for here, after in zip(headings, headings[1:] + [None]):
+    for here, after in zip(headings, [*headings[1:], None], strict=True):
         parts.append(Part(here.group().lstrip("#").strip(), here.end(), after.start() if after else len(text)))
     return parts
 

@@ -55,7 +55,7 @@ def generate(backend: Backend, tasks: list[Task], reporter: Reporter, batched: b
     waiting = deque(Pending(position, t, first_plan(t)) for position, t in enumerate(tasks))
     while waiting:
         round_ = [waiting.popleft() for _ in range(min(max_batch if batched else 1, len(waiting)))]
-        for pending, attempt in zip(round_, run_round(backend, round_, reporter, batched)):
+        for pending, attempt in zip(round_, run_round(backend, round_, reporter, batched), strict=True):
             pending.attempts.append(attempt)
             plan = next_plan(pending.task.ladder, pending.task.prompt.settings, pending.task.prompt.index, pending.attempts)
             if plan is None:
@@ -77,7 +77,7 @@ def first_plan(task: Task) -> Plan:
 def run_round(backend: Backend, round_: list[Pending], reporter: Reporter, batched: bool) -> list[Attempt]:
     """One round: split attempts (two dependent calls) run alone, the rest decode together."""
     together = [p for p in round_ if batched and not p.plan.rung.split]
-    attempts = dict(zip(map(id, together), decode_together(backend, together, reporter)))
+    attempts = dict(zip(map(id, together), decode_together(backend, together, reporter), strict=True))
     for pending in round_:
         if id(pending) not in attempts:
             attempts[id(pending)] = run_alone(backend, pending, reporter)
@@ -132,8 +132,8 @@ def decode_together(backend: Backend, batch: list[Pending], reporter: Reporter) 
     rendered = [attempt_prompt(backend, p) for p in batch]
     for pending in batch:
         reporter.attempt_started(pending.task.prompt, pending.plan.number)
-    watches = [new_watch(backend, text, p.plan) for text, p in zip(rendered, batch)]
-    requests = [Request(text, p.plan.settings, p.plan.seed, p.task.prompt.heading) for text, p in zip(rendered, batch)]
+    watches = [new_watch(backend, text, p.plan) for text, p in zip(rendered, batch, strict=True)]
+    requests = [Request(text, p.plan.settings, p.plan.seed, p.task.prompt.heading) for text, p in zip(rendered, batch, strict=True)]
     ended: dict[int, Delta] = {}
     stream = backend.stream_batch(requests)
     for index, delta in stream:

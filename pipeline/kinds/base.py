@@ -11,10 +11,10 @@ from typing import Any
 
 from ..assemble import DraftSection
 from ..backends import Backend
+from ..checks.findings import Finding
 from ..config import LoadedBrief
 from ..generate import SectionResult
 from ..progress import Reporter
-from ..checks.findings import Finding
 
 
 @dataclass(frozen=True)

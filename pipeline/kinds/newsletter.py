@@ -11,11 +11,11 @@ from pathlib import Path
 from ..assemble import DraftSection, assemble_newsletter
 from ..backends import Backend
 from ..blocks import block_environment
-from ..config import Brief, LoadedBrief, Section
-from ..generate import SectionResult, Task, generate
 from ..checks.findings import Finding
 from ..checks.links import foreign_links_finding
 from ..checks.numbers import flatten_numbers, known_values, number_audit, unverified_numbers_finding
+from ..config import Brief, LoadedBrief, Section
+from ..generate import SectionResult, Task, generate
 from ..progress import Reporter
 from ..prompts import SectionPrompt, render_template
 from ..sources import Gathered, Week, gather

@@ -49,7 +49,10 @@ def read_snapshot(loaded: LoadedBrief, feed: FeedSource, result: FeedResult, lim
     return dataclasses.replace(result, items=items, from_cache=True, detail=detail)
 
 
-def gather_feeds(loaded: LoadedBrief, offline: bool, limits: FeedLimits = FeedLimits()) -> list[FeedResult]:
+DEFAULT_LIMITS = FeedLimits()
+
+
+def gather_feeds(loaded: LoadedBrief, offline: bool, limits: FeedLimits = DEFAULT_LIMITS) -> list[FeedResult]:
     cache = FeedCache(feed_cache_dir())
     with requests.Session() as session:
         return [read_snapshot(loaded, feed, fetch_feed(feed.url, feed_name(feed), cache, limits, offline, session), limits)

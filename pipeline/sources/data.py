@@ -45,7 +45,7 @@ def _to_int(value):
 
 def _to_datetime(value):
     parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _to_bool(value):
@@ -108,7 +108,8 @@ def typed_rows(spec: DataSpec, rows: list[dict]) -> list[dict]:
     for number, row in enumerate(rows, start=1):
         typed.append(typed_row(spec, row, number, problems))
     if problems:
-        shown = problems[:MAX_PROBLEMS] + ([f"... and {len(problems) - MAX_PROBLEMS} more"] if len(problems) > MAX_PROBLEMS else [])
+        more = [f"... and {len(problems) - MAX_PROBLEMS} more"] if len(problems) > MAX_PROBLEMS else []
+        shown = problems[:MAX_PROBLEMS] + more
         raise DataError(f"{spec.path}: {len(problems)} bad value(s) in {spec.name!r}:\n" + "\n".join(shown),
                         hint="fix the data, or the column types under sources.data in the brief")
     return typed

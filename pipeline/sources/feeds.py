@@ -85,7 +85,7 @@ def plain_text(value: str, limit: int | None = None) -> str:
 def is_http_url(url: str) -> bool:
     try:
         parts = urlsplit(url)
-        parts.port  # raises on a port that is not a number in range
+        _ = parts.port  # raises on a port that is not a number in range
     except ValueError:  # "http://[::1" and other malformed hosts: a feed's bad link must not sink the run
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
@@ -145,7 +145,7 @@ def entry_time(entry) -> dt.datetime | None:
         parsed = dict.get(entry, key)  # not entry.get: it maps published to updated with a DeprecationWarning
         if parsed:
             try:
-                return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.timezone.utc)
+                return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.UTC)
             except (OverflowError, ValueError, OSError):
                 continue  # out of range: the next date field may still do
     return None

@@ -14,8 +14,21 @@ import requests
 import urllib3
 from urllib3.exceptions import ReadTimeoutError
 
-from .feeds import (BAD_URL, HTTP_ERROR, NOT_A_FEED, NOT_MODIFIED, OFFLINE, OK, TIMEOUT, TOO_LARGE, UNREACHABLE,
-                    FeedLimits, FeedResult, is_http_url, parse)
+from .feeds import (
+    BAD_URL,
+    HTTP_ERROR,
+    NOT_A_FEED,
+    NOT_MODIFIED,
+    OFFLINE,
+    OK,
+    TIMEOUT,
+    TOO_LARGE,
+    UNREACHABLE,
+    FeedLimits,
+    FeedResult,
+    is_http_url,
+    parse,
+)
 
 USER_AGENT = "pipeline-newsletter/0.1 (+local batch runner; one fetch per feed per run)"
 
@@ -73,7 +86,8 @@ def fetch(url: str, cache: FeedCache, limits: FeedLimits, offline: bool, session
     if cached is not None and validators.get("last_modified"):
         headers["If-Modified-Since"] = validators["last_modified"]
     try:
-        with session.get(url, headers=headers, timeout=(limits.connect_timeout_s, limits.read_timeout_s), stream=True) as response:
+        timeout = (limits.connect_timeout_s, limits.read_timeout_s)
+        with session.get(url, headers=headers, timeout=timeout, stream=True) as response:
             if response.status_code == 304 and cached is not None:
                 return Fetched(NOT_MODIFIED, cached, "304 Not Modified", True)
             # Redirects are followed, so any other 3xx here (a 304 we did not ask for) is an error too.
