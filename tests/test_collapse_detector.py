@@ -104,7 +104,7 @@ def test_invented_words_are_caught_by_their_token_cost_when_counts_are_given():
     import random
 
     rng = random.Random(7)
-    english = ["I", "wrote", "this", "section", "about", "the", "memory", "budget", "of", "the", "model", "on", "my", "Mac", "today."]
+    english = "I wrote this section about the memory budget of the model on my Mac today.".split()
     invented = ["".join(rng.choice("aeioubcdfghklmnprstvwz") for _ in range(rng.randint(7, 13))) for _ in range(20)]
     words = english + invented
     fed = CollapseDetector()
@@ -113,7 +113,7 @@ def test_invented_words_are_caught_by_their_token_cost_when_counts_are_given():
     assert fed.finish().detected and fed.verdict.signal == "word_salad"
     assert fed.verdict.onset >= len(" ".join(english)) - 20  # not in the English part
     plain = CollapseDetector()
-    for word in ["the", "model", "runs", "on", "the", "mac", "and", "the", "cache", "stays", "small", "for", "the", "whole", "night"]:
+    for word in "the model runs on the mac and the cache stays small for the whole night".split():
         plain.feed(word + " ", 1)
     assert not plain.finish().detected
     unknown = CollapseDetector()

@@ -133,7 +133,8 @@ def decode_together(backend: Backend, batch: list[Pending], reporter: Reporter) 
     for pending in batch:
         reporter.attempt_started(pending.task.prompt, pending.plan.number)
     watches = [new_watch(backend, text, p.plan) for text, p in zip(rendered, batch, strict=True)]
-    requests = [Request(text, p.plan.settings, p.plan.seed, p.task.prompt.heading) for text, p in zip(rendered, batch, strict=True)]
+    requests = [Request(text, p.plan.settings, p.plan.seed, p.task.prompt.heading)
+                for text, p in zip(rendered, batch, strict=True)]
     ended: dict[int, Delta] = {}
     stream = backend.stream_batch(requests)
     for index, delta in stream:
