@@ -7,10 +7,14 @@ import platform
 import sys
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from .backends import ModelInfo
 from .config import LoadedBrief
 from .generate import Attempt, SectionResult
+
+if TYPE_CHECKING:
+    from .kinds import SourcesRecord  # kinds build their records with this module's section_record
 
 SCHEMA_VERSION = 1
 
@@ -120,7 +124,7 @@ class RunRecord:
     model: ModelInfo
     sections: list[SectionResult]
     totals: Totals
-    sources: dict | None = None  # the kind's own part (a newsletter's week, feeds, picks, number audit)
+    sources: SourcesRecord | None = None  # the kind's own part (a newsletter's week, feeds, picks, number audit)
 
 
 def build_manifest(run: RunRecord) -> dict:
@@ -138,5 +142,5 @@ def build_manifest(run: RunRecord) -> dict:
                         "mlx_lm": package_version("mlx-lm")},
         "totals": dataclasses.asdict(run.totals),
         "sections": [section_record(r) for r in run.sections],
-        **({"sources": run.sources} if run.sources else {}),
+        **({"sources": run.sources.as_dict()} if run.sources else {}),
     }

@@ -10,6 +10,7 @@ from .checks.files import FileReport
 from .checks.findings import ATTENTION
 from .errors import PipelineError
 from .generate import SectionResult
+from .kinds import SourcesRecord
 from .runner import RunResult
 
 Outcome = tuple[Path, "list[RunResult] | PipelineError"]  # one brief: its drafts (caught-up weeks first), or its error
@@ -43,8 +44,12 @@ def run_json(brief: Path, outcome: list[RunResult] | PipelineError) -> dict:
         "model": result.model,
         "totals": asdict(result.totals),
         "sections": [section_json(s) for s in result.sections],
-        **({"feeds": result.sources["feeds"], "numbers": result.sources["number_audit"]} if result.sources else {}),
+        **(sources_json(result.sources) if result.sources else {}),
     }
+
+
+def sources_json(sources: SourcesRecord) -> dict:
+    return {"feeds": [f.record() for f in sources.feeds], "numbers": asdict(sources.audit) if sources.audit else None}
 
 
 def section_json(section: SectionResult) -> dict:
@@ -71,16 +76,17 @@ def run_lines(results: list[RunResult]) -> tuple[list[str], list[str]]:
     return out, err + (sources_lines(result.sources) if result.sources else [])
 
 
-def sources_lines(sources: dict) -> list[str]:
+def sources_lines(sources: SourcesRecord) -> list[str]:
     """Feeds that did not answer normally, and the number check, for the reviewer."""
     lines = []
-    for feed in sources["feeds"]:
-        if feed["status"] not in ("ok", "not_modified"):
-            cached = ", cached copy used" if feed["from_cache"] else ""
-            lines.append(f"feed {feed['name']}: {feed['status']} ({feed['detail']}{cached}), {feed['items']} items")
-    audit = sources["number_audit"]
-    flagged = f": {', '.join(audit['unverified'])}" if audit["unverified"] else ""
-    lines.append(f"numbers in model prose: {audit['verified']} of {audit['numbers']} verified against the data{flagged}")
+    for feed in sources.feeds:
+        if feed.status not in ("ok", "not_modified"):
+            cached = ", cached copy used" if feed.from_cache else ""
+            lines.append(f"feed {feed.name}: {feed.status} ({feed.detail}{cached}), {len(feed.items)} items")
+    audit = sources.audit
+    if audit:
+        flagged = f": {', '.join(audit.unverified)}" if audit.unverified else ""
+        lines.append(f"numbers in model prose: {audit.verified} of {audit.numbers} verified against the data{flagged}")
     return lines
 
 

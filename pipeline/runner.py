@@ -20,7 +20,7 @@ from .blocks import render_blocks
 from .checks.findings import ATTENTION
 from .config import LoadedBrief, MemorySettings, load_brief
 from .generate import SectionResult, generate_sections
-from .kinds import Kind, Situation, Stages, kind_of
+from .kinds import Kind, Situation, SourcesRecord, Stages, kind_of
 from .manifest import RunRecord, Timings, Totals, build_manifest, totals
 from .progress import Reporter
 from .prompts import SectionPrompt, brief_context, render_prompts
@@ -49,7 +49,7 @@ class RunResult:
     model: str
     sections: list[SectionResult]
     totals: Totals
-    sources: dict | None  # the kind's record (a newsletter's feeds and number audit)
+    sources: SourcesRecord | None  # what the kind compiled the draft from (a newsletter's feeds, number audit)
     manifest: dict
 
 

@@ -80,8 +80,16 @@ def flatten_numbers(value) -> str:
     return str(value)
 
 
-def number_audit(texts: list[str], known: set[Decimal]) -> dict:
-    """How many numbers in model-written text were verified against the sources, and how many not."""
+@dataclass(frozen=True)
+class NumberAudit:
+    """How many numbers in model-written text were verified against the sources, and which were not."""
+
+    numbers: int
+    verified: int
+    unverified: list[str]
+
+
+def number_audit(texts: list[str], known: set[Decimal]) -> NumberAudit:
     found = [m for text in texts for m in mentions(text)]
     flagged = [m.text for m in found if not is_verified(m, known)]
-    return {"numbers": len(found), "verified": len(found) - len(flagged), "unverified": flagged}
+    return NumberAudit(len(found), len(found) - len(flagged), flagged)

@@ -7,14 +7,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..assemble import DraftSection
 from ..backends import Backend
 from ..checks.findings import Finding
+from ..checks.numbers import NumberAudit
 from ..config import LoadedBrief
 from ..generate import SectionResult
 from ..progress import Reporter
+from ..sources.feeds import FeedResult
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,19 @@ class Verified:
 
     sections: list[SectionResult]
     findings: list[Finding] = field(default_factory=list)
-    audit: dict | None = None  # numbers in model text and how many were traced to the sources
+    audit: NumberAudit | None = None  # numbers in model text and how many were traced to the sources
+
+
+class SourcesRecord(Protocol):
+    """What a draft was compiled from and checked against: run.json's `sources`, the review summary."""
+
+    @property
+    def feeds(self) -> list[FeedResult]: ...
+
+    @property
+    def audit(self) -> NumberAudit | None: ...
+
+    def as_dict(self) -> dict: ...
 
 
 class Kind:
@@ -78,7 +92,7 @@ class Kind:
                  run_id: str) -> dict[str, str]:
         raise NotImplementedError
 
-    def record(self, loaded: LoadedBrief, sources: Any, stages: Stages, verified: Verified) -> dict | None:
+    def record(self, loaded: LoadedBrief, sources: Any, stages: Stages, verified: Verified) -> SourcesRecord | None:
         """The kind's part of run.json (its sources and what was checked against them)."""
         return None
 

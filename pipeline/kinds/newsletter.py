@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..assemble import DraftSection, assemble_newsletter
@@ -13,12 +14,14 @@ from ..backends import Backend
 from ..blocks import block_environment
 from ..checks.findings import Finding
 from ..checks.links import foreign_links_finding
-from ..checks.numbers import flatten_numbers, known_values, number_audit, unverified_numbers_finding
+from ..checks.numbers import NumberAudit, flatten_numbers, known_values, number_audit, unverified_numbers_finding
 from ..config import Brief, LoadedBrief, Section
 from ..generate import SectionResult, Task, generate
+from ..manifest import section_record
 from ..progress import Reporter
 from ..prompts import SectionPrompt, render_template
 from ..sources import Gathered, Week, gather
+from ..sources.feeds import FeedResult
 from ..state import last_completed_week, record_completed_week
 from ..weeks import current_week, parse_week, week_key, week_window, weeks_to_build, zone
 from .base import Kind, Situation, Stages, Verified
@@ -67,8 +70,8 @@ class Newsletter(Kind):
         week = sources.week
         return assemble_newsletter(loaded.brief, sections, model, run_id, week.key, week.start.date())
 
-    def record(self, loaded: LoadedBrief, sources: Gathered, stages: Stages, verified: Verified) -> dict:
-        return sources_record(loaded, sources, stages, verified)
+    def record(self, loaded: LoadedBrief, sources: Gathered, stages: Stages, verified: Verified) -> NewsletterRecord:
+        return NewsletterRecord(loaded, sources, stages, verified)
 
     def after_write(self, out_root: Path, brief_path: Path, sources: Gathered) -> None:
         record_completed_week(out_root, brief_path, sources.week.key)
@@ -149,24 +152,43 @@ def allowed_links(gathered: Gathered) -> set[str]:
     return {i.link for f in gathered.feeds for i in f.items if i.link}
 
 
-def sources_record(loaded: LoadedBrief, gathered: Gathered, stages: Stages, verified: Verified) -> dict:
-    from ..manifest import section_record  # the same record as prose sections, plus what was picked
+@dataclass(frozen=True)
+class NewsletterRecord:
+    """The week's sources, the news picks and what was checked against them (run.json `sources`)."""
 
-    selection = gathered.selection
-    return {
-        "week": {"key": gathered.week.key, "start": gathered.week.start.isoformat(),
-                 "end": gathered.week.end.isoformat(), "timezone": loaded.brief.timezone},
-        "feeds": [f.record() for f in gathered.feeds],
-        "items": {"in_week": len(selection.items), "duplicates": selection.duplicates, "undated": selection.undated,
-                  "future": selection.future, "outside_week": selection.outside_week},
-        "data": {name: len(rows) for name, rows in gathered.data.items()},
-        "news": [{"heading": loaded.brief.sections[i].heading, "method": n.method,
-                  **(section_record(n.result) if n.result else {"attempts": []}),
-                  "picked": [{"title": p.item.title, "link": p.item.link, "reason": p.reason} for p in n.picks]}
-                 for i, n in stages.data.items()],
-        "news_findings": [dataclasses.asdict(f) for f in verified.findings],
-        "number_audit": verified.audit,
-    }
+    loaded: LoadedBrief
+    gathered: Gathered
+    stages: Stages
+    verified: Verified
+
+    @property
+    def feeds(self) -> list[FeedResult]:
+        return self.gathered.feeds
+
+    @property
+    def audit(self) -> NumberAudit | None:
+        return self.verified.audit
+
+    def as_dict(self) -> dict:
+        week, selection = self.gathered.week, self.gathered.selection
+        return {
+            "week": {"key": week.key, "start": week.start.isoformat(), "end": week.end.isoformat(),
+                     "timezone": self.loaded.brief.timezone},
+            "feeds": [f.record() for f in self.feeds],
+            "items": {"in_week": len(selection.items), "duplicates": selection.duplicates, "undated": selection.undated,
+                      "future": selection.future, "outside_week": selection.outside_week},
+            "data": {name: len(rows) for name, rows in self.gathered.data.items()},
+            "news": [news_record(self.loaded.brief.sections[i].heading, n) for i, n in self.stages.data.items()],
+            "news_findings": [dataclasses.asdict(f) for f in self.verified.findings],
+            "number_audit": dataclasses.asdict(self.audit) if self.audit else None,
+        }
+
+
+def news_record(heading: str, picks: NewsPicks) -> dict:
+    """The pick stage recorded like a prose section, plus what was picked."""
+    return {"heading": heading, "method": picks.method,
+            **(section_record(picks.result) if picks.result else {"attempts": []}),
+            "picked": [{"title": p.item.title, "link": p.item.link, "reason": p.reason} for p in picks.picks]}
 
 
 def check_prose(text: str, known: set, links: set[str], strict: bool) -> list[Finding]:
