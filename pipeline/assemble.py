@@ -68,15 +68,16 @@ def strip_raw_html(line: str) -> str:
 def tidy_lines(lines: list[str]) -> list[str]:
     """Outside code fences: # and ## become ### (ours is ##) and raw HTML is removed.
     Inside fences, '# ' starts a shell comment and '<' is literal."""
-    demoted, fence = [], None
+    demoted: list[str] = []
+    fence: str | None = None
     for line in lines:
         marker = _FENCE.match(line)
         if marker and fence is None:
             fence = marker.group(1)
-        elif marker and line.strip().startswith(fence):
-            fence = None
         elif fence is None:
             line = strip_raw_html(_TOP_HEADING.sub("###", line))
+        elif marker and line.strip().startswith(fence):
+            fence = None
         demoted.append(line)
     return demoted
 

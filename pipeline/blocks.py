@@ -17,8 +17,11 @@ def block_environment(loaded: LoadedBrief) -> jinja2.Environment:
 
 
 def render_block(env: jinja2.Environment, section: Section, context: dict) -> str:
+    # Section's validator requires text on a static section and a template on a template section.
     if section.type == "static":
+        assert section.text is not None
         return section.text.strip()
+    assert section.template is not None
     return render_template(env, section.template, {**context, "section": {"heading": section.heading}})
 
 

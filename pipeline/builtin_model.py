@@ -45,7 +45,7 @@ def locate_gguf() -> Path:
         ) from None
     for file in dist.files or []:
         if str(file).endswith(".gguf"):
-            return Path(dist.locate_file(file))
+            return Path(str(dist.locate_file(file)))  # typed SimplePath; a file path on disk
     raise ModelError(f"no .gguf file found in the {DIST_NAME} package", hint=f"reinstall {DIST_NAME}")
 
 
@@ -70,7 +70,10 @@ def convert_gguf(gguf: Path, target: Path) -> None:
     """Convert into a temp dir next to target, then rename: a half-written cache never looks complete."""
     import mlx.core as mx
 
-    weights, meta = mx.load(str(gguf), return_metadata=True)
+    weights: dict
+    meta: dict
+    # mlx types load() as the union of every format's result; a GGUF with metadata is (arrays, metadata).
+    weights, meta = mx.load(str(gguf), return_metadata=True)  # type: ignore[assignment]
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".convert-", dir=target.parent))
     try:

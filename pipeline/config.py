@@ -9,7 +9,7 @@ import hashlib
 import re
 import unicodedata
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 from .errors import BriefError
 from .filters import FILTER_SETS
@@ -60,8 +61,9 @@ class SamplingSettings(Strict):
 SETTING_KEYS = tuple(SamplingSettings.model_fields)
 
 
-def _optional(field: FieldInfo) -> tuple:
+def _optional(field: FieldInfo) -> tuple[Any, FieldInfo]:
     """The same setting, with the same limits, but unset by default: a section overrides only what it names."""
+    assert field.annotation is not None  # every SamplingSettings field is annotated
     optional = copy.copy(field)
     optional.default, optional.description = None, None
     return (field.annotation | None, optional)
@@ -69,15 +71,14 @@ def _optional(field: FieldInfo) -> tuple:
 
 # Every stage setting, optional: a section's value wins over its stage's. Derived, so the limits
 # are declared once, on SamplingSettings.
-SectionOverrides = create_model(
-    "SectionOverrides", __base__=Strict,
-    **{name: _optional(field) for name, field in SamplingSettings.model_fields.items()},
-)
+# Typed Any: mypy checks a ** unpack against every create_model keyword (__base__, __doc__ ...) too.
+_OVERRIDE_FIELDS: dict[str, Any] = {name: _optional(field) for name, field in SamplingSettings.model_fields.items()}
+SectionOverrides = create_model("SectionOverrides", __base__=Strict, **_OVERRIDE_FIELDS)
 
 
-def _template_name(name: str | None) -> str | None:
+def _template_name(name: str) -> str:
     # jinja's loader refuses '..' too, but here the error gets the brief's file:line:col.
-    if name is not None and (not name.strip() or name.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", name)):
+    if not name.strip() or name.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", name):
         raise ValueError("must be a file name inside the templates folder (no '..', not absolute)")
     return name
 
@@ -100,7 +101,7 @@ class Section(SectionOverrides):
     @field_validator("template")
     @classmethod
     def _template_inside(cls, name: str | None) -> str | None:
-        return _template_name(name)
+        return None if name is None else _template_name(name)
 
     @model_validator(mode="after")
     def _fields_for_type(self) -> Section:
@@ -255,8 +256,8 @@ def cross_check(data: dict) -> list[tuple[tuple, str]]:
     stages = data.get("stages", {"draft": {}})
     if not isinstance(stages, dict):
         return []  # the schema reports it; every stage reference would only repeat it
-    problems = [(("stages", name, "penalty_context"), _window_problem(stage))
-                for name, stage in stages.items() if isinstance(stage, dict) and _window_problem(stage)]
+    problems: list[tuple[tuple, str]] = [(("stages", name, "penalty_context"), problem) for name, stage in stages.items()
+                                         if isinstance(stage, dict) and (problem := _window_problem(stage))]
     for index, section in enumerate(data.get("sections") or []):
         if isinstance(section, dict):
             problems += _section_problems(index, section, stages)
@@ -268,7 +269,8 @@ def _section_problems(index: int, section: dict, stages: dict) -> list[tuple[tup
     if isinstance(stage, str) and stage not in stages:
         defined = f"use one of: {', '.join(stages)}" if stages else "define it under `stages:`"
         return [(("sections", index, "stage"), f"unknown stage {stage!r}; {defined}")]
-    base = stages.get(stage) if isinstance(stage, str) and isinstance(stages.get(stage), dict) else {}
+    found = stages.get(stage) if isinstance(stage, str) else None
+    base = found if isinstance(found, dict) else {}
     if section.get("type") == "news" and {**base, **section}.get("enable_thinking") is True:
         key = "enable_thinking" if "enable_thinking" in section else "stage"
         return [(("sections", index, key), "a news section is machine-parsed JSON: its stage needs "
@@ -292,7 +294,7 @@ def _pydantic_problems(exc: ValidationError, doc: YamlDocument) -> list[tuple[tu
     return [(tuple(err["loc"]), _error_position(err, doc), _friendly(err)) for err in exc.errors()]
 
 
-def _error_position(err: dict, doc: YamlDocument) -> tuple[int, int]:
+def _error_position(err: ErrorDetails, doc: YamlDocument) -> tuple[int, int]:
     # An unknown key is pointed at where the key is written, not at its (maybe nested) value.
     loc = tuple(err["loc"])
     return doc.key_position(loc) if err["type"] == "extra_forbidden" else doc.position(loc)
@@ -309,7 +311,7 @@ _UNQUOTED = {"int_type": "a number", "float_type": "a number", "bool_type": "tru
              "date_type": "a date like 2026-11-23"}
 
 
-def _friendly(err: dict) -> str:
+def _friendly(err: ErrorDetails) -> str:
     if err["type"] == "extra_forbidden":
         return _unknown_key(str(err["loc"][-1]))
     if err["type"] == "missing":

@@ -96,13 +96,19 @@ def _filter_hint(message: str) -> str | None:
     """A domain filter the brief has not opted into: name the `filters:` entry that adds it."""
     missing = _MISSING_FILTER.search(message)
     filter_set = filter_set_of(missing.group(1)) if missing else None
-    if filter_set is None:
+    if missing is None or filter_set is None:
         return None
     return f"add `filters: [{filter_set}]` to the brief: {missing.group(1)} is a {filter_set} filter, opt-in per brief"
 
 
+def _searchpath(env: jinja2.Environment) -> list[str]:
+    loader = env.loader
+    assert isinstance(loader, jinja2.FileSystemLoader)  # every environment comes from make_environment
+    return loader.searchpath
+
+
 def _loader_dir(env: jinja2.Environment) -> str:
-    return ", ".join(env.loader.searchpath)
+    return ", ".join(_searchpath(env))
 
 
 def _where(exc: Exception, env: jinja2.Environment, name: str) -> str:
@@ -112,7 +118,7 @@ def _where(exc: Exception, env: jinja2.Environment, name: str) -> str:
 def _failing_line(exc: Exception, env: jinja2.Environment) -> str | None:
     """jinja2 rewrites tracebacks so template frames carry the template's file and line; the
     innermost one is where it failed (an included template, not the one including it)."""
-    folders = tuple(os.path.join(folder, "") for folder in env.loader.searchpath)
+    folders = tuple(os.path.join(folder, "") for folder in _searchpath(env))
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename.startswith(folders):
             return f"{frame.filename}:{frame.lineno}"
@@ -130,6 +136,7 @@ def render_prompts(loaded: LoadedBrief, extra: dict | None = None) -> list[Secti
         if section.type != "prose":
             continue
         template = section.template or brief.section_template
+        assert section.words is not None  # Section's validator requires words on a prose section
         user = render_template(env, template, section_context(base, section, index + 1))
         prompts.append(SectionPrompt(
             index=index, heading=section.heading, target_words=section.words, stage=section.stage,

@@ -27,10 +27,11 @@ def split_thinking(raw: str, markers: tuple[str, str], starts_inside: bool = Fal
     Rules: `<think>…</think>` blocks (empty or not) are reasoning; an unclosed `<think>` makes the
     rest reasoning; a `</think>` with no opener makes everything before it reasoning."""
     open_marker, close_marker = markers
-    visible, reasoning = [], []
+    visible: list[str] = []
+    reasoning: list[str] = []
     inside, unclosed, stray = starts_inside, False, False
     pos = 0
-    markers = raw.count(open_marker) + raw.count(close_marker)
+    marker_count = raw.count(open_marker) + raw.count(close_marker)
     while pos < len(raw):
         if inside:
             end = raw.find(close_marker, pos)
@@ -52,4 +53,4 @@ def split_thinking(raw: str, markers: tuple[str, str], starts_inside: bool = Fal
             break
         visible.append(raw[pos:next_open])
         inside, pos = True, next_open + len(open_marker)
-    return SplitText("".join(visible).strip(), "".join(reasoning).strip(), unclosed, stray, markers)
+    return SplitText("".join(visible).strip(), "".join(reasoning).strip(), unclosed, stray, marker_count)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import MemorySettings, SamplingSettings
 from ..errors import MemoryLimitError, ModelError
 from ..memory import MemoryBudget, apply_budget, check_fits, guard, plan_budget, read_memory, total_memory
 from ..models import ResolvedModel, resolve_model
 from .base import DEFAULT_THINK_MARKERS, Capabilities, Delta, GenerationStats, ModelInfo, Request
+
+if TYPE_CHECKING:
+    from mlx_lm.generate import GenerationResponse
 
 MIN_SHARED_PREFIX = 32  # below this, prefilling the prefix separately saves nothing worth the copy
 
@@ -50,6 +54,11 @@ class MLXBackend:
             raise ModelError(f"cannot load the tokenizer of {spec}: {type(exc).__name__}: {exc}",
                              hint=_load_hint(resolved)) from None
         return cls(None, tokenizer, resolved, budget=None)
+
+    @property
+    def generation_budget(self) -> MemoryBudget:
+        assert self.budget is not None  # only a tokenizer-only backend has none, and it never generates
+        return self.budget
 
     def describe(self) -> ModelInfo:
         budget = self.budget.as_gb() if self.budget else None
@@ -181,7 +190,7 @@ class MLXStream:
 
     def __init__(self, backend: MLXBackend, request: Request):
         self.backend, self.request = backend, request
-        self.response = None  # mlx-lm's latest GenerationResponse
+        self.response: GenerationResponse | None = None  # mlx-lm's latest
         self.started = time.perf_counter()
         self.reused = 0
         self.deltas = self._generate()
@@ -193,7 +202,7 @@ class MLXStream:
         self.deltas.close()  # generation stops at once
         return self._final("stopped")
 
-    def _generate(self) -> Iterator[Delta]:
+    def _generate(self) -> Generator[Delta, None, None]:
         import mlx.core as mx
         from mlx_lm import stream_generate
 
@@ -207,11 +216,11 @@ class MLXStream:
                 backend._model, backend._tokenizer, tokens, max_tokens=settings.max_tokens, prompt_cache=cache,
                 sampler=make_sampler(settings, backend._vocab_size()), logits_processors=make_processors(settings),
             ):
-                guard(mx, backend.budget)
+                guard(mx, backend.generation_budget)
                 if self.response.finish_reason is None:
                     yield Delta(self.response.text, self.response.generation_tokens)
         except RuntimeError as exc:
-            raise _as_memory_error(exc, backend.budget) from exc
+            raise _as_memory_error(exc, backend.generation_budget) from exc
         yield self._final((self.response and self.response.finish_reason) or "stop")
 
     def _final(self, reason: str) -> Delta:
@@ -255,7 +264,8 @@ class MLXBatchStream:
         self.uids = self.generator.insert(
             [tokens for tokens, _, _ in prepared],
             max_tokens=[c.max_tokens for c in chats],
-            caches=[cache for _, cache, _ in prepared],
+            # mlx-lm types each cache as a list, but a None entry gets a fresh one (BatchGenerator.insert_segments).
+            caches=[cache for _, cache, _ in prepared],  # type: ignore[misc]
             samplers=[make_sampler(c, vocab) for c in chats],
             logits_processors=[make_processors(c) for c in chats],
         )
@@ -271,13 +281,13 @@ class MLXBatchStream:
 
         try:
             while self.live and (responses := self.generator.next_generated()):
-                guard(mx, self.backend.budget)
+                guard(mx, self.backend.generation_budget)
                 for response in responses:
                     delta = self._delta(response)
                     if delta is not None:
                         yield self.index[response.uid], delta
         except RuntimeError as exc:
-            raise _as_memory_error(exc, self.backend.budget) from exc
+            raise _as_memory_error(exc, self.backend.generation_budget) from exc
         finally:
             self.generator.close()
             self._clear_cache_if_long()

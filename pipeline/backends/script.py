@@ -14,7 +14,7 @@ A script file (YAML or JSON) is a list of responses played in order, or a mappin
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -46,7 +46,7 @@ class ScriptFile(BaseModel):
 
 
 class ScriptBackend:
-    def __init__(self, outputs: tuple[Script, ...] | list[Script] = (), model: str = "fake-model",
+    def __init__(self, outputs: Sequence[Script] = (), model: str = "fake-model",
                  default: str | None = None, responder: Callable[[Request], Script] | None = None,
                  by_label: dict[str, list[str]] | None = None, batching_pays: bool = False,
                  think_markers: tuple[str, str] = DEFAULT_THINK_MARKERS):

@@ -91,9 +91,9 @@ class CollapseDetector:
         self._starts: list[int] = []
         self._window: deque[_Word] = deque()
         self._alpha_counts: Counter = Counter()
-        self._sums = Counter()  # running totals over the window: repeated, adjacent, alpha
+        self._sums: Counter[str] = Counter()  # running totals over the window: repeated, adjacent, alpha
         self._soup: deque[_Word] = deque()
-        self._soup_sums = Counter()  # stop, boundary over the soup window
+        self._soup_sums: Counter[str] = Counter()  # stop, boundary over the soup window
         self._ngram_last: dict[tuple, int] = {}
         self._streak = 0
         self._chain_len = 0

@@ -68,6 +68,7 @@ def check_text(path: str, text: str, markers: tuple[str, str] = DEFAULT_THINK_MA
     for part in parts_of(text):
         verdict = detect_collapse(prose[part.start: part.end])
         if verdict.detected:
+            assert verdict.onset is not None  # a detected collapse always carries its onset
             onset = part.start + verdict.onset
             report.collapses.append({"detected": True, "onset": onset, "line": line_of(text, onset),
                                      "signal": verdict.signal, "section": part.heading, "signals": verdict.signals})

@@ -7,6 +7,7 @@ the number audit and the collapse detector cannot drift apart on what a sentence
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import markdown
 import nh3
@@ -80,5 +81,5 @@ def markdown_html(markdown_text: str, tags: set[str] | None = None, url_schemes:
     """Markdown as sanitized HTML: model and feed text is untrusted, so nh3 cleans every rendering."""
     html = markdown.markdown(markdown_text, extensions=_MARKDOWN_EXTENSIONS)
     # Options left out keep nh3's own defaults (link_rel=None would drop its rel="noopener noreferrer").
-    options = {"tags": tags, "url_schemes": url_schemes, "link_rel": link_rel}
+    options: dict[str, Any] = {"tags": tags, "url_schemes": url_schemes, "link_rel": link_rel}
     return nh3.clean(html, **{name: value for name, value in options.items() if value is not None})

@@ -9,8 +9,10 @@ import csv
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import PipelineError
 
@@ -26,7 +28,7 @@ class DataError(PipelineError):
 class DataSpec:
     name: str
     path: Path
-    columns: dict[str, str]  # column -> one of TYPES
+    columns: Mapping[str, str]  # column -> one of TYPES
     query: str | None = None  # SQLite only; may use :start and :end (ISO timestamps of the week)
 
 
@@ -59,8 +61,8 @@ def _to_bool(value):
     raise ValueError("not true/false")
 
 
-TYPES = {"str": str, "int": _to_int, "float": _to_float, "datetime": _to_datetime, "date": dt.date.fromisoformat,
-         "bool": _to_bool}
+TYPES: dict[str, Callable[[Any], object]] = {"str": str, "int": _to_int, "float": _to_float, "datetime": _to_datetime,
+                                             "date": dt.date.fromisoformat, "bool": _to_bool}
 
 
 def read_rows(spec: DataSpec, params: dict) -> list[dict]:
@@ -104,7 +106,8 @@ def _sqlite_rows(spec: DataSpec, params: dict) -> list[dict]:
 def typed_rows(spec: DataSpec, rows: list[dict]) -> list[dict]:
     if len(rows) > MAX_ROWS:
         raise DataError(f"{spec.path}: more than {MAX_ROWS} rows in {spec.name!r}", hint="filter it with a query")
-    problems, typed = [], []
+    problems: list[str] = []
+    typed: list[dict] = []
     for number, row in enumerate(rows, start=1):
         typed.append(typed_row(spec, row, number, problems))
     if problems:

@@ -165,7 +165,7 @@ def select_week(results: list[FeedResult], start: dt.datetime, end: dt.datetime,
     """Dedupe (guid, then canonical link), keep items dated inside [start, end).
     Stated rule: items with no parseable date are left out (we cannot place them in a week), and
     items dated more than a day after `now` are treated as bogus and left out."""
-    selection, seen = WeekSelection([]), set()
+    selection, seen = WeekSelection([]), set[str]()
     for item in (i for r in results for i in r.items):
         keys = {k for k in (item.guid and f"guid:{item.guid}", item.link and f"link:{canonical_link(item.link)}") if k}
         if keys & seen:
@@ -180,5 +180,10 @@ def select_week(results: list[FeedResult], start: dt.datetime, end: dt.datetime,
             selection.outside_week += 1
         else:
             selection.items.append(item)
-    selection.items.sort(key=lambda i: i.published, reverse=True)
+    selection.items.sort(key=_published, reverse=True)
     return selection
+
+
+def _published(item: FeedItem) -> dt.datetime:
+    assert item.published is not None  # select_week keeps dated items only
+    return item.published

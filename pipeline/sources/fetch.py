@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +71,7 @@ class Fetched:
     body: bytes | None
     detail: str = ""
     from_cache: bool = False
-    headers: dict = field(default_factory=dict)  # of a fresh 200: its validators are cached once the body parses
+    headers: Mapping[str, str] = field(default_factory=dict)  # of a fresh 200: its validators are cached once the body parses
 
 
 def fetch(url: str, cache: FeedCache, limits: FeedLimits, offline: bool, session: requests.Session) -> Fetched:
