@@ -20,8 +20,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
+from ..config.yamlsource import YamlDocument, format_problem, load_yaml
 from ..errors import ModelError
-from ..yamlsource import YamlDocument, format_problem, load_yaml
 from .base import DEFAULT_THINK_MARKERS, Capabilities, Delta, GenerationStats, ModelInfo, Request
 
 SCRIPT_PREFIX = "script:"

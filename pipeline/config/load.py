@@ -1,0 +1,139 @@
+"""Loading a brief: strict YAML that remembers positions, the schema, the checks that span keys,
+and every problem reported at once as FILE:LINE:COL: key.path: message."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from pathlib import Path
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from ..errors import BriefError
+from .schema import SETTING_KEYS, Brief, LoadedBrief, MemorySettings, Section
+from .yamlsource import YamlDocument, format_problem, load_yaml
+
+
+def cross_check(data: dict) -> list[tuple[tuple, str]]:
+    """Checks that span keys: stage references and penalty windows. Works on raw data so its
+    problems are reported together with the schema's."""
+    stages = data.get("stages", {"draft": {}})
+    if not isinstance(stages, dict):
+        return []  # the schema reports it; every stage reference would only repeat it
+    problems: list[tuple[tuple, str]] = [(("stages", name, "penalty_context"), problem) for name, stage in stages.items()
+                                         if isinstance(stage, dict) and (problem := _window_problem(stage))]
+    for index, section in enumerate(data.get("sections") or []):
+        if isinstance(section, dict):
+            problems += _section_problems(index, section, stages)
+    return problems
+
+
+def _section_problems(index: int, section: dict, stages: dict) -> list[tuple[tuple, str]]:
+    stage = section.get("stage", "draft")
+    if isinstance(stage, str) and stage not in stages:
+        defined = f"use one of: {', '.join(stages)}" if stages else "define it under `stages:`"
+        return [(("sections", index, "stage"), f"unknown stage {stage!r}; {defined}")]
+    found = stages.get(stage) if isinstance(stage, str) else None
+    base = found if isinstance(found, dict) else {}
+    if section.get("type") == "news" and {**base, **section}.get("enable_thinking") is True:
+        key = "enable_thinking" if "enable_thinking" in section else "stage"
+        return [(("sections", index, key), "a news section is machine-parsed JSON: its stage needs "
+                 "enable_thinking: false (reasoning would eat the budget and break the JSON)")]
+    if "penalty_context" not in section and "max_tokens" not in section:
+        return []  # the stage's own window was checked above
+    problem = _window_problem({**base, **section})
+    key = "penalty_context" if "penalty_context" in section else "max_tokens"
+    return [(("sections", index, key), problem)] if problem else []
+
+
+def _window_problem(settings: dict) -> str | None:
+    window, cap = settings.get("penalty_context"), settings.get("max_tokens", 350)
+    if type(window) is int and type(cap) is int and window < cap:
+        return (f"penalty_context {window} is shorter than max_tokens {cap}: the penalty window must cover "
+                "the whole section; raise penalty_context or leave it unset")
+    return None
+
+
+def _pydantic_problems(exc: ValidationError, doc: YamlDocument) -> list[tuple[tuple, tuple[int, int], str]]:
+    return [(tuple(err["loc"]), _error_position(err, doc), _friendly(err)) for err in exc.errors()]
+
+
+def _error_position(err: ErrorDetails, doc: YamlDocument) -> tuple[int, int]:
+    # An unknown key is pointed at where the key is written, not at its (maybe nested) value.
+    loc = tuple(err["loc"])
+    return doc.key_position(loc) if err["type"] == "extra_forbidden" else doc.position(loc)
+
+
+# Where each key may be written, for "did you mean" and "it belongs ..." hints on unknown keys.
+_KEY_HOMES = {
+    **dict.fromkeys(MemorySettings.model_fields, "under `memory:`"),
+    **dict.fromkeys(Section.model_fields, "in a section"),
+    **dict.fromkeys(SETTING_KEYS, "under `stages.<name>:` or in a section"),
+    **dict.fromkeys(Brief.model_fields, "at the top level"),
+}
+_UNQUOTED = {"int_type": "a number", "float_type": "a number", "bool_type": "true or false",
+             "date_type": "a date like 2026-11-23"}
+
+
+def _friendly(err: ErrorDetails) -> str:
+    if err["type"] == "extra_forbidden":
+        return _unknown_key(str(err["loc"][-1]))
+    if err["type"] == "missing":
+        return "required key is missing; add it"
+    if err["type"] == "string_pattern_mismatch" and tuple(err["loc"]) == ("slug",):
+        return f"must be lowercase letters, digits and single hyphens, e.g. my-post (got {err['input']!r})"
+    if err["type"] in _UNQUOTED and isinstance(err.get("input"), str):
+        return f"{err['msg']} (got {err['input']!r}): write {_UNQUOTED[err['type']]} without quotes"
+    if err["type"] == "string_type" and isinstance(err.get("input"), bool | int | float):
+        # YAML reads `heading: No` as false and `title: 2026` as a number.
+        return f"{err['msg']} (got {err['input']!r}): put the text in quotes"
+    message = err["msg"].removeprefix("Value error, ")
+    return f"{message} (got {err.get('input')!r})" if "input" in err and not isinstance(err["input"], dict | list) else message
+
+
+def _unknown_key(key: str) -> str:
+    if key in _KEY_HOMES:  # a real key in the wrong place, e.g. max_tokens at the top level
+        return f"not allowed here; {key} belongs {_KEY_HOMES[key]}"
+    close = difflib.get_close_matches(key, _KEY_HOMES, n=1)
+    return f"unknown key; did you mean {close[0]!r}?" if close else "unknown key; remove it or fix its spelling"
+
+
+def load_brief(path: str | Path) -> LoadedBrief:
+    """Load and validate a brief; raise BriefError listing every problem as file:line:col: path: msg."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BriefError([f"{path}: cannot read: {exc.strerror}"], hint="check the path") from None
+    doc = load_yaml(_decode(path, raw), str(path))
+    problems = list(doc.problems)
+    if not problems and not isinstance(doc.data, dict):
+        problems.append(((), (1, 1), "a brief must be a YAML mapping (title:, sections:, ...)"))
+    brief = None
+    if isinstance(doc.data, dict):  # also after duplicate keys, so every problem is reported at once
+        problems += [(p, doc.position(p), m) for p, m in cross_check(doc.data)]
+        try:
+            brief = Brief.model_validate(doc.data)
+        except ValidationError as exc:
+            problems += _pydantic_problems(exc, doc)
+    if problems:
+        raise BriefError(_sorted_messages(path, problems), hint="fix the lines above, then run `pipeline validate` again")
+    return LoadedBrief(path=path, brief=brief, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")  # editors on Windows may start the file with a BOM
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise BriefError([f"{path}:{line}:{col}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"],
+                         hint="save the brief as UTF-8") from None
+
+
+def _sorted_messages(path: Path, problems: list) -> list[str]:
+    ordered = sorted(problems, key=lambda p: p[1])
+    return [format_problem(path, where, loc, message) for loc, where, message in ordered]
+
+
