@@ -73,7 +73,7 @@ def new_run_id(now: dt.datetime) -> str:
 
 
 def situation(options: RunOptions, now: dt.datetime) -> Situation:
-    return Situation(now=now, week=options.week, offline=options.offline, strict=options.strict)
+    return Situation(now=now, week=options.week, offline=options.offline)
 
 
 def prepare(brief_path: Path, options: RunOptions, now: dt.datetime) -> Prepared:

@@ -26,7 +26,6 @@ class Situation:
     now: dt.datetime
     week: str | None = None  # a week given on the command line
     offline: bool = False
-    strict: bool = False
 
 
 @dataclass(frozen=True)
