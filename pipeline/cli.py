@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import signal
@@ -13,13 +14,12 @@ from typing import NoReturn
 import click
 
 from . import errors, report
-from .backends import model_for, open_backend, open_prompt_formatter
+from .backends import check_model, model_for, open_backend, open_prompt_formatter
 from .checks.files import check_text
-from .config import load_brief
 from .install import install_files
 from .progress import make_reporter
 from .runner import RunOptions, dry_prompts, prepare, reuse_backend, run_with_catch_up, utc_now
-from .schedule import crontab_line, job_for, launchd_name, launchd_plist, parse_at, systemd_units, unit_files
+from .schedule import crontab_line, job_for, launchd_name, launchd_plist, next_run, parse_at, systemd_units, unit_files
 
 log = logging.getLogger("pipeline")
 
@@ -157,11 +157,12 @@ def schedule(brief: Path, at: str, log_path: Path | None, install: bool) -> None
     """Print a crontab line, a systemd user timer and a launchd agent that build BRIEF weekly."""
     try:
         when = parse_at(at)
-        load_brief(brief)  # never schedule a brief that would fail
+        prep = validated(brief, None)  # never schedule a brief that `validate` would refuse
     except errors.PipelineError as exc:
         fail(exc, False)
     job = job_for(brief, log_path, Path.cwd().resolve())
     job.log.parent.mkdir(parents=True, exist_ok=True)
+    click.echo(f"# {prep.kind.schedule_note(prep.loaded, next_run(when, dt.datetime.now().astimezone()))}")
     click.echo(f"# cron (crontab -e), runs {at}; logs to {job.log}\n{crontab_line(job, when)}\n")
     for name, text in systemd_units(job, when).items():
         click.echo(f"# systemd user unit: ~/.config/systemd/user/{name}\n{text}")
@@ -179,6 +180,13 @@ def dry_run(brief: Path, week: str | None):
     return prep, prompts, stages
 
 
+def validated(brief: Path, week: str | None):
+    """What `validate` checks: the brief, its data and templates, and that its model could open."""
+    prep, prompts, stages = dry_run(brief, week)
+    check_model(model_for(prep.loaded, None))
+    return prep
+
+
 @main.command()
 @brief_argument
 @week_option
@@ -187,6 +195,7 @@ def validate(brief: Path, week: str | None) -> None:
     setup_logging(0, True)
     try:
         prep, prompts, stages = dry_run(brief, week)
+        check_model(model_for(prep.loaded, None))
     except errors.PipelineError as exc:
         fail(exc, False)
     click.echo(f"{brief}: ok ({prep.kind.summary(prep.loaded, prep.sources, len(prompts), stages)})")

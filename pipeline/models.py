@@ -29,6 +29,17 @@ def looks_like_path(spec: str) -> bool:
     return spec.startswith(("/", "./", "../", "~")) or Path(spec).exists()
 
 
+def check_model_spec(spec: str) -> None:
+    """What can be known about `model:` without loading or converting anything (validate, schedule)."""
+    if spec.startswith(BUILTIN_PREFIX):
+        _check_builtin(spec[len(BUILTIN_PREFIX):])
+        from .builtin_model import locate_gguf
+
+        locate_gguf()  # the embedded model's wheel is installed
+    else:
+        resolve_model(spec)
+
+
 def resolve_model(spec: str) -> ResolvedModel:
     if spec.startswith(BUILTIN_PREFIX):
         return ResolvedModel(spec, str(_builtin_dir(spec[len(BUILTIN_PREFIX):])), True)
@@ -44,9 +55,13 @@ def resolve_model(spec: str) -> ResolvedModel:
     return ResolvedModel(spec, spec, False)
 
 
-def _builtin_dir(name: str) -> Path:
+def _check_builtin(name: str) -> None:
     if name not in BUILTINS:
         raise ModelError(f"unknown builtin model {name!r}", hint=f"available: {', '.join(BUILTINS)}")
+
+
+def _builtin_dir(name: str) -> Path:
+    _check_builtin(name)
     from .builtin_model import builtin_model_dir
 
     return builtin_model_dir()

@@ -3,6 +3,7 @@ agent. Pure: builds the texts and decides where they go; `install.py` writes the
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shlex
 import shutil
@@ -43,18 +44,28 @@ def parse_at(text: str) -> When:
     return When(DAYS.index(match.group(1).lower()[:3]), int(match.group(2)), int(match.group(3)))
 
 
+def next_run(when: When, now: dt.datetime) -> dt.datetime:
+    """The first time at or after `now` (local, aware) that the schedule fires."""
+    day = now.date() + dt.timedelta(days=(when.day - now.weekday()) % 7)
+    start = dt.datetime.combine(day, dt.time(when.hour, when.minute), now.tzinfo)
+    return start if start >= now else start + dt.timedelta(weeks=1)
+
+
 def shell_command(job: Job) -> str:
     return f"cd {shlex.quote(str(job.workdir))} && {shlex.join(job.command)} >> {shlex.quote(str(job.log))} 2>&1"
 
 
 def crontab_line(job: Job, when: When) -> str:
     cron_day = (when.day + 1) % 7  # cron: 0 = Sunday
-    return f"{when.minute} {when.hour} * * {cron_day} {shell_command(job)}  # {job.name}"
+    command = shell_command(job).replace("%", "\\%")  # cron turns a bare % into a newline
+    return f"{when.minute} {when.hour} * * {cron_day} {command}  # {job.name}"
 
 
 def systemd_units(job: Job, when: When) -> dict[str, str]:
+    # systemd expands %-specifiers in these settings: a literal % is written %%.
+    workdir, command = str(job.workdir).replace("%", "%%"), shlex.quote(shell_command(job)).replace("%", "%%")
     service = (f"[Unit]\nDescription=pipeline weekly build ({job.name})\n\n[Service]\nType=oneshot\n"
-               f"WorkingDirectory={job.workdir}\nExecStart=/bin/sh -c {shlex.quote(shell_command(job))}\n")
+               f"WorkingDirectory={workdir}\nExecStart=/bin/sh -c {command}\n")
     day = DAYS[when.day].capitalize()
     timer = (f"[Unit]\nDescription=Weekly timer for {job.name}\n\n[Timer]\n"
              f"OnCalendar={day} *-*-* {when.hour:02d}:{when.minute:02d}:00\n"
@@ -102,7 +113,13 @@ def launchd_name(job: Job) -> str:
 def job_for(brief: Path, log: Path | None, workdir: Path) -> Job:
     """The weekly job for a brief: this installation's pipeline, by absolute path (cron has almost no PATH)."""
     log_path = (log or Path("output") / "logs" / f"{brief.stem}.log").resolve()
-    return Job(f"pipeline-{brief.stem}", workdir, [*pipeline_command(), "run", str(brief.resolve())], log_path)
+    return Job(unit_name(brief), workdir, [*pipeline_command(), "run", str(brief.resolve())], log_path)
+
+
+def unit_name(brief: Path) -> str:
+    """pipeline-<brief>, in the characters a systemd unit, a launchd label and a cron comment all accept."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", brief.stem).strip("-.") or "brief"
+    return f"pipeline-{stem}"
 
 
 def pipeline_command() -> list[str]:

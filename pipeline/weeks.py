@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import PipelineError
 
 _WEEK = re.compile(r"(\d{4})-W(\d{2})", re.ASCII)  # ASCII: \d would take "２０２６" and int() would read it
+FIRST_YEAR, LAST_YEAR = 1970, 9998  # a week's window must fit in datetime (9999-W52 ends in year 10000)
 
 
 class WeekError(PipelineError):
@@ -20,6 +21,8 @@ def parse_week(text: str) -> tuple[int, int]:
     if not match:
         raise WeekError(f"week {text!r} is not an ISO week", hint="write it like 2026-W16")
     year, week = int(match.group(1)), int(match.group(2))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise WeekError(f"week {text!r} is out of range", hint=f"use a year from {FIRST_YEAR} to {LAST_YEAR}")
     try:
         dt.date.fromisocalendar(year, week, 1)
     except ValueError:
@@ -39,6 +42,12 @@ def current_week(now: dt.datetime, tz: ZoneInfo) -> tuple[int, int]:
     return year, week
 
 
+def week_to_build(now: dt.datetime, tz: ZoneInfo, covers: str) -> tuple[int, int]:
+    """The week a build at `now` covers: the last completed one, or (covers: current) the one under way."""
+    current = current_week(now, tz)
+    return current if covers == "current" else week_before_by(current, 1)
+
+
 def week_window(year: int, week: int, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     """[Monday 00:00, next Monday 00:00) local time, as aware datetimes."""
     monday = dt.date.fromisocalendar(year, week, 1)
@@ -47,19 +56,31 @@ def week_window(year: int, week: int, tz: ZoneInfo) -> tuple[dt.datetime, dt.dat
 
 
 def week_key(year: int, week: int) -> str:
-    return f"{year}-W{week:02d}"
+    return f"{year:04d}-W{week:02d}"
 
 
 MAX_CATCH_UP_WEEKS = 4
 
 
-def weeks_to_build(last_completed: str | None, current: tuple[int, int]) -> list[tuple[int, int]]:
-    """The missed weeks after the last completed one (at most MAX_CATCH_UP_WEEKS), then the current."""
-    monday = dt.date.fromisocalendar(current[0], current[1], 1)
-    weeks = [current]
-    for back in range(1, MAX_CATCH_UP_WEEKS + 1):
-        year, week, _ = (monday - dt.timedelta(weeks=back)).isocalendar()
-        if last_completed is None or f"{year}-W{week:02d}" <= last_completed:
-            break
-        weeks.insert(0, (year, week))
-    return weeks
+def weeks_between(last_completed: str | None, target: tuple[int, int]) -> list[tuple[int, int]]:
+    """The weeks after the last completed one and before the target, oldest first (none without a record)."""
+    try:
+        done = dt.date.fromisocalendar(*parse_week(last_completed or ""), 1)
+    except WeekError:  # no record (or an unreadable one): nothing counts as missed
+        return []
+    monday = dt.date.fromisocalendar(*target, 1)
+    count = max((monday - done).days // 7 - 1, 0)
+    return [week_before_by(target, back) for back in range(count, 0, -1)]
+
+
+def week_before_by(week: tuple[int, int], back: int) -> tuple[int, int]:
+    year, number, _ = (dt.date.fromisocalendar(*week, 1) - dt.timedelta(weeks=back)).isocalendar()
+    return year, number
+
+
+def weeks_to_build(last_completed: str | None, target: tuple[int, int]) -> tuple[list[tuple[int, int]], int]:
+    """The missed weeks to build first (the newest MAX_CATCH_UP_WEEKS of them), then the target; and how
+    many older missed weeks are left out."""
+    missed = weeks_between(last_completed, target)
+    kept = missed[-MAX_CATCH_UP_WEEKS:]
+    return [*kept, target], len(missed) - len(kept)

@@ -17,7 +17,7 @@ title: Memory budgets for local models
 date: 2026-11-23
 description: A short test post.
 tags: [mlx, testing]
-model: fake-model
+model: builtin:smollm2  # tests hand in a scripted backend instead
 research: |
   The Mac has 64 GB of memory.
 facts:

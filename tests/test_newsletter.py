@@ -170,7 +170,7 @@ def test_lock_is_released_after_a_run(weekly, project, fake, monkeypatch):
 
 
 def test_catch_up_builds_the_missed_week_first(weekly, project, fake, monkeypatch):
-    text = weekly.read_text().replace("week: 2026-W16\n", "")
+    text = weekly.read_text().replace("week: 2026-W16\n", "covers: current\n")
     weekly.write_text(text)
     import datetime as dt
 
@@ -246,3 +246,63 @@ def test_a_finding_added_by_verification_stays_on_the_chosen_attempt(weekly, pro
     body = (result.draft_dir / "index.md").read_text()
     assert clean in body and "The quiet tape taught" not in body
     assert result.status == "needs_attention"
+
+
+def live(weekly, covers: str | None = None):
+    """The example brief as a live build: no pinned week, optionally a `covers:` rule."""
+    weekly.write_text(weekly.read_text().replace("week: 2026-W16\n", f"covers: {covers}\n" if covers else ""))
+
+
+def at(monkeypatch, when):
+    from pipeline import runner
+
+    monkeypatch.setattr(runner, "utc_now", lambda: when)
+
+
+def test_a_monday_morning_build_covers_the_whole_week_before(weekly, project, fake, monkeypatch):
+    """Mon 2026-04-20 07:00 Berlin is in W17; by default the build covers W16, the week that just ended."""
+    import datetime as dt
+
+    live(weekly)
+    at(monkeypatch, dt.datetime(2026, 4, 20, 5, 0, tzinfo=dt.UTC))
+    fake.enqueue(PICK, INSIGHT)
+    result = build(weekly, project, fake)
+    assert result.draft_dir.name == "2026-W16"
+    assert result.manifest["sources"]["items"]["in_week"] == 6  # the whole week's items, not Monday's few hours
+    assert last_completed_week(project / "output", weekly) == "2026-W16"
+
+
+def test_covers_current_builds_the_week_under_way(weekly, project, fake, monkeypatch):
+    import datetime as dt
+
+    live(weekly, "current")
+    at(monkeypatch, dt.datetime(2026, 4, 16, 12, 0, tzinfo=dt.UTC))  # a Thursday in W16
+    fake.default = INSIGHT
+    assert build(weekly, project, fake).draft_dir.name == "2026-W16"
+
+
+def test_catch_up_follows_the_same_rule_and_says_what_it_leaves_out(weekly, project, fake, monkeypatch, caplog):
+    import datetime as dt
+
+    from pipeline import state
+
+    live(weekly)
+    at(monkeypatch, dt.datetime(2026, 5, 4, 6, 0, tzinfo=dt.UTC))  # Monday of W19: the target is W18
+    state.record_completed_week(project / "output", weekly, "2026-W10")  # W11..W17 missed: 7 weeks
+    fake.default = INSIGHT
+    with caplog.at_level("WARNING", logger="pipeline"):
+        results = run_with_catch_up(weekly, RunOptions(out_root=project / "output", offline=True), Reporter(),
+                                    opener_for(fake))
+    assert [r.draft_dir.name for r in results] == ["2026-W14", "2026-W15", "2026-W16", "2026-W17", "2026-W18"]
+    assert "3 older missed week(s)" in caplog.text and "--week" in caplog.text
+    assert last_completed_week(project / "output", weekly) == "2026-W18"
+
+
+@pytest.mark.parametrize("week, message", [("9999-W52", "out of range"), ("0001-W01", "out of range"),
+                                           ("2026-W54", "has no ISO week")])
+def test_weeks_that_cannot_be_built_are_refused_with_a_message(weekly, project, fake, week, message):
+    from pipeline.weeks import WeekError
+
+    with pytest.raises(WeekError, match=message):
+        build(weekly, project, fake, week=week)
+    assert fake.history == [] and not (project / "output" / "newsletters").exists()

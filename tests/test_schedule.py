@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import plistlib
 import re
+import shutil
 import subprocess
 import sys
 
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from pipeline.schedule import ScheduleError, When, parse_at
 
+from .conftest import MINIMAL_BRIEF, REPO
 from .tiny_models import ANSWER_CHAIN, THINKING_CHAIN, build_scripted_qwen3
 
 
@@ -92,3 +94,66 @@ sections:
     assert done.returncode == 0
     assert (project / "output/posts/2026-11-23-scheduled/index.md").exists()
     assert "draft:" in (project / "output/logs/post.log").read_text()
+
+
+def weekly_brief(project, *, pinned: bool = False, covers: str = "last"):
+    for name in ("weekly.yaml", "weekly-data.json"):
+        shutil.copy(REPO / "briefs" / name, project / "briefs" / name)
+    shutil.copytree(REPO / "briefs" / "feeds", project / "briefs" / "feeds", dirs_exist_ok=True)
+    brief = project / "briefs" / "weekly.yaml"
+    text = brief.read_text()
+    brief.write_text(text if pinned else text.replace("week: 2026-W16\n", f"covers: {covers}\n"))
+    return brief
+
+
+def test_schedule_says_which_week_the_next_run_builds(project, monkeypatch):
+    import datetime as dt
+
+    from pipeline import cli
+
+    class Now(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):  # Tue 2026-11-24 10:00 local: the next "wed 06:30" is in W48
+            return dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
+
+    monkeypatch.setattr(cli.dt, "datetime", Now)
+    out = schedule(project, weekly_brief(project)).stdout
+    assert out.splitlines()[0] == "# the next run, Wed 2026-11-25 06:30, builds 2026-W47 (covers: last)"
+    out = schedule(project, weekly_brief(project, covers="current")).stdout
+    assert "builds 2026-W48 (covers: current)" in out.splitlines()[0]
+
+
+def test_schedule_warns_that_a_pinned_week_would_be_built_every_time(project):
+    out = schedule(project, weekly_brief(project, pinned=True)).stdout
+    assert "pins `week: 2026-W16`: every run would build that same week" in out
+
+
+@pytest.mark.parametrize("change, message", [
+    (("model: builtin:smollm2", "model: builtin:nope"), "unknown builtin model 'nope'"),
+    (("title: Memory", "templates: ../missing\ntitle: Memory"), "template folder"),
+    (("model: builtin:smollm2", "model: script:absent.yaml"), "cannot read script"),
+])
+def test_schedule_refuses_what_validate_refuses(project, write_brief, change, message):
+    brief = write_brief(MINIMAL_BRIEF.replace(*change))
+    result = schedule(project, brief)
+    validate = CliRunner().invoke(main, ["validate", str(brief)])
+    assert result.exit_code != 0 and validate.exit_code == result.exit_code
+    assert result.stdout == "" and message in result.stderr
+
+
+def test_percent_signs_and_odd_brief_names_are_escaped_for_each_scheduler(tmp_path):
+    project = tmp_path / "50% done"
+    shutil.copytree(REPO / "templates", project / "templates")
+    (project / "briefs").mkdir()
+    brief = project / "briefs" / "my 'weekly' post.yaml"
+    brief.write_text(MINIMAL_BRIEF)
+    result = schedule(project, brief, "--install", home=tmp_path / "home")
+    assert result.exit_code == 0, result.stderr
+    cron = next(line for line in result.stdout.splitlines() if re.match(r"^\d", line))
+    assert "50\\% done" in cron and "50% done" not in cron.replace("\\%", "")
+    units = tmp_path / "home/.config/systemd/user"
+    if sys.platform != "darwin":
+        assert sorted(p.name for p in units.iterdir()) == ["pipeline-my-weekly-post.service", "pipeline-my-weekly-post.timer"]
+        service = (units / "pipeline-my-weekly-post.service").read_text()
+        assert "WorkingDirectory=" + str(project.resolve()).replace("%", "%%") in service
+        assert "50%% done" in service and "50% done" not in service.replace("%%", "")

@@ -66,7 +66,7 @@ def test_a_collapsing_scripted_response_is_cut_and_retried_like_a_model(cli, wri
 
 
 def test_a_brief_names_its_script_relative_to_itself(cli, write_brief, project):
-    write_brief(MINIMAL_BRIEF.replace("model: fake-model", "model: script:answers.yaml"))
+    write_brief(MINIMAL_BRIEF.replace("model: builtin:smollm2", "model: script:answers.yaml"))
     (project / "briefs" / "answers.yaml").write_text(json.dumps([FIRST, SECOND]))  # JSON works too
     result = cli("run", "briefs/post.yaml")
     assert result.exit_code == 0, result.stderr

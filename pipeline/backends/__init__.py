@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import LoadedBrief, MemorySettings
+from ..models import check_model_spec
 from .base import Backend, BatchStream, Capabilities, Delta, GenerationStats, ModelInfo, Request, Stream
 from .script import SCRIPT_PREFIX, ScriptBackend
 
 __all__ = ["Backend", "BatchStream", "Capabilities", "Delta", "GenerationStats", "ModelInfo", "Request", "Stream",
-           "model_for", "open_backend", "open_prompt_formatter"]
+           "check_model", "model_for", "open_backend", "open_prompt_formatter"]
 
 
 def model_for(loaded: LoadedBrief, override: str | None) -> str:
@@ -22,6 +23,14 @@ def model_for(loaded: LoadedBrief, override: str | None) -> str:
     if spec.startswith(SCRIPT_PREFIX) and not Path(script).is_absolute():
         return SCRIPT_PREFIX + str(loaded.path.parent / script)
     return spec
+
+
+def check_model(spec: str) -> None:
+    """Refuse a model that could never open, without loading it: a missing script or folder, an unknown builtin."""
+    if spec.startswith(SCRIPT_PREFIX):
+        ScriptBackend.from_file(spec)
+    else:
+        check_model_spec(spec)
 
 
 def open_backend(model: str, memory: MemorySettings) -> Backend:

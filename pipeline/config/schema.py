@@ -173,7 +173,10 @@ class Brief(Strict):
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     timezone: str = Field("UTC", description="Newsletters: the ISO week is taken in this time zone.")
     week: str | None = Field(None, pattern=r"^\d{4}-W\d{2}$", description="Newsletters: build this ISO week "
-                             "(e.g. 2026-W16) instead of the current one; --week overrides it.")
+                             "(e.g. 2026-W16) instead of the one `covers` picks; --week overrides it.")
+    covers: Literal["last", "current"] = Field(
+        "last", description="Newsletters with no `week:`: `last` builds the last completed ISO week (a Monday-morning "
+        "build covers the whole week before it), `current` the week under way. Catch-up follows the same rule.")
     sources: Sources = Field(default_factory=Sources, description="Newsletters: feeds and operating data.")
     sections: list[Section] = Field(min_length=1, max_length=40)
 

@@ -102,6 +102,10 @@ class Kind:
         """Earlier drafts this run should build first (a scheduled build the machine slept through)."""
         return []
 
+    def schedule_note(self, loaded: LoadedBrief, next_run: dt.datetime) -> str:
+        """What the next scheduled run will build, for `pipeline schedule`."""
+        return f"the next run, {next_run:%a %Y-%m-%d %H:%M}, builds a {self.name} dated that day"
+
     def summary(self, loaded: LoadedBrief, sources: Any, prose: int, stages: Stages) -> str:
         """One line for `pipeline validate`."""
         return f"{len(loaded.brief.sections)} sections, stages: {', '.join(loaded.brief.stages)}"

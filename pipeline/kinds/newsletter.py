@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,9 +24,11 @@ from ..prompts import SectionPrompt, render_template
 from ..sources import Gathered, Week, gather
 from ..sources.feeds import FeedResult
 from ..state import last_completed_week, record_completed_week
-from ..weeks import current_week, parse_week, week_key, week_window, weeks_to_build, zone
+from ..weeks import MAX_CATCH_UP_WEEKS, parse_week, week_key, week_to_build, week_window, weeks_to_build, zone
 from .base import Kind, Situation, Stages, Verified
 from .news import NewsPicks, newest, parse_picks, pick_messages
+
+log = logging.getLogger("pipeline")
 
 
 class Newsletter(Kind):
@@ -81,9 +84,20 @@ class Newsletter(Kind):
         brief = loaded.brief
         if situation.week or brief.week:
             return []
-        current = current_week(situation.now, zone(brief.timezone))
-        weeks = [week_key(*w) for w in weeks_to_build(last_completed_week(out_root, brief_path), current)]
-        return [w for w in weeks[:-1] if not (out_root / self.folder / w).exists()]
+        target = week_to_build(situation.now, zone(brief.timezone), brief.covers)
+        weeks, left_out = weeks_to_build(last_completed_week(out_root, brief_path), target)
+        if left_out:
+            log.warning("%d older missed week(s) of %s are not built (catch-up builds the last %d); build them with "
+                        "--week", left_out, brief_path, MAX_CATCH_UP_WEEKS)
+        return [week_key(*w) for w in weeks[:-1] if not (out_root / self.folder / week_key(*w)).exists()]
+
+    def schedule_note(self, loaded: LoadedBrief, next_run: dt.datetime) -> str:
+        brief = loaded.brief
+        if brief.week:
+            return (f"the brief pins `week: {brief.week}`: every run would build that same week; delete the line "
+                    f"to build the {'last completed' if brief.covers == 'last' else 'current'} week each time")
+        week = resolve_week(brief, None, next_run)
+        return f"the next run, {next_run:%a %Y-%m-%d %H:%M}, builds {week.key} (covers: {brief.covers})"
 
     def summary(self, loaded: LoadedBrief, sources: Gathered, prose: int, stages: Stages) -> str:
         sections, news = loaded.brief.sections, len(stages.data)
@@ -96,7 +110,7 @@ class Newsletter(Kind):
 def resolve_week(brief: Brief, override: str | None, now: dt.datetime) -> Week:
     tz = zone(brief.timezone)
     chosen = override or brief.week
-    year, number = parse_week(chosen) if chosen else current_week(now, tz)
+    year, number = parse_week(chosen) if chosen else week_to_build(now, tz, brief.covers)
     start, end = week_window(year, number, tz)
     return Week(week_key(year, number), start, end)
 
