@@ -471,3 +471,24 @@ sections:
         "briefs/x.yaml:3:1: filter: unknown key; did you mean 'filters'?",
         "briefs/x.yaml:8:5: sections.0.filters: not allowed here; filters belongs at the top level",
     ]
+
+
+def test_week_column_must_name_a_declared_datetime_column(invalid):
+    problems = invalid("""\
+kind: newsletter
+title: T
+sources:
+  data:
+    - {name: trades, path: t.json, columns: {at: datetime, pair: str}, week_column: closed_at}
+    - {name: other, path: t.json, columns: {pair: str}, week_column: pair}
+    - {name: third, path: t.json, columns: {pnl: float}, decimal: ";"}
+sections:
+  - {heading: A, instruction: Do., words: 30}
+""")
+    assert problems == [
+        "briefs/x.yaml:5:7: sources.data.0: week_column 'closed_at' must name a datetime column of `columns` "
+        "(datetime columns: at)",
+        "briefs/x.yaml:6:7: sources.data.1: week_column 'pair' must name a datetime column of `columns` "
+        "(datetime columns: none declared)",
+        "briefs/x.yaml:7:67: sources.data.2.decimal: Input should be '.' or ',' (got ';')",
+    ]

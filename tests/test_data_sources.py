@@ -70,5 +70,109 @@ def test_sqlite_is_opened_read_only(tmp_path):
     path = tmp_path / "t.sqlite"
     with sqlite3.connect(path) as db:
         db.execute("create table trades (pair text)")
-    with pytest.raises(DataError, match="readonly"):
+    with pytest.raises(DataError, match="does more than read"):
         load_data(DataSpec("trades", path, {"pair": "str"}, "insert into trades values ('x')"), {})
+
+
+# -- numbers that would be silently wrong ---------------------------------------------------------
+@pytest.mark.parametrize("raw", ["NaN", "nan", "inf", "-Infinity", "1e400", "1,5", "1.2.3", "12abc", "0x10"])
+def test_numbers_that_are_not_finite_or_ambiguous_are_errors_naming_row_and_column(tmp_path, raw):
+    path = tmp_path / "t.csv"
+    path.write_text(f'pair,pnl\nETH,1.0\nAPT,"{raw}"\n')
+    with pytest.raises(DataError) as caught:
+        load_data(DataSpec("trades", path, {"pair": "str", "pnl": "float"}), {})
+    assert f"{path}: row 2: column 'pnl': {raw!r} is not a float" in caught.value.message
+    if raw == "1,5":
+        assert 'set `decimal: ","` on the source' in caught.value.message
+
+
+@pytest.mark.parametrize("text", ['[{"pnl": NaN}]', '[{"pnl": Infinity}]', '[{"pnl": -Infinity}]'])
+def test_json_non_numbers_are_refused_not_read_as_floats(tmp_path, text):
+    path = tmp_path / "t.json"
+    path.write_text(text)
+    with pytest.raises(DataError, match="is not a number JSON allows"):
+        load_data(DataSpec("trades", path, {"pnl": "float"}), {})
+
+
+def test_a_source_with_a_decimal_comma_reads_its_numbers(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('pnl,count\n"1,5",3\n"-1.204,25","1.000"\n')
+    rows = load_data(DataSpec("trades", path, {"pnl": "float", "count": "int"}, decimal=","), {})
+    assert rows == [{"pnl": 1.5, "count": 3}, {"pnl": -1204.25, "count": 1000}]
+
+
+def test_thousands_separators_still_read_with_a_decimal_point(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('pnl\n"1,204.5"\n"-12,000"\n')
+    assert [r["pnl"] for r in load_data(DataSpec("trades", path, {"pnl": "float"}), {})] == [1204.5, -12000.0]
+
+
+def test_huge_integers_do_not_crash(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text('[{"n": "1e400"}, {"n": 123456789012345678901234567890}]')
+    with pytest.raises(DataError, match=r"row 1: column 'n': '1e400' is not a int \(not a finite number\)"):
+        load_data(DataSpec("trades", path, {"n": "int"}), {})
+
+
+def test_deeply_nested_json_is_an_error_not_a_recursion_crash(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(DataError, match="nested too deeply"):
+        load_data(DataSpec("trades", path, {"n": "int"}), {})
+
+
+def test_a_lone_surrogate_in_a_string_becomes_a_replacement_character(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text('[{"pair": "ETH\\ud800USDT"}]')
+    (row,) = load_data(DataSpec("trades", path, {"pair": "str"}), {})
+    assert row["pair"] == "ETH\ufffdUSDT" and row["pair"].encode("utf-8")
+
+
+def test_data_files_have_a_size_limit(tmp_path, monkeypatch):
+    from pipeline.sources import data
+
+    monkeypatch.setattr(data, "MAX_BYTES", 100)
+    path = tmp_path / "t.csv"
+    path.write_text("pnl\n" + "1.0\n" * 100)
+    with pytest.raises(DataError, match="larger than"):
+        load_data(DataSpec("trades", path, {"pnl": "float"}), {})
+
+
+# -- SQLite: reads only, and not forever ----------------------------------------------------------
+def sqlite_db(tmp_path):
+    path = tmp_path / "t.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("create table trades (pair text)")
+        db.execute("insert into trades values ('ETH')")
+    return path
+
+
+@pytest.mark.parametrize("query", [
+    "vacuum into '{dir}/copy.sqlite'",
+    "attach database '{dir}/new.sqlite' as other",
+    "pragma writable_schema = 1",
+    "select * from trades; drop table trades",
+])
+def test_queries_that_would_write_or_create_files_are_refused(tmp_path, query):
+    path = sqlite_db(tmp_path)
+    with pytest.raises(DataError):
+        load_data(DataSpec("trades", path, {"pair": "str"}, query.format(dir=tmp_path)), {})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.sqlite"]  # nothing created
+    with sqlite3.connect(path) as db:
+        assert db.execute("select count(*) from trades").fetchone() == (1,)
+
+
+def test_a_recursive_cte_still_reads(tmp_path):
+    path = sqlite_db(tmp_path)
+    query = "with recursive n(x) as (select 1 union all select x + 1 from n where x < 3) select x as pair from n"
+    assert [r["pair"] for r in load_data(DataSpec("trades", path, {"pair": "str"}, query), {})] == ["1", "2", "3"]
+
+
+def test_a_query_that_never_ends_is_stopped(tmp_path, monkeypatch):
+    from pipeline.sources import data
+
+    monkeypatch.setattr(data, "QUERY_SECONDS", 0.3)
+    path = sqlite_db(tmp_path)
+    query = "with recursive n(x) as (select 1 union all select x + 1 from n) select max(x) as pair from n"
+    with pytest.raises(DataError, match="ran past 0.3 s and was stopped"):
+        load_data(DataSpec("trades", path, {"pair": "str"}, query), {})

@@ -143,6 +143,16 @@ class DataSource(Strict):
     columns: dict[str, Literal["str", "int", "float", "datetime", "date", "bool"]] = Field(min_length=1)
     query: str | None = Field(None, description="SQLite only; may use :start and :end (the week, ISO).")
     week_column: str | None = Field(None, description="A datetime column: keep only rows inside the week.")
+    decimal: Literal[".", ","] = Field(".", description='The decimal mark of numbers written as text: "1,5" is '
+                                       'an error unless this is ","; thousands separators are the other mark.')
+
+    @model_validator(mode="after")
+    def _week_column_is_a_datetime(self) -> DataSource:
+        if self.week_column and self.columns.get(self.week_column) != "datetime":
+            datetimes = [name for name, kind in self.columns.items() if kind == "datetime"] or ["none declared"]
+            raise ValueError(f"week_column {self.week_column!r} must name a datetime column of `columns` "
+                             f"(datetime columns: {', '.join(datetimes)})")
+        return self
 
 
 class Sources(Strict):

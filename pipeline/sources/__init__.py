@@ -73,7 +73,8 @@ def gather_data(loaded: LoadedBrief, week: Week) -> dict[str, list[dict]]:
     params = {"start": week.start.isoformat(), "end": week.end.isoformat()}
     data = {}
     for source in loaded.brief.sources.data:
-        rows = load_data(DataSpec(source.name, loaded.path.parent / source.path, source.columns, source.query), params)
+        spec = DataSpec(source.name, loaded.path.parent / source.path, source.columns, source.query, source.decimal)
+        rows = load_data(spec, params)
         if source.week_column:
             rows = [row for row in rows if week.start <= row[source.week_column] < week.end]
         data[source.name] = rows

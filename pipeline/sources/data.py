@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
+import math
+import re
 import sqlite3
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +22,8 @@ from ..errors import PipelineError
 
 MAX_ROWS = 100_000
 MAX_PROBLEMS = 20
+MAX_BYTES = 64 * 2**20
+QUERY_SECONDS = 30
 
 
 class DataError(PipelineError):
@@ -30,19 +36,50 @@ class DataSpec:
     path: Path
     columns: Mapping[str, str]  # column -> one of TYPES
     query: str | None = None  # SQLite only; may use :start and :end (ISO timestamps of the week)
+    decimal: str = "."  # the decimal mark of numbers written as text
 
 
-def _to_float(value):
+_THOUSANDS = {".": re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?"), ",": re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?")}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_PLAIN = {".": re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"), ",": re.compile(r"[+-]?(\d+(,\d*)?|,\d+)")}
+
+
+def number_text(text: str, decimal: str) -> str:
+    """A number as written in the data → Python's notation. "1,5" is refused unless the source says
+    `decimal: ","`: read as 15 it would be a silently wrong number."""
+    text, thousands = text.strip(), "," if decimal == "." else "."
+    if _THOUSANDS[decimal].fullmatch(text):
+        text = text.replace(thousands, "")
+    elif not _PLAIN[decimal].fullmatch(text):
+        hint = " (a decimal comma? set `decimal: \",\"` on the source)" if decimal == "." and "," in text else ""
+        raise ValueError(f"not a number{hint}")
+    return text.replace(",", ".")
+
+
+def _finite(number: float) -> float:
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
+
+
+def _to_float(value, decimal: str = ".") -> float:
     if isinstance(value, bool):
         raise ValueError("a boolean is not a number")
-    return float(str(value).replace(",", "")) if isinstance(value, str) else float(value)
+    return _finite(float(number_text(value, decimal)) if isinstance(value, str) else float(value))
 
 
-def _to_int(value):
-    number = _to_float(value)
+def _to_int(value, decimal: str = ".") -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = _to_float(value, decimal)
     if number != int(number):
         raise ValueError("not a whole number")
     return int(number)
+
+
+def _to_str(value) -> str:
+    # A lone surrogate (JSON "\ud800") cannot be written as UTF-8: it becomes U+FFFD here, not a crash later.
+    return _SURROGATE.sub("\ufffd", str(value))
 
 
 def _to_datetime(value):
@@ -61,8 +98,9 @@ def _to_bool(value):
     raise ValueError("not true/false")
 
 
-TYPES: dict[str, Callable[[Any], object]] = {"str": str, "int": _to_int, "float": _to_float, "datetime": _to_datetime,
-                                             "date": dt.date.fromisoformat, "bool": _to_bool}
+TYPES: dict[str, Callable[[Any], object]] = {"str": _to_str, "int": _to_int, "float": _to_float,
+                                             "datetime": _to_datetime, "date": dt.date.fromisoformat, "bool": _to_bool}
+NUMERIC = {"int": _to_int, "float": _to_float}  # these take the source's decimal mark
 
 
 def read_rows(spec: DataSpec, params: dict) -> list[dict]:
@@ -72,8 +110,8 @@ def read_rows(spec: DataSpec, params: dict) -> list[dict]:
         if suffix == ".json":
             return _json_rows(spec)
         if suffix == ".csv":
-            with spec.path.open(newline="", encoding="utf-8-sig") as fh:
-                return list(csv.DictReader(fh))
+            text = _read_capped(spec.path).decode("utf-8-sig")
+            return list(csv.DictReader(io.StringIO(text, newline="")))
         if suffix in (".sqlite", ".sqlite3", ".db"):
             return _sqlite_rows(spec, params)
     except FileNotFoundError:
@@ -85,7 +123,13 @@ def read_rows(spec: DataSpec, params: dict) -> list[dict]:
 
 
 def _json_rows(spec: DataSpec) -> list[dict]:
-    data = json.loads(spec.path.read_text(encoding="utf-8"))
+    try:  # NaN and Infinity are not JSON; Python's parser takes them unless told not to
+        data = json.loads(_read_capped(spec.path).decode("utf-8"), parse_constant=_no_constant)
+    except RecursionError:
+        raise DataError(f"{spec.path}: JSON nested too deeply (source {spec.name!r})",
+                        hint="data rows are a list of flat objects") from None
+    except ValueError as exc:  # bad JSON, NaN/Infinity, or bytes that are not UTF-8
+        raise DataError(f"{spec.path}: cannot read {spec.name!r}: {exc}", hint="check the file's format") from None
     rows = data.get(spec.name) if isinstance(data, dict) else data
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise DataError(f"{spec.path}: expected a list of objects (or an object with key {spec.name!r} holding one)",
@@ -93,14 +137,52 @@ def _json_rows(spec: DataSpec) -> list[dict]:
     return rows
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _read_capped(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        data = fh.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise DataError(f"{path}: larger than {MAX_BYTES // 2**20} MiB", hint="filter the data, or use a SQLite query")
+    return data
+
+
 def _sqlite_rows(spec: DataSpec, params: dict) -> list[dict]:
     if not spec.query:
         raise DataError(f"{spec.path}: a SQLite source needs `query:`", hint="e.g. select * from trades")
-    # Read-only: the operator's live database must never be written by a newsletter build.
-    with sqlite3.connect(f"file:{spec.path}?mode=ro", uri=True) as connection:
+    # Read-only: the operator's live database must never be written by a newsletter build. mode=ro alone
+    # still lets VACUUM INTO and ATTACH create files, so an authorizer allows reading and nothing else.
+    connection = sqlite3.connect(f"file:{spec.path}?mode=ro", uri=True)
+    try:
+        connection.set_authorizer(_read_only)
+        connection.set_progress_handler(_deadline(time.monotonic() + QUERY_SECONDS), 10_000)
         connection.row_factory = sqlite3.Row
         cursor = connection.execute(spec.query, {k: v for k, v in params.items() if f":{k}" in spec.query})
         return [dict(row) for row in cursor.fetchmany(MAX_ROWS + 1)]
+    except sqlite3.DatabaseError as exc:
+        if "interrupted" in str(exc):
+            raise DataError(f"{spec.path}: the query of {spec.name!r} ran past {QUERY_SECONDS} s and was stopped",
+                            hint="make the query cheaper (an index, a LIMIT, no unbounded recursion)") from None
+        if "not authorized" in str(exc):
+            raise DataError(f"{spec.path}: the query of {spec.name!r} does more than read: {exc}",
+                            hint="a data query may only SELECT (no ATTACH, VACUUM, PRAGMA or writes)") from None
+        raise
+    finally:
+        connection.close()
+
+
+# The authorizer's allow-list: reading rows and calling functions; SQLITE_RECURSIVE for WITH RECURSIVE.
+_ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
+
+
+def _read_only(action: int, *args) -> int:
+    return sqlite3.SQLITE_OK if action in _ALLOWED else sqlite3.SQLITE_DENY
+
+
+def _deadline(until: float) -> Callable[[], int]:
+    return lambda: int(time.monotonic() > until)  # non-zero interrupts the query
 
 
 def typed_rows(spec: DataSpec, rows: list[dict]) -> list[dict]:
@@ -125,8 +207,8 @@ def typed_row(spec: DataSpec, row: dict, number: int, problems: list[str]) -> di
             problems.append(f"{spec.path}: row {number}: column {column!r}: missing")
             continue
         try:
-            out[column] = TYPES[kind](row[column])
-        except (ValueError, TypeError) as exc:
+            out[column] = NUMERIC[kind](row[column], spec.decimal) if kind in NUMERIC else TYPES[kind](row[column])
+        except (ValueError, TypeError, OverflowError) as exc:
             problems.append(f"{spec.path}: row {number}: column {column!r}: {row[column]!r} is not a {kind} ({exc})")
     return out
 
