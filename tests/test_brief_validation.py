@@ -111,9 +111,9 @@ sections:
 def test_text_that_yaml_reads_as_a_bool_or_number_says_to_quote_it(invalid):
     problems = invalid("""\
 title: 2026
-tags: [mlx, yes]
+tags: [mlx, true]
 sections:
-  - heading: No
+  - heading: false
     instruction: Do.
     words: 30
 """)
@@ -122,6 +122,38 @@ sections:
         "briefs/x.yaml:2:13: tags.1: Input should be a valid string (got True): put the text in quotes",
         "briefs/x.yaml:4:14: sections.0.heading: Input should be a valid string (got False): put the text in quotes",
     ]
+
+
+def test_yaml_1_1_surprises_keep_the_text_that_was_written(tmp_path):
+    """The "Norway problem": YAML 1.1 reads NO as false, 1:30 as 90, 017 as 15 and 3.10 as 3.1."""
+    brief = tmp_path / "b.yaml"
+    brief.write_text("""\
+title: T
+tags: [yes, on, NO]
+facts:
+  country: NO
+  duration: 1:30
+  code: 017
+  version: 3.10
+  ratio: 2.5
+  launched: 2026-11-23
+  total: 64
+  ok: true
+variables:
+  answer: y
+  nested: {release: 3.10}
+sections:
+  - heading: No
+    instruction: Do.
+    words: 30
+    variables: {minor: 1.20}
+""")
+    loaded = load_brief(brief).brief
+    assert loaded.tags == ["yes", "on", "NO"] and loaded.sections[0].heading == "No"
+    assert loaded.facts == {"country": "NO", "duration": "1:30", "code": "017", "version": "3.10", "ratio": 2.5,
+                            "launched": "2026-11-23", "total": 64, "ok": True}
+    assert loaded.variables == {"answer": "y", "nested": {"release": "3.10"}}
+    assert loaded.sections[0].variables == {"minor": "1.20"}
 
 
 def test_out_of_range_values(invalid):

@@ -3,9 +3,11 @@ and every problem reported at once as FILE:LINE:COL: key.path: message."""
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -112,6 +114,7 @@ def load_brief(path: str | Path) -> LoadedBrief:
         problems.append(((), (1, 1), "a brief must be a YAML mapping (title:, sections:, ...)"))
     brief = None
     if isinstance(doc.data, dict):  # also after duplicate keys, so every problem is reported at once
+        keep_as_written(doc)
         problems += [(p, doc.position(p), m) for p, m in cross_check(doc.data)]
         try:
             brief = Brief.model_validate(doc.data)
@@ -120,6 +123,32 @@ def load_brief(path: str | Path) -> LoadedBrief:
     if problems:
         raise BriefError(_sorted_messages(path, problems), hint="fix the lines above, then run `pipeline validate` again")
     return LoadedBrief(path=path, brief=brief, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def keep_as_written(doc: YamlDocument) -> None:
+    """Facts and variables reach the model as text: `3.10` stays "3.10" (not 3.1) and a date stays as
+    written, so the model is never told a value the operator did not write. Works on freshly parsed data."""
+    for path, text in doc.literals.items():
+        if not _is_free_text(path):
+            continue
+        parent, key = _parent(doc.data, path)
+        value = parent[key] if parent is not None else None
+        if isinstance(value, dt.date) or (isinstance(value, float) and repr(value) != text):
+            parent[key] = text
+
+
+def _is_free_text(path: tuple) -> bool:
+    return path[:1] in (("facts",), ("variables",)) or (path[:1] == ("sections",) and path[2:3] == ("variables",))
+
+
+def _parent(data: Any, path: tuple) -> tuple[Any, Any]:
+    """The dict or list holding the value at path, and its key (None when the path is not there)."""
+    for step in path[:-1]:
+        try:
+            data = data[step]
+        except (KeyError, IndexError, TypeError):
+            return None, None
+    return (data if isinstance(data, dict | list) else None), path[-1]
 
 
 def _decode(path: Path, raw: bytes) -> str:

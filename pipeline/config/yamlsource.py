@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ class YamlDocument:
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # 1-based line, col
     problems: list[tuple[Path_, tuple[int, int], str]] = field(default_factory=list)
     key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # where each key is written
+    literals: dict[Path_, str] = field(default_factory=dict)  # plain floats and dates, as written
 
     def position(self, path: Path_) -> tuple[int, int]:
         """Position of the deepest known prefix of path (a missing key points at its parent)."""
@@ -44,6 +46,20 @@ class _StrictLoader(yaml.SafeLoader):
             raise yaml.constructor.ConstructorError(None, None, f"invalid value: {exc}", node.start_mark) from None
 
 
+# YAML 1.2 core scalars instead of 1.1's: `NO`, `on` and `y` stay text, `1:30` is not 90, `017` is not 15.
+_BOOL, _INT, _FLOAT = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_StrictLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_StrictLoader.add_implicit_resolver(_INT, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789"))
+_StrictLoader.add_implicit_resolver(
+    _FLOAT, re.compile(r"^(?:[-+]?[0-9]+\.[0-9]*(?:[eE][-+]?[0-9]+)?|[-+]?\.[0-9]+(?:[eE][-+]?[0-9]+)?"
+                       r"|[-+]?[0-9]+[eE][-+]?[0-9]+"
+                       r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+0123456789."))
+_LITERAL_TAGS = {_FLOAT, "tag:yaml.org,2002:timestamp"}
+
+
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
@@ -58,6 +74,8 @@ def _walk(node: yaml.Node, path: Path_, doc: YamlDocument, seen: set[int], activ
         return
     seen.add(id(node))
     active.add(id(node))
+    if isinstance(node, yaml.ScalarNode) and node.style is None and node.tag in _LITERAL_TAGS:
+        doc.literals[path] = node.value
     if isinstance(node, yaml.MappingNode):
         _walk_mapping(node, path, doc, seen, active)
     elif isinstance(node, yaml.SequenceNode):
