@@ -32,7 +32,8 @@ from pipeline.sources.fetch import FeedCache, fetch_feed
 from .feed_server import FeedServer
 
 UTC = dt.UTC
-FAST = FeedLimits(connect_timeout_s=1.0, read_timeout_s=0.5, max_bytes=256 * 1024, max_summary_chars=600)
+FAST = FeedLimits(connect_timeout_s=1.0, read_timeout_s=0.5, max_bytes=256 * 1024, max_summary_chars=600,
+                  retry_backoff_s=0.05)
 
 
 @pytest.fixture
@@ -44,13 +45,15 @@ def server():
 
 @pytest.fixture
 def get(tmp_path):
-    """fetch_feed with a fresh cache and a session that ignores proxy settings (hermetic)."""
+    """fetch_feed with a fresh cache and a session that ignores proxy settings (hermetic). The server is
+    on 127.0.0.1, so these fetches opt in to private addresses; tests of the refusal pass False."""
     session = requests.Session()
     session.trust_env = False
     cache = FeedCache(tmp_path / "feeds")
 
-    def get(url: str, limits: FeedLimits = FAST, offline: bool = False, name: str = "feed") -> FeedResult:
-        return fetch_feed(url, name, cache, limits, offline, session)
+    def get(url: str, limits: FeedLimits = FAST, offline: bool = False, name: str = "feed",
+            allow_private: bool = True, **options) -> FeedResult:
+        return fetch_feed(url, name, cache, limits, offline, session, allow_private=allow_private, **options)
 
     get.cache = cache
     yield get
@@ -254,7 +257,7 @@ def test_unwritable_cache_does_not_sink_the_feed(server, tmp_path):
     with requests.Session() as session:
         session.trust_env = False
         result = fetch_feed(server.add("/rss2.xml", RSS2), "x", FeedCache(tmp_path / "not-a-folder"), FAST, False,
-                            session)
+                            session, allow_private=True)
     assert result.status == "ok" and len(result.items) == 2
     assert "cache" in result.detail
 
@@ -263,8 +266,10 @@ def test_unwritable_cache_does_not_sink_the_feed(server, tmp_path):
 @pytest.mark.parametrize("status", [500, 503, 404, 410, 403])
 def test_http_error_without_cache(server, get, status):
     result = get(server.add("/err.xml", b"<h1>oops</h1>", status=status, content_type="text/html"))
-    assert result.status == "http_error" and result.detail == f"HTTP {status}"
+    tries = FAST.retries + 1 if status >= 500 else 1  # 5xx is asked again, 4xx is not
+    assert result.status == "http_error" and result.detail == f"HTTP {status}" + (f" ({tries} attempts)" if tries > 1 else "")
     assert result.items == [] and not result.from_cache
+    assert len(server.hits("/err.xml")) == tries
 
 
 def test_missing_route_is_404(server, get):
@@ -277,7 +282,7 @@ def test_http_500_falls_back_to_the_cache(server, get):
     good = get(url)
     server.add("/flaky.xml", b"Internal Server Error", status=500, content_type="text/plain")
     result = get(url)
-    assert result.status == "http_error" and result.detail == "HTTP 500"
+    assert result.status == "http_error" and result.detail == "HTTP 500 (3 attempts)"
     assert result.from_cache and result.items == good.items
     assert get.cache.load(url)[0] == RSS2  # the error page did not replace the good copy
 

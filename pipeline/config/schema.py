@@ -135,6 +135,9 @@ class FeedSource(Strict):
     max_items: int = Field(10, ge=1, le=100, description="Items kept from this feed per week.")
     snapshot: str | None = Field(None, description="A saved copy of the feed (relative to the brief), read "
                                  "when the feed cannot be fetched and nothing is cached.")
+    allow_private: bool = Field(False, description="Fetch it even if its host (or a redirect) resolves to a "
+                                "loopback, link-local, private or unspecified address. Off by default: a brief "
+                                "must not make the build read from inside your network.")
 
 
 class DataSource(Strict):

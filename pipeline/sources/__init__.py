@@ -8,13 +8,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import requests
-
 from ..config import FeedSource, LoadedBrief
 from ..paths import feed_cache_dir
 from .data import DataSpec, load_data
-from .feeds import FeedLimits, FeedResult, WeekSelection, parse, select_week
-from .fetch import FeedCache, fetch_feed
+from .feeds import NOT_A_FEED, PARSE_ERROR, FeedLimits, FeedResult, WeekSelection, parse, select_week
+from .fetch import FeedCache, FeedJob, fetch_all
 
 
 @dataclass
@@ -42,9 +40,12 @@ def read_snapshot(loaded: LoadedBrief, feed: FeedSource, result: FeedResult, lim
         return result
     path = loaded.path.parent / feed.snapshot
     try:
-        items = parse(path.read_bytes(), result.name, limits)[2]
+        status, problem, items = parse(path.read_bytes(), result.name, limits)
     except OSError as exc:
         return dataclasses.replace(result, detail=f"{result.detail}; snapshot {path} unreadable: {exc.strerror}")
+    if status in (PARSE_ERROR, NOT_A_FEED):  # the saved copy is all this run has: its failure is the status
+        return dataclasses.replace(result, status=status,
+                                   detail=f"{result.detail}; snapshot {feed.snapshot}: {problem}".lstrip("; "))
     detail = f"{result.detail}; read snapshot {feed.snapshot}".lstrip("; ")
     return dataclasses.replace(result, items=items, from_cache=True, detail=detail)
 
@@ -53,10 +54,10 @@ DEFAULT_LIMITS = FeedLimits()
 
 
 def gather_feeds(loaded: LoadedBrief, offline: bool, limits: FeedLimits = DEFAULT_LIMITS) -> list[FeedResult]:
-    cache = FeedCache(feed_cache_dir())
-    with requests.Session() as session:
-        return [read_snapshot(loaded, feed, fetch_feed(feed.url, feed_name(feed), cache, limits, offline, session), limits)
-                for feed in loaded.brief.sources.feeds]
+    feeds = loaded.brief.sources.feeds
+    jobs = [FeedJob(feed.url, feed_name(feed), feed.allow_private) for feed in feeds]
+    results = fetch_all(jobs, FeedCache(feed_cache_dir()), limits, offline)
+    return [read_snapshot(loaded, feed, result, limits) for feed, result in zip(feeds, results, strict=True)]
 
 
 def cap_per_feed(selection: WeekSelection, loaded: LoadedBrief) -> WeekSelection:

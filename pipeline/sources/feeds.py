@@ -12,6 +12,7 @@ import datetime as dt
 import html
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -24,6 +25,10 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*(\[.*?\])?\s*>", re.IGNORECASE | re.DOT
 # Format characters (bidi overrides, zero-width, tag characters) sit inside words: removed, not spaced.
 _REMOVED = {"Cf", "Co", "Cs"}  # format, private use, surrogates; controls (Cc) become spaces
 # Block tags end a word: without a space "<li>bug</li><li>Dark" would read "bugDark".
+# Numeric character references: feedparser's loose parser calls chr() on them and raises on a
+# surrogate, a code point past U+10FFFF or a number too large for C. Checked on the bytes first.
+_CHARREF = re.compile(rb"&#(?:([xX])0*([0-9a-fA-F]+)|0*([0-9]+));")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # nh3 (Rust) raises on them, and UTF-8 writing would later
 _BLOCK_TAG = re.compile(r"<(?=/?(?:p|div|li|br|hr|h[1-6]|tr|td|th|ul|ol|dd|dt|blockquote|pre|table|section|article)\b)",
                         re.IGNORECASE)
 
@@ -31,6 +36,7 @@ _BLOCK_TAG = re.compile(r"<(?=/?(?:p|div|li|br|hr|h[1-6]|tr|td|th|ul|ol|dd|dt|bl
 OK, NOT_MODIFIED, TIMEOUT, HTTP_ERROR, UNREACHABLE, NOT_A_FEED, TOO_LARGE, PARSE_WARNING, OFFLINE, BAD_URL = (
     "ok", "not_modified", "timeout", "http_error", "unreachable", "not_a_feed", "too_large", "parse_warning",
     "offline", "bad_url")
+PARSE_ERROR, BLOCKED_ADDRESS, FAILED = "parse_error", "blocked_address", "failed"
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,13 @@ class FeedLimits:
     read_timeout_s: float = 10.0
     max_bytes: int = 2 * 1024 * 1024
     max_summary_chars: int = 600
-    total_timeout_s: float = 30.0  # the whole download: a slow drip must not hold the build
+    total_timeout_s: float = 30.0  # one feed, every attempt and redirect: a slow drip must not hold the build
+    retries: int = 2  # after a 429 or 5xx
+    retry_backoff_s: float = 1.0  # 1 s, 2 s, ... unless Retry-After asks for longer
+    max_retry_wait_s: float = 10.0  # a Retry-After above this is not waited for: the feed keeps its error
+    max_redirects: int = 5
+    workers: int = 8  # feeds fetched at once
+    all_feeds_timeout_s: float = 60.0  # every feed of the brief: unfinished ones are a timeout
 
 
 @dataclass
@@ -70,7 +82,7 @@ class FeedResult:
 def plain_text(value: str, limit: int | None = None) -> str:
     """Feed HTML → plain text: tags dropped (script/style with content), entities decoded,
     invisible and bidi characters removed, whitespace collapsed."""
-    text = value or ""
+    text = _SURROGATE.sub("", value) if isinstance(value, str) else ""
     for _ in range(5):  # double-escaped markup (&amp;lt;script&amp;gt;) is a tag again after one round
         cleaned = html.unescape(nh3.clean(_BLOCK_TAG.sub(" <", text), tags=set(), clean_content_tags={"script", "style"}))
         if cleaned == text:
@@ -105,6 +117,13 @@ def canonical_link(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/") or "/", urlencode(query), ""))
 
 
+def dedupe_link(url: str) -> str:
+    try:
+        return canonical_link(url)
+    except ValueError:  # a link urlsplit rejects still dedupes, as written
+        return url
+
+
 # -- parsing -------------------------------------------------------------------------------------
 def strip_doctype(body: bytes) -> tuple[bytes, bool]:
     """Removes the first DOCTYPE; True when it declared entities. One anchored match: a regex search
@@ -116,19 +135,66 @@ def strip_doctype(body: bytes) -> tuple[bytes, bool]:
     return body[: match.start()] + body[match.end():], match.group(1) is not None
 
 
+def valid_charref(match: re.Match[bytes]) -> bool:
+    hex_mark, hex_digits, decimal = match.groups()
+    digits = hex_digits if hex_mark else decimal
+    if len(digits) > 8:  # leading zeros are outside the group: more digits is past U+10FFFF
+        return False
+    code = int(digits, 16 if hex_mark else 10)
+    return code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
+
+
+def neutralise_charrefs(body: bytes) -> tuple[bytes, int]:
+    """Invalid numeric character references → U+FFFD, so one bad reference costs a character, not
+    the feed. Bytes in an ASCII-compatible encoding only; UTF-16 bodies are caught in parse()."""
+    count = 0
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        nonlocal count
+        if valid_charref(match):
+            return match.group(0)
+        count += 1
+        return b"&#xFFFD;"
+
+    return _CHARREF.sub(replace, body), count
+
+
 def parse(body: bytes, name: str, limits: FeedLimits) -> tuple[str, str, list[FeedItem]]:
-    """Bytes → (status, detail, items). DOCTYPEs are removed first: feeds need no entity
-    definitions, and dropping them defeats entity bombs and external entities. (feedparser drops
-    entity declarations too, after decoding: that covers UTF-16 bodies this byte pattern misses.)"""
+    """Bytes → (status, detail, items); never raises. DOCTYPEs are removed first: feeds need no
+    entity definitions, and dropping them defeats entity bombs and external entities. (feedparser
+    drops entity declarations too, after decoding: that covers UTF-16 bodies this byte pattern misses.)"""
     stripped, had_entities = strip_doctype(body)
-    parsed = feedparser.parse(stripped, sanitize_html=True, resolve_relative_uris=False)
-    if not parsed.get("version") and not parsed.entries:
+    stripped, bad_refs = neutralise_charrefs(stripped)
+    try:
+        parsed = feedparser.parse(stripped, sanitize_html=True, resolve_relative_uris=False)
+        is_feed = bool(parsed.get("version") or parsed.entries)
+        entries, bozo = list(parsed.entries), parsed.get("bozo")
+        bozo_text = str(parsed.get("bozo_exception", "")) if bozo else ""
+    except Exception as exc:  # feedparser raises on some hostile bytes: that is this feed's status, not a crash
+        return PARSE_ERROR, f"{type(exc).__name__} in feedparser: {plain_text(str(exc), 160)}", []
+    if not is_feed:
         return NOT_A_FEED, "no RSS or Atom content", []
-    items = [item for entry in parsed.entries if (item := to_item(entry, name, limits))]
-    if parsed.get("bozo"):
-        return PARSE_WARNING, plain_text(str(parsed.get("bozo_exception", "")), 200), items
-    detail = "DOCTYPE with entity declarations removed" if had_entities else ""
-    return (PARSE_WARNING if detail else OK), detail, items
+    items, dropped = clean_entries(entries, name, limits)
+    notes = [plain_text(bozo_text, 200) if bozo else "",
+             "DOCTYPE with entity declarations removed" if had_entities else "",
+             f"{bad_refs} invalid character references replaced" if bad_refs else "",
+             f"{dropped.total()} items dropped ({', '.join(sorted(dropped))})" if dropped else ""]
+    warned = bool(bozo or had_entities or bad_refs or dropped)
+    return (PARSE_WARNING if warned else OK), "; ".join(n for n in notes if n), items
+
+
+def clean_entries(entries: list, name: str, limits: FeedLimits) -> tuple[list[FeedItem], Counter[str]]:
+    """Each entry on its own: one that cannot be cleaned is dropped and counted by error type."""
+    items, dropped = [], Counter[str]()
+    for entry in entries:
+        try:
+            item = to_item(entry, name, limits)
+        except Exception as exc:  # a bad item costs itself, not the feed
+            dropped[type(exc).__name__] += 1
+            continue
+        if item:
+            items.append(item)
+    return items, dropped
 
 
 def to_item(entry, name: str, limits: FeedLimits) -> FeedItem | None:
@@ -167,7 +233,7 @@ def select_week(results: list[FeedResult], start: dt.datetime, end: dt.datetime,
     items dated more than a day after `now` are treated as bogus and left out."""
     selection, seen = WeekSelection([]), set[str]()
     for item in (i for r in results for i in r.items):
-        keys = {k for k in (item.guid and f"guid:{item.guid}", item.link and f"link:{canonical_link(item.link)}") if k}
+        keys = {k for k in (item.guid and f"guid:{item.guid}", item.link and f"link:{dedupe_link(item.link)}") if k}
         if keys & seen:
             selection.duplicates += 1
             continue
