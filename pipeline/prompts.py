@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import threading
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,12 +40,57 @@ class SectionPrompt:
         return self.settings.enable_thinking
 
 
+MAX_OUTPUT_CHARS = 1_000_000  # what one template may render: far more than a prompt or a block needs
+MAX_VALUE_CHARS = 1_000_000  # a string or list a template builds with * or +
+MAX_RENDER_SECONDS = 10.0  # nested loops over range() would otherwise hold the run (and its lock) forever
+
+
+class RenderLimit(Exception):
+    """A template ran past MAX_RENDER_SECONDS or rendered more than MAX_OUTPUT_CHARS."""
+
+
+class ContainedLoader(jinja2.FileSystemLoader):
+    """Templates from one folder; a symlink that leads out of it is refused (it could read /etc/passwd
+    into a prompt and run.json)."""
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        source, filename, uptodate = super().get_source(environment, template)
+        folder = os.path.realpath(self.searchpath[0])
+        if os.path.commonpath([folder, os.path.realpath(filename)]) != folder:
+            raise jinja2.exceptions.SecurityError(f"{filename} leads outside the template folder {folder}")
+        return source, filename, uptodate
+
+
+class BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, plus a size limit on what `*`, `**` and `+` may build ('a' * 10**9)."""
+
+    intercepted_binops = frozenset(["*", "**", "+"])
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
+            raise jinja2.exceptions.SecurityError("exponents above 64 are not allowed in templates")
+        if operator == "*" and _repeated_size(left, right) > MAX_VALUE_CHARS:  # checked before it is built
+            raise jinja2.exceptions.SecurityError(f"a value longer than {MAX_VALUE_CHARS} characters or items")
+        result = super().call_binop(context, operator, left, right)
+        if _repeated_size(result, 1) > MAX_VALUE_CHARS:
+            raise jinja2.exceptions.SecurityError(f"a value longer than {MAX_VALUE_CHARS} characters or items")
+        return result
+
+
+def _repeated_size(left: object, right: object) -> int:
+    """The length `left * right` would have when one side is a string or list and the other a count."""
+    sequence, count = (left, right) if isinstance(right, int) else (right, left)
+    if not isinstance(sequence, str | list | tuple) or not isinstance(count, int):
+        return 0
+    return len(sequence) * count
+
+
 def make_environment(templates_dir: Path) -> jinja2.Environment:
     if not templates_dir.is_dir():
         raise TemplateError(f"template folder {templates_dir} does not exist",
                             hint="set `templates:` in the brief (relative to the brief file)")
-    return ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
+    return BoundedSandbox(
+        loader=ContainedLoader(str(templates_dir)),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # prompts are plain text, not HTML
         keep_trailing_newline=False,
@@ -66,9 +115,43 @@ def section_context(base: dict, section: Section, position: int) -> dict:
     return {**base, "vars": variables, "section": section_vars, "position": position}
 
 
+def render_bounded(template: jinja2.Template, context: dict) -> str:
+    """Render, stopping at MAX_OUTPUT_CHARS of output or MAX_RENDER_SECONDS (timed where signals allow)."""
+    pieces, size = [], 0
+    with deadline(MAX_RENDER_SECONDS):
+        for piece in template.generate(context):
+            size += len(piece)
+            if size > MAX_OUTPUT_CHARS:
+                raise RenderLimit(f"rendered more than {MAX_OUTPUT_CHARS} characters")
+            pieces.append(piece)
+    return "".join(pieces)
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """SIGALRM-based: a loop that renders nothing yields no chance to check a clock. Main thread only."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise RenderLimit(f"took longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def render_template(env: jinja2.Environment, name: str, context: dict) -> str:
     try:
-        return env.get_template(name).render(context).strip()
+        return render_bounded(env.get_template(name), context).strip()
+    except RenderLimit as exc:
+        raise TemplateError(f"{_where(exc, env, name)}: template {exc}",
+                            hint="templates shape text; loop over the data, not over large ranges") from None
     except jinja2.TemplateNotFound as exc:
         included = _failing_line(exc, env)
         raise TemplateError(f"template {exc.name!r} not found in {_loader_dir(env)}"

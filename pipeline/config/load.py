@@ -16,6 +16,9 @@ from ..errors import BriefError
 from .schema import SETTING_KEYS, Brief, LoadedBrief, MemorySettings, Section
 from .yamlsource import YamlDocument, format_problem, load_yaml
 
+MAX_BRIEF_BYTES = 1024 * 1024
+MAX_PROBLEMS = 50  # listed; the rest are counted (100k unknown keys must not print 100k lines)
+
 
 def cross_check(data: dict) -> list[tuple[tuple, str]]:
     """Checks that span keys: stage references and penalty windows. Works on raw data so its
@@ -104,10 +107,7 @@ def _unknown_key(key: str) -> str:
 def load_brief(path: str | Path) -> LoadedBrief:
     """Load and validate a brief; raise BriefError listing every problem as file:line:col: path: msg."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise BriefError([f"{path}: cannot read: {exc.strerror}"], hint="check the path") from None
+    raw = _read_capped(path)
     doc = load_yaml(_decode(path, raw), str(path))
     problems = list(doc.problems)
     if not problems and not isinstance(doc.data, dict):
@@ -151,6 +151,19 @@ def _parent(data: Any, path: tuple) -> tuple[Any, Any]:
     return (data if isinstance(data, dict | list) else None), path[-1]
 
 
+def _read_capped(path: Path) -> bytes:
+    """The brief's bytes; a brief over MAX_BRIEF_BYTES (or a device like /dev/zero) is refused unread."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_BRIEF_BYTES + 1)
+    except OSError as exc:
+        raise BriefError([f"{path}: cannot read: {exc.strerror}"], hint="check the path") from None
+    if len(raw) > MAX_BRIEF_BYTES:
+        raise BriefError([f"{path}: larger than {MAX_BRIEF_BYTES // 1024} KiB; a brief is a short YAML file"],
+                         hint="move long notes into research files, or check that this is the brief you meant")
+    return raw
+
+
 def _decode(path: Path, raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")  # editors on Windows may start the file with a BOM
@@ -163,6 +176,7 @@ def _decode(path: Path, raw: bytes) -> str:
 
 def _sorted_messages(path: Path, problems: list) -> list[str]:
     ordered = sorted(problems, key=lambda p: p[1])
-    return [format_problem(path, where, loc, message) for loc, where, message in ordered]
+    shown = [format_problem(path, where, loc, message) for loc, where, message in ordered[:MAX_PROBLEMS]]
+    return shown + ([f"... and {len(ordered) - MAX_PROBLEMS} more problems"] if len(ordered) > MAX_PROBLEMS else [])
 
 

@@ -60,6 +60,19 @@ _StrictLoader.add_implicit_resolver(
 _LITERAL_TAGS = {_FLOAT, "tag:yaml.org,2002:timestamp"}
 
 
+MAX_VALUES = 100_000  # values after aliases expand: a "billion laughs" brief is refused before it is built
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many values the document holds once every alias is expanded (each shared node counted once per use)."""
+    if id(node) not in sizes:
+        sizes[id(node)] = 0  # a node that contains itself: _walk reports it as a recursive alias
+        children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else \
+            node.value if isinstance(node, yaml.SequenceNode) else []
+        sizes[id(node)] = min(1 + sum(_expanded_size(child, sizes) for child in children), MAX_VALUES + 1)
+    return sizes[id(node)]
+
+
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
@@ -109,9 +122,15 @@ def load_yaml(text: str, filename: str) -> YamlDocument:
         return doc
     try:
         node = loader.get_single_node()
-        if node is not None:
+        if node is not None and _expanded_size(node, {}) > MAX_VALUES:
+            doc.problems.append(((), _mark(node), f"aliases expand this document to more than {MAX_VALUES} values; "
+                                 "write the values out instead of nesting aliases"))
+        elif node is not None:
             _walk(node, (), doc, set(), set())
             doc.data = loader.construct_document(node)
+    except RecursionError:
+        doc.data = None
+        doc.problems.append(((), (1, 1), "nested too deeply; a brief is a few levels of keys and lists"))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
