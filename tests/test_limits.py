@@ -86,3 +86,39 @@ def test_a_symlinked_template_cannot_read_outside_its_folder(project, tmp_path):
     with pytest.raises(TemplateError, match="leads outside the template folder") as caught:
         render_template(env, "evil.j2", {})
     assert "root:x" not in str(caught.value)
+
+
+# -- files a brief may name -----------------------------------------------------------------------
+def test_a_templates_folder_outside_the_project_is_refused(write_brief, tmp_path):
+    outside = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    outside.mkdir()
+    brief = write_brief(f"templates: {outside}\n" + MINIMAL_BRIEF)
+    with pytest.raises(BriefError) as caught:
+        load_brief(brief)
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"{brief}:1:12: templates: {outside} resolves to {outside}, outside the project folder")
+    assert "allow_outside_project: true" in problem
+
+
+def test_data_paths_and_snapshots_are_contained_too_symlinks_resolved(write_brief, project, tmp_path):
+    secret = tmp_path.parent / f"{tmp_path.name}-secret.json"
+    secret.write_text("[]")
+    (project / "briefs" / "link.json").symlink_to(secret)
+    brief = write_brief(MINIMAL_BRIEF + f"""\
+kind: newsletter
+sources:
+  feeds:
+    - {{url: "https://example.com/rss", snapshot: {secret}}}
+  data:
+    - {{name: trades, path: link.json, columns: {{pair: str}}}}
+""")
+    with pytest.raises(BriefError) as caught:
+        load_brief(brief)
+    assert [p.split(": ")[1] for p in caught.value.problems] == ["sources.feeds.0.snapshot", "sources.data.0.path"]
+
+
+def test_allow_outside_project_is_an_explicit_opt_in(write_brief, tmp_path):
+    outside = tmp_path.parent / f"{tmp_path.name}-shared-templates"
+    outside.mkdir()
+    brief = write_brief(f"templates: {outside}\nallow_outside_project: true\n" + MINIMAL_BRIEF)
+    assert load_brief(brief).templates_dir == outside.resolve()

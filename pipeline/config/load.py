@@ -120,9 +120,46 @@ def load_brief(path: str | Path) -> LoadedBrief:
             brief = Brief.model_validate(doc.data)
         except ValidationError as exc:
             problems += _pydantic_problems(exc, doc)
+    if brief is not None and not brief.allow_outside_project:
+        problems += [(loc, doc.position(loc), message) for loc, message in outside_project(path, brief)]
     if problems:
         raise BriefError(_sorted_messages(path, problems), hint="fix the lines above, then run `pipeline validate` again")
+    assert brief is not None  # no problems means the schema validated it
     return LoadedBrief(path=path, brief=brief, sha256=hashlib.sha256(raw).hexdigest())
+
+
+PROJECT_MARKERS = ("templates", ".git", "pyproject.toml")
+
+
+def project_root(brief_path: Path) -> Path:
+    """The brief's project: the nearest folder at or above the brief's that holds templates/, .git or
+    pyproject.toml; the brief's own folder when there is none."""
+    folder = brief_path.resolve().parent
+    for candidate in (folder, *folder.parents):
+        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
+            return candidate
+    return folder
+
+
+def referenced_files(brief: Brief) -> list[tuple[tuple, str]]:
+    """Every file or folder the brief names, with where it is named."""
+    files: list[tuple[tuple, str]] = [(("templates",), brief.templates)]
+    files += [(("sources", "data", i, "path"), d.path) for i, d in enumerate(brief.sources.data)]
+    files += [(("sources", "feeds", i, "snapshot"), f.snapshot) for i, f in enumerate(brief.sources.feeds) if f.snapshot]
+    return files
+
+
+def outside_project(brief_path: Path, brief: Brief) -> list[tuple[tuple, str]]:
+    """Paths that resolve (symlinks followed) outside the project. A path that does not exist leaks
+    nothing; it fails later with its own message."""
+    root, base = project_root(brief_path), brief_path.resolve().parent
+    problems = []
+    for loc, relative in referenced_files(brief):
+        target = (base / relative).resolve()
+        if target.exists() and not target.is_relative_to(root):
+            problems.append((loc, f"{relative} resolves to {target}, outside the project folder {root}; move it "
+                                  "into the project, or set `allow_outside_project: true` if you mean it"))
+    return problems
 
 
 def keep_as_written(doc: YamlDocument) -> None:

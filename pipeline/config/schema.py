@@ -176,6 +176,9 @@ class Brief(Strict):
     facts: dict[str, Fact] = Field(default_factory=dict, description="Numbers and names the post may cite.")
     variables: dict[str, object] = Field(default_factory=dict, description="Extra template variables.")
     templates: str = Field("../templates", description="Template folder, relative to the brief file.")
+    allow_outside_project: bool = Field(
+        False, description="Let `templates`, data `path`s and feed `snapshot`s point outside the brief's project "
+        "folder (symlinks resolved). Off by default: a brief must not read /etc into a prompt or run.json.")
     filters: list[str] = Field(
         default_factory=list, description="Domain filter sets the block templates may use, e.g. [trading] for "
         "trade_stats, equity_stats, failure_clusters and worst_pair. Formatting filters are always there.")
