@@ -25,6 +25,9 @@ class Route:
     etag: str | None = None  # answered with 304 when the request's If-None-Match matches
     last_modified: str | None = None  # answered with 304 when If-Modified-Since matches exactly
     mode: str = "normal"
+    delay_s: float = 0.0  # wait this long before answering (a slow but healthy server)
+    # The first requests get these (status, headers) with an empty body, in order; later ones the route.
+    before: list[tuple[int, dict[str, str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -90,10 +93,15 @@ def _handler_for(server: FeedServer):
         def do_GET(self) -> None:
             with server.lock:
                 server.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}))
+                seen = sum(r.path == self.path for r in server.received)
             route = server.routes.get(self.path)
             if route is None:
                 return self._plain(404, b"not found")
+            if route.delay_s and not server.nap(route.delay_s):
+                return None
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up on purpose
+                if seen <= len(route.before):
+                    return self._scripted(*route.before[seen - 1])
                 getattr(self, "_" + route.mode)(route)
 
         def _plain(self, status: int, body: bytes) -> None:
@@ -103,6 +111,12 @@ def _handler_for(server: FeedServer):
             self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(body)
+
+        def _scripted(self, status: int, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            for name, value in {"Content-Length": "0", "Connection": "close", **headers}.items():
+                self.send_header(name, value)
+            self.end_headers()
 
         def _head(self, route: Route, status: int | None = None) -> None:
             self.send_response(status or route.status)

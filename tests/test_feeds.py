@@ -781,3 +781,309 @@ def test_slow_drip_body_is_stopped_by_the_total_deadline(server, get):
     result = get(server.add("/drip.xml", RSS2, mode="drip"), limits)
     assert time.monotonic() - started < 2.5  # RSS2 would take minutes at 20 bytes a second
     assert result.status == "timeout" and result.items == []
+
+
+# -- hostile bytes never crash: issue 9's reproductions --------------------------------------------------
+def hostile_rss(title: str = "a", encoding: bytes = b"utf-8") -> bytes:
+    return (b'<?xml version="1.0" encoding="' + encoding + b'"?>\n' + rss(
+        f"<item><title>{title}</title><guid>g-1</guid><pubDate>Wed, 15 Apr 2026 10:00:00 GMT</pubDate>"
+        "<description>before &#xD800; after</description></item>"
+        "<item><title>second</title><guid>g-2</guid><description>fine</description></item>").split("\n", 1)[1].encode())
+
+
+REPRODUCTIONS = {
+    "surrogate": hostile_rss("lone &#xD800; surrogate"),
+    "past_unicode": hostile_rss("past &#x110000; unicode"),
+    "huge_decimal": hostile_rss("huge &#99999999999999999999; number"),
+    "bad_encoding_name": hostile_rss("x", encoding=b"utf-\xff8"),
+}
+
+
+def no_lone_surrogates(items: list[FeedItem]) -> bool:
+    text = "".join(f"{i.title}{i.summary}{i.link}{i.guid}" for i in items)
+    text.encode("utf-8")  # raises on a lone surrogate, as writing the draft would
+    return True
+
+
+@pytest.mark.parametrize("name", REPRODUCTIONS)
+def test_reproductions_do_not_raise_in_parse(name):
+    status, detail, items = parse(REPRODUCTIONS[name], "x", FAST)
+    if name == "bad_encoding_name":  # feedparser cannot decode its own declaration: the feed is lost, not the build
+        assert (status, items) == ("parse_error", []) and detail.startswith("UnicodeDecodeError in feedparser")
+    else:  # the bad reference costs one character, not the feed
+        assert status == "parse_warning" and "invalid character references replaced" in detail
+        assert [i.guid for i in items] == ["g-1", "g-2"] and "\ufffd" in items[0].title + items[0].summary
+    assert no_lone_surrogates(items)
+
+
+@pytest.mark.parametrize("name", REPRODUCTIONS)
+def test_reproductions_do_not_raise_in_fetch_feed(server, get, name):
+    url = server.add(f"/{name}.xml", REPRODUCTIONS[name])
+    result = get(url)
+    assert result.status == ("parse_error" if name == "bad_encoding_name" else "parse_warning")
+    assert no_lone_surrogates(result.items)
+    json.dumps(result.record())  # the run record stays writable
+
+
+def test_parse_error_keeps_the_last_good_copy(server, get):
+    url = server.add("/turns-bad.xml", RSS2)
+    get(url)
+    server.add("/turns-bad.xml", REPRODUCTIONS["bad_encoding_name"])
+    result = get(url)
+    assert result.status == "parse_error" and "UnicodeDecodeError" in result.detail
+    assert result.from_cache and len(result.items) == 2
+    assert get.cache.load(url)[0] == RSS2  # the bad copy is not cached
+
+
+def test_utf16_body_the_byte_rewrite_cannot_see_is_a_parse_error():
+    body = rss("<item><title>a &#xD800; b</title></item>", encoding="utf-16").encode("utf-16")
+    status, detail, items = parse(body, "x", FAST)
+    assert status == "parse_error" and detail.startswith("UnicodeEncodeError in feedparser") and items == []
+
+
+@pytest.mark.parametrize("ref", [b"&#xD800;", b"&#xdfff;", b"&#x110000;", b"&#1114112;", b"&#55296;",
+                                 b"&#" + b"9" * 5000 + b";", b"&#x" + b"f" * 5000 + b";"])
+def test_invalid_character_references_become_replacement_characters(ref):
+    body = rss("<item><title>a REF b</title></item>").encode().replace(b"REF", ref)
+    status, _, [only] = parse(body, "x", FAST)
+    assert only.title == "a \ufffd b"
+
+
+def test_valid_character_references_are_untouched():
+    body = rss("<item><title>&#x0000041;&#065;&#x1F600;&#x10FFFD;</title></item>").encode()
+    status, detail, [only] = parse(body, "x", FAST)
+    assert status == "ok" and detail == "" and only.title.startswith("AA\U0001f600")
+
+
+def test_a_bad_item_is_dropped_and_counted(monkeypatch):
+    from pipeline.sources import feeds
+
+    real = feeds.entry_time
+
+    def explode_on_second(entry):
+        if entry.get("id") == "g-2":
+            raise RuntimeError("boom")
+        return real(entry)
+
+    monkeypatch.setattr(feeds, "entry_time", explode_on_second)
+    body = rss("<item><title>one</title><guid>g-1</guid></item><item><title>two</title><guid>g-2</guid></item>").encode()
+    status, detail, items = parse(body, "x", FAST)
+    assert status == "parse_warning" and detail == "1 items dropped (RuntimeError)"
+    assert [i.guid for i in items] == ["g-1"]
+
+
+def test_cleaning_drops_lone_surrogates_and_non_text():
+    assert plain_text("a\ud800b\udfffc") == "abc"
+    assert plain_text({"not": "text"}) == "" and safe_link("https://x.example/\ud800") == "https://x.example/"
+
+
+# -- addresses: private ones are refused unless the feed allows them ----------------------------------------
+def public_localhost(host: str, port: int) -> list[str]:
+    """A resolver that says 'localhost' is a public address (the connection still goes to 127.0.0.1):
+    stands in for a public host whose feed redirects inward."""
+    return ["93.184.216.34"] if host == "localhost" else fetch.resolve_host(host, port)
+
+
+def test_loopback_feed_is_blocked_without_opt_in(server, get):
+    url = server.add("/rss2.xml", RSS2)
+    result = get(url, allow_private=False)
+    assert result.status == "blocked_address" and "127.0.0.1" in result.detail and "allow_private" in result.detail
+    assert result.items == [] and server.received == []  # refused before any request
+    assert get(url, allow_private=True).status == "ok"
+
+
+def test_redirect_to_loopback_is_blocked_at_the_hop(server, get):
+    server.add("/inside.xml", RSS2)
+    server.add("/outside.xml", status=302, headers={"Location": server.url("/inside.xml")})
+    public_url = server.url("/outside.xml").replace("127.0.0.1", "localhost")
+    result = get(public_url, allow_private=False, resolve=public_localhost)
+    assert result.status == "blocked_address" and result.items == []
+    assert [h.path for h in server.received] == ["/outside.xml"]  # the inner feed was never asked for
+    allowed = get(public_url, allow_private=True, resolve=public_localhost)
+    assert allowed.status == "ok" and len(allowed.items) == 2
+
+
+def test_redirects_are_followed_by_hand_up_to_the_limit(server, get):
+    for hop in range(7):
+        server.add(f"/hop{hop}.xml", status=301, headers={"Location": f"/hop{hop + 1}.xml"})
+    server.add("/hop7.xml", RSS2)
+    assert get(server.url("/hop3.xml")).status == "ok"  # four redirects
+    before = len(server.received)
+    result = get(server.url("/hop0.xml"))
+    assert result.status == "unreachable" and result.detail == "more than 5 redirects"
+    assert [h.path for h in server.received[before:]] == [f"/hop{hop}.xml" for hop in range(6)]
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "127.8.9.10", "::1", "10.1.2.3", "172.16.0.1", "192.168.1.1",
+                                     "169.254.169.254", "fe80::1", "fe80::1%1", "0.0.0.0", "::", "fc00::1",
+                                     "::ffff:127.0.0.1", "::ffff:10.0.0.1", "224.0.0.1", "240.0.0.1", "not an ip"])
+def test_non_public_addresses(address):
+    assert not fetch.is_public(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"])
+def test_public_addresses(address):
+    assert fetch.is_public(address)
+
+
+def test_every_resolved_address_must_be_public(get):
+    mixed = lambda host, port: ["93.184.216.34", "10.0.0.7"]  # noqa: E731
+    result = get("https://mixed.example/feed.xml", allow_private=False, resolve=mixed)
+    assert result.status == "blocked_address" and "10.0.0.7" in result.detail
+
+
+def test_unresolvable_host_is_unreachable(get):
+    def nowhere(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    result = get("https://nowhere.example/feed.xml", allow_private=False, resolve=nowhere)
+    assert result.status == "unreachable" and "cannot resolve nowhere.example" in result.detail
+
+
+# -- retries: 429 and 5xx, with back-off and Retry-After ------------------------------------------------
+def test_503_then_200_is_retried(server, get):
+    url = server.add("/flaky.xml", RSS2, before=[(503, {}), (503, {})])
+    result = get(url)
+    assert result.status == "ok" and len(result.items) == 2
+    assert len(server.hits("/flaky.xml")) == 3
+
+
+def test_429_honours_retry_after_seconds(server, get):
+    url = server.add("/busy.xml", RSS2, before=[(429, {"Retry-After": "1"})])
+    started = time.monotonic()
+    result = get(url)
+    assert result.status == "ok" and len(server.hits("/busy.xml")) == 2
+    assert time.monotonic() - started >= 1.0  # not the 0.05 s back-off
+
+
+def test_429_honours_retry_after_as_an_http_date(server, get):
+    from email.utils import format_datetime
+
+    when = format_datetime(dt.datetime.now(UTC) + dt.timedelta(seconds=2), usegmt=True)
+    url = server.add("/busy-date.xml", RSS2, before=[(429, {"Retry-After": when})])
+    started = time.monotonic()
+    assert get(url).status == "ok"
+    assert time.monotonic() - started >= 0.9  # the date has whole seconds: at least 1 s of the 2 remain
+
+
+def test_retry_after_beyond_the_cap_is_not_waited_for(server, get):
+    url = server.add("/later.xml", RSS2, before=[(429, {"Retry-After": "3600"})])
+    started = time.monotonic()
+    result = get(url)
+    assert (result.status, result.detail) == ("http_error", "HTTP 429 (1 attempt)")
+    assert time.monotonic() - started < 1 and len(server.hits("/later.xml")) == 1
+
+
+def test_retries_stop_at_the_feeds_deadline(server, get):
+    limits = FeedLimits(connect_timeout_s=1.0, read_timeout_s=0.5, total_timeout_s=1.5, retry_backoff_s=1.0)
+    url = server.add("/down.xml", RSS2, before=[(503, {})] * 5)
+    started = time.monotonic()
+    result = get(url, limits)
+    assert result.status == "http_error" and result.detail == "HTTP 503 (2 attempts)"  # 1 s, then 2 s would pass 1.5 s
+    assert time.monotonic() - started < 1.5 and len(server.hits("/down.xml")) == 2
+
+
+def test_4xx_other_than_429_is_not_retried(server, get):
+    url = server.add("/gone.xml", RSS2, before=[(410, {})])
+    assert get(url).status == "http_error" and len(server.hits("/gone.xml")) == 1
+
+
+def test_retry_after_values():
+    now = dt.datetime(2026, 4, 15, 12, 0, tzinfo=UTC)
+    assert fetch.retry_after_s("7", now) == 7.0
+    assert fetch.retry_after_s(" 120 ", now) == 120.0
+    assert fetch.retry_after_s("Wed, 15 Apr 2026 12:00:30 GMT", now) == 30.0
+    assert fetch.retry_after_s("Wed, 15 Apr 2026 11:00:00 GMT", now) == 0.0  # in the past: now
+    assert fetch.retry_after_s("9" * 40, now) > 10**11
+    for bad in (None, "", "soon", "-5", "1.5", "\u0661", "Wed, 99 Foo 2026 99:99:99 GMT"):
+        assert fetch.retry_after_s(bad, now) is None, bad
+
+
+# -- many feeds at once ---------------------------------------------------------------------------------------
+def hermetic_session() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
+def test_feeds_are_fetched_concurrently_in_brief_order(server, tmp_path):
+    jobs = [fetch.FeedJob(server.add(f"/slow{i}.xml", RSS2 if i % 2 else ATOM, delay_s=0.6), f"feed {i}", True)
+            for i in range(6)]
+    limits = FeedLimits(connect_timeout_s=1.0, read_timeout_s=2.0, workers=6, retry_backoff_s=0.05)
+    started = time.monotonic()
+    results = fetch.fetch_all(jobs, FeedCache(tmp_path), limits, False, new_session=hermetic_session)
+    assert time.monotonic() - started < 2.0  # 3.6 s one after another
+    assert [r.name for r in results] == [f"feed {i}" for i in range(6)]
+    assert [len(r.items) for r in results] == [2] * 6 and {r.status for r in results} == {"ok"}
+
+
+def test_the_deadline_for_all_feeds_times_out_the_unfinished(server, tmp_path):
+    cache = FeedCache(tmp_path)
+    hanging = server.add("/hang.xml", mode="hang")
+    fetch.fetch_all([fetch.FeedJob(hanging, "hangs", True)], cache, FAST, False, new_session=hermetic_session)
+    jobs = [fetch.FeedJob(server.add("/quick.xml", RSS2), "quick", True), fetch.FeedJob(hanging, "hangs", True),
+            fetch.FeedJob(server.add("/drip.xml", RSS2, mode="drip"), "drips", True),
+            fetch.FeedJob(server.add("/queued.xml", RSS1), "queued", True)]
+    limits = FeedLimits(connect_timeout_s=5, read_timeout_s=5, total_timeout_s=30, all_feeds_timeout_s=1.0, workers=2)
+    started = time.monotonic()
+    results = fetch.fetch_all(jobs, cache, limits, False, new_session=hermetic_session)
+    assert time.monotonic() - started < 1.8
+    assert [(r.name, r.status) for r in results] == [("quick", "ok"), ("hangs", "timeout"), ("drips", "timeout"),
+                                                     ("queued", "timeout")]
+    assert "for all feeds" in results[3].detail  # never started: two workers were busy
+
+
+def test_an_unforeseen_error_costs_one_feed(server, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(fetch, "fetch_feed", broken)
+    [result] = fetch.fetch_all([fetch.FeedJob(server.add("/x.xml", RSS2), "x", True)], FeedCache(tmp_path), FAST, False)
+    assert (result.status, result.detail) == ("failed", "RuntimeError: a bug")
+
+
+def test_the_brief_opts_in_per_feed(server, tmp_path, monkeypatch):
+    from pipeline.config import FeedSource
+    from pipeline.sources import feed_name, gather_feeds
+
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(fetch.requests, "Session", hermetic_session)
+    feeds = [FeedSource(url=server.add("/a.xml", RSS2), name="inside"),
+             FeedSource(url=server.add("/b.xml", ATOM), name="allowed", allow_private=True)]
+    loaded = type("Loaded", (), {"brief": type("Brief", (), {"sources": type("S", (), {"feeds": feeds})})(),
+                                 "path": tmp_path / "brief.yaml"})()
+    results = gather_feeds(loaded, offline=False, limits=FAST)  # type: ignore[arg-type]
+    assert [(r.name, r.status) for r in results] == [("inside", "blocked_address"), ("allowed", "ok")]
+    assert feed_name(feeds[0]) == "inside" and [h.path for h in server.received] == ["/b.xml"]
+
+
+# -- a hostile feed in a whole newsletter build ---------------------------------------------------------------
+def test_newsletter_builds_with_a_hostile_feed(project, fake, tmp_path, monkeypatch):
+    import shutil
+
+    from pipeline.progress import Reporter
+    from pipeline.runner import RunOptions, run_brief
+
+    from .conftest import REPO, opener_for
+
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
+    for name in ("weekly.yaml", "weekly-data.json"):
+        shutil.copy(REPO / "briefs" / name, project / "briefs" / name)
+    shutil.copytree(REPO / "briefs" / "feeds", project / "briefs" / "feeds")
+    (project / "briefs/feeds/undecodable.xml").write_bytes(REPRODUCTIONS["bad_encoding_name"])
+    (project / "briefs/feeds/bad-refs.xml").write_bytes(REPRODUCTIONS["huge_decimal"])
+    brief = project / "briefs/weekly.yaml"
+    extra = ("    - url: https://hostile.example/feed.xml\n      name: Undecodable\n      snapshot: feeds/undecodable.xml\n"
+             "    - url: https://refs.example/feed.xml\n      name: Bad Refs\n      snapshot: feeds/bad-refs.xml\n")
+    brief.write_text(brief.read_text().replace("  data:\n", extra + "  data:\n", 1))
+    fake.enqueue('{"picks": [{"id": 1, "reason": "It happened."}]}', "A quiet week. That is the lesson.")
+    result = run_brief(brief, RunOptions(out_root=project / "output", offline=True), Reporter(), opener_for(fake))
+    assert (result.draft_dir / "index.md").exists()
+    feeds = {f["name"]: f for f in result.manifest["sources"]["feeds"]}
+    assert feeds["Undecodable"]["status"] == "parse_error" and feeds["Undecodable"]["items"] == 0
+    assert "UnicodeDecodeError" in feeds["Undecodable"]["detail"]
+    assert feeds["Bad Refs"]["status"] == "offline" and feeds["Bad Refs"]["items"] == 2
+    assert "invalid character references replaced" in feeds["Bad Refs"]["detail"]
+    assert feeds["Markets Wire"]["items"] > 0  # the other feeds are untouched
+    for path in result.draft_dir.iterdir():
+        path.read_text(encoding="utf-8")

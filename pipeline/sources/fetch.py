@@ -35,6 +35,7 @@ from .feeds import (
     NOT_MODIFIED,
     OFFLINE,
     OK,
+    PARSE_ERROR,
     TIMEOUT,
     TOO_LARGE,
     UNREACHABLE,
@@ -280,7 +281,7 @@ def fetch_feed(url: str, name: str, cache: FeedCache, limits: FeedLimits, offlin
     if fetched.status != OK:
         return result
     result.status, result.detail = status, detail
-    if status == NOT_A_FEED:
+    if status in (NOT_A_FEED, PARSE_ERROR):
         return cached_instead(result, cache, limits)
     try:
         cache.store(url, fetched.body, fetched.headers)
@@ -290,8 +291,8 @@ def fetch_feed(url: str, name: str, cache: FeedCache, limits: FeedLimits, offlin
 
 
 def cached_instead(result: FeedResult, cache: FeedCache, limits: FeedLimits) -> FeedResult:
-    """A 200 that is not a feed (an error or login page) keeps the last good copy, in the cache
-    and in this run."""
+    """A 200 that is not a feed (an error or login page) or does not parse keeps the last good copy,
+    in the cache and in this run."""
     cached, _ = cache.load(result.url)
     if cached is not None:
         result.items, result.from_cache = parse(cached, result.name, limits)[2], True
