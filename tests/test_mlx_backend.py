@@ -150,3 +150,8 @@ def test_unpermute_inverts_llama_cpp_permutation():
     w = np.arange(12 * 5).reshape(12, 5)
     assert (unpermute_rows(llama_cpp_permute(w, 3), 3) == w).all()
     assert not (llama_cpp_permute(w, 3) == w).all()
+
+
+def test_no_prompts_share_nothing(moe_model, mlx_backend):
+    """A newsletter made only of news, data and static sections has no prose prompt to prefill."""
+    assert mlx_backend(moe_model).share_prefix([]) == 0

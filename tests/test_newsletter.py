@@ -306,3 +306,13 @@ def test_weeks_that_cannot_be_built_are_refused_with_a_message(weekly, project, 
     with pytest.raises(WeekError, match=message):
         build(weekly, project, fake, week=week)
     assert fake.history == [] and not (project / "output" / "newsletters").exists()
+
+
+def test_a_newsletter_with_no_prose_section_builds(weekly, project, fake):
+    text = weekly.read_text()
+    start = text.index("  - heading: One operating insight")
+    weekly.write_text(text[:start] + text[text.index("  - heading: Stack and infra"):])
+    fake.enqueue(PICK)
+    result = build(weekly, project, fake)
+    assert result.status == "ok" and result.sections == [] and len(fake.history) == 1  # the pick, nothing else
+    assert "Exchange outages are when slippage losses cluster." in (result.draft_dir / "index.md").read_text()

@@ -172,3 +172,10 @@ def test_leaked_markers_are_judged_by_the_backends_own_think_markers(write_brief
     result = run(write_brief(), project, fake)
     findings = result.manifest["sections"][0]["attempts"][0]["findings"]
     assert any(f["code"] == "think_leak" and "<reasoning" in f["message"] for f in findings)
+
+
+def test_a_lone_surrogate_from_the_model_is_replaced_not_a_crash(write_brief, project, fake):
+    fake.enqueue("Memory comes first \ud800 on a small machine. It follows.", GOOD_2)
+    result = run(write_brief(), project, fake)
+    assert "first \ufffd on" in (result.draft_dir / "index.md").read_text(encoding="utf-8")
+    assert "\ufffd" in (result.draft_dir / "run.json").read_text(encoding="utf-8")

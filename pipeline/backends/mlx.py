@@ -75,10 +75,12 @@ class MLXBackend:
         import mlx.core as mx
         from mlx_lm.models.cache import make_prompt_cache
 
+        self._prefix = None
+        if not prompts:  # a newsletter with no prose section has nothing to share
+            return 0
         token_lists = [self._encode(p) for p in prompts]
         shared = _common_prefix_len(token_lists) if len(token_lists) > 1 else 0
         shared = min(shared, min(len(t) for t in token_lists) - 1)  # each call must feed >= 1 token
-        self._prefix = None
         if shared < MIN_SHARED_PREFIX:
             return 0
         cache = make_prompt_cache(self._model)

@@ -40,6 +40,8 @@ def generate_sections(backend: Backend, prompts: list[SectionPrompt], reporter: 
                       batched: bool = False, max_batch: int = 8) -> GenerationRun:
     """The prose sections: each prompt rendered once, their shared prefix prefilled once."""
     tasks = [Task(p, backend.render(p.messages, p.enable_thinking)) for p in prompts]
+    if not tasks:  # every section came from data, feeds or the brief itself
+        return GenerationRun([], 0, 0.0)
     started = time.perf_counter()
     reporter.note(f"prefilling the prompt prefix shared by {len(tasks)} sections")
     shared = backend.share_prefix([t.rendered for t in tasks])
