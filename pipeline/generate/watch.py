@@ -13,7 +13,6 @@ from ..backends import Delta, GenerationStats, Stream
 from ..checks.collapse import CollapseDetector, Verdict
 from ..thinking import split_thinking
 
-
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
