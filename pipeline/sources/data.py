@@ -165,7 +165,7 @@ def _sqlite_rows(spec: DataSpec, params: dict) -> list[dict]:
         if "interrupted" in str(exc):
             raise DataError(f"{spec.path}: the query of {spec.name!r} ran past {QUERY_SECONDS} s and was stopped",
                             hint="make the query cheaper (an index, a LIMIT, no unbounded recursion)") from None
-        if "not authorized" in str(exc):
+        if "authoriz" in str(exc):  # "not authorized" or "authorization denied", by statement
             raise DataError(f"{spec.path}: the query of {spec.name!r} does more than read: {exc}",
                             hint="a data query may only SELECT (no ATTACH, VACUUM, PRAGMA or writes)") from None
         raise
