@@ -11,6 +11,7 @@ import json
 import re
 import socket
 import time
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -916,7 +917,7 @@ def test_redirects_are_followed_by_hand_up_to_the_limit(server, get):
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "127.8.9.10", "::1", "10.1.2.3", "172.16.0.1", "192.168.1.1",
                                      "169.254.169.254", "fe80::1", "fe80::1%1", "0.0.0.0", "::", "fc00::1",
-                                     "::ffff:127.0.0.1", "::ffff:10.0.0.1", "224.0.0.1", "240.0.0.1", "not an ip"])
+                                     "::ffff:127.0.0.1", "::ffff:10.0.0.1", "224.0.0.1", "240.0.0.1", "100.64.0.1", "not an ip"])
 def test_non_public_addresses(address):
     assert not fetch.is_public(address)
 
@@ -1020,7 +1021,6 @@ def test_feeds_are_fetched_concurrently_in_brief_order(server, tmp_path):
 def test_the_deadline_for_all_feeds_times_out_the_unfinished(server, tmp_path):
     cache = FeedCache(tmp_path)
     hanging = server.add("/hang.xml", mode="hang")
-    fetch.fetch_all([fetch.FeedJob(hanging, "hangs", True)], cache, FAST, False, new_session=hermetic_session)
     jobs = [fetch.FeedJob(server.add("/quick.xml", RSS2), "quick", True), fetch.FeedJob(hanging, "hangs", True),
             fetch.FeedJob(server.add("/drip.xml", RSS2, mode="drip"), "drips", True),
             fetch.FeedJob(server.add("/queued.xml", RSS1), "queued", True)]
@@ -1042,6 +1042,12 @@ def test_an_unforeseen_error_costs_one_feed(server, tmp_path, monkeypatch):
     assert (result.status, result.detail) == ("failed", "RuntimeError: a bug")
 
 
+def brief_with(feeds, folder):
+    """Just enough of a LoadedBrief for gather_feeds: its feeds and where it lives."""
+    sources = SimpleNamespace(feeds=feeds, data=[])
+    return SimpleNamespace(brief=SimpleNamespace(sources=sources), path=folder / "brief.yaml")
+
+
 def test_the_brief_opts_in_per_feed(server, tmp_path, monkeypatch):
     from pipeline.config import FeedSource
     from pipeline.sources import feed_name, gather_feeds
@@ -1050,8 +1056,7 @@ def test_the_brief_opts_in_per_feed(server, tmp_path, monkeypatch):
     monkeypatch.setattr(fetch.requests, "Session", hermetic_session)
     feeds = [FeedSource(url=server.add("/a.xml", RSS2), name="inside"),
              FeedSource(url=server.add("/b.xml", ATOM), name="allowed", allow_private=True)]
-    loaded = type("Loaded", (), {"brief": type("Brief", (), {"sources": type("S", (), {"feeds": feeds})})(),
-                                 "path": tmp_path / "brief.yaml"})()
+    loaded = brief_with(feeds, tmp_path)
     results = gather_feeds(loaded, offline=False, limits=FAST)  # type: ignore[arg-type]
     assert [(r.name, r.status) for r in results] == [("inside", "blocked_address"), ("allowed", "ok")]
     assert feed_name(feeds[0]) == "inside" and [h.path for h in server.received] == ["/b.xml"]
@@ -1087,3 +1092,14 @@ def test_newsletter_builds_with_a_hostile_feed(project, fake, tmp_path, monkeypa
     assert feeds["Markets Wire"]["items"] > 0  # the other feeds are untouched
     for path in result.draft_dir.iterdir():
         path.read_text(encoding="utf-8")
+
+
+def test_a_malformed_feed_url_in_the_brief_is_that_feeds_bad_url(tmp_path, monkeypatch):
+    from pipeline.config import FeedSource
+    from pipeline.sources import gather_feeds
+
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path))
+    feeds = [FeedSource(url="http://[::1/feed.xml"), FeedSource(url="http://x\uff03y/feed.xml")]
+    loaded = brief_with(feeds, tmp_path)
+    results = gather_feeds(loaded, offline=False, limits=FAST)  # type: ignore[arg-type]
+    assert [(r.name, r.status) for r in results] == [(f.url, "bad_url") for f in feeds]

@@ -31,7 +31,10 @@ class Gathered:
 
 
 def feed_name(feed: FeedSource) -> str:
-    return feed.name or urlsplit(feed.url).hostname or feed.url
+    try:
+        return feed.name or urlsplit(feed.url).hostname or feed.url
+    except ValueError:  # "http://[::1" passes the schema's pattern; fetching reports it as bad_url
+        return feed.url
 
 
 def read_snapshot(loaded: LoadedBrief, feed: FeedSource, result: FeedResult, limits: FeedLimits) -> FeedResult:

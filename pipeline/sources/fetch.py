@@ -94,8 +94,9 @@ def is_public(address: str) -> bool:
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:  # ::ffff:127.0.0.1 is loopback too
         ip = ip.ipv4_mapped
-    return not (ip.is_loopback or ip.is_link_local or ip.is_private or ip.is_unspecified
-                or ip.is_multicast or ip.is_reserved)
+    # is_global as well: it also excludes shared (carrier-grade NAT, 100.64/10) and other special ranges.
+    return ip.is_global and not (ip.is_loopback or ip.is_link_local or ip.is_private or ip.is_unspecified
+                                 or ip.is_multicast or ip.is_reserved)
 
 
 def address_refusal(url: str, resolve: Resolver) -> Fetched | None:
