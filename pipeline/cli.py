@@ -90,7 +90,8 @@ def run(ctx: click.Context, briefs: tuple[Path, ...], as_json: bool, model: str 
     except errors.PipelineError as exc:
         fail(exc, as_json)
     except (KeyboardInterrupt, Terminated) as exc:
-        click.echo("interrupted: nothing more was written; existing drafts are untouched", err=True)
+        click.echo("interrupted: no draft was left half-written (a replace in progress was finished first); "
+                   "earlier drafts are whole", err=True)
         sys.exit(143 if isinstance(exc, Terminated) else errors.EXIT_INTERRUPTED)
     finally:
         signal.signal(signal.SIGTERM, previous)
