@@ -25,7 +25,7 @@ CHILD = textwrap.dedent("""\
 
 
 def draft(out, text: str) -> None:
-    write_draft(out, Draft("posts", "k", {name: f"{text}\n" for name in FILES}), force=True)
+    write_draft(out, Draft("posts", "k", dict.fromkeys(FILES, f"{text}\n")), force=True)
 
 
 def whole_draft(out) -> str:
