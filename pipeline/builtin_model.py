@@ -62,7 +62,11 @@ def builtin_model_dir() -> Path:
     gguf = locate_gguf()
     target = models_cache_dir() / f"smollm2-135m-{file_sha256(gguf)[:16]}-v{CONVERTER_VERSION}"
     if not (target / "config.json").exists():
-        convert_gguf(gguf, target)
+        try:
+            convert_gguf(gguf, target)
+        except OSError as exc:  # PIPELINE_CACHE_DIR is a file, read-only, or the disk is full
+            raise ModelError(f"cannot convert the embedded model into {target.parent}: {exc.strerror or exc}",
+                             hint="point PIPELINE_CACHE_DIR at a writable folder, or free disk space") from None
     return target
 
 

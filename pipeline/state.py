@@ -9,14 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from .errors import EXIT_LOCKED, PipelineError
+from .errors import EXIT_LOCKED, OutputError, PipelineError
 from .paths import state_dir
+
+log = logging.getLogger("pipeline")
 
 
 class LockedError(PipelineError):
@@ -31,8 +34,16 @@ def brief_id(brief_path: Path) -> str:
 @contextmanager
 def run_lock(out_root: Path, brief_path: Path):
     folder = state_dir(out_root)
-    folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(folder / f"{brief_id(brief_path)}.lock"))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a read-only disk, or --out below a regular file
+        raise OutputError(f"cannot use the output folder {out_root}: {exc.strerror or exc} ({exc.filename or folder})",
+                          hint="choose a writable folder with --out") from None
+    path = folder / f"{brief_id(brief_path)}.lock"
+    if path.is_symlink():  # opening it would create or truncate whatever it points at
+        raise OutputError(f"the lock file {path} is a symlink; refusing to follow it",
+                          hint="remove it; pipeline creates its own lock files")
+    lock = FileLock(str(path))
     try:
         lock.acquire(timeout=0)
     except Timeout:
@@ -49,10 +60,26 @@ def state_path(out_root: Path) -> Path:
 
 
 def read_state(out_root: Path) -> dict:
+    """The state file; an unreadable one is set aside (never silently overwritten) and a warning says so."""
+    path = state_path(out_root)
     try:
-        return json.loads(state_path(out_root).read_text())
-    except (OSError, ValueError):
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return {}
+    except (OSError, ValueError) as exc:
+        state = _set_aside(path, exc)
+    return state if isinstance(state, dict) else _set_aside(path, ValueError("not a JSON object"))
+
+
+def _set_aside(path: Path, problem: Exception) -> dict:
+    kept = path.with_name(f"{path.name}.corrupt-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}")
+    try:
+        path.replace(kept)
+        log.warning("%s was unreadable (%s); kept it as %s and started a new one: catch-up may rebuild weeks",
+                    path, problem, kept)
+    except OSError as exc:
+        log.warning("%s is unreadable (%s) and could not be set aside: %s", path, problem, exc)
+    return {}
 
 
 def last_completed_week(out_root: Path, brief_path: Path) -> str | None:
@@ -67,7 +94,11 @@ def record_completed_week(out_root: Path, brief_path: Path, week: str) -> None:
     state[brief_id(brief_path)] = {"brief": str(brief_path.resolve()), "last_completed_week": week,
                                    "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     path = state_path(out_root)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state, indent=2))
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(state, indent=2))
+        tmp.replace(path)
+    except OSError as exc:  # the draft is already written: a state file that could not be kept is a warning
+        tmp.unlink(missing_ok=True)
+        log.warning("could not record %s as built in %s: %s; the next run may build it again", week, path, exc)

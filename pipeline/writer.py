@@ -41,14 +41,29 @@ def draft_dir(out_root: Path, kind: str, key: str) -> Path:
 
 
 def check_target(out_root: Path, kind: str, key: str, force: bool) -> Path:
+    """Before the slow part: finish an interrupted replace, refuse to clobber, and make sure the
+    draft's folder can be written (a read-only or full disk fails in seconds, not after generation)."""
     target = draft_dir(out_root, kind, key)
     recover(target)
+    probe_writable(target.parent)
     if target.exists() and not force:
         raise OutputExistsError(
             f"a draft already exists at {target}",
             hint="review or move it, or re-run with --force to replace it",
         )
     return target
+
+
+def probe_writable(folder: Path) -> None:
+    """Create and delete a file in the nearest existing folder on the way (creating no folder yet)."""
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(existing))
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise _output_error(exc, folder) from None
 
 
 def write_draft(out_root: Path, draft: Draft, force: bool) -> Path:
@@ -176,6 +191,8 @@ def _output_error(exc: OSError, target: Path) -> OutputError:
         hint = "free some disk space and run again; existing drafts were not touched"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         hint = "make the output folder writable, or choose another with --out"
+    elif exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        hint = "the output path runs through a file, not a folder: choose a folder with --out"
     else:
         hint = "existing drafts were not touched"
     where = exc.filename or target

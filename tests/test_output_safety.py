@@ -10,9 +10,14 @@ import sys
 import textwrap
 
 import pytest
+from click.testing import CliRunner
 
 from pipeline.assemble import Draft
+from pipeline.cli import main
 from pipeline.writer import check_target, recover, write_draft
+
+from .conftest import opener_for
+from .test_newsletter import INSIGHT, PICK
 
 FILES = ("a.md", "b.md", "index.md")
 CHILD = textwrap.dedent("""\
@@ -76,3 +81,118 @@ def test_a_deferred_ctrl_c_still_interrupts_once_the_replace_is_whole(tmp_path):
     code = replace_and_signal(out, "retired", signal.SIGINT)
     assert code != 0  # the interrupt was delivered, after the swap
     assert whole_draft(out) == "NEW"
+
+
+# -- output problems end in messages, before the model loads ---------------------------------------
+def cli_run(brief, out, backend):
+    return CliRunner().invoke(main, ["run", str(brief), "--out", str(out)], obj={"backend_opener": opener_for(backend)})
+
+
+def test_out_below_a_regular_file_is_a_message_before_any_generation(write_brief, project, fake):
+    (project / "afile").write_text("x")
+    result = cli_run(write_brief(), project / "afile" / "output", fake)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "cannot use the output folder" in result.stderr and "--out" in result.stderr
+    assert fake.history == []
+
+
+def test_a_read_only_output_folder_fails_in_seconds_not_after_generation(write_brief, project, fake, monkeypatch):
+    import errno
+    import tempfile
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", kwargs.get("dir"))
+
+    (project / "output" / ".pipeline").mkdir(parents=True)  # the lock folder exists; the drafts' does not
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", read_only)
+    result = cli_run(write_brief(), project / "output", fake)
+    assert result.exit_code == 1 and "Read-only file system" in result.stderr
+    assert "make the output folder writable" in result.stderr and fake.history == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through permissions")
+def test_a_read_only_output_folder_for_real(write_brief, project, fake):
+    (project / "output").chmod(0o555)
+    try:
+        result = cli_run(write_brief(), project / "output", fake)
+    finally:
+        (project / "output").chmod(0o755)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr and fake.history == []
+
+
+def test_a_symlink_planted_at_the_lock_path_is_refused(write_brief, project, fake, tmp_path):
+    from pipeline.state import brief_id
+
+    brief = write_brief()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    lock_dir = project / "output" / ".pipeline"
+    lock_dir.mkdir(parents=True)
+    (lock_dir / f"{brief_id(brief)}.lock").symlink_to(victim)
+    result = cli_run(brief, project / "output", fake)
+    assert result.exit_code == 1 and "is a symlink; refusing to follow it" in result.stderr
+    assert victim.read_text() == "keep me" and fake.history == []
+
+
+def test_a_full_disk_while_recording_the_week_keeps_the_written_draft(project, fake, monkeypatch, caplog):
+    from pathlib import Path
+
+    from pipeline import state
+    from pipeline.progress import Reporter
+    from pipeline.runner import RunOptions, run_brief
+
+    real_write = Path.write_text
+
+    def full(self, *args, **kwargs):
+        if self.name.startswith("state.") and self.suffix == ".tmp":
+            real_write(self, "{")  # part of the file got written, then the disk filled
+            raise OSError(28, "No space left on device", str(self))
+        return real_write(self, *args, **kwargs)
+
+    brief = _weekly(project)
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(project / "cache"))
+    monkeypatch.setattr(Path, "write_text", full)
+    fake.enqueue(PICK, INSIGHT)
+    with caplog.at_level("WARNING", logger="pipeline"):
+        result = run_brief(brief, RunOptions(out_root=project / "output", offline=True), Reporter(), opener_for(fake))
+    assert (result.draft_dir / "index.md").is_file() and result.status == "ok"
+    assert "could not record 2026-W16" in caplog.text
+    assert not list((project / "output" / ".pipeline").glob("*.tmp"))
+    assert state.last_completed_week(project / "output", brief) is None
+
+
+def test_a_corrupt_state_file_is_set_aside_not_silently_dropped(project, caplog):
+    from pipeline import state
+
+    out = project / "output"
+    (out / ".pipeline").mkdir(parents=True)
+    (out / ".pipeline" / "state.json").write_text('{"other-brief": {"last_completed_week": "2026-W10"')
+    with caplog.at_level("WARNING", logger="pipeline"):
+        state.record_completed_week(out, project / "briefs" / "weekly.yaml", "2026-W16")
+    kept = list((out / ".pipeline").glob("state.json.corrupt-*"))
+    assert len(kept) == 1 and "other-brief" in kept[0].read_text()
+    assert "was unreadable" in caplog.text and "kept it as" in caplog.text
+    assert state.last_completed_week(out, project / "briefs" / "weekly.yaml") == "2026-W16"
+
+
+@pytest.mark.mlx
+def test_a_cache_dir_that_is_a_file_is_a_message(tmp_path, monkeypatch):
+    from pipeline.builtin_model import builtin_model_dir
+    from pipeline.errors import ModelError
+
+    cache = tmp_path / "cache"
+    cache.write_text("not a folder")
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(cache))
+    with pytest.raises(ModelError, match="point PIPELINE_CACHE_DIR at a writable folder"):
+        builtin_model_dir()
+
+
+def _weekly(project):
+    import shutil
+
+    from .conftest import REPO
+
+    for name in ("weekly.yaml", "weekly-data.json"):
+        shutil.copy(REPO / "briefs" / name, project / "briefs" / name)
+    shutil.copytree(REPO / "briefs" / "feeds", project / "briefs" / "feeds")
+    return project / "briefs" / "weekly.yaml"
