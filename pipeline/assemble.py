@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from .checks.text import markdown_html
+from .checks.links import neutralise_links
+from .checks.text import inert, markdown_html
 from .config import Brief
 from .mail import email_html, email_text
 
@@ -90,7 +91,8 @@ def section_markdown(section: DraftSection) -> str:
 
 
 def markdown_body(sections: list[DraftSection]) -> str:
-    return "\n\n".join(section_markdown(s) for s in sections)
+    """Every section in order, inert for site generators: no link may run code, no template syntax runs."""
+    return inert(neutralise_links("\n\n".join(section_markdown(s) for s in sections)))
 
 
 def markdown_page(meta: dict, body: str) -> str:
@@ -99,7 +101,7 @@ def markdown_page(meta: dict, body: str) -> str:
 
 
 def html_page(title: str, body_markdown: str) -> str:
-    body = markdown_html(body_markdown)  # model text is untrusted
+    body = inert(markdown_html(body_markdown))  # model text is untrusted
     return (
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<title>{html.escape(title)}</title>\n</head>\n<body>\n<article>\n<h1>{html.escape(title)}</h1>\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-from .checks.text import markdown_html
+from .checks.text import inert, markdown_html
 
 EMAIL_TAGS = {"p", "h2", "h3", "a", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote", "br",
               "table", "thead", "tbody", "tr", "th", "td"}  # no img: feed images are remote and track readers
@@ -36,8 +36,8 @@ def inline_styles(fragment: str) -> str:
 
 
 def email_html(title: str, preheader: str, body_markdown: str) -> str:
-    body = markdown_html(body_markdown, tags=EMAIL_TAGS, url_schemes={"http", "https", "mailto"},
-                         link_rel="noopener noreferrer")
+    body = inert(markdown_html(body_markdown, tags=EMAIL_TAGS, url_schemes={"http", "https", "mailto"},
+                               link_rel="noopener noreferrer"))  # mail services run Liquid in bodies
     return (
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -68,4 +68,8 @@ def email_text(title: str, body_markdown: str) -> str:
     text = re.sub(r"(?m)^#{1,6}\s*(.+)$", lambda m: f"{m.group(1)}\n{'-' * len(m.group(1))}", text)
     text = re.sub(r"(\*\*|__|`)", "", text)
     text = re.sub(r"(?m)^>\s?", "", text)
-    return f"{title}\n{'=' * len(title)}\n\n{text.strip()}\n"
+    text = _MARKDOWN_ESCAPE.sub(r"\1", text)  # readers see "enable_thinking", not "enable\_thinking"
+    return inert(f"{title}\n{'=' * len(title)}\n\n{text.strip()}\n")  # mail services run Liquid too
+
+
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()<>#+!|~.-])")

@@ -1,7 +1,9 @@
-"""Links in model-written prose must come from the sources: a model invents plausible URLs. Pure."""
+"""Links in model-written prose: they must come from the sources (a model invents plausible URLs),
+and none may use a scheme that runs code or embeds data. Pure."""
 
 from __future__ import annotations
 
+import html
 import re
 
 from .findings import ATTENTION, Finding
@@ -17,3 +19,47 @@ def foreign_links(prose: str, allowed: set[str]) -> list[str]:
 def foreign_links_finding(prose: str, allowed: set[str]) -> Finding | None:
     foreign = foreign_links(prose, allowed)
     return Finding("foreign_link", ATTENTION, "links not in the sources: " + ", ".join(foreign)) if foreign else None
+
+
+# -- link schemes that execute -------------------------------------------------------------------
+SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+# Where markdown takes a link destination: inline [x](dest), reference definitions [x]: dest, autolinks <dest>.
+_INLINE = re.compile(r"(\]\(\s*<?)([^()\s>]+(?:\([^()\s]*\)[^()\s>]*)*)")  # one level of (...) as markdown allows
+_REFERENCE = re.compile(r"(?m)(^ {0,3}\[[^\]]+\]:\s*<?)(\S+?)(?=>?(?:\s|$))")
+_AUTOLINK = re.compile(r"(<)([A-Za-z][A-Za-z0-9+.\-]*:[^>\s]*)(?=>)")
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f\u200b-\u200f\u2060\ufeff]")
+NEUTRALISED = "#unsafe-link-removed"
+
+
+def link_scheme(destination: str) -> str | None:
+    """The scheme a browser would see: entities decoded, whitespace and controls dropped
+    (`java&#115;cript:`, `jav&#x09;ascript:` and ` JAVASCRIPT:` are all javascript)."""
+    plain = _INVISIBLE.sub("", html.unescape(destination)).lower()
+    match = re.match(r"([a-z][a-z0-9+.\-]*):", plain)
+    return match.group(1) if match else None
+
+
+def is_unsafe_link(destination: str) -> bool:
+    scheme = link_scheme(destination)
+    return scheme is not None and scheme not in SAFE_SCHEMES
+
+
+def unsafe_links(text: str) -> list[str]:
+    found = [m.group(2) for pattern in (_INLINE, _REFERENCE, _AUTOLINK) for m in pattern.finditer(text)]
+    return sorted({d for d in found if is_unsafe_link(d)})
+
+
+def neutralise_links(text: str) -> str:
+    """Every unsafe destination becomes a harmless fragment; the link text stays readable."""
+    def replace(match: re.Match) -> str:
+        return match.group(1) + (NEUTRALISED if is_unsafe_link(match.group(2)) else match.group(2))
+    for pattern in (_INLINE, _REFERENCE, _AUTOLINK):
+        text = pattern.sub(replace, text)
+    return text
+
+
+def unsafe_links_finding(text: str) -> Finding | None:
+    """Named by scheme only: the note is shown in the draft and must not carry the link itself."""
+    schemes = sorted({link_scheme(d) or "" for d in unsafe_links(text)})
+    return Finding("unsafe_link", ATTENTION, f"{len(unsafe_links(text))} link(s) that run code or embed data were "
+                   f"removed (scheme {', '.join(schemes)})") if schemes else None

@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 
 from .findings import ATTENTION, INFO, Finding
+from .links import unsafe_links_finding
 from .text import ends_mid_sentence, word_count
 
 DEFAULT_THINK_MARKERS = ("<think>", "</think>")
@@ -29,6 +30,21 @@ def think_leaks(text: str, markers: tuple[str, str] = DEFAULT_THINK_MARKERS) -> 
     return sorted(set(leak_pattern(tuple(markers)).findall(text)))
 
 
+_SITE_TEMPLATE = re.compile(r"\{\{|\{%")  # Hugo shortcodes and templates, Jekyll's Liquid
+_RAW_HTML = re.compile(r"<\s*(script|style|iframe|object|embed)\b|<[a-z][^>]*\son[a-z]+\s*=", re.IGNORECASE)
+
+
+def markup_findings(text: str) -> list[Finding]:
+    """What a site generator would execute: unsafe links need a look (and are removed from the draft);
+    template syntax and raw HTML are neutralised in the draft and noted."""
+    findings = [f for f in [unsafe_links_finding(text)] if f]
+    if _SITE_TEMPLATE.search(text):
+        findings.append(Finding("template_syntax", INFO, "Hugo/Liquid template syntax ({{ or {%) made inert in index.md"))
+    if _RAW_HTML.search(text):
+        findings.append(Finding("raw_html", INFO, "raw HTML (scripts, event handlers) removed from the draft"))
+    return findings
+
+
 def check_section(text: str, target_words: int, markers: tuple[str, str] = DEFAULT_THINK_MARKERS) -> list[Finding]:
     """Findings for a finished section's kept text; `markers` are the backend's think markers."""
     findings = []
@@ -39,6 +55,7 @@ def check_section(text: str, target_words: int, markers: tuple[str, str] = DEFAU
         findings.append(Finding("think_leak", ATTENTION, f"chat or reasoning markers in the text: {', '.join(leaks)}"))
     if ends_mid_sentence(text):
         findings.append(Finding("mid_sentence", ATTENTION, "the text ends in the middle of a sentence"))
+    findings += markup_findings(text)
     words = word_count(text)
     if words < 0.4 * target_words:
         findings.append(Finding("short", INFO, f"{words} words, target {target_words}"))

@@ -83,3 +83,13 @@ def markdown_html(markdown_text: str, tags: set[str] | None = None, url_schemes:
     # Options left out keep nh3's own defaults (link_rel=None would drop its rel="noopener noreferrer").
     options: dict[str, Any] = {"tags": tags, "url_schemes": url_schemes, "link_rel": link_rel}
     return nh3.clean(html, **{name: value for name, value in options.items() if value is not None})
+
+
+_TEMPLATE_OPENER = re.compile(r"\{(?=[{%])")
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def inert(body: str) -> str:
+    """index.md is a Hugo/Jekyll page bundle: `{{` and `{%` would run as shortcodes or Liquid, in code
+    blocks too. A zero-width space between the braces keeps the visible text and breaks the syntax."""
+    return _TEMPLATE_OPENER.sub("{" + ZERO_WIDTH_SPACE, body)

@@ -1,34 +1,44 @@
-"""Formatting filters every brief's templates get: numbers, signs, percents, markdown escaping. Pure."""
+"""Formatting filters every brief's templates get: numbers, signs, percents, markdown escaping. Pure.
+
+Their results are Markup: block templates print any other string as text (escaped), so a data value
+can never become a link, HTML or a shortcode, while these filters' output is printed as it is."""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import quote
 
-
-def signed(value, decimals: int = 2) -> str:
-    return f"{float(value):+,.{decimals}f}"
+from markupsafe import Markup
 
 
-def number(value, decimals: int = 2) -> str:
-    return f"{float(value):,.{decimals}f}"
+def signed(value, decimals: int = 2) -> Markup:
+    return Markup(f"{float(value):+,.{decimals}f}")
 
 
-def percent(value, decimals: int = 1) -> str:
-    return f"{float(value):.{decimals}f}%"
+def number(value, decimals: int = 2) -> Markup:
+    return Markup(f"{float(value):,.{decimals}f}")
+
+
+def percent(value, decimals: int = 1) -> Markup:
+    return Markup(f"{float(value):.{decimals}f}%")
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
 
 
-def md_escape(text) -> str:
+def md_escape(text) -> Markup:
     """Feed and model text dropped into markdown: no links, emphasis, HTML or shortcodes ({{<) of its own."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    return Markup(_MARKDOWN_SPECIAL.sub(r"\\\1", str(text)))
 
 
-def md_url(url) -> str:
+def md_url(url) -> Markup:
     """An http(s) URL safe inside (...) of a markdown link."""
-    return quote(str(url), safe=":/?&=#%~+,;@!$'*")
+    return Markup(quote(str(url), safe=":/?&=#%~+,;@!$'*"))
+
+
+def as_text(value):
+    """Block templates' finalize: a plain string printed by {{ }} is data, so it is escaped as text."""
+    return md_escape(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 FILTERS = {"signed": signed, "number": number, "percent": percent, "md_escape": md_escape, "md_url": md_url}

@@ -1,0 +1,130 @@
+"""Nothing that executes reaches an output: Hugo shortcodes, Liquid, raw HTML and links that run
+code, from model text or from data strings, are made inert in index.md (a Hugo/Jekyll page bundle)
+and absent from index.html and the emails, while the visible text stays and the finding is recorded."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import textwrap
+
+import markdown
+import pytest
+
+from pipeline.checks.links import is_unsafe_link
+from pipeline.progress import Reporter
+from pipeline.runner import RunOptions, run_brief
+
+from .conftest import MINIMAL_BRIEF, opener_for
+
+HOSTILE = {
+    "hugo shortcode": ("Watch {{< youtube abc123 >}} for the demo.", "youtube abc123"),
+    "hugo percent shortcode": ("{{% notice warning %}} Careful here. {{% /notice %}}", "notice warning"),
+    "liquid include": ("Read {% include secrets.txt %} and {{ site.github.token }} now.", "include secrets.txt"),
+    "liquid raw": ("{%- raw -%} stays text {%- endraw -%} here.", "stays text"),
+    "shortcode in code": ("Type `{{< ref \"x\" >}}` to link.\n\n```\n{{< gist a b >}}\n{% include x %}\n```", "gist a b"),
+    "script": ("<script>alert(1)</script>Plain words stay.", "Plain words stay."),
+    "event handler": ('<img src=x onerror="alert(2)">The picture is gone.', "The picture is gone."),
+    "javascript link": ("[click here](javascript:alert(3)) for more.", "click here"),
+    "mixed case link": ("[click](JaVaScRiPt:alert(4)) again.", "again"),
+    "entity-split link": ("[go](java&#115;cript:alert(5)) there.", "there"),
+    "tab-split link": ("[go](jav&#x09;ascript:alert(6)) there.", "there"),
+    "data link": ("[img](data:text/html;base64,PHNjcmlwdD4=) shown.", "shown"),
+    "vbscript autolink": ("See <vbscript:msgbox(1)> now.", "now"),
+    "reference link": ("Look [here][1].\n\n[1]: javascript:alert(7)", "Look"),
+}
+TEMPLATE_SYNTAX = ("{{", "{%")  # what Hugo and Jekyll run in a page's source, code blocks included
+_TAG = re.compile(r"<[a-zA-Z][^>]*>")
+_URL_ATTRIBUTE = re.compile(r"""\b(?:href|src)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+
+
+def executable_html(page: str) -> list[str]:
+    """Tags that run code, event handlers, and href/src values with a scheme that runs code."""
+    found = []
+    for tag in _TAG.findall(page):
+        if re.match(r"<(script|iframe|object|embed|img)\b", tag, re.IGNORECASE) or re.search(r"\son\w+\s*=", tag, re.I):
+            found.append(tag)
+        found += [url for url in _URL_ATTRIBUTE.findall(tag) if is_unsafe_link(url)]
+    return found
+
+
+def rendered(index_md: str) -> str:
+    """index.md as a site generator renders it (python-markdown standing in for Hugo's goldmark)."""
+    return markdown.markdown(index_md.split("---\n", 2)[2], extensions=["extra"])
+
+
+def check_outputs(draft_dir) -> None:
+    for produced in draft_dir.glob("*.*"):
+        if produced.name != "run.json":  # the manifest keeps the raw model text, as JSON: nothing renders it
+            assert not any(bit in produced.read_text() for bit in TEMPLATE_SYNTAX), produced.name
+    index_md = (draft_dir / "index.md").read_text()
+    pages = {"index.md (rendered)": rendered(index_md), "index.html": (draft_dir / "index.html").read_text()}
+    if (draft_dir / "email.html").exists():
+        pages["email.html"] = (draft_dir / "email.html").read_text()
+    for name, page in pages.items():
+        assert executable_html(page) == [], f"{name}: {executable_html(page)}"
+
+
+def visible(index_md: str) -> str:
+    body = index_md.split("---\n", 2)[2]
+    return html.unescape(markdown.markdown(body, extensions=["extra"])).replace("\u200b", "")
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_model_text_that_would_execute_is_inert_everywhere(name, write_brief, project, fake):
+    text, shown = HOSTILE[name]
+    fake.default = text + " That is all. It ends here."
+    result = run_brief(write_brief(), RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
+    check_outputs(result.draft_dir)
+    assert shown in visible((result.draft_dir / "index.md").read_text())
+    codes = {f.code for s in result.sections for f in s.findings}
+    assert codes & {"unsafe_link", "template_syntax", "raw_html"}, codes
+
+
+def newsletter_with_notes(project, notes: list[str]):
+    (project / "briefs" / "notes.json").write_text(json.dumps([{"text": n} for n in notes]))
+    (project / "templates" / "notes.md.j2").write_text("{% for row in data.notes %}\n- {{ row.text }}\n{% endfor %}\n")
+    brief = project / "briefs" / "weekly.yaml"
+    brief.write_text(textwrap.dedent("""\
+        kind: newsletter
+        title: Notes weekly
+        week: 2026-W16
+        sources:
+          data:
+            - {name: notes, path: notes.json, columns: {text: str}}
+        sections:
+          - {heading: Notes, type: template, template: notes.md.j2}
+          - {heading: Insight, instruction: Say one thing., words: 20}
+        """))
+    return brief
+
+
+def test_data_strings_are_text_never_markup_in_every_output(project, fake):
+    notes = [text for text, _ in HOSTILE.values()] + ['<img src="https://tracker.example/p.gif">']
+    brief = newsletter_with_notes(project, notes)
+    fake.default = "One calm sentence about the week. Another one."
+    result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
+    check_outputs(result.draft_dir)
+    assert not any(bit in (result.draft_dir / "email.txt").read_text() for bit in TEMPLATE_SYNTAX)
+    page = visible((result.draft_dir / "index.md").read_text())
+    assert "youtube abc123" in page and "include secrets.txt" in page and 'onerror="alert(2)"' in page  # as text
+
+
+def test_numbers_and_links_from_filters_are_printed_as_they_are(project, fake):
+    """Only plain data strings are escaped; the formatting filters' output is not escaped twice."""
+    (project / "templates" / "n.md.j2").write_text("{{ 1234.5 | signed }} {{ 38.1 | percent }} "
+                                                  "[{{ 'a_b' | md_escape }}]({{ 'https://x.y/a b' | md_url }})\n")
+    brief = project / "briefs" / "n.yaml"
+    brief.write_text(MINIMAL_BRIEF.replace("sections:\n", "sections:\n  - {heading: N, type: template, template: n.md.j2}\n"))
+    fake.default = "A plain sentence. Another one."
+    result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
+    assert "+1,234.50 38.1% [a\\_b](https://x.y/a%20b)" in (result.draft_dir / "index.md").read_text()
+
+
+def test_plain_text_email_shows_no_markdown_escapes(project, fake):
+    brief = newsletter_with_notes(project, ["Set enable_thinking [x] off (always)."])
+    fake.default = "One calm sentence about the week. Another one."
+    result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
+    text = (result.draft_dir / "email.txt").read_text()
+    assert "Set enable_thinking [x] off (always)." in text and "\\" not in text
