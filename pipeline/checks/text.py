@@ -93,3 +93,11 @@ def inert(body: str) -> str:
     """index.md is a Hugo/Jekyll page bundle: `{{` and `{%` would run as shortcodes or Liquid, in code
     blocks too. A zero-width space between the braces keeps the visible text and breaks the syntax."""
     return _TEMPLATE_OPENER.sub("{" + ZERO_WIDTH_SPACE, body)
+
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # cannot be written as UTF-8; nh3 raises on them too
+
+
+def without_surrogates(text: str, replacement: str = "\ufffd") -> str:
+    """Text from outside (model output, data, feeds) that can always be written as UTF-8."""
+    return LONE_SURROGATE.sub(replacement, text)

@@ -5,15 +5,13 @@ moment it reports collapse, so a degenerate section costs tokens up to the onset
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..backends import Delta, GenerationStats, Stream
 from ..checks.collapse import CollapseDetector, Verdict
+from ..checks.text import without_surrogates
 from ..thinking import split_thinking
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ class Watch:
     def add(self, delta: Delta) -> bool:
         """Take one streamed piece; True once the visible text has collapsed."""
         # A lone surrogate cannot be written as UTF-8 (draft or run.json): it becomes U+FFFD on arrival.
-        added, retracted = self.text.add(_SURROGATE.sub("\ufffd", delta.text))
+        added, retracted = self.text.add(without_surrogates(delta.text))
         if retracted:
             self.detector = self.new_detector()  # a late </think> turned earlier "visible" text into reasoning
             added = self.text.visible

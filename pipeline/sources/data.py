@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..checks.text import without_surrogates
 from ..errors import PipelineError
 
 MAX_ROWS = 100_000
@@ -40,7 +41,6 @@ class DataSpec:
 
 
 _THOUSANDS = {".": re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?"), ",": re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?")}
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _PLAIN = {".": re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"), ",": re.compile(r"[+-]?(\d+(,\d*)?|,\d+)")}
 
 
@@ -79,7 +79,7 @@ def _to_int(value, decimal: str = ".") -> int:
 
 def _to_str(value) -> str:
     # A lone surrogate (JSON "\ud800") cannot be written as UTF-8: it becomes U+FFFD here, not a crash later.
-    return _SURROGATE.sub("\ufffd", str(value))
+    return without_surrogates(str(value))
 
 
 def _to_datetime(value):

@@ -19,6 +19,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import feedparser
 import nh3
 
+from ..checks.text import without_surrogates
+
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|ref_src|igshid)$", re.IGNORECASE)
 _DOCTYPE_START = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*(\[.*?\])?\s*>", re.IGNORECASE | re.DOTALL)
@@ -28,7 +30,6 @@ _REMOVED = {"Cf", "Co", "Cs"}  # format, private use, surrogates; controls (Cc) 
 # Numeric character references: feedparser's loose parser calls chr() on them and raises on a
 # surrogate, a code point past U+10FFFF or a number too large for C. Checked on the bytes first.
 _CHARREF = re.compile(rb"&#(?:([xX])0*([0-9a-fA-F]+)|0*([0-9]+));")
-_SURROGATE = re.compile("[\ud800-\udfff]")  # nh3 (Rust) raises on them, and UTF-8 writing would later
 _BLOCK_TAG = re.compile(r"<(?=/?(?:p|div|li|br|hr|h[1-6]|tr|td|th|ul|ol|dd|dt|blockquote|pre|table|section|article)\b)",
                         re.IGNORECASE)
 
@@ -82,7 +83,7 @@ class FeedResult:
 def plain_text(value: str, limit: int | None = None) -> str:
     """Feed HTML → plain text: tags dropped (script/style with content), entities decoded,
     invisible and bidi characters removed, whitespace collapsed."""
-    text = _SURROGATE.sub("", value) if isinstance(value, str) else ""
+    text = without_surrogates(value, "") if isinstance(value, str) else ""  # nh3 raises on them
     for _ in range(5):  # double-escaped markup (&amp;lt;script&amp;gt;) is a tag again after one round
         cleaned = html.unescape(nh3.clean(_BLOCK_TAG.sub(" <", text), tags=set(), clean_content_tags={"script", "style"}))
         if cleaned == text:
