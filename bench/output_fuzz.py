@@ -1,0 +1,124 @@
+"""End-to-end output fuzz: mutated feeds (bench/feed_fuzz.py's mutations of the saved snapshots) and
+hostile model text go through whole newsletter builds (the example week, offline, the scripted backend).
+Counts builds that crash and outputs that hold anything a site generator, browser or mail service would
+run: template syntax ({{, {%), script/iframe/object/embed/img tags, on* handlers, unsafe href/src.
+
+    python bench/output_fuzz.py --builds 300 --seed 5    # prints one JSON object
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import random
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import markdown
+
+from pipeline.backends.script import ScriptBackend
+from pipeline.checks.links import is_unsafe_link
+from pipeline.progress import Reporter
+from pipeline.runner import RunOptions, run_brief
+
+REPO = Path(__file__).resolve().parent.parent
+HOSTILE_TEXT = [
+    "{{< youtube x >}}", "{{% notice %}}", "{% include secrets %}", "{{ site.github }}", "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">', "[a](javascript:alert(1))", "[b](JaVaScRiPt:x)", "[c](java&#115;cript:x)",
+    "<data:text/html,x>", "[d]: vbscript:x", "<iframe src=https://evil.example></iframe>", "\ud800", "`{{< x >}}`",
+]
+_TAG = re.compile(r"<[a-zA-Z][^>]*>")
+_URL_ATTRIBUTE = re.compile(r"""\b(?:href|src)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+
+
+def load_feed_fuzz():
+    spec = importlib.util.spec_from_file_location("feed_fuzz", REPO / "bench" / "feed_fuzz.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def executable(page: str, source: bool = True) -> list[str]:
+    """Template syntax counts in a source (site generators and mail services run it there); tags and
+    links count everywhere."""
+    found = [bit for bit in ("{{", "{%") if bit in page] if source else []
+    for tag in _TAG.findall(page):
+        if re.match(r"<(script|iframe|object|embed|img)\b", tag, re.I) or re.search(r"\son\w+\s*=", tag, re.I):
+            found.append(tag[:60])
+        found += [url[:60] for url in _URL_ATTRIBUTE.findall(tag) if is_unsafe_link(url)]
+    return found
+
+
+def outputs_problems(draft: Path) -> list[str]:
+    problems = []
+    for path in sorted(draft.iterdir()):
+        if path.name == "run.json":
+            continue
+        text = path.read_text(encoding="utf-8")
+        problems += [f"{path.name}: {bit}" for bit in executable(text)]
+        if path.name == "index.md":  # as a site generator renders it
+            page = markdown.markdown(text.split("---\n", 2)[2])
+            problems += [f"index.md rendered: {bit}" for bit in executable(page, source=False)]
+    return problems
+
+
+def project(root: Path) -> Path:
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(REPO / "briefs" / "feeds", root / "briefs" / "feeds")
+    for name in ("weekly.yaml", "weekly-data.json"):
+        shutil.copy(REPO / "briefs" / name, root / "briefs" / name)
+    return root / "briefs" / "weekly.yaml"
+
+
+def build(root: Path, brief: Path, feeds: dict[str, bytes], rng: random.Random) -> Path:
+    for name, body in feeds.items():
+        (root / "briefs" / "feeds" / name).write_bytes(body)
+    hostile = " ".join(rng.sample(HOSTILE_TEXT, 3))
+    pick = json.dumps({"picks": [{"id": 1, "reason": f"Matters {hostile}"}, {"id": 2, "reason": "Also."}]})
+    prose = f"The week was quiet. {hostile} We adjust the stops. That is the lesson."
+    backend = ScriptBackend(by_label={"News that mattered": [pick]}, default=prose)
+    options = RunOptions(out_root=root / "output", offline=True, force=True)
+    return run_brief(brief, options, Reporter(), lambda model, memory: backend).draft_dir
+
+
+def fuzz(builds: int, seed: int) -> dict:
+    feed_fuzz, rng, started = load_feed_fuzz(), random.Random(seed), time.monotonic()
+    originals = {p.name: p.read_bytes() for p in sorted((REPO / "briefs" / "feeds").glob("*.xml"))}
+    crashes, hostile, examples = 0, 0, []
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "briefs").mkdir()
+        brief = project(root)
+        for _ in range(builds):
+            feeds = {name: feed_fuzz.mutate(body, rng)[0] for name, body in originals.items()}
+            try:
+                problems = outputs_problems(build(root, brief, feeds, rng))
+            except Exception as exc:  # the point: count crashes and go on
+                crashes += 1
+                examples.append(f"crash: {type(exc).__name__}: {str(exc)[:120]}")
+                continue
+            hostile += bool(problems)
+            examples += problems[:2]
+    return {"benchmark": "output_fuzz", "seed": seed, "builds": builds, "crashes": crashes,
+            "builds_with_executable_output": hostile, "examples": examples[:8],
+            "seconds": round(time.monotonic() - started, 1),
+            "command": f"python bench/output_fuzz.py --builds {builds} --seed {seed}"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--builds", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=5)
+    args = parser.parse_args()
+    print(json.dumps(fuzz(args.builds, args.seed), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Whole newsletter builds from mutated feeds and hostile model text, kept small and seeded: no build
+may crash and no output may hold anything that runs (bench/output_fuzz.py is the long version)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+from .conftest import REPO
+
+
+def load_bench():
+    spec = importlib.util.spec_from_file_location("output_fuzz", REPO / "bench" / "output_fuzz.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+output_fuzz = load_bench()
+
+
+def test_the_checker_sees_what_would_run():
+    assert output_fuzz.executable("a {{< x >}} b") and output_fuzz.executable('<img src="x">')
+    assert output_fuzz.executable('<a href="jav&#x09;ascript:x">') and output_fuzz.executable('<p onclick="x">')
+    assert output_fuzz.executable("{\u200b{< x >}} <a href=\"https://ok.example\">ok</a>") == []
+
+
+def test_mutated_feeds_and_hostile_prose_never_crash_a_build_or_reach_an_output(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
+    result = output_fuzz.fuzz(builds=25, seed=11)
+    assert result["crashes"] == 0 and result["builds_with_executable_output"] == 0, result["examples"]
