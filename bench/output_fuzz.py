@@ -9,7 +9,6 @@ run: template syntax ({{, {%), script/iframe/object/embed/img tags, on* handlers
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import random
 import re
@@ -27,6 +26,10 @@ from pipeline.progress import Reporter
 from pipeline.runner import RunOptions, run_brief
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))  # its sibling: the feed mutations
+
+import feed_fuzz  # noqa: E402
+
 HOSTILE_TEXT = [
     "{{< youtube x >}}", "{{% notice %}}", "{% include secrets %}", "{{ site.github }}", "<script>alert(1)</script>",
     '<img src=x onerror="alert(1)">', "[a](javascript:alert(1))", "[b](JaVaScRiPt:x)", "[c](java&#115;cript:x)",
@@ -34,15 +37,6 @@ HOSTILE_TEXT = [
 ]
 _TAG = re.compile(r"<[a-zA-Z][^>]*>")
 _URL_ATTRIBUTE = re.compile(r"""\b(?:href|src)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
-
-
-def load_feed_fuzz():
-    spec = importlib.util.spec_from_file_location("feed_fuzz", REPO / "bench" / "feed_fuzz.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def executable(page: str, source: bool = True) -> list[str]:
@@ -89,7 +83,7 @@ def build(root: Path, brief: Path, feeds: dict[str, bytes], rng: random.Random) 
 
 
 def fuzz(builds: int, seed: int) -> dict:
-    feed_fuzz, rng, started = load_feed_fuzz(), random.Random(seed), time.monotonic()
+    rng, started = random.Random(seed), time.monotonic()
     originals = {p.name: p.read_bytes() for p in sorted((REPO / "briefs" / "feeds").glob("*.xml"))}
     crashes, hostile, examples = 0, 0, []
     with tempfile.TemporaryDirectory() as folder:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 
@@ -63,3 +65,13 @@ def fake() -> ScriptBackend:
 def opener_for(backend):
     """A backend_opener for run_brief / the CLI that hands out one prepared backend."""
     return lambda model, memory: backend
+
+
+def load_bench(name: str):
+    """A script from bench/ as a module (the fuzz tests run small versions of the benchmarks)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module

@@ -6,28 +6,17 @@ item. (The full run over feedparser's own corpus is bench/feed_fuzz.py; its resu
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
 from pipeline.sources.feeds import FeedItem
 
-REPO = Path(__file__).resolve().parent.parent
+from .conftest import REPO, load_bench
+
 SAMPLES = REPO / "tests" / "fuzz_corpus"
 
 
-def load_bench():
-    spec = importlib.util.spec_from_file_location("feed_fuzz", REPO / "bench" / "feed_fuzz.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
-
-
-feed_fuzz = load_bench()
+feed_fuzz = load_bench("feed_fuzz")
 
 
 def test_mutants_of_the_saved_feeds_never_crash_or_leak():

@@ -3,22 +3,9 @@ may crash and no output may hold anything that runs (bench/output_fuzz.py is the
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+from .conftest import load_bench
 
-from .conftest import REPO
-
-
-def load_bench():
-    spec = importlib.util.spec_from_file_location("output_fuzz", REPO / "bench" / "output_fuzz.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-output_fuzz = load_bench()
+output_fuzz = load_bench("output_fuzz")
 
 
 def test_the_checker_sees_what_would_run():
