@@ -13,7 +13,7 @@ from typing import NoReturn
 
 import click
 
-from . import errors, report
+from . import errors, report, writer
 from .backends import check_model, model_for, open_backend, open_prompt_formatter
 from .checks.files import check_text
 from .install import install_files
@@ -84,14 +84,14 @@ def run(ctx: click.Context, briefs: tuple[Path, ...], as_json: bool, model: str 
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     opener = reuse_backend((ctx.obj or {}).get("backend_opener", open_backend))  # tests pass an in-process backend
     options, outcomes = RunOptions(out_root, force, model, week, offline, strict), []
+    written_before = len(writer.WRITTEN)  # an interrupt's message names what this run wrote, and nothing else
     try:
         for brief in briefs:
             outcomes.append(run_one(brief, options, make_reporter(quiet), opener, len(briefs) > 1))
     except errors.PipelineError as exc:
         fail(exc, as_json)
     except (KeyboardInterrupt, Terminated) as exc:
-        click.echo("interrupted: no draft was left half-written (a replace in progress was finished first); "
-                   "earlier drafts are whole", err=True)
+        click.echo(writer.interrupted_note(written_before), err=True)
         sys.exit(143 if isinstance(exc, Terminated) else errors.EXIT_INTERRUPTED)
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -1,5 +1,6 @@
-"""A --force replace under real signals at every step: afterwards exactly one whole draft exists (the
-earlier one or the new one, never none and never a mix), and the next run clears what was left."""
+"""Output safety. A --force replace under real signals at every step: afterwards exactly one whole
+draft exists (the earlier one or the new one, never none and never a mix), the CLI says truly what
+happened, and the next run clears what was left and says so. Output problems end in messages."""
 
 from __future__ import annotations
 
@@ -7,80 +8,105 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
+import time
 
 import pytest
 from click.testing import CliRunner
 
-from pipeline.assemble import Draft
 from pipeline.cli import main
-from pipeline.writer import check_target, recover, write_draft
 
 from .conftest import opener_for
 from .test_newsletter import INSIGHT, PICK
 
-FILES = ("a.md", "b.md", "index.md")
-CHILD = textwrap.dedent("""\
-    import sys
-    from pathlib import Path
-    from pipeline.assemble import Draft
-    from pipeline.writer import write_draft
-    write_draft(Path(sys.argv[1]), Draft("posts", "k", {name: "NEW" for name in sys.argv[2:]}), force=True)
-    """)
+OLD, NEW = "The reviewed draft says this. It stays.", "The replacement draft says that. It arrives."
+KEY = "2026-11-23-memory-budgets-for-local-models"
+STEPS = ["staged", "retired", "swapped", "cleaning"]  # files written / old retired / new in place / old half-deleted
+SIGNALS = {"INT": (signal.SIGINT, 130), "TERM": (signal.SIGTERM, 143), "KILL": (signal.SIGKILL, -signal.SIGKILL)}
 
 
-def draft(out, text: str) -> None:
-    write_draft(out, Draft("posts", "k", dict.fromkeys(FILES, f"{text}\n")), force=True)
+def script(project, text: str) -> str:
+    path = project / f"{text.split()[1]}.yaml"
+    path.write_text(f'default: "{text}"\n')
+    return f"script:{path}"
 
 
-def whole_draft(out) -> str:
-    """The one draft under posts/ must be whole: every file, all from the same run."""
-    assert sorted(p.name for p in (out / "posts").iterdir()) == ["k"], "a hidden leftover or no draft"
-    contents = {(out / "posts" / "k" / name).read_text() for name in FILES}
-    assert sorted(p.name for p in (out / "posts" / "k").iterdir()) == list(FILES) and len(contents) == 1
-    return contents.pop().strip()
+def cli_args(brief, project, text: str, *extra: str) -> list[str]:
+    return ["run", str(brief), "--out", str(project / "output"), "--model", script(project, text), *extra]
 
 
-def replace_and_signal(out, step: str, signum: int) -> int:
-    env = {**os.environ, "PIPELINE_FAILPOINT": step}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(out), *FILES], env=env, stderr=subprocess.PIPE, text=True)
+def the_draft(project) -> tuple[str, str]:
+    """(which text, its folder): the only entry under posts/, whole: every file from one run."""
+    posts = project / "output" / "posts"
+    entries = sorted(p.name for p in posts.iterdir())
+    assert len(entries) == 1 and not entries[0].startswith("."), f"leftovers or no draft: {entries}"
+    folder = posts / entries[0]
+    assert sorted(p.name for p in folder.iterdir()) == ["index.html", "index.md", "run.json"]
+    texts = [p.read_text() for p in folder.iterdir()]
+    which = {label for label, text in (("OLD", OLD), ("NEW", NEW)) for t in texts if text.split(".")[0] in t}
+    assert len(which) == 1 and all(any(text.split(".")[0] in t for text in (OLD, NEW)) for t in texts), which
+    return which.pop(), str(folder)
+
+
+def signal_at(step: str, signum: int, args: list[str]) -> tuple[int, str]:
+    """Run `pipeline run --force` in a real process, stop it at `step`, send `signum`."""
+    child = subprocess.Popen([sys.executable, "-m", "pipeline", *args], stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "PIPELINE_FAILPOINT": step, "PYTHONUNBUFFERED": "1"})
+    assert child.stderr is not None
+    seen = []
     for line in child.stderr:
+        seen.append(line)
         if line.startswith(f"failpoint {step}"):
             child.send_signal(signum)
             break
-    child.communicate(timeout=30)
-    return child.returncode
+    rest = child.communicate(timeout=60)[1]
+    assert any(line.startswith("failpoint") for line in seen), "".join(seen)
+    return child.returncode, "".join(seen) + rest
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["INT", "TERM", "KILL"])
-@pytest.mark.parametrize("step", ["staged", "retired", "swapped", "cleaning"])
-def test_a_signal_at_any_step_of_a_replace_leaves_one_whole_draft(tmp_path, step, signum):
-    out = tmp_path / "output"
-    draft(out, "OLD")
-    replace_and_signal(out, step, signum)
-    note = recover(out / "posts" / "k")  # what the next run does first
-    expected = "OLD" if step == "staged" or (step == "retired" and signum == signal.SIGKILL) else "NEW"
-    assert whole_draft(out) == expected
-    if signum == signal.SIGKILL and step != "staged":
-        assert note and ("restored" in note if expected == "OLD" else "finished" in note)
+@pytest.mark.parametrize("sig", SIGNALS)
+@pytest.mark.parametrize("step", STEPS)
+def test_a_signal_at_any_step_of_a_replace_leaves_one_whole_draft(write_brief, project, step, sig):
+    brief = write_brief()
+    assert CliRunner().invoke(main, cli_args(brief, project, OLD)).exit_code in (0, 3)
+    signum, code = SIGNALS[sig]
+    returncode, stderr = signal_at(step, signum, cli_args(brief, project, NEW, "--force"))
+    assert returncode == code, stderr
+    expected = "OLD" if step == "staged" or (step == "retired" and sig == "KILL") else "NEW"
+    if sig != "KILL":  # the process finished the swap (or never began it) and cleaned up before exiting
+        which, folder = the_draft(project)
+        assert which == expected and "Traceback" not in stderr
+        if expected == "OLD":
+            assert "interrupted: nothing was written; existing drafts are untouched" in stderr
+        else:
+            assert f"interrupted after writing {folder} (replaced the earlier draft)" in stderr
+            assert "untouched" not in stderr.split("interrupted after")[0]
+    nxt = CliRunner().invoke(main, cli_args(brief, project, NEW))  # the next run, without --force
+    assert nxt.exit_code == 1 and "a draft already exists" in nxt.stderr
+    assert the_draft(project)[0] == expected  # and nothing hidden is left beside it
+    recovered = sig == "KILL" and step != "staged"
+    assert ("recovered an interrupted replace of" in nxt.stderr) == recovered, nxt.stderr
+    if recovered:
+        assert ("earlier one is back" in nxt.stderr) == (expected == "OLD")
 
 
-def test_the_next_run_reports_what_it_recovered(tmp_path, caplog):
-    out = tmp_path / "output"
-    draft(out, "OLD")
-    replace_and_signal(out, "retired", signal.SIGKILL)
-    assert not (out / "posts" / "k").exists()  # the crash left the earlier draft under its retired name
-    with caplog.at_level("WARNING", logger="pipeline"):
-        check_target(out, "posts", "k", force=True)
-    assert "restored" in caplog.text and whole_draft(out) == "OLD"
+def test_a_replace_under_way_in_another_process_is_not_taken_for_a_leftover(write_brief, project):
+    from pipeline.writer import check_target
 
-
-def test_a_deferred_ctrl_c_still_interrupts_once_the_replace_is_whole(tmp_path):
-    out = tmp_path / "output"
-    draft(out, "OLD")
-    code = replace_and_signal(out, "retired", signal.SIGINT)
-    assert code != 0  # the interrupt was delivered, after the swap
-    assert whole_draft(out) == "NEW"
+    brief = write_brief()
+    assert CliRunner().invoke(main, cli_args(brief, project, OLD)).exit_code in (0, 3)
+    child = subprocess.Popen([sys.executable, "-m", "pipeline", *cli_args(brief, project, NEW, "--force")],
+                             stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "PIPELINE_FAILPOINT": "retired", "PYTHONUNBUFFERED": "1"})
+    assert child.stderr is not None
+    for line in child.stderr:
+        if line.startswith("failpoint retired"):
+            break
+    assert (project / "output" / "posts" / f".replaced-{KEY}").is_dir()  # mid-swap: what a crash would leave
+    started = time.monotonic()
+    assert check_target(project / "output", "posts", KEY, force=True)  # waits for that swap, recovers nothing
+    assert time.monotonic() - started > 0.3
+    child.communicate(timeout=60)
+    assert child.returncode in (0, 3) and the_draft(project)[0] == "NEW"
 
 
 # -- output problems end in messages, before the model loads ---------------------------------------
