@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import yaml
 
 from .checks.links import neutralise_links
+from .checks.markup import defuse_html
 from .checks.text import inert, markdown_html
 from .config import Brief
 from .mail import email_html, email_text
@@ -44,11 +45,15 @@ def front_matter(brief: Brief, model: str, run_id: str) -> dict:
     }
 
 
-_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+# CommonMark's fences: a backtick fence's info string has no backtick ("```js```" is inline code), and
+# only a line of the same character, at least as long and with nothing after it, closes one.
+_FENCE = re.compile(r"^ {0,3}(`{3,}(?=[^`]*$)|~{3,})")
 _TOP_HEADING = re.compile(r"^ {0,3}#{1,2}(?=\s|$)")  # markdown allows up to 3 spaces before '#'
 _SCRIPT_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE)
-_RAW_TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")  # "<b>", "</p>", "<!-- -->"; a plain "a < b" is left alone
-_CODE_SPAN = re.compile(r"(`+[^`]*`+)")
+# "<b>", "</p>", "<!-- -->"; a plain "a < b" is left alone, and so are autolinks (<https://...>, <a@b.org>)
+_RAW_TAG = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.\-]*:[^\s<>]*>|[^\s<>@]+@[^\s<>]+>)[A-Za-z/!?][^<>]*>")
+# A code span closes with a run of as many backticks; an escaped backtick (\`) opens none.
+_CODE_SPAN = re.compile(r"((?<![`\\])(`+)(?!`).*?(?<!`)\2(?!`))", re.DOTALL)
 
 
 def tidy_section(heading: str, text: str) -> str:
@@ -62,8 +67,15 @@ def tidy_section(heading: str, text: str) -> str:
 def strip_raw_html(line: str) -> str:
     """Model text is untrusted: raw HTML in index.md would reach any site generator that renders it.
     Tags go (script and style with their content); code spans keep theirs."""
-    parts = _CODE_SPAN.split(line)
-    return "".join(part if i % 2 else _RAW_TAG.sub("", _SCRIPT_BLOCK.sub("", part)) for i, part in enumerate(parts))
+    parts = _CODE_SPAN.split(line)  # text, span, its backticks, text, ...
+    return "".join(part if i % 3 == 1 else _without_tags(part) for i, part in enumerate(parts) if i % 3 != 2)
+
+
+def _without_tags(text: str) -> str:
+    """Until none is left: removing "<script>" from "<scr<script>ipt>" leaves a new one."""
+    while (stripped := _RAW_TAG.sub("", _SCRIPT_BLOCK.sub("", text))) != text:
+        text = stripped
+    return text
 
 
 def tidy_lines(lines: list[str]) -> list[str]:
@@ -77,7 +89,7 @@ def tidy_lines(lines: list[str]) -> list[str]:
             fence = marker.group(1)
         elif fence is None:
             line = strip_raw_html(_TOP_HEADING.sub("###", line))
-        elif marker and line.strip().startswith(fence):
+        elif marker and line.strip() == fence[0] * len(line.strip()) and len(line.strip()) >= len(fence):
             fence = None
         demoted.append(line)
     return demoted
@@ -92,7 +104,7 @@ def section_markdown(section: DraftSection) -> str:
 
 def markdown_body(sections: list[DraftSection]) -> str:
     """Every section in order, inert for site generators: no link may run code, no template syntax runs."""
-    return inert(neutralise_links("\n\n".join(section_markdown(s) for s in sections)))
+    return inert(defuse_html(neutralise_links("\n\n".join(section_markdown(s) for s in sections))))
 
 
 def markdown_page(meta: dict, body: str) -> str:

@@ -28,13 +28,14 @@ _INLINE = re.compile(r"(\]\(\s*<?)([^()\s>]+(?:\([^()\s]*\)[^()\s>]*)*)")  # one
 _REFERENCE = re.compile(r"(?m)(^ {0,3}\[[^\]]+\]:\s*<?)(\S+?)(?=>?(?:\s|$))")
 _AUTOLINK = re.compile(r"(<)([A-Za-z][A-Za-z0-9+.\-]*:[^>\s]*)(?=>)")
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f\u200b-\u200f\u2060\ufeff]")
+_BACKSLASH_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark and kramdown read `javascript\:` as `javascript:`
 NEUTRALISED = "#unsafe-link-removed"
 
 
 def link_scheme(destination: str) -> str | None:
-    """The scheme a browser would see: entities decoded, whitespace and controls dropped
-    (`java&#115;cript:`, `jav&#x09;ascript:` and ` JAVASCRIPT:` are all javascript)."""
-    plain = _INVISIBLE.sub("", html.unescape(destination)).lower()
+    """The scheme a browser would see: markdown escapes and entities decoded, whitespace and controls
+    dropped (`java&#115;cript:`, `jav&#x09;ascript:`, `javascript\\:` and ` JAVASCRIPT:` are all javascript)."""
+    plain = _INVISIBLE.sub("", html.unescape(_BACKSLASH_ESCAPE.sub(r"\1", destination))).lower()
     match = re.match(r"([a-z][a-z0-9+.\-]*):", plain)
     return match.group(1) if match else None
 

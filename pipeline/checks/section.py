@@ -8,7 +8,8 @@ from functools import lru_cache
 
 from .findings import ATTENTION, INFO, Finding
 from .links import unsafe_links_finding
-from .text import ends_mid_sentence, word_count
+from .markup import dangerous_tags
+from .text import TEMPLATE_OPENER, ends_mid_sentence, word_count
 
 DEFAULT_THINK_MARKERS = ("<think>", "</think>")
 CHAT_SPECIAL_TOKENS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|assistant|>")
@@ -30,18 +31,15 @@ def think_leaks(text: str, markers: tuple[str, str] = DEFAULT_THINK_MARKERS) -> 
     return sorted(set(leak_pattern(tuple(markers)).findall(text)))
 
 
-_SITE_TEMPLATE = re.compile(r"\{\{|\{%")  # Hugo shortcodes and templates, Jekyll's Liquid
-_RAW_HTML = re.compile(r"<\s*(script|style|iframe|object|embed)\b|<[a-z][^>]*\son[a-z]+\s*=", re.IGNORECASE)
-
-
 def markup_findings(text: str) -> list[Finding]:
     """What a site generator would execute: unsafe links need a look (and are removed from the draft);
     template syntax and raw HTML are neutralised in the draft and noted."""
     findings = [f for f in [unsafe_links_finding(text)] if f]
-    if _SITE_TEMPLATE.search(text):
-        findings.append(Finding("template_syntax", INFO, "Hugo/Liquid template syntax ({{ or {%) made inert in index.md"))
-    if _RAW_HTML.search(text):
-        findings.append(Finding("raw_html", INFO, "raw HTML (scripts, event handlers) removed from the draft"))
+    if TEMPLATE_OPENER.search(text):  # the same pattern inert() breaks
+        findings.append(Finding("template_syntax", INFO, "Hugo/Liquid/kramdown syntax ({{, {% or {:) made inert in index.md"))
+    if dangerous_tags(text):
+        findings.append(Finding("raw_html", INFO,
+                                "raw HTML that runs code (scripts, event handlers) removed or made inert in the draft"))
     return findings
 
 

@@ -85,14 +85,17 @@ def markdown_html(markdown_text: str, tags: set[str] | None = None, url_schemes:
     return nh3.clean(html, **{name: value for name, value in options.items() if value is not None})
 
 
-_TEMPLATE_OPENER = re.compile(r"\{(?=[{%])")
+# Hugo shortcodes and Liquid open with {{ or {%; kramdown (Jekyll) runs {::extensions} and sets any
+# attribute, onclick too, with {: name="..."} lists. {:.2f} and the like are left alone.
+TEMPLATE_OPENER = re.compile(r"\{(?=[{%]|::|:[^}\n]*=)")
 ZERO_WIDTH_SPACE = "\u200b"
 
 
 def inert(body: str) -> str:
     """index.md is a Hugo/Jekyll page bundle: `{{` and `{%` would run as shortcodes or Liquid, in code
-    blocks too. A zero-width space between the braces keeps the visible text and breaks the syntax."""
-    return _TEMPLATE_OPENER.sub("{" + ZERO_WIDTH_SPACE, body)
+    blocks too, and kramdown's `{:` lists set attributes. A zero-width space after the brace keeps the
+    visible text and breaks the syntax; HTML entities would not do, they show as written in code."""
+    return TEMPLATE_OPENER.sub("{" + ZERO_WIDTH_SPACE, body)
 
 
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # cannot be written as UTF-8; nh3 raises on them too
