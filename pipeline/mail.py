@@ -61,15 +61,37 @@ def _text_link(match: re.Match) -> str:
 
 
 def email_text(title: str, body_markdown: str) -> str:
-    """Plain text: headings underlined, links as 'text (url)', emphasis and code marks dropped."""
-    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", body_markdown)
+    """Plain text: headings underlined, links as 'text (url)', emphasis and code marks dropped, markdown
+    escapes undone outside code (inside code a backslash is the reader's own)."""
+    text, codes = _set_code_aside(body_markdown.replace("\x00", ""))
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
     text = re.sub(r"\[([^\]]+)\]\((\S+?)\)", _text_link, text)
+    text = re.sub(r"<((?:https?|mailto):[^<>\s]+)>", r"\1", text)  # an autolink is its URL
     text = re.sub(r"<[A-Za-z/!?][^<>]*>", "", text)  # no markup survives in the text part
-    text = re.sub(r"(?m)^#{1,6}\s*(.+)$", lambda m: f"{m.group(1)}\n{'-' * len(m.group(1))}", text)
-    text = re.sub(r"(\*\*|__|`)", "", text)
+    text = re.sub(r"(?m)^#{1,6}\s*(.+)$", lambda m: f"{m.group(1)}\n{'-' * len(_plain(m.group(1), codes))}", text)
     text = re.sub(r"(?m)^>\s?", "", text)
-    text = _MARKDOWN_ESCAPE.sub(r"\1", text)  # readers see "enable_thinking", not "enable\_thinking"
+    text = _plain(text, codes)
     return inert(f"{title}\n{'=' * len(title)}\n\n{text.strip()}\n")  # mail services run Liquid too
 
 
-_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()<>#+!|~.-])")
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()<>#+!|~.:-])")
+# A fenced block (its lines, fences dropped) or a code span (its text, backticks dropped), as CommonMark reads them.
+_CODE = re.compile(r"(?ms)^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[`~]*[ \t]*$"
+                   r"|(?<![`\\])(`+)(?!`)(.+?)(?<!`)\3(?!`)")
+
+
+def _plain(text: str, codes: list[str]) -> str:
+    """Emphasis marks dropped, escapes undone (readers see "enable_thinking", not "enable\\_thinking"),
+    the code set aside put back."""
+    text = _MARKDOWN_ESCAPE.sub(r"\1", re.sub(r"(?<!\\)(\*\*|__)", "", text))
+    return re.sub("\x00(\\d+)\x00", lambda m: codes[int(m.group(1))], text)
+
+
+def _set_code_aside(text: str) -> tuple[str, list[str]]:
+    """Code replaced by numbered placeholders, so the plain-text rewrites never touch it."""
+    codes: list[str] = []
+
+    def aside(match: re.Match) -> str:
+        codes.append(match.group(2).rstrip("\n") if match.group(1) else match.group(4).strip())
+        return f"\x00{len(codes) - 1}\x00"
+    return _CODE.sub(aside, text), codes

@@ -6,6 +6,7 @@ can never become a link, HTML or a shortcode, while these filters' output is pri
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from urllib.parse import quote
 
 from markupsafe import Markup
@@ -37,8 +38,9 @@ def md_url(url) -> Markup:
 
 
 def as_text(value):
-    """Block templates' finalize: a plain string printed by {{ }} is data, so it is escaped as text."""
-    return md_escape(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+    """Block templates' finalize: anything printed by {{ }} is data, so it is escaped as text; numbers
+    and the filters' own Markup are printed as they are. A dict or list prints its strings too."""
+    return value if isinstance(value, (Markup, int, float, Decimal)) else md_escape(value)
 
 
 FILTERS = {"signed": signed, "number": number, "percent": percent, "md_escape": md_escape, "md_url": md_url}
