@@ -11,6 +11,7 @@ import textwrap
 
 import markdown
 import pytest
+from markdown_it import MarkdownIt
 
 from pipeline.checks.links import is_unsafe_link
 from pipeline.progress import Reporter
@@ -33,9 +34,24 @@ HOSTILE = {
     "data link": ("[img](data:text/html;base64,PHNjcmlwdD4=) shown.", "shown"),
     "vbscript autolink": ("See <vbscript:msgbox(1)> now.", "now"),
     "reference link": ("Look [here][1].\n\n[1]: javascript:alert(7)", "Look"),
+    # Where a parser reads the text differently from a line-by-line regex:
+    "escaped scheme": ("[go](javascript\\:alert(8)) there.", "there"),  # CommonMark and kramdown drop the '\\'
+    "tag over lines": ("Look <img\nsrc=x\nonerror=alert(9)> here.", "here"),
+    "unbalanced code span": ("Try `` <img src=x onerror=alert(10)> ` now.", "now"),
+    "inline code, not a fence": ("```js```\n<img src=x onerror=alert(11)>\n\nSafe words.", "Safe words"),
+    "info line inside a fence": ("```\n```python\n```\n<svg onload=alert(12)>\n\nMore words.", "More words"),
+    "tag rebuilt by removal": ("<scr<b>ipt>alert(13)</scr<b>ipt> Kept words.", "Kept words"),
+    "handler in a code span": ("`<svg onload=alert(14)>` starts it.", "<svg onload=alert(14)>"),
+    "raw javascript href": ('<a href="jav&#x09;ascript:alert(15)">tap</a> the text.', "the text"),
+    # kramdown (Jekyll) sets any attribute from {: ...} and runs {::extensions}
+    "kramdown attribute list": ('A paragraph.\n{: onclick="alert(16)"}', "A paragraph."),
+    "kramdown extension": ("{::nomarkdown}<b>raw</b>{:/} Words.", "Words"),
 }
-TEMPLATE_SYNTAX = ("{{", "{%")  # what Hugo and Jekyll run in a page's source, code blocks included
+TEMPLATE_SYNTAX = ("{{", "{%", "{::")  # what Hugo and Jekyll run in a page's source, code blocks included
+_KRAMDOWN_ATTRIBUTES = re.compile(r"\{:[^}\n]*=")  # {: onclick="..."} after a paragraph or a span
 _TAG = re.compile(r"<[a-zA-Z][^>]*>")
+_SOURCE_TAG = re.compile(r"(?<!\\)<[a-zA-Z](?:\"[^\"]*\"|'[^']*'|[^\"'<>])*>?")  # '\\<' is text in every markdown
+_INVISIBLE = re.compile(r"[\s\x00-\x1f\u200b-\u200f\u2060\ufeff]")
 _URL_ATTRIBUTE = re.compile(r"""\b(?:href|src)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 
 
@@ -49,17 +65,37 @@ def executable_html(page: str) -> list[str]:
     return found
 
 
-def rendered(index_md: str) -> str:
-    """index.md as a site generator renders it (python-markdown standing in for Hugo's goldmark)."""
-    return markdown.markdown(index_md.split("---\n", 2)[2], extensions=["extra"])
+def source_problems(source: str) -> list[str]:
+    """In a page's source, whoever parses it: template syntax, and any unescaped tag that would run,
+    code spans and fences included (a parser may not see the code where we do)."""
+    found = [bit for bit in TEMPLATE_SYNTAX if bit in source] + _KRAMDOWN_ATTRIBUTES.findall(source)
+    for tag in _SOURCE_TAG.findall(source):
+        if re.match(r"<(script|iframe|object|embed|svg)\b", tag, re.I) or re.search(r"\bon\w+\s*=", tag, re.I):
+            found.append(tag)
+        found += [url for url in _URL_ATTRIBUTE.findall(tag) if is_unsafe_link(url)]
+    return found
+
+
+def commonmark(body: str) -> str:
+    """A CommonMark parser as Hugo (goldmark, unsafe on) and kramdown treat raw HTML and links: kept."""
+    parser = MarkdownIt("commonmark", {"html": True})
+    parser.validateLink = lambda url: True  # kramdown checks no link; we must not rely on the renderer
+    return parser.render(body)
+
+
+def rendered(index_md: str) -> dict[str, str]:
+    """index.md as site generators render it: python-markdown and a CommonMark parser."""
+    body = index_md.split("---\n", 2)[2]
+    return {"index.md (python-markdown)": markdown.markdown(body, extensions=["extra"]),
+            "index.md (CommonMark)": commonmark(body)}
 
 
 def check_outputs(draft_dir) -> None:
     for produced in draft_dir.glob("*.*"):
         if produced.name != "run.json":  # the manifest keeps the raw model text, as JSON: nothing renders it
-            assert not any(bit in produced.read_text() for bit in TEMPLATE_SYNTAX), produced.name
+            assert source_problems(produced.read_text()) == [], produced.name
     index_md = (draft_dir / "index.md").read_text()
-    pages = {"index.md (rendered)": rendered(index_md), "index.html": (draft_dir / "index.html").read_text()}
+    pages = {**rendered(index_md), "index.html": (draft_dir / "index.html").read_text()}
     if (draft_dir / "email.html").exists():
         pages["email.html"] = (draft_dir / "email.html").read_text()
     for name, page in pages.items():
@@ -77,7 +113,11 @@ def test_model_text_that_would_execute_is_inert_everywhere(name, write_brief, pr
     fake.default = text + " That is all. It ends here."
     result = run_brief(write_brief(), RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
     check_outputs(result.draft_dir)
-    assert shown in visible((result.draft_dir / "index.md").read_text())
+    index_md = (result.draft_dir / "index.md").read_text()
+    assert shown in visible(index_md)
+    # No scheme that runs code is left anywhere in the source, however it is escaped or split.
+    plain = _INVISIBLE.sub("", html.unescape(index_md.replace("\\", ""))).lower()
+    assert not any(scheme in plain for scheme in ("javascript:", "vbscript:", "data:"))
     codes = {f.code for s in result.sections for f in s.findings}
     assert codes & {"unsafe_link", "template_syntax", "raw_html"}, codes
 
@@ -128,3 +168,22 @@ def test_plain_text_email_shows_no_markdown_escapes(project, fake):
     result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
     text = (result.draft_dir / "email.txt").read_text()
     assert "Set enable_thinking [x] off (always)." in text and "\\" not in text
+
+
+def test_plain_text_email_keeps_code_as_written_and_autolinks_as_urls(project, fake):
+    brief = newsletter_with_notes(project, ["A note."])
+    fake.default = ("Run `sed 's/\\./,/'` on `a\\_b`, read <https://example.com/x> and [the docs](https://d.example). "
+                    "It ends.")
+    result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
+    text = (result.draft_dir / "email.txt").read_text()
+    assert "Run sed 's/\\./,/' on a\\_b, read https://example.com/x and the docs (https://d.example)." in text
+
+
+def test_data_printed_whole_is_text_too(project, fake):
+    """A list or a dict printed by {{ }} prints its strings: they are escaped like any data string."""
+    brief = newsletter_with_notes(project, ['<img src=x onerror="alert(1)">', "{{< youtube x >}}"])
+    (project / "templates" / "notes.md.j2").write_text("Raw: {{ data.notes | map(attribute='text') | list }}\n")
+    fake.default = "One calm sentence about the week. Another one."
+    result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
+    check_outputs(result.draft_dir)
+    assert 'onerror="alert(1)"' in visible((result.draft_dir / "index.md").read_text())

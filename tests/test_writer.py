@@ -252,3 +252,33 @@ def test_front_matter_is_valid_yaml_for_awkward_titles(title):
 def test_markdown_page_round_trips_unicode():
     page = markdown_page({"title": "Café — ünïcode"}, "Body")
     assert "Café — ünïcode" in page and yaml.safe_load(page.split("---\n")[1]) == {"title": "Café — ünïcode"}
+
+
+def test_raw_html_is_removed_where_a_markdown_parser_sees_it_not_where_a_line_regex_does():
+    # "```js```" is inline code (a backtick fence's info has no backtick) and "```python" closes no fence.
+    text = "```js```\n<b>gone</b>\n\n```\n```python\n<i>kept in code</i>\n```\n<u>gone too</u>\nEnd."
+    assert tidy_section("Other", text).splitlines() == [
+        "```js```", "gone", "", "```", "```python", "<i>kept in code</i>", "```", "gone too", "End."]
+
+
+@pytest.mark.parametrize(("line", "kept"), [
+    ("a `<b>` c <i>d</i>", "a `<b>` c d"),  # a code span keeps its tags
+    ("Try `` <b>x</b> ` now.", "Try `` x ` now."),  # `` opens a span only if `` closes it
+    ("\\`<b>x</b>` y", "\\`x` y"),  # an escaped backtick opens none
+    ("``a ` <b>`` then <i>z</i>", "``a ` <b>`` then z"),
+    ("<scr<b>ipt>alert(1)</scr<b>ipt> ok", " ok"),  # removing <b> must not leave a <script>
+])
+def test_tags_outside_code_spans_are_removed(line, kept):
+    assert tidy_section("Other", line) == kept.strip()
+
+
+def test_tags_that_run_are_defused_in_code_too():
+    md = assembled("Code: `<svg onload=alert(1)>` and\n```\n<img src=x onerror=alert(2)>\n<b>plain</b>\n```").files
+    body = md["index.md"].split("---\n", 2)[2]
+    assert "<\u200bsvg onload=alert(1)>" in body and "<\u200bimg src=x onerror=alert(2)>" in body
+    assert "<b>plain</b>" in body  # harmless markup in code is left as written
+
+
+def test_kramdown_attribute_lists_and_extensions_are_inert_but_format_specs_are_not_touched():
+    body = assembled('Para.\n{: onclick="alert(1)"}\n\n{::nomarkdown}x{:/}\n\n`"{:.2f}".format(x)`').files["index.md"]
+    assert '{\u200b: onclick="alert(1)"}' in body and "{\u200b::nomarkdown}" in body and '"{:.2f}"' in body
