@@ -30,7 +30,7 @@ def test_ctrl_c_mid_run_exits_130_and_keeps_the_old_draft(write_brief, project, 
     fake.enqueue("New text. Almost done.", KeyboardInterrupt())
     second = runner.invoke(main, ["run", str(brief), "--out", str(out), "--force"], obj={"backend_opener": opener_for(fake)})
     assert second.exit_code == 130
-    assert "interrupted" in second.stderr
+    assert "interrupted: nothing was written; existing drafts are untouched" in second.stderr  # and that is true
     assert index.read_text() == before
     assert [p.name for p in (out / "posts").iterdir()] == [index.parent.name]  # no staging left behind
 
@@ -56,5 +56,5 @@ sections:
     proc.send_signal(signal.SIGTERM)
     rest = proc.communicate(timeout=60)[1]
     assert proc.returncode == 143
-    assert "interrupted" in rest
+    assert "interrupted: nothing was written" in rest
     assert not any((project / "output").rglob("*.md"))

@@ -136,6 +136,37 @@ def test_a_read_only_output_folder_fails_in_seconds_not_after_generation(write_b
     assert "make the output folder writable" in result.stderr and fake.history == []
 
 
+def test_a_full_output_disk_fails_before_the_model_loads(write_brief, project, fake, monkeypatch):
+    import errno
+
+    from pipeline import writer
+
+    class Full:  # creating a file needs no free block; writing 64 KiB into it does
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writer.tempfile, "NamedTemporaryFile", Full)
+    result = cli_run(write_brief(), project / "output", fake)
+    assert result.exit_code == 1 and "No space left on device" in result.stderr and "Traceback" not in result.stderr
+    assert "free some disk space" in result.stderr and fake.history == []
+
+
+def test_the_probe_leaves_nothing_behind_and_creates_no_folder(write_brief, project, fake):
+    fake.enqueue("First. It is fine.", "Second. It is fine too.")
+    assert cli_run(write_brief(), project / "output", fake).exit_code in (0, 3)
+    assert not list((project / "output").rglob(".probe-*"))
+    assert sorted(p.name for p in (project / "output").iterdir()) == [".pipeline", "posts"]
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes through permissions")
 def test_a_read_only_output_folder_for_real(write_brief, project, fake):
     (project / "output").chmod(0o555)

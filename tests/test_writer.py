@@ -119,6 +119,69 @@ def test_failed_swap_puts_the_old_draft_back(out, old_draft, monkeypatch):
     assert tree(out) == before
 
 
+# Leftovers of a replace that a crash interrupted (the real-signal matrix is in test_output_safety.py).
+
+def test_a_retired_draft_with_no_new_one_is_restored(out, old_draft, caplog):
+    os.replace(old_draft, old_draft.with_name(f".replaced-{KEY}"))  # SIGKILL between the two renames
+    before = tree(out)
+    with caplog.at_level("WARNING", logger="pipeline"):
+        assert writer.check_target(out, "posts", KEY, force=True) == old_draft
+    assert (old_draft / "index.md").read_text() == "# Old text.\n"
+    assert f"recovered an interrupted replace of {old_draft}" in caplog.text and "earlier one is back" in caplog.text
+    assert len(tree(out)) == len(before) and [p.name for p in (out / "posts").iterdir()] == [KEY]
+
+
+def test_a_half_deleted_draft_is_never_restored(out, old_draft):
+    removing = old_draft.with_name(f".removing-{KEY}")
+    os.replace(old_draft, removing)
+    (removing / "index.md").unlink()  # SIGKILL part-way through deleting the replaced draft
+    assert writer.recover(out / "posts") == [f"recovered an interrupted replace of {old_draft}: "
+                                             "finished removing the earlier draft"]
+    assert list((out / "posts").iterdir()) == []  # no half draft came back
+
+
+def test_staging_and_probe_leftovers_are_removed_quietly(out, old_draft):
+    (out / "posts" / f".staging-{KEY}-abc").mkdir()
+    (out / "posts" / f".staging-{KEY}-abc" / "index.md").write_text("half")
+    (out / "posts" / ".probe-xyz").write_bytes(b"0" * 10)
+    assert writer.recover(out / "posts") == []
+    assert [p.name for p in (out / "posts").iterdir()] == [KEY]
+
+
+def test_other_hidden_files_are_left_alone(out, old_draft):
+    (out / "posts" / ".DS_Store").write_text("finder")
+    writer.recover(out / "posts")
+    assert (out / "posts" / ".DS_Store").read_text() == "finder"
+
+
+def test_a_replaced_draft_that_cannot_be_deleted_is_a_warning_not_a_failure(out, old_draft, monkeypatch, caplog):
+    real_rmtree = writer.shutil.rmtree
+
+    def rmtree(path, *args, **kwargs):
+        if ".removing-" in str(path) and not kwargs.get("ignore_errors"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(writer.shutil, "rmtree", rmtree)
+    with caplog.at_level("WARNING", logger="pipeline"):
+        target = write_draft(out, draft("New text."), force=True)
+    assert (target / "index.md").read_text() == "# New text.\n" and "the next run removes it" in caplog.text
+    monkeypatch.undo()
+    writer.check_target(out, "posts", KEY, force=True)
+    assert [p.name for p in (out / "posts").iterdir()] == [KEY]
+
+
+def test_deferred_signals_deliver_the_signal_after_the_block():
+    import signal
+
+    from pipeline.signals import deferred_signals
+
+    with pytest.raises(KeyboardInterrupt), deferred_signals():
+        signal.raise_signal(signal.SIGINT)
+        reached = True  # the block ran to its end first
+    assert reached and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can write into read-only folders")
 def test_read_only_output_folder(out):
     (out / "posts").mkdir()
