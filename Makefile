@@ -16,8 +16,9 @@ $(BIN)/pipeline: pyproject.toml
 
 setup: $(BIN)/pipeline
 
+# Exit 3 means the draft was written and needs a reviewer's look (flags in run.json and index.md).
 run: setup
-	$(BIN)/pipeline run $(BRIEF)
+	$(BIN)/pipeline run $(BRIEF) || [ $$? -eq 3 ]
 
 test: setup lint
 	$(BIN)/python -m pytest -q

@@ -11,6 +11,10 @@ from .findings import ATTENTION, Finding
 _URL = re.compile(r"https?://[^\s)\]>\"']+")
 
 
+def links_in(text: str) -> set[str]:
+    return set(_URL.findall(text))
+
+
 def foreign_links(prose: str, allowed: set[str]) -> list[str]:
     """Every http(s) URL in the prose that is not one of the allowed links, sorted, once each."""
     return sorted({url for url in _URL.findall(prose) if url not in allowed})

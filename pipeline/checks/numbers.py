@@ -24,12 +24,25 @@ class NumberMention:
     start: int
 
 
+# "section 2", "step 3", "#4": a number that names a place in the text, not a claim to verify.
+_REFERENCE_BEFORE = re.compile(r"(?:\b(?:section|step|part|chapter|phase|page|item|figure|fig\.|table|version|no\.)\s*|#)$",
+                               re.IGNORECASE)
+
+
+def is_reference(text: str, match: re.Match) -> bool:
+    """Years (1900-2100 written as four digits) and section, step or list references are not verified."""
+    digits, fraction, percent = match.group(2), match.group(3), match.group(4)
+    if not fraction and not percent and len(digits) == 4 and 1900 <= int(digits) <= 2100:
+        return True
+    return bool(_REFERENCE_BEFORE.search(text[max(0, match.start() - 12):match.start()]))
+
+
 def mentions(text: str) -> list[NumberMention]:
     markers = list_number_starts(text)
     found = []
     for match in _NUMBER.finditer(text):
-        if match.start(2) in markers:
-            continue  # "3. " opening a numbered list item
+        if match.start(2) in markers or is_reference(text, match):
+            continue  # "3. " opening a numbered list item, a year, "step 2"
         digits, fraction = match.group(2).replace(",", ""), match.group(3) or ""
         try:
             value = Decimal(digits + fraction)

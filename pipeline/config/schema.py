@@ -190,6 +190,10 @@ class Brief(Strict):
     timezone: str = Field("UTC", description="Newsletters: the ISO week is taken in this time zone.")
     week: str | None = Field(None, pattern=r"^\d{4}-W\d{2}$", description="Newsletters: build this ISO week "
                              "(e.g. 2026-W16) instead of the one `covers` picks; --week overrides it.")
+    unverified_numbers: Literal["attention", "info"] | None = Field(
+        None, description="A number in model prose that is in none of the facts, research, variables, data or "
+        "sources: `attention` (a reviewer must look; exit 3) or `info`. Default: attention for posts, info for "
+        "newsletters; --strict makes it attention.")
     covers: Literal["last", "current"] = Field(
         "last", description="Newsletters with no `week:`: `last` builds the last completed ISO week (a Monday-morning "
         "build covers the whole week before it), `current` the week under way. Catch-up follows the same rule.")

@@ -13,9 +13,8 @@ from pathlib import Path
 from ..assemble import DraftSection, assemble_newsletter
 from ..backends import Backend
 from ..blocks import block_environment
-from ..checks.findings import Finding
-from ..checks.links import foreign_links_finding
-from ..checks.numbers import NumberAudit, flatten_numbers, known_values, number_audit, unverified_numbers_finding
+from ..checks.numbers import NumberAudit, flatten_numbers, known_values, number_audit
+from ..checks.prose import check_prose
 from ..config import Brief, LoadedBrief, Section
 from ..generate import SectionResult, Task, generate
 from ..manifest import section_record
@@ -63,6 +62,7 @@ class Newsletter(Kind):
         """Numbers in model prose must come from the data; links must come from the feeds."""
         known = known_values(reference_text(loaded, sources, blocks))
         links = allowed_links(sources)
+        strict = strict or loaded.brief.unverified_numbers == "attention"  # newsletters default to info
         reasons = " ".join(p.reason for picks in stages.data.values() for p in picks.picks)
         checked = [s.with_findings(check_prose(s.text, known, links, strict)) for s in sections]
         audit = number_audit([s.text for s in sections] + [reasons], known)
@@ -203,9 +203,3 @@ def news_record(heading: str, picks: NewsPicks) -> dict:
     return {"heading": heading, "method": picks.method,
             **(section_record(picks.result) if picks.result else {"attempts": []}),
             "picked": [{"title": p.item.title, "link": p.item.link, "reason": p.reason} for p in picks.picks]}
-
-
-def check_prose(text: str, known: set, links: set[str], strict: bool) -> list[Finding]:
-    """Unverified numbers (attention in --strict, info otherwise) and links not in the sources."""
-    findings = [unverified_numbers_finding(text, known, strict), foreign_links_finding(text, links)]
-    return [finding for finding in findings if finding]
