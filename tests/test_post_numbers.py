@@ -87,3 +87,24 @@ sections:
                                   "1. First\n2. Second"])
 def test_years_references_and_list_ordinals_are_not_numbers_to_verify(text):
     assert mentions(text) == []
+
+
+def test_the_embedded_models_chatter_is_trimmed_and_recorded(project, fake):
+    fake.responder = lambda request: REAL[request.label]
+    result = run(example_post(project), project, fake)
+    body = (result.draft_dir / "index.md").read_text()
+    assert "Here is your section:" not in body and "What would be another section" not in body
+    assert "This [story] highlights" in body  # the content after the preamble stays
+    trims = {s.prompt.heading: f.message for s in result.sections for f in s.findings if f.code == "chatter_trimmed"}
+    assert trims == {"The three MLX limits I set": "removed: 'Here is your section:'",
+                     "Load, run, exit": "removed: 'What would be another section describing the nightly jobs?'"}
+
+
+@pytest.mark.parametrize("text", ["Here's the thing: memory matters most.",
+                                  "Here is the plan for the week, in three steps:\n1. Load.\n2. Run.",
+                                  "Memory matters.\n\nWhy does it matter? Because the cache grows.",
+                                  "Would you like to know the trick? Keep sections short."])
+def test_content_that_merely_looks_like_chatter_is_kept(text):
+    from pipeline.checks.chatter import trim_chatter
+
+    assert trim_chatter(text).removed == [] and trim_chatter(text).text == text

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..backends import GenerationStats
+from ..checks.chatter import trim_chatter
 from ..checks.collapse import Verdict
 from ..checks.findings import ATTENTION, INFO, Finding
 from ..checks.section import check_section
@@ -133,12 +134,21 @@ def judge(streamed: Streamed, task: Task, rendered: str, plan: Plan, markers: tu
         value, error = parse_answer(task.parse, text)
         findings += [Finding("unusable_answer", ATTENTION, error)] if error else []
     elif not streamed.collapse:
-        findings += check_section(text, task.prompt.target_words, markers)
+        text, trimmed = trim_chatter_finding(text)
+        findings += trimmed + check_section(text, task.prompt.target_words, markers)
     elif not text.strip():
         findings.append(Finding("empty", ATTENTION, "no clean text before the collapse"))
     return Attempt(plan.number, plan.rung.name, plan.seed, plan.changes, streamed.finish_reason, streamed.raw, text,
                    len(streamed.raw) - len(streamed.visible), streamed.stats, tuple(findings),
                    streamed.collapse, streamed.tokens_after_onset, value, error)
+
+
+def trim_chatter_finding(text: str) -> tuple[str, list[Finding]]:
+    """Prose only: an assistant's preamble and closing offer are not the section's content."""
+    trimmed = trim_chatter(text)
+    if not trimmed.removed:
+        return text, []
+    return trimmed.text, [Finding("chatter_trimmed", INFO, "removed: " + " / ".join(repr(r) for r in trimmed.removed))]
 
 
 def parse_answer(parse: Parser | None, text: str) -> tuple[Any, str | None]:
