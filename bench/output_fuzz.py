@@ -1,7 +1,8 @@
 """End-to-end output fuzz: mutated feeds (bench/feed_fuzz.py's mutations of the saved snapshots) and
 hostile model text go through whole newsletter builds (the example week, offline, the scripted backend).
 Counts builds that crash and outputs that hold anything a site generator, browser or mail service would
-run: template syntax ({{, {%), script/iframe/object/embed/img tags, on* handlers, unsafe href/src.
+run: template syntax ({{, {%, kramdown's {: and {::), tags that run or on* handlers in any source, and, in
+the pages as rendered (python-markdown and CommonMark), such tags and unsafe href/src.
 
     python bench/output_fuzz.py --builds 300 --seed 5    # prints one JSON object
 """
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 import markdown
+from markdown_it import MarkdownIt
 
 from pipeline.backends.script import ScriptBackend
 from pipeline.checks.links import is_unsafe_link
@@ -35,32 +37,57 @@ HOSTILE_TEXT = [
     '<img src=x onerror="alert(1)">', "[a](javascript:alert(1))", "[b](JaVaScRiPt:x)", "[c](java&#115;cript:x)",
     "<data:text/html,x>", "[d]: vbscript:x", "<iframe src=https://evil.example></iframe>", "\ud800", "`{{< x >}}`",
 ]
+TEMPLATE_SYNTAX = ("{{", "{%", "{::")  # what Hugo and Jekyll run in a page's source, code blocks included
+_KRAMDOWN_ATTRIBUTES = re.compile(r"\{:[^}\n]*=")  # {: onclick="..."} after a paragraph or a span
 _TAG = re.compile(r"<[a-zA-Z][^>]*>")
+_SOURCE_TAG = re.compile(r"(?<!\\)<[a-zA-Z](?:\"[^\"]*\"|'[^']*'|[^\"'<>])*>?")  # '\\<' is text in every markdown
 _URL_ATTRIBUTE = re.compile(r"""\b(?:href|src)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 
 
-def executable(page: str, source: bool = True) -> list[str]:
-    """Template syntax counts in a source (site generators and mail services run it there); tags and
-    links count everywhere."""
-    found = [bit for bit in ("{{", "{%") if bit in page] if source else []
+def executable_html(page: str) -> list[str]:
+    """Tags that run code, event handlers, and href/src values with a scheme that runs code."""
+    found = []
     for tag in _TAG.findall(page):
-        if re.match(r"<(script|iframe|object|embed|img)\b", tag, re.I) or re.search(r"\son\w+\s*=", tag, re.I):
-            found.append(tag[:60])
-        found += [url[:60] for url in _URL_ATTRIBUTE.findall(tag) if is_unsafe_link(url)]
+        if re.match(r"<(script|iframe|object|embed|img)\b", tag, re.IGNORECASE) or re.search(r"\son\w+\s*=", tag, re.I):
+            found.append(tag)
+        found += [url for url in _URL_ATTRIBUTE.findall(tag) if is_unsafe_link(url)]
     return found
 
 
+def source_problems(source: str) -> list[str]:
+    """In a page's source, whoever parses it: template syntax, and any unescaped tag that would run,
+    code spans and fences included (a parser may not see the code where we do)."""
+    found = [bit for bit in TEMPLATE_SYNTAX if bit in source] + _KRAMDOWN_ATTRIBUTES.findall(source)
+    for tag in _SOURCE_TAG.findall(source):
+        if re.match(r"<(script|iframe|object|embed|svg)\b", tag, re.I) or re.search(r"\bon\w+\s*=", tag, re.I):
+            found.append(tag)
+        found += [url for url in _URL_ATTRIBUTE.findall(tag) if is_unsafe_link(url)]
+    return found
+
+
+def commonmark(body: str) -> str:
+    """A CommonMark parser as Hugo (goldmark, unsafe on) and kramdown treat raw HTML and links: kept."""
+    parser = MarkdownIt("commonmark", {"html": True})
+    parser.validateLink = lambda url: True  # kramdown checks no link; we must not rely on the renderer
+    return parser.render(body)
+
+
+def rendered(index_md: str) -> dict[str, str]:
+    """index.md as site generators render it: python-markdown and a CommonMark parser."""
+    body = index_md.split("---\n", 2)[2]
+    return {"index.md (python-markdown)": markdown.markdown(body, extensions=["extra"]),
+            "index.md (CommonMark)": commonmark(body)}
+
+
 def outputs_problems(draft: Path) -> list[str]:
-    problems = []
-    for path in sorted(draft.iterdir()):
-        if path.name == "run.json":
-            continue
-        text = path.read_text(encoding="utf-8")
-        problems += [f"{path.name}: {bit}" for bit in executable(text)]
-        if path.name == "index.md":  # as a site generator renders it
-            page = markdown.markdown(text.split("---\n", 2)[2])
-            problems += [f"index.md rendered: {bit}" for bit in executable(page, source=False)]
-    return problems
+    """Every output file's source (the manifest aside: it keeps raw model text as JSON, nothing renders
+    it), then the pages as browsers see them: index.md rendered two ways, index.html, email.html."""
+    problems = [f"{p.name}: {bit}" for p in sorted(draft.iterdir()) if p.name != "run.json"
+                for bit in source_problems(p.read_text(encoding="utf-8"))]
+    pages = {**rendered((draft / "index.md").read_text()), "index.html": (draft / "index.html").read_text()}
+    if (draft / "email.html").exists():
+        pages["email.html"] = (draft / "email.html").read_text()
+    return problems + [f"{name}: {bit[:60]}" for name, page in pages.items() for bit in executable_html(page)]
 
 
 def project(root: Path) -> Path:

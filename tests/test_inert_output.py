@@ -11,13 +11,11 @@ import textwrap
 
 import markdown
 import pytest
-from markdown_it import MarkdownIt
 
-from pipeline.checks.links import is_unsafe_link
 from pipeline.progress import Reporter
 from pipeline.runner import RunOptions, run_brief
 
-from .conftest import MINIMAL_BRIEF, opener_for
+from .conftest import MINIMAL_BRIEF, load_bench, opener_for
 
 HOSTILE = {
     "hugo shortcode": ("Watch {{< youtube abc123 >}} for the demo.", "youtube abc123"),
@@ -47,59 +45,12 @@ HOSTILE = {
     "kramdown attribute list": ('A paragraph.\n{: onclick="alert(16)"}', "A paragraph."),
     "kramdown extension": ("{::nomarkdown}<b>raw</b>{:/} Words.", "Words"),
 }
-TEMPLATE_SYNTAX = ("{{", "{%", "{::")  # what Hugo and Jekyll run in a page's source, code blocks included
-_KRAMDOWN_ATTRIBUTES = re.compile(r"\{:[^}\n]*=")  # {: onclick="..."} after a paragraph or a span
-_TAG = re.compile(r"<[a-zA-Z][^>]*>")
-_SOURCE_TAG = re.compile(r"(?<!\\)<[a-zA-Z](?:\"[^\"]*\"|'[^']*'|[^\"'<>])*>?")  # '\\<' is text in every markdown
-_INVISIBLE = re.compile(r"[\s\x00-\x1f\u200b-\u200f\u2060\ufeff]")
-_URL_ATTRIBUTE = re.compile(r"""\b(?:href|src)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
-
-
-def executable_html(page: str) -> list[str]:
-    """Tags that run code, event handlers, and href/src values with a scheme that runs code."""
-    found = []
-    for tag in _TAG.findall(page):
-        if re.match(r"<(script|iframe|object|embed|img)\b", tag, re.IGNORECASE) or re.search(r"\son\w+\s*=", tag, re.I):
-            found.append(tag)
-        found += [url for url in _URL_ATTRIBUTE.findall(tag) if is_unsafe_link(url)]
-    return found
-
-
-def source_problems(source: str) -> list[str]:
-    """In a page's source, whoever parses it: template syntax, and any unescaped tag that would run,
-    code spans and fences included (a parser may not see the code where we do)."""
-    found = [bit for bit in TEMPLATE_SYNTAX if bit in source] + _KRAMDOWN_ATTRIBUTES.findall(source)
-    for tag in _SOURCE_TAG.findall(source):
-        if re.match(r"<(script|iframe|object|embed|svg)\b", tag, re.I) or re.search(r"\bon\w+\s*=", tag, re.I):
-            found.append(tag)
-        found += [url for url in _URL_ATTRIBUTE.findall(tag) if is_unsafe_link(url)]
-    return found
-
-
-def commonmark(body: str) -> str:
-    """A CommonMark parser as Hugo (goldmark, unsafe on) and kramdown treat raw HTML and links: kept."""
-    parser = MarkdownIt("commonmark", {"html": True})
-    parser.validateLink = lambda url: True  # kramdown checks no link; we must not rely on the renderer
-    return parser.render(body)
-
-
-def rendered(index_md: str) -> dict[str, str]:
-    """index.md as site generators render it: python-markdown and a CommonMark parser."""
-    body = index_md.split("---\n", 2)[2]
-    return {"index.md (python-markdown)": markdown.markdown(body, extensions=["extra"]),
-            "index.md (CommonMark)": commonmark(body)}
+INVISIBLE = re.compile(r"[\s\x00-\x1f\u200b-\u200f\u2060\ufeff]")
+output_fuzz = load_bench("output_fuzz")  # the one checker of outputs, shared with the fuzz benchmark
 
 
 def check_outputs(draft_dir) -> None:
-    for produced in draft_dir.glob("*.*"):
-        if produced.name != "run.json":  # the manifest keeps the raw model text, as JSON: nothing renders it
-            assert source_problems(produced.read_text()) == [], produced.name
-    index_md = (draft_dir / "index.md").read_text()
-    pages = {**rendered(index_md), "index.html": (draft_dir / "index.html").read_text()}
-    if (draft_dir / "email.html").exists():
-        pages["email.html"] = (draft_dir / "email.html").read_text()
-    for name, page in pages.items():
-        assert executable_html(page) == [], f"{name}: {executable_html(page)}"
+    assert output_fuzz.outputs_problems(draft_dir) == []
 
 
 def visible(index_md: str) -> str:
@@ -116,7 +67,7 @@ def test_model_text_that_would_execute_is_inert_everywhere(name, write_brief, pr
     index_md = (result.draft_dir / "index.md").read_text()
     assert shown in visible(index_md)
     # No scheme that runs code is left anywhere in the source, however it is escaped or split.
-    plain = _INVISIBLE.sub("", html.unescape(index_md.replace("\\", ""))).lower()
+    plain = INVISIBLE.sub("", html.unescape(index_md.replace("\\", ""))).lower()
     assert not any(scheme in plain for scheme in ("javascript:", "vbscript:", "data:"))
     codes = {f.code for s in result.sections for f in s.findings}
     assert codes & {"unsafe_link", "template_syntax", "raw_html"}, codes
@@ -146,7 +97,7 @@ def test_data_strings_are_text_never_markup_in_every_output(project, fake):
     fake.default = "One calm sentence about the week. Another one."
     result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
     check_outputs(result.draft_dir)
-    assert not any(bit in (result.draft_dir / "email.txt").read_text() for bit in TEMPLATE_SYNTAX)
+    assert not any(bit in (result.draft_dir / "email.txt").read_text() for bit in output_fuzz.TEMPLATE_SYNTAX)
     page = visible((result.draft_dir / "index.md").read_text())
     assert "youtube abc123" in page and "include secrets.txt" in page and 'onerror="alert(2)"' in page  # as text
 

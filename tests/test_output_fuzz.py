@@ -9,9 +9,11 @@ output_fuzz = load_bench("output_fuzz")
 
 
 def test_the_checker_sees_what_would_run():
-    assert output_fuzz.executable("a {{< x >}} b") and output_fuzz.executable('<img src="x">')
-    assert output_fuzz.executable('<a href="jav&#x09;ascript:x">') and output_fuzz.executable('<p onclick="x">')
-    assert output_fuzz.executable("{\u200b{< x >}} <a href=\"https://ok.example\">ok</a>") == []
+    assert output_fuzz.source_problems("a {{< x >}} b") and output_fuzz.source_problems('<p onclick="x">')
+    assert output_fuzz.executable_html('<img src="x">')
+    assert output_fuzz.executable_html('<a href="jav&#x09;ascript:x">')
+    assert output_fuzz.source_problems("{\u200b{< x >}}") == []
+    assert output_fuzz.executable_html('<a href="https://ok.example">ok</a>') == []
 
 
 def test_mutated_feeds_and_hostile_prose_never_crash_a_build_or_reach_an_output(tmp_path, monkeypatch):
