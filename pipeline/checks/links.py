@@ -65,6 +65,7 @@ def neutralise_links(text: str) -> str:
 
 def unsafe_links_finding(text: str) -> Finding | None:
     """Named by scheme only: the note is shown in the draft and must not carry the link itself."""
-    schemes = sorted({link_scheme(d) or "" for d in unsafe_links(text)})
-    return Finding("unsafe_link", ATTENTION, f"{len(unsafe_links(text))} link(s) that run code or embed data were "
-                   f"removed (scheme {', '.join(schemes)})") if schemes else None
+    found = unsafe_links(text)
+    schemes = sorted({link_scheme(d) or "" for d in found})
+    return Finding("unsafe_link", ATTENTION, f"{len(found)} link(s) that run code or embed data were "
+                   f"removed (scheme {', '.join(schemes)})") if found else None

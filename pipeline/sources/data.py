@@ -98,9 +98,9 @@ def _to_bool(value):
     raise ValueError("not true/false")
 
 
-TYPES: dict[str, Callable[[Any], object]] = {"str": _to_str, "int": _to_int, "float": _to_float,
+TYPES: dict[str, Callable[..., object]] = {"str": _to_str, "int": _to_int, "float": _to_float,
                                              "datetime": _to_datetime, "date": dt.date.fromisoformat, "bool": _to_bool}
-NUMERIC = {"int": _to_int, "float": _to_float}  # these take the source's decimal mark
+TAKES_DECIMAL = {"int", "float"}  # converters that read the source's decimal mark
 
 
 def read_rows(spec: DataSpec, params: dict) -> list[dict]:
@@ -207,7 +207,8 @@ def typed_row(spec: DataSpec, row: dict, number: int, problems: list[str]) -> di
             problems.append(f"{spec.path}: row {number}: column {column!r}: missing")
             continue
         try:
-            out[column] = NUMERIC[kind](row[column], spec.decimal) if kind in NUMERIC else TYPES[kind](row[column])
+            convert = TYPES[kind]
+            out[column] = convert(row[column], spec.decimal) if kind in TAKES_DECIMAL else convert(row[column])
         except (ValueError, TypeError, OverflowError) as exc:
             problems.append(f"{spec.path}: row {number}: column {column!r}: {row[column]!r} is not a {kind} ({exc})")
     return out
