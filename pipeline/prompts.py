@@ -106,7 +106,26 @@ def brief_context(loaded: LoadedBrief) -> dict:
         "author": brief.author, "research": brief.research, "date": brief.post_date().isoformat(),
     }
     return {"post": post, "facts": brief.facts, "vars": brief.variables,
-            "outline": [s.heading for s in brief.sections]}
+            "outline": [s.heading for s in brief.sections], "outline_summaries": outline_summaries(brief.sections)}
+
+
+SUMMARY_CHARS = 120  # one line per section: enough to say what it covers, short enough for every prompt
+_FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?=\s|$)", re.DOTALL)
+
+
+def outline_summaries(sections: list[Section]) -> list[dict]:
+    """Every section's position, heading and one line on what it covers (the first sentence of its
+    instruction, shortened), so a section's prompt can say what the others cover and not repeat it.
+    `outline` stays a list of headings: user templates count it."""
+    summaries = []
+    for position, section in enumerate(sections, start=1):
+        instruction = " ".join((section.instruction or "").split())
+        first = _FIRST_SENTENCE.match(instruction)
+        summary = first.group(1) if first else instruction
+        if len(summary) > SUMMARY_CHARS:
+            summary = summary[:SUMMARY_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+        summaries.append({"position": position, "heading": section.heading, "summary": summary})
+    return summaries
 
 
 def section_context(base: dict, section: Section, position: int) -> dict:
