@@ -73,7 +73,7 @@ def new_run_id(now: dt.datetime) -> str:
 
 
 def situation(options: RunOptions, now: dt.datetime) -> Situation:
-    return Situation(now=now, week=options.week, offline=options.offline)
+    return Situation(now=now, week=options.week, offline=options.offline, out_root=options.out_root)
 
 
 def prepare(brief_path: Path, options: RunOptions, now: dt.datetime) -> Prepared:

@@ -13,6 +13,7 @@ from ..assemble import DraftSection
 from ..backends import Backend
 from ..checks.findings import Finding
 from ..checks.numbers import NumberAudit
+from ..checks.repetition import repetition_findings
 from ..config import LoadedBrief
 from ..generate import SectionResult
 from ..progress import Reporter
@@ -26,6 +27,7 @@ class Situation:
     now: dt.datetime
     week: str | None = None  # a week given on the command line
     offline: bool = False
+    out_root: Path | None = None  # where earlier drafts are (a newsletter compares itself with earlier issues)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,14 @@ class Verified:
     sections: list[SectionResult]
     findings: list[Finding] = field(default_factory=list)
     audit: NumberAudit | None = None  # numbers in model text and how many were traced to the sources
+
+
+def with_repetition(sections: list[SectionResult]) -> list[SectionResult]:
+    """Each prose section with the repetition findings against the sections before it in the draft."""
+    order = sorted(range(len(sections)), key=lambda k: sections[k].prompt.index)
+    found = repetition_findings([(sections[k].prompt.heading, sections[k].text) for k in order])
+    by_section = {order[position]: findings for position, findings in found.items()}
+    return [s.with_findings(by_section.get(k, [])) for k, s in enumerate(sections)]
 
 
 class SourcesRecord(Protocol):

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..assemble import DraftSection, assemble_newsletter
@@ -15,6 +17,7 @@ from ..backends import Backend
 from ..blocks import block_environment
 from ..checks.numbers import NumberAudit, flatten_numbers, known_values, number_audit
 from ..checks.prose import check_prose
+from ..checks.repetition import markdown_sections, previous_issue_findings
 from ..config import Brief, LoadedBrief, Section
 from ..generate import SectionResult, Task, generate
 from ..manifest import section_record
@@ -24,19 +27,33 @@ from ..sources import Gathered, Week, gather
 from ..sources.feeds import FeedResult
 from ..state import last_completed_week, record_completed_week
 from ..weeks import MAX_CATCH_UP_WEEKS, parse_week, week_key, week_to_build, week_window, weeks_to_build, zone
-from .base import Kind, Situation, Stages, Verified
+from .base import Kind, Situation, Stages, Verified, with_repetition
 from .news import NewsPicks, newest, parse_picks, pick_messages
 
 log = logging.getLogger("pipeline")
+
+MAX_PREVIOUS_ISSUES = 12  # a quarter of weekly issues: what a reader may remember
+_WEEK_FOLDER = re.compile(r"^\d{4}-W\d{2}$")
+
+
+@dataclass
+class NewsletterSources(Gathered):
+    """The week's sources, and the prose of earlier issues in the output folder: (week, text), newest first."""
+
+    previous: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Newsletter(Kind):
     name = "newsletter"
     folder = "newsletters"
 
-    def gather(self, loaded: LoadedBrief, situation: Situation) -> Gathered:
+    def gather(self, loaded: LoadedBrief, situation: Situation) -> NewsletterSources:
         week = resolve_week(loaded.brief, situation.week, situation.now)
-        return gather(loaded, week, situation.offline, situation.now)
+        gathered = gather(loaded, week, situation.offline, situation.now)
+        previous = previous_issues(situation.out_root / self.folder, week.key, prose_headings(loaded.brief)) \
+            if situation.out_root else []
+        return NewsletterSources(**{f.name: getattr(gathered, f.name) for f in dataclasses.fields(Gathered)},
+                                 previous=previous)
 
     def context(self, loaded: LoadedBrief, sources: Gathered) -> dict:
         return {"week": week_context(sources.week), "data": sources.data,
@@ -59,12 +76,15 @@ class Newsletter(Kind):
 
     def verify(self, loaded: LoadedBrief, sources: Gathered, blocks: dict[int, str], sections: list[SectionResult],
                stages: Stages, strict: bool) -> Verified:
-        """Numbers in model prose must come from the data; links must come from the feeds."""
+        """Numbers in model prose must come from the data; links must come from the feeds; sentences must
+        not repeat another section's or an earlier issue's."""
         known = known_values(reference_text(loaded, sources, blocks))
         links = allowed_links(sources)
         strict = strict or loaded.brief.unverified_numbers == "attention"  # newsletters default to info
         reasons = " ".join(p.reason for picks in stages.data.values() for p in picks.picks)
-        checked = [s.with_findings(check_prose(s.text, known, links, strict)) for s in sections]
+        previous = getattr(sources, "previous", [])
+        checked = with_repetition([s.with_findings(check_prose(s.text, known, links, strict)
+                                                   + previous_issue_findings(s.text, previous)) for s in sections])
         audit = number_audit([s.text for s in sections] + [reasons], known)
         return Verified(checked, check_prose(reasons, known, links, strict), audit)
 
@@ -105,6 +125,39 @@ class Newsletter(Kind):
         return (f"{len(sections)} sections: {prose} written by the model, {news} news, "
                 f"{len(sections) - prose - news} from data; stages: {', '.join(loaded.brief.stages)}; "
                 f"week {sources.week.key}: {len(sources.selection.items)} of {fed} feed items in the week, offline")
+
+
+def prose_headings(brief: Brief) -> set[str]:
+    return {section.heading for section in brief.sections if section.type == "prose"}
+
+
+def previous_issues(folder: Path, key: str, headings: set[str]) -> list[tuple[str, str]]:
+    """The model-written prose of the issues before week `key` in the output folder, newest first: the
+    sections its run.json lists as prose (or, without one, this brief's prose headings) from index.md."""
+    try:
+        weeks = sorted((p.name for p in folder.iterdir() if _WEEK_FOLDER.match(p.name) and p.name < key), reverse=True)
+    except OSError:  # no newsletters yet
+        return []
+    issues = []
+    for week in weeks[:MAX_PREVIOUS_ISSUES]:
+        try:
+            markdown = (folder / week / "index.md").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        wanted = issue_headings(folder / week, headings)
+        prose = [text for heading, text in markdown_sections(markdown) if heading in wanted]
+        if prose:
+            issues.append((week, "\n\n".join(prose)))
+    return issues
+
+
+def issue_headings(draft: Path, fallback: set[str]) -> set[str]:
+    """The headings of an earlier issue's prose sections, as its run.json records them."""
+    try:
+        manifest = json.loads((draft / "run.json").read_text(encoding="utf-8"))
+        return {section["heading"] for section in manifest["sections"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return fallback
 
 
 def resolve_week(brief: Brief, override: str | None, now: dt.datetime) -> Week:

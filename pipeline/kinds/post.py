@@ -12,7 +12,7 @@ from ..checks.numbers import flatten_numbers, known_values, number_audit
 from ..checks.prose import check_prose
 from ..config import LoadedBrief
 from ..generate import SectionResult
-from .base import Kind, Stages, Verified
+from .base import Kind, Stages, Verified, with_repetition
 
 
 class Post(Kind):
@@ -28,7 +28,7 @@ class Post(Kind):
         reference = brief_text(loaded, blocks)
         known, links = known_values(reference), links_in(reference)
         strict = strict or loaded.brief.unverified_numbers != "info"  # posts default to attention
-        checked = [s.with_findings(check_prose(s.text, known, links, strict)) for s in sections]
+        checked = with_repetition([s.with_findings(check_prose(s.text, known, links, strict)) for s in sections])
         return Verified(checked, [], number_audit([s.text for s in sections], known))
 
     def assemble(self, loaded: LoadedBrief, sources: Any, sections: list[DraftSection], model: str,
