@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import sys
 import textwrap
@@ -31,11 +32,27 @@ stages:
 sections:
   - heading: First things
     instruction: Say what comes first.
-    words: 40
+    words: 20
   - heading: Second things
     instruction: Say what comes second.
-    words: 40
+    words: 20
 """
+
+
+SCRIPTED_WORDS = 20  # scripted answers are a sentence or two: a target this low keeps them from being "short"
+
+
+def copy_examples(project: Path, *names: str, feeds: bool = False) -> Path:
+    """The repository's example briefs (and data) in a temp project, section targets lowered to
+    SCRIPTED_WORDS; returns the first one's path."""
+    for name in names:
+        text = (REPO / "briefs" / name).read_text()
+        if name.endswith(".yaml"):
+            text = re.sub(r"(?m)^(\s+words:) \d+", rf"\1 {SCRIPTED_WORDS}", text)
+        (project / "briefs" / name).write_text(text)
+    if feeds:
+        shutil.copytree(REPO / "briefs" / "feeds", project / "briefs" / "feeds", dirs_exist_ok=True)
+    return project / "briefs" / names[0]
 
 
 @pytest.fixture

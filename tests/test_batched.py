@@ -15,13 +15,13 @@ from pipeline.cli import main
 from pipeline.progress import Reporter
 from pipeline.runner import RunOptions, run_brief
 
-from .tiny_models import ANSWER_CHAIN, THINKING_CHAIN, build_scripted_qwen3
+from .tiny_models import ANSWER, ANSWER_CHAIN, THINKING_CHAIN, build_scripted_qwen3
 
 LOOP = "The cache holds the buffers. " + "the cache holds the buffers and " * 60
 SCRIPTS = {
-    "One": ["Memory comes first. Everything follows from it."],
-    "Two": [LOOP, "Second, keep sections short. They stay coherent."],
-    "Three": ["Third, measure the peak. Then trust it."],
+    "One": ["Memory comes first on a small machine. Everything follows from it."],
+    "Two": [LOOP, "Second, keep every section short. Short sections stay coherent."],
+    "Three": ["Third, measure the peak memory. Then trust the number you measured."],
 }
 BRIEF = """\
 title: Batched
@@ -120,7 +120,7 @@ def test_real_mlx_batch_matches_sequential_and_reuses_the_prefix(scripted, write
         assert all(s["attempts"][0]["prefix_tokens_reused"] > 0 for s in result.manifest["sections"])
     body = lambda r: (r.draft_dir / "index.md").read_text().split("---\n", 2)[2]  # noqa: E731
     assert body(drafts["batched"]) == body(drafts["sequential"])
-    assert body(drafts["batched"]).count("Memory matters most.") == 3 and "planning" not in body(drafts["batched"])
+    assert body(drafts["batched"]).count(f"\n\n{ANSWER}\n") == 3 and "planning" not in body(drafts["batched"])
 
 
 @pytest.mark.mlx
@@ -149,7 +149,8 @@ def test_several_briefs_in_one_invocation_load_the_model_once(scripted, write_br
     loads = []
     real_load = mlx_backend._load_model
     monkeypatch.setattr(mlx_backend, "_load_model", lambda *args: loads.append(args) or real_load(*args))
-    briefs = [write_brief(REAL.format(n=n, model=scripted, mode="batched"), f"m{n}.yaml") for n in range(3)]
+    one_section = REAL.split("  - {{heading: Two")[0]  # the tiny model writes one sentence: more would repeat it
+    briefs = [write_brief(one_section.format(n=n, model=scripted, mode="batched"), f"m{n}.yaml") for n in range(3)]
     result = CliRunner().invoke(main, ["run", *map(str, briefs), "--out", str(project / "output"), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)

@@ -100,6 +100,7 @@ def test_a_checked_pipeline_draft_is_clean(write_brief, project, fake):
 
     from .conftest import opener_for
 
-    fake.enqueue("Memory comes first. Everything follows from it.", "Second, keep sections short. They stay coherent.")
+    fake.enqueue("Memory comes first on a small machine. Everything follows from it.",
+                 "Second, keep every section short. Short sections stay coherent.")
     result = run_brief(write_brief(), RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
     assert check(result.draft_dir / "index.md").exit_code == 0

@@ -137,11 +137,11 @@ def test_run_refuses_an_existing_draft_and_mentions_force(cli, write_brief, fake
 
 def test_run_force_replaces(cli, write_brief, fake, project):
     write_brief()
-    fake.enqueue(GOOD_1, GOOD_2, "Replaced text. It is new.", GOOD_2)
+    fake.enqueue(GOOD_1, GOOD_2, "Replaced text, written again for this test. It is new.", GOOD_2)
     assert cli("run", "briefs/post.yaml", "--out", "output", backend=fake).exit_code == 0
     result = cli("run", "briefs/post.yaml", "--out", "output", "--force", backend=fake)
     assert result.exit_code == 0
-    assert "Replaced text. It is new." in (project / DRAFT / "index.md").read_text()
+    assert "Replaced text, written again for this test. It is new." in (project / DRAFT / "index.md").read_text()
 
 
 def test_run_with_a_section_still_empty_exits_3_needing_attention(cli, write_brief, fake, project):
@@ -178,7 +178,7 @@ def test_run_bad_brief_exits_2_as_json_and_opens_no_backend(cli, write_brief, pr
 
 # render
 
-THINKING_BRIEF = MINIMAL_BRIEF.replace("    words: 40\n", "    words: 40\n    enable_thinking: true\n    max_tokens: 90\n", 1)
+THINKING_BRIEF = MINIMAL_BRIEF.replace("    words: 20\n", "    words: 20\n    enable_thinking: true\n    max_tokens: 90\n", 1)
 
 
 def test_render_shows_messages_prompt_and_thinking_flag(cli, write_brief, fake, project):

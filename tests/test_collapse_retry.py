@@ -11,7 +11,7 @@ from pipeline.runner import RunOptions, run_brief
 from .conftest import opener_for
 from .tiny_models import LOOP_CHAIN, build_scripted_qwen3
 
-CLEAN = "Memory is the first constraint. Everything else follows from it."
+CLEAN = "Memory is the first constraint on a small machine. Everything else follows from it."
 LOOP = "The cache holds the buffers. " + "the cache holds the buffers and " * 60
 CHAIN = ("Good stewardship matters. " + ", ".join(["allocation", "deallocation", "retention", "release", "management",
          "oversight", "supervision", "administration", "governance", "stewardship", "control", "care"] * 3))
@@ -25,7 +25,7 @@ date: 2026-11-23
 stages:
   draft: {{max_tokens: 300, attempts: {attempts}}}
 sections:
-  - {{heading: Only, instruction: Write., words: 60}}
+  - {{heading: Only, instruction: Write., words: 30}}
 """
 
 

@@ -1064,24 +1064,21 @@ def test_the_brief_opts_in_per_feed(server, tmp_path, monkeypatch):
 
 # -- a hostile feed in a whole newsletter build ---------------------------------------------------------------
 def test_newsletter_builds_with_a_hostile_feed(project, fake, tmp_path, monkeypatch):
-    import shutil
 
     from pipeline.progress import Reporter
     from pipeline.runner import RunOptions, run_brief
 
-    from .conftest import REPO, opener_for
+    from .conftest import copy_examples, opener_for
 
     monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
-    for name in ("weekly.yaml", "weekly-data.json"):
-        shutil.copy(REPO / "briefs" / name, project / "briefs" / name)
-    shutil.copytree(REPO / "briefs" / "feeds", project / "briefs" / "feeds")
+    copy_examples(project, "weekly.yaml", "weekly-data.json", feeds=True)
     (project / "briefs/feeds/undecodable.xml").write_bytes(REPRODUCTIONS["bad_encoding_name"])
     (project / "briefs/feeds/bad-refs.xml").write_bytes(REPRODUCTIONS["huge_decimal"])
     brief = project / "briefs/weekly.yaml"
     extra = ("    - url: https://hostile.example/feed.xml\n      name: Undecodable\n      snapshot: feeds/undecodable.xml\n"
              "    - url: https://refs.example/feed.xml\n      name: Bad Refs\n      snapshot: feeds/bad-refs.xml\n")
     brief.write_text(brief.read_text().replace("  data:\n", extra + "  data:\n", 1))
-    fake.enqueue('{"picks": [{"id": 1, "reason": "It happened."}]}', "A quiet week. That is the lesson.")
+    fake.enqueue('{"picks": [{"id": 1, "reason": "It happened."}]}', "A quiet week on the market. That is the lesson of it.")
     result = run_brief(brief, RunOptions(out_root=project / "output", offline=True), Reporter(), opener_for(fake))
     assert (result.draft_dir / "index.md").exists()
     feeds = {f["name"]: f for f in result.manifest["sources"]["feeds"]}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from pipeline.blocks import block_environment, render_blocks
@@ -11,16 +9,14 @@ from pipeline.config import Brief, load_brief
 from pipeline.errors import TemplateError
 from pipeline.filters import FILTER_SETS, filter_set_of, filters_for
 
-from .conftest import REPO
+from .conftest import copy_examples
 
 HINT = "add `filters: [trading]` to the brief"
 
 
 @pytest.fixture
 def weekly(project):
-    for name in ("weekly.yaml", "weekly-data.json"):
-        shutil.copy(REPO / "briefs" / name, project / "briefs" / name)
-    return project / "briefs" / "weekly.yaml"
+    return copy_examples(project, "weekly.yaml", "weekly-data.json")
 
 
 def without_opt_in(weekly):

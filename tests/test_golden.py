@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 from pipeline.backends.script import ScriptBackend
 from pipeline.progress import Reporter
 from pipeline.runner import RunOptions, run_brief
 
-from .conftest import REPO, opener_for
+from .conftest import copy_examples, opener_for
 
 GOLDEN = Path(__file__).parent / "golden"
 SCRIPT = [
@@ -64,8 +63,8 @@ def compare_with_golden(draft_dir: Path, name: str) -> list[str]:
 
 
 def test_fake_run_matches_golden_files(project):
-    brief = project / "briefs" / "post.yaml"
-    brief.write_text((REPO / "briefs" / "post.yaml").read_text().replace("model: builtin:smollm2", "model: fake-model")
+    brief = copy_examples(project, "post.yaml")
+    brief.write_text(brief.read_text().replace("model: builtin:smollm2", "model: fake-model")
                      + "date: 2026-11-23\n")
     result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(ScriptBackend(SCRIPT)))
     assert compare_with_golden(result.draft_dir, "post") == ["index.html", "index.md", "run.json"]
@@ -90,10 +89,7 @@ def test_newsletter_run_matches_golden_files(project, tmp_path, monkeypatch):
     """The example week offline: data blocks, a news pick repaired on its second attempt, prose with a
     thinking block, an unverified number and a link that is not in the feeds."""
     monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
-    for name in ("weekly.yaml", "weekly-data.json"):
-        shutil.copy(REPO / "briefs" / name, project / "briefs" / name)
-    shutil.copytree(REPO / "briefs" / "feeds", project / "briefs" / "feeds")
-    brief = project / "briefs" / "weekly.yaml"
+    brief = copy_examples(project, "weekly.yaml", "weekly-data.json", feeds=True)
     options = RunOptions(out_root=project / "output", offline=True)
     result = run_brief(brief, options, Reporter(), opener_for(ScriptBackend(NEWSLETTER_SCRIPT)))
     files = compare_with_golden(result.draft_dir, "newsletter")

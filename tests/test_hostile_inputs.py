@@ -15,7 +15,8 @@ from pipeline.cli import main
 
 from .conftest import MINIMAL_BRIEF
 
-SCRIPT = json.dumps(["Memory comes first. Everything follows.", "Keep sections short. They stay coherent."])
+SCRIPT = json.dumps(["Memory comes first on a small machine. Everything follows.",
+                 "Keep every section short. Short sections stay coherent."])
 
 
 def newsletter(data_source: str, extra: str = "") -> str:

@@ -20,14 +20,14 @@ from .tiny_models import LOOP_CHAIN, build_scripted_qwen3
 def test_ctrl_c_mid_run_exits_130_and_keeps_the_old_draft(write_brief, project, fake):
     brief = write_brief()
     out = project / "output"
-    fake.enqueue("Old text. It stays.", "Old second. It stays too.")
+    fake.enqueue("Old text of the first section. It stays.", "Old text of the second section. It stays too.")
     runner = CliRunner()
     first = runner.invoke(main, ["run", str(brief), "--out", str(out)], obj={"backend_opener": opener_for(fake)})
     assert first.exit_code == 0, first.output
     index = next(out.glob("posts/*/index.md"))
     before = index.read_text()
 
-    fake.enqueue("New text. Almost done.", KeyboardInterrupt())
+    fake.enqueue("New text of the first section. Almost done.", KeyboardInterrupt())
     second = runner.invoke(main, ["run", str(brief), "--out", str(out), "--force"], obj={"backend_opener": opener_for(fake)})
     assert second.exit_code == 130
     assert "interrupted: nothing was written; existing drafts are untouched" in second.stderr  # and that is true

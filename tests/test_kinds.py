@@ -28,10 +28,11 @@ class Memo(Kind):
 def test_a_new_kind_needs_only_its_class_and_a_registry_line(write_brief, project, fake, monkeypatch):
     monkeypatch.setitem(KINDS, "memo", Memo())
     brief = write_brief("kind: memo\n" + MINIMAL_BRIEF)
-    fake.enqueue("Memory comes first. Everything follows.", "Keep sections short. They stay coherent.")
+    fake.enqueue("Memory comes first on a small machine. Everything follows.",
+                 "Keep every section short. Short sections stay coherent.")
     result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
     assert result.draft_dir == (project / "output/memos/memory-budgets-for-local-models").resolve()
-    assert "Keep sections short." in (result.draft_dir / "index.md").read_text()
+    assert "Keep every section short." in (result.draft_dir / "index.md").read_text()
     assert result.status == "ok" and result.sources is None
 
 

@@ -5,7 +5,6 @@ email renditions, lock, catch-up and idempotence."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -14,7 +13,7 @@ from pipeline.progress import Reporter
 from pipeline.runner import RunOptions, run_brief, run_with_catch_up
 from pipeline.state import LockedError, last_completed_week, run_lock
 
-from .conftest import REPO, opener_for
+from .conftest import copy_examples, opener_for
 
 PICK = '{"picks": [{"id": 6, "reason": "Exchange outages are when slippage losses cluster."}, ' \
        '{"id": 5, "reason": "Faster MoE decoding on the same Mac."}]}'
@@ -25,10 +24,7 @@ INSIGHT = ("The lesson is to trade less when the tape is quiet. The win rate was
 @pytest.fixture
 def weekly(project):
     """The repository's example newsletter (brief, data, saved feeds, templates) in a temp project."""
-    for name in ("weekly.yaml", "weekly-data.json"):
-        shutil.copy(REPO / "briefs" / name, project / "briefs" / name)
-    shutil.copytree(REPO / "briefs" / "feeds", project / "briefs" / "feeds")
-    return project / "briefs" / "weekly.yaml"
+    return copy_examples(project, "weekly.yaml", "weekly-data.json", feeds=True)
 
 
 @pytest.fixture(autouse=True)
@@ -192,7 +188,7 @@ def test_catch_up_builds_the_missed_week_first(weekly, project, fake, monkeypatc
 def test_real_model_smoke_build(weekly, project, tmp_path):
     """The whole newsletter on a real MLX model (tiny, scripted): its pick answer is not JSON, so
     the repair and the deterministic fallback run for real, and thinking is stripped from the prose."""
-    from .tiny_models import ANSWER_CHAIN, THINKING_CHAIN, build_scripted_qwen3
+    from .tiny_models import ANSWER, ANSWER_CHAIN, THINKING_CHAIN, build_scripted_qwen3
 
     model = build_scripted_qwen3(tmp_path / "model", {**THINKING_CHAIN, **ANSWER_CHAIN})
     weekly.write_text(weekly.read_text().replace("model: builtin:smollm2", f"model: {model}"))
@@ -202,7 +198,7 @@ def test_real_model_smoke_build(weekly, project, tmp_path):
     insight = result.manifest["sections"][0]
     assert insight["enable_thinking"] and "planning quietly" in insight["attempts"][0]["raw_text"]
     body = (result.draft_dir / "index.md").read_text()
-    assert "Memory matters most." in body and "planning" not in body
+    assert ANSWER in body and "planning" not in body
     assert (result.draft_dir / "email.html").exists()
 
 

@@ -161,7 +161,7 @@ def test_a_full_output_disk_fails_before_the_model_loads(write_brief, project, f
 
 
 def test_the_probe_leaves_nothing_behind_and_creates_no_folder(write_brief, project, fake):
-    fake.enqueue("First. It is fine.", "Second. It is fine too.")
+    fake.enqueue("The first section text is here. It is fine.", "The second section text is here. It is fine too.")
     assert cli_run(write_brief(), project / "output", fake).exit_code in (0, 3)
     assert not list((project / "output").rglob(".probe-*"))
     assert sorted(p.name for p in (project / "output").iterdir()) == [".pipeline", "posts"]
@@ -301,11 +301,6 @@ def test_a_cache_dir_that_is_a_file_is_a_message(tmp_path, monkeypatch):
 
 
 def _weekly(project):
-    import shutil
+    from .conftest import copy_examples
 
-    from .conftest import REPO
-
-    for name in ("weekly.yaml", "weekly-data.json"):
-        shutil.copy(REPO / "briefs" / name, project / "briefs" / name)
-    shutil.copytree(REPO / "briefs" / "feeds", project / "briefs" / "feeds")
-    return project / "briefs" / "weekly.yaml"
+    return copy_examples(project, "weekly.yaml", "weekly-data.json", feeds=True)

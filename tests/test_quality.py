@@ -88,9 +88,12 @@ def test_check_section_flags_leaks_and_mid_sentence():
     assert "<|im_end|>" in findings[0].message
 
 
-@pytest.mark.parametrize("words, target, code", [(15, 40, "short"), (16, 40, None), (80, 40, None), (81, 40, "long")])
-def test_check_section_length_bounds(words, target, code):
+@pytest.mark.parametrize("words, target, code, severity", [
+    (15, 40, "short", ATTENTION), (16, 40, None, None), (80, 40, None, None), (81, 40, "long", INFO)])
+def test_check_section_length_bounds(words, target, code, severity):
     text = " ".join(["word"] * (words - 1)) + " end."
-    assert codes(check_section(text, target)) == ([(code, INFO)] if code else [])
+    assert codes(check_section(text, target)) == ([(code, severity)] if code else [])
+    if code == "short":  # the reviewer is told what to do, not only the count
+        assert "expand or cut" in check_section(text, target)[0].message
     if code:
-        assert check_section(text, target)[0].message == f"{words} words, target {target}"
+        assert check_section(text, target)[0].message.startswith(f"{words} words, target {target}")

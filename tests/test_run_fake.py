@@ -66,8 +66,8 @@ model: fake-model
 stages:
   draft: {max_tokens: 60, enable_thinking: false}
 sections:
-  - {heading: Plain, instruction: Write plainly., words: 30}
-  - {heading: Considered, instruction: Think first., words: 30, enable_thinking: true, max_tokens: 90}
+  - {heading: Plain, instruction: Write plainly., words: 20}
+  - {heading: Considered, instruction: Think first., words: 20, enable_thinking: true, max_tokens: 90}
 """
 
 
@@ -89,7 +89,8 @@ def test_no_reasoning_text_reaches_the_draft(write_brief, project, fake, raw):
 
 
 def test_cap_truncated_section_is_trimmed_to_last_sentence_and_marked(write_brief, project, fake):
-    long_text = ("One full sentence here. Then a long one begins, and it keeps going because the writer has many "
+    long_text = ("One full sentence comes here, before the long one. Then a long one begins, and it keeps going "
+                 "because the writer has many "
                  "things to say about memory, about the cache that fills up when the context grows, about the way "
                  "the operating system claims its share before any model loads, about swap that nobody wants to "
                  "touch, about the wired limit that pins pages for the GPU, and about the habit of checking the "
@@ -99,7 +100,7 @@ def test_cap_truncated_section_is_trimmed_to_last_sentence_and_marked(write_brie
     section = result.manifest["sections"][0]
     assert section["attempts"][0]["finish_reason"] == "length"
     assert "cap_trimmed" in [f["code"] for f in section["findings"]]
-    assert "One full sentence here.\n" in (result.draft_dir / "index.md").read_text()
+    assert "One full sentence comes here, before the long one.\n" in (result.draft_dir / "index.md").read_text()
 
 
 def test_empty_output_is_retried_with_a_new_seed(write_brief, project, fake):
@@ -118,8 +119,8 @@ date: 2026-11-23
 stages:
   draft: {max_tokens: 60, attempts: 3}
 sections:
-  - {heading: One, instruction: Write., words: 30}
-  - {heading: Two, instruction: Write., words: 30}
+  - {heading: One, instruction: Write., words: 20}
+  - {heading: Two, instruction: Write., words: 20}
 """
 
 
@@ -141,9 +142,9 @@ def test_existing_draft_is_not_overwritten_without_force(write_brief, project, f
         run(brief, project, fake)
     assert fake.history and len(fake.history) == 2  # refused before generating anything
     assert (first.draft_dir / "index.md").read_text() == before
-    fake.enqueue("Replaced text. It is new.", GOOD_2)
+    fake.enqueue("Replaced text, written again for this test. It is new.", GOOD_2)
     second = run(brief, project, fake, force=True)
-    assert "Replaced text." in (second.draft_dir / "index.md").read_text()
+    assert "Replaced text, written again" in (second.draft_dir / "index.md").read_text()
     assert not list((project / "output/posts").glob(".*"))  # no staging or retired folders left
 
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from pipeline.schedule import ScheduleError, When, parse_at
 
-from .conftest import MINIMAL_BRIEF, REPO
+from .conftest import MINIMAL_BRIEF, REPO, copy_examples
 from .tiny_models import ANSWER_CHAIN, THINKING_CHAIN, build_scripted_qwen3
 
 
@@ -97,10 +97,7 @@ sections:
 
 
 def weekly_brief(project, *, pinned: bool = False, covers: str = "last"):
-    for name in ("weekly.yaml", "weekly-data.json"):
-        shutil.copy(REPO / "briefs" / name, project / "briefs" / name)
-    shutil.copytree(REPO / "briefs" / "feeds", project / "briefs" / "feeds", dirs_exist_ok=True)
-    brief = project / "briefs" / "weekly.yaml"
+    brief = copy_examples(project, "weekly.yaml", "weekly-data.json", feeds=True)
     text = brief.read_text()
     brief.write_text(text if pinned else text.replace("week: 2026-W16\n", f"covers: {covers}\n"))
     return brief

@@ -5,7 +5,6 @@ files with mistakes fail with the file, line and column."""
 from __future__ import annotations
 
 import json
-import shutil
 import textwrap
 
 import pytest
@@ -16,7 +15,7 @@ from pipeline.backends.script import ScriptBackend
 from pipeline.cli import main
 from pipeline.config import SamplingSettings
 
-from .conftest import MINIMAL_BRIEF, REPO
+from .conftest import MINIMAL_BRIEF, copy_examples
 
 FIRST = "Memory comes first on a small machine. Everything else follows from it."
 SECOND = "Second, keep every section short. Short calls stay coherent."
@@ -104,18 +103,19 @@ def test_a_missing_script_file_says_what_to_do(cli, write_brief):
     assert "YAML or JSON file of responses" in result.stderr
 
 
+INSIGHT = "Trade less when the tape is quiet, and wait for the open."
+
+
 def test_the_newsletter_builds_from_a_script_with_its_news_pick(cli, project, tmp_path, monkeypatch):
     monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
-    for name in ("weekly.yaml", "weekly-data.json"):
-        shutil.copy(REPO / "briefs" / name, project / "briefs" / name)
-    shutil.copytree(REPO / "briefs" / "feeds", project / "briefs" / "feeds")
+    copy_examples(project, "weekly.yaml", "weekly-data.json", feeds=True)
     pick = '{"picks": [{"id": 6, "reason": "Outages are when slippage losses cluster."}]}'
     path = script(project, json.dumps({"sections": {"News that mattered": pick,
-                                                    "One operating insight": "Trade less when the tape is quiet."}}))
+                                                    "One operating insight": INSIGHT}}))
     result = cli("run", "briefs/weekly.yaml", "--offline", "--model", f"script:{path}", "--json")
     assert result.exit_code == 0, result.stderr
     body = (project / "output/newsletters/2026-W16/index.md").read_text()
-    assert "Outages are when slippage losses cluster." in body and "Trade less when the tape is quiet." in body
+    assert "Outages are when slippage losses cluster." in body and INSIGHT in body
 
 
 def test_render_shows_the_prompt_through_the_scripted_backends_template(cli, write_brief, project):

@@ -7,6 +7,7 @@ detokenizer, and the chat template is a Qwen3-style one that honours `enable_thi
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -18,12 +19,15 @@ QWEN3_TEMPLATE = (
 )
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>"]
 WORDS = ["[UNK]", "system", "user", "assistant", "Memory", "matters", "most", ".", "planning", "quietly",
-         "loop", "the", "model", "fits", "well"]
+         "loop", "the", "model", "fits", "well", "because", "in", "unified", "memory"]
 HIDDEN = 64
 
 # After the prompt's last token: thinking on ends the prompt at "assistant", off at "</think>".
 THINKING_CHAIN = {"assistant": "<think>", "<think>": "planning", "planning": "quietly", "quietly": "</think>"}
-ANSWER_CHAIN = {"</think>": "Memory", "Memory": "matters", "matters": "most", "most": ".", ".": "<|im_end|>"}
+# Eleven words: long enough for a 20-word section target (the smallest a brief allows) not to be "short".
+ANSWER = "Memory matters most because the model fits well in unified memory."
+_ANSWER_WORDS = ["</think>", *ANSWER.rstrip(".").split(), ".", "<|im_end|>"]
+ANSWER_CHAIN = dict(itertools.pairwise(_ANSWER_WORDS))
 LOOP_CHAIN = {"assistant": "loop", "</think>": "loop", "loop": "loop"}  # never stops: hits the cap
 
 

@@ -12,6 +12,7 @@ from .markup import dangerous_tags
 from .text import TEMPLATE_OPENER, ends_mid_sentence, word_count
 
 DEFAULT_THINK_MARKERS = ("<think>", "</think>")
+SHORT_SHARE = 0.4  # below this share of the target's words a section is "short"
 CHAT_SPECIAL_TOKENS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|assistant|>")
 
 
@@ -55,8 +56,9 @@ def check_section(text: str, target_words: int, markers: tuple[str, str] = DEFAU
         findings.append(Finding("mid_sentence", ATTENTION, "the text ends in the middle of a sentence"))
     findings += markup_findings(text)
     words = word_count(text)
-    if words < 0.4 * target_words:
-        findings.append(Finding("short", INFO, f"{words} words, target {target_words}"))
+    if words < SHORT_SHARE * target_words:  # a fragment, not a section: worth a retry, then a reviewer's look
+        findings.append(Finding("short", ATTENTION, f"{words} words, target {target_words}: far too short; "
+                                                    "retried, then kept for review — expand or cut the section"))
     elif words > 2.0 * target_words:
         findings.append(Finding("long", INFO, f"{words} words, target {target_words}"))
     return findings

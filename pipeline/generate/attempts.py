@@ -57,6 +57,10 @@ class Attempt:
     def usable(self) -> bool:
         return not any(f.severity == ATTENTION for f in self.findings)
 
+    @property
+    def too_short(self) -> bool:
+        return any(f.code == "short" for f in self.findings)
+
 
 @dataclass(frozen=True)
 class SectionResult:

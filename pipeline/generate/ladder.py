@@ -35,6 +35,8 @@ STRUCTURED_LADDER = (
     Rung("as configured"),
     Rung("shown its unusable answer", repair=True),
 )
+# After a far-too-short answer a smaller cap or a split would only make it shorter: a new seed, same cap.
+AGAIN_FULL_CAP = Rung("new seed, same cap (the last answer was far too short)", penalties=True)
 SAFER_PENALTIES = {"repetition_penalty": 1.15, "presence_penalty": 0.3}
 
 
@@ -54,6 +56,9 @@ class Judged(Protocol):
 
     @property
     def usable(self) -> bool: ...
+
+    @property
+    def too_short(self) -> bool: ...
 
 
 def derive_seed(base: int, section: int, attempt: int) -> int:
@@ -84,7 +89,7 @@ def next_plan(ladder: tuple[Rung, ...], settings: SamplingSettings, index: int,
     if attempts and (attempts[-1].usable or len(attempts) >= settings.attempts):
         return None
     number = len(attempts) + 1
-    rung = rung_for(ladder, number)
+    rung = AGAIN_FULL_CAP if attempts and attempts[-1].too_short else rung_for(ladder, number)
     changes = rung_settings(settings, rung)
     return Plan(number, rung, settings.model_copy(update=changes), changes,
                 derive_seed(settings.seed, index, number))
