@@ -180,3 +180,18 @@ def test_a_lone_surrogate_from_the_model_is_replaced_not_a_crash(write_brief, pr
     result = run(write_brief(), project, fake)
     assert "first \ufffd on" in (result.draft_dir / "index.md").read_text(encoding="utf-8")
     assert "\ufffd" in (result.draft_dir / "run.json").read_text(encoding="utf-8")
+
+
+def test_a_far_too_short_section_is_retried_at_the_same_cap_and_flagged_if_it_stays_short(write_brief, project, fake):
+    fake.enqueue("Too brief.", GOOD_1, GOOD_2)
+    result = run(write_brief(MINIMAL_BRIEF_ATTEMPTS_3), project, fake)
+    first, second = result.manifest["sections"][0]["attempts"]
+    assert [f["code"] for f in first["findings"]] == ["short"] and not first["usable"]
+    assert second["rung"].startswith("new seed, same cap") and "max_tokens" not in second["settings_changed"]
+    assert result.status == "ok"
+
+    fake.enqueue("Too brief.", "Still brief.", "Brief again.", GOOD_2)
+    result = run(write_brief(MINIMAL_BRIEF_ATTEMPTS_3), project, fake, force=True)
+    section = result.manifest["sections"][0]
+    assert len(section["attempts"]) == 3 and section["status"] == "needs_attention"
+    assert "expand or cut the section" in (result.draft_dir / "index.md").read_text()
