@@ -121,6 +121,7 @@ def similarity(a: Sentence, b: Sentence) -> float:
 
 
 def dice(a: Sentence, b: Sentence) -> float:
+    """Overlap of content words, order ignored: 2 * shared / all."""
     if not a.content or not b.content:
         return 0.0
     return 2 * len(a.content & b.content) / (len(a.content) + len(b.content))
@@ -131,19 +132,20 @@ def comparable(sentence: Sentence) -> bool:
     return len(sentence.words) >= MIN_WORDS and not sentence.text.endswith(":")
 
 
-def _could_repeat(a: Sentence, b: Sentence) -> bool:
-    """A cheap bound before the word alignment: similar sentences have similar lengths and share words."""
+def could_repeat(a: Sentence, b: Sentence, threshold: float = SAME_SENTENCE) -> bool:
+    """A cheap filter before the word alignment: similarity can reach `threshold` only between sentences
+    of similar length (an exact bound) that share most of their words (a loose one)."""
     shorter, longer = sorted((len(a.words), len(b.words)))
-    if not (comparable(a) and comparable(b)) or 2 * shorter / (shorter + longer) < SAME_SENTENCE:
+    if not (comparable(a) and comparable(b)) or 2 * shorter / (shorter + longer) < threshold:
         return False
     common = len(a.vocabulary & b.vocabulary)
-    return 2 * common / (len(a.vocabulary) + len(b.vocabulary)) >= SAME_SENTENCE - 0.15
+    return 2 * common / (len(a.vocabulary) + len(b.vocabulary)) >= threshold - 0.15
 
 
 def repeated_sentences(here: list[Sentence], there: list[Sentence], earlier: int) -> list[Match]:
     matches = []
     for sentence in here:
-        best = max(((similarity(sentence, other), other) for other in there if _could_repeat(sentence, other)),
+        best = max(((similarity(sentence, other), other) for other in there if could_repeat(sentence, other)),
                    default=None, key=lambda pair: pair[0])
         if best and best[0] >= SAME_SENTENCE:
             matches.append(Match("sentence", earlier, sentence, best[1], round(best[0], 3)))
@@ -177,11 +179,11 @@ def repetition_matches(sections: list[tuple[str, str]]) -> dict[int, list[Match]
     for index, here in enumerate(split):
         matches: list[Match] = []
         for earlier in range(index):
-            repeats = repeated_sentences(here, split[earlier], earlier)
+            found_here = repeated_sentences(here, split[earlier], earlier)
             opening = same_opening(here, split[earlier], earlier)
-            repeated = {m.here for m in repeats} | ({opening.here} if opening else set())
-            matches += repeats + ([opening] if opening and opening.here not in {m.here for m in repeats} else [])
-            matches += restated_facts(here, split[earlier], earlier, repeated)
+            if opening and opening.here not in {m.here for m in found_here}:  # a repeated opening is reported once
+                found_here.append(opening)
+            matches += found_here + restated_facts(here, split[earlier], earlier, {m.here for m in found_here})
         if matches:
             found[index] = matches
     return found
