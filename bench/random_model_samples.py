@@ -1,7 +1,7 @@
 """Degenerate samples from tiny random-weight models that use the embedded model's tokenizer.
 
 Random weights produce the far end of collapse (token soup) quickly on a CPU.
-Usage: python bench/random_model_samples.py OUT.jsonl [--count 12] [--max-tokens 200]"""
+Usage: python bench/random_model_samples.py OUT.jsonl [--count 12] [--max-tokens 200] [--first-seed 0] [--temps 0.0,0.7,1.0]"""
 
 from __future__ import annotations
 
@@ -35,6 +35,8 @@ def main() -> None:
     parser.add_argument("out")
     parser.add_argument("--count", type=int, default=12)
     parser.add_argument("--max-tokens", type=int, default=200)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--temps", default="0.0,0.7,1.0", help="comma-separated temperatures, used in turn")
     args = parser.parse_args()
 
     from mlx_lm import generate, load
@@ -43,10 +45,11 @@ def main() -> None:
     from pipeline.builtin_model import builtin_model_dir
 
     with tempfile.TemporaryDirectory() as tmp:
-        for index in range(args.count):
+        temps = [float(t) for t in args.temps.split(",")]
+        for index in range(args.first_seed, args.first_seed + args.count):
             folder = build_random_llama(Path(tmp) / f"m{index}", builtin_model_dir(), seed=index)
             model, tokenizer = load(str(folder))
-            temp = [0.0, 0.7, 1.0][index % 3]
+            temp = temps[index % len(temps)]
             text = generate(model, tokenizer, "Write about memory.", max_tokens=args.max_tokens,
                             sampler=make_sampler(temp=temp))
             record = {"id": f"random-llama-{index:02d}", "source": "tiny-random-llama", "temp": temp, "text": text}

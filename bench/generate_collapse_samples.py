@@ -1,0 +1,123 @@
+"""More real degenerate output of the embedded SmolLM2 for the collapse corpus (raw, unlabelled).
+
+Two modes, appending to a raw JSONL file (resumable: ids already in the file are skipped):
+- chat: technical-blog prompts through the chat template at high temperatures and penalties
+  (salad from the first tokens, or drifting into it);
+- continue: a coherent real section's first words as a plain-text prompt, continued by the model
+  at high temperature (salad) or greedily past any sane cap (loops). The splice point, where the
+  real text ends and the model's begins, is recorded: it is the collapse onset of hot continuations.
+Prefixes come from bench/corpus/coherent_real.jsonl.gz (built by bench/build_coherent_corpus.py).
+Usage: python bench/generate_collapse_samples.py chat OUT.jsonl [--limit N]
+       python bench/generate_collapse_samples.py continue OUT.jsonl [--limit N]"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import time
+from pathlib import Path
+
+CORPUS = Path(__file__).parent / "corpus"
+
+CHAT_PROMPTS = [
+    "Write a blog post section about running a 7B model on a MacBook: memory, tokens per second, and quantisation.",
+    "Write the weekly update of a paper-trading bot: trades, win rate, PnL, and what changed in the code.",
+    "Explain KV cache sizing with a worked example and numbers.",
+    "Write a changelog for version 2.3 of a command-line tool.",
+    "Write a markdown table comparing four laptops for local LLM inference, then discuss it.",
+    "Explain how to profile a slow Python service, with code examples.",
+    "Write a post about why my backtest lied to me, with figures.",
+    "Describe the architecture of a small batch content pipeline.",
+    "Write a newsletter intro about building in public, week 14.",
+    "Explain the difference between throughput and latency for LLM serving.",
+    "Write a README section on installing and configuring a CLI tool.",
+    "Summarise this week's market moves in SPY, QQQ, NVDA and TLT.",
+]
+CHAT_SETTINGS = {  # name -> (temperature, repetition penalty)
+    "t13": (1.3, None), "t16": (1.6, None), "t20": (2.0, None), "t13r13": (1.3, 1.3), "t10r18": (1.0, 1.8),
+}
+CONTINUE_SETTINGS = {"t13": (1.3, None), "t16": (1.6, None), "t20": (2.0, None), "greedy": (0.0, None)}
+
+
+def prefixes(limit: int, seed: int = 11) -> list[dict]:
+    """Coherent real sections' openings (40-140 words, cut at a line or sentence end)."""
+    with gzip.open(CORPUS / "coherent_real.jsonl.gz", "rt") as fh:
+        items = [json.loads(line) for line in fh]
+    rng = random.Random(seed)
+    rng.shuffle(items)
+    chosen, docs = [], set()
+    for item in items:
+        if item["doc"] in docs or item["shape"] == "code":
+            continue
+        words = item["text"].split(" ")
+        cut = " ".join(words[: rng.randint(40, 140)])
+        end = max(cut.rfind(". "), cut.rfind("\n"))
+        if end < 150:
+            continue
+        docs.add(item["doc"])
+        chosen.append({"prefix": cut[: end + 1], "section": item["id"], "doc": item["doc"], "split": item["split"]})
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["chat", "continue"])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--limit", type=int, default=1000)
+    parser.add_argument("--max-tokens", type=int, default=160)
+    parser.add_argument("--greedy-tokens", type=int, default=320)
+    args = parser.parse_args()
+
+    import mlx.core as mx
+    from mlx_lm import load, stream_generate
+    from mlx_lm.sample_utils import make_logits_processors, make_sampler
+
+    from pipeline.builtin_model import builtin_model_dir
+
+    done = set()
+    if args.out.exists():
+        done = {json.loads(line)["id"] for line in args.out.read_text().splitlines() if line.strip()}
+    model, tokenizer = load(str(builtin_model_dir()))
+    jobs = []
+    if args.mode == "chat":
+        for index, prompt in enumerate(CHAT_PROMPTS):
+            for name in CHAT_SETTINGS:
+                chat = tokenizer.apply_chat_template([{"role": "user", "content": prompt}],
+                                                     add_generation_prompt=True, tokenize=False)
+                jobs.append((f"smollm2-chat-{name}-{index:02d}", name, CHAT_SETTINGS[name], chat, {"prompt": prompt}))
+        jobs.sort(key=lambda job: job[0].rsplit("-", 1)[1])  # every setting early, not one setting first
+    else:
+        names = list(CONTINUE_SETTINGS)
+        for index, pick in enumerate(prefixes(args.limit)):
+            name = names[index % len(names)]
+            jobs.append((f"smollm2-cont-{name}-{index:03d}", name, CONTINUE_SETTINGS[name], pick["prefix"], pick))
+    for number, (ident, name, (temp, penalty), prompt, meta) in enumerate(jobs[: args.limit]):
+        if ident in done:
+            continue
+        mx.random.seed(number)
+        cap = args.greedy_tokens if temp == 0.0 else args.max_tokens
+        started, text, tokens = time.time(), "", 0
+        for response in stream_generate(
+            model, tokenizer, prompt, max_tokens=cap, sampler=make_sampler(temp=temp),
+            logits_processors=make_logits_processors(repetition_penalty=penalty, repetition_context_size=cap),
+        ):
+            text += response.text
+            tokens = response.generation_tokens
+        record = {"id": ident, "source": f"smollm2-{args.mode}-{name}", "temp": temp, "repetition_penalty": penalty,
+                  "seed": number, "tokens": tokens, "seconds": round(time.time() - started, 1), **meta}
+        if args.mode == "continue":
+            record["text"], record["splice"] = meta["prefix"] + text, len(meta["prefix"])
+            del record["prefix"]
+        else:
+            record["text"] = text
+        with open(args.out, "a") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        print(ident, tokens, record["seconds"], flush=True)
+
+
+if __name__ == "__main__":
+    main()
