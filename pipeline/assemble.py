@@ -98,7 +98,8 @@ def tidy_lines(lines: list[str]) -> list[str]:
 def section_markdown(section: DraftSection) -> str:
     text = section.text.strip() if section.raw else tidy_section(section.heading, section.text)
     parts = [f"## {section.heading}", text]
-    parts += [f"> **Needs attention:** {note}" for note in section.review_notes]
+    # A note may quote model text (a repeated sentence, an echo): it is tidied like the text it quotes.
+    parts += [f"> **Needs attention:** {strip_raw_html(' '.join(note.split()))}" for note in section.review_notes]
     return "\n\n".join(part for part in parts if part)
 
 

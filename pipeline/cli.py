@@ -15,9 +15,10 @@ import click
 
 from . import errors, report, writer
 from .backends import check_model, model_for, open_backend, open_prompt_formatter
-from .checks.files import check_text
+from .checks.files import FileReport, check_text
 from .install import install_files
 from .progress import make_reporter
+from .recheck import DraftReport, check_draft
 from .runner import RunOptions, dry_prompts, prepare, reuse_backend, run_with_catch_up, utc_now
 from .schedule import crontab_line, job_for, launchd_name, launchd_plist, next_run, parse_at, systemd_units, unit_files
 
@@ -130,17 +131,18 @@ def exit_code(outcomes: list[report.Outcome]) -> int:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def check(files: tuple[Path, ...], as_json: bool) -> None:
-    """Run the quality checks (collapse, leaked think markers, text cut mid-sentence) on FILES."""
-    reports = []
-    for path in files:
+def check(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Re-run every check on a draft folder (output/posts/DRAFT/) after editing it, against what its run.json
+    recorded; or the text checks (collapse, leaked think markers, text cut mid-sentence) on text FILES.
+    Exit 0 clean, 3 when something needs attention."""
+    reports: list[FileReport | DraftReport] = []
+    for path in paths:
         try:
-            reports.append(check_text(str(path), path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError) as exc:
-            fail(errors.InputError(f"{path}: cannot read as UTF-8 text: {getattr(exc, 'strerror', None) or exc}",
-                                   hint="check the path; pipeline check reads text and markdown files"), as_json)
+            reports.append(check_draft(path) if path.is_dir() else check_file(path))
+        except errors.PipelineError as exc:
+            fail(exc, as_json)
     if as_json:
         emit_json(report.check_json(reports))
     else:
@@ -172,6 +174,14 @@ def schedule(brief: Path, at: str, log_path: Path | None, install: bool) -> None
         files, hint = unit_files(job, when, sys.platform, Path.home())
         echo_lines((f"installed {path}" for path in install_files(files)), err=True)
         click.echo(f"now run: {hint}", err=True)
+
+
+def check_file(path: Path) -> FileReport:
+    try:
+        return check_text(str(path), path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.InputError(f"{path}: cannot read as UTF-8 text: {getattr(exc, 'strerror', None) or exc}",
+                                hint="check the path; pipeline check reads a draft folder, or text and markdown files") from exc
 
 
 def dry_run(brief: Path, week: str | None):

@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from .backends import ModelInfo
+from .checks.prose import Reference
 from .config import LoadedBrief
 from .generate import Attempt, SectionResult
 
@@ -125,12 +126,15 @@ class RunRecord:
     sections: list[SectionResult]
     totals: Totals
     sources: SourcesRecord | None = None  # the kind's own part (a newsletter's week, feeds, picks, number audit)
+    kind: str = "post"
+    reference: Reference | None = None  # what prose was checked against: `pipeline check DRAFT_DIR` reuses it
 
 
 def build_manifest(run: RunRecord) -> dict:
     return {
         "schema": SCHEMA_VERSION,
         "run_id": run.run_id,
+        "kind": run.kind,
         "status": run.status,
         "started_at": run.started_at,
         "brief": {"path": str(run.loaded.path), "sha256": run.loaded.sha256},
@@ -143,4 +147,5 @@ def build_manifest(run: RunRecord) -> dict:
         "totals": dataclasses.asdict(run.totals),
         "sections": [section_record(r) for r in run.sections],
         **({"sources": run.sources.as_dict()} if run.sources else {}),
+        **({"checks": run.reference.as_record()} if run.reference else {}),
     }

@@ -11,6 +11,7 @@ from .checks.findings import ATTENTION
 from .errors import PipelineError
 from .generate import SectionResult
 from .kinds import SourcesRecord
+from .recheck import DraftReport
 from .runner import RunResult
 
 Outcome = tuple[Path, "list[RunResult] | PipelineError"]  # one brief: its drafts (caught-up weeks first), or its error
@@ -91,11 +92,15 @@ def sources_lines(sources: SourcesRecord) -> list[str]:
 
 
 # -- check ----------------------------------------------------------------------------------------
-def check_json(reports: list[FileReport]) -> dict:
-    return {"clean": all(r.clean for r in reports), "files": [r.as_dict() for r in reports]}
+def check_json(reports: list[FileReport | DraftReport]) -> dict:
+    files = [r.as_dict() for r in reports if isinstance(r, FileReport)]
+    drafts = [r.as_dict() for r in reports if isinstance(r, DraftReport)]
+    return {"clean": all(r.clean for r in reports), "files": files, **({"drafts": drafts} if drafts else {})}
 
 
-def check_lines(report: FileReport) -> list[str]:
+def check_lines(report: FileReport | DraftReport) -> list[str]:
+    if isinstance(report, DraftReport):
+        return draft_check_lines(report)
     if report.clean:
         return [f"{report.path}: clean"]
     lines = [f"{report.path}:{c['line']}: collapse ({c['signal']}) at character {c['onset']}"
@@ -104,6 +109,16 @@ def check_lines(report: FileReport) -> list[str]:
     lines += [f"{report.path}:{m['line']}: text ends mid-sentence" + (f" in section {m['section']!r}" if m["section"] else "")
               for m in report.mid_sentence]
     return lines
+
+
+def draft_check_lines(report: DraftReport) -> list[str]:
+    """One line per finding, `index.md:LINE: [severity] code in 'Heading': message`, then the verdict."""
+    index = f"{report.path}/index.md"
+    lines = [f"{index}:{s.line}: [{f.severity}] {f.code} in {s.heading!r}: {f.message}"
+             for s in report.sections for f in s.findings]
+    attention = sum(f.severity == ATTENTION for s in report.sections for f in s.findings)
+    verdict = "clean" if report.clean else f"{attention} finding(s) need attention before publishing"
+    return [*lines, f"{report.path}: {verdict}"]
 
 
 # -- render ---------------------------------------------------------------------------------------

@@ -141,7 +141,8 @@ def build_draft(brief_path: Path, options: RunOptions, reporter: Reporter, backe
     pages = kind.assemble(loaded, sources, draft_sections(loaded, blocks, verified.sections), model.spec, run_id)
     timings = Timings(load_s, time.perf_counter() - started, generation.prefix_s, generation.shared_prefix_tokens)
     record = RunRecord(loaded, run_id, now.isoformat(timespec="seconds"), status, model, verified.sections,
-                       totals(verified.sections, stages.results, timings), kind.record(loaded, sources, stages, verified))
+                       totals(verified.sections, stages.results, timings), kind.record(loaded, sources, stages, verified),
+                       kind.name, verified.reference)
     manifest = build_manifest(record)
     files = {**pages, "run.json": json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"}
     target = write_draft(options.out_root, Draft(kind.folder, key, files), options.force)

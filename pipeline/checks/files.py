@@ -50,6 +50,11 @@ def mask(text: str, pattern: re.Pattern) -> str:
     return pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
 
 
+def prose_only(text: str) -> str:
+    """Code fences and table rows blanked out (offsets kept): they repeat by design."""
+    return mask(mask(text, _FENCE), _TABLE_ROW)
+
+
 def parts_of(text: str) -> list[Part]:
     """Sections between headings; a file without headings is one part."""
     body_start = m.end() if (m := _FRONT_MATTER.match(text)) else 0
@@ -63,7 +68,7 @@ def parts_of(text: str) -> list[Part]:
 
 
 def check_text(path: str, text: str, markers: tuple[str, str] = DEFAULT_THINK_MARKERS) -> FileReport:
-    prose = mask(mask(text, _FENCE), _TABLE_ROW)
+    prose = prose_only(text)
     report = FileReport(path, collapse={"detected": False, "onset": None})
     for part in parts_of(text):
         verdict = detect_collapse(prose[part.start: part.end])

@@ -3,11 +3,31 @@ sources (format- and rounding-tolerant), links must be among the sources'. Pure.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from .findings import Finding
 from .links import foreign_links_finding
 from .numbers import unverified_numbers_finding
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What prose is checked against: the numbers and links it may use, and whether an unverified number
+    needs attention. run.json records it, so `pipeline check` re-runs the same checks on an edited draft."""
+
+    known: set[Decimal]
+    links: set[str]
+    strict: bool
+
+    def as_record(self) -> dict:
+        return {"known_numbers": sorted(str(v) for v in self.known), "allowed_links": sorted(self.links),
+                "unverified_numbers": "attention" if self.strict else "info"}
+
+    @classmethod
+    def from_record(cls, record: dict) -> Reference:
+        return cls({Decimal(str(v)) for v in record["known_numbers"]}, set(record.get("allowed_links") or []),
+                   record.get("unverified_numbers") == "attention")
 
 
 def check_prose(text: str, known: set[Decimal], links: set[str], strict: bool) -> list[Finding]:

@@ -138,7 +138,7 @@ def judge(streamed: Streamed, task: Task, rendered: str, plan: Plan, markers: tu
         value, error = parse_answer(task.parse, text)
         findings += [Finding("unusable_answer", ATTENTION, error)] if error else []
     elif not streamed.collapse:
-        text, trimmed = trim_chatter_finding(text)
+        text, trimmed = trim_chatter_finding(text, task.prompt)
         findings += trimmed + check_section(text, task.prompt.target_words, markers)
     elif not text.strip():
         findings.append(Finding("empty", ATTENTION, "no clean text before the collapse"))
@@ -147,12 +147,17 @@ def judge(streamed: Streamed, task: Task, rendered: str, plan: Plan, markers: tu
                    streamed.collapse, streamed.tokens_after_onset, value, error)
 
 
-def trim_chatter_finding(text: str) -> tuple[str, list[Finding]]:
-    """Prose only: an assistant's preamble and closing offer are not the section's content."""
-    trimmed = trim_chatter(text)
-    if not trimmed.removed:
-        return text, []
-    return trimmed.text, [Finding("chatter_trimmed", INFO, "removed: " + " / ".join(repr(r) for r in trimmed.removed))]
+def trim_chatter_finding(text: str, prompt: SectionPrompt) -> tuple[str, list[Finding]]:
+    """Prose only: a preamble, a repeated heading, echoed instructions and a closing offer are not the
+    section's content (cut at the ends, flagged inside)."""
+    trimmed = trim_chatter(text, prompt.heading, [m["content"] for m in prompt.messages if m["role"] != "assistant"])
+    findings = []
+    if trimmed.removed:
+        findings.append(Finding("chatter_trimmed", INFO, "removed: " + " / ".join(repr(r) for r in trimmed.removed)))
+    if trimmed.echoed:
+        findings.append(Finding("prompt_echo", ATTENTION, "the prompt's instructions repeated in the text: "
+                                + " / ".join(repr(e) for e in trimmed.echoed) + "; delete them"))
+    return trimmed.text, findings
 
 
 def parse_answer(parse: Parser | None, text: str) -> tuple[Any, str | None]:

@@ -13,6 +13,7 @@ from ..assemble import DraftSection
 from ..backends import Backend
 from ..checks.findings import Finding
 from ..checks.numbers import NumberAudit
+from ..checks.prose import Reference
 from ..checks.repetition import repetition_findings
 from ..config import LoadedBrief
 from ..generate import SectionResult
@@ -46,6 +47,7 @@ class Verified:
     sections: list[SectionResult]
     findings: list[Finding] = field(default_factory=list)
     audit: NumberAudit | None = None  # numbers in model text and how many were traced to the sources
+    reference: Reference | None = None  # what the prose was checked against (run.json `checks`)
 
 
 def with_repetition(sections: list[SectionResult]) -> list[SectionResult]:

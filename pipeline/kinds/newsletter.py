@@ -16,7 +16,7 @@ from ..assemble import DraftSection, assemble_newsletter
 from ..backends import Backend
 from ..blocks import block_environment
 from ..checks.numbers import NumberAudit, flatten_numbers, known_values, number_audit
-from ..checks.prose import check_prose
+from ..checks.prose import Reference, check_prose
 from ..checks.repetition import markdown_sections, previous_issue_findings
 from ..config import Brief, LoadedBrief, Section
 from ..generate import SectionResult, Task, generate
@@ -86,7 +86,7 @@ class Newsletter(Kind):
         checked = with_repetition([s.with_findings(check_prose(s.text, known, links, strict)
                                                    + previous_issue_findings(s.text, previous)) for s in sections])
         audit = number_audit([s.text for s in sections] + [reasons], known)
-        return Verified(checked, check_prose(reasons, known, links, strict), audit)
+        return Verified(checked, check_prose(reasons, known, links, strict), audit, Reference(known, links, strict))
 
     def assemble(self, loaded: LoadedBrief, sources: Gathered, sections: list[DraftSection], model: str,
                  run_id: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import Any
 from ..assemble import DraftSection, assemble_post
 from ..checks.links import links_in
 from ..checks.numbers import flatten_numbers, known_values, number_audit
-from ..checks.prose import check_prose
+from ..checks.prose import Reference, check_prose
 from ..config import LoadedBrief
 from ..generate import SectionResult
 from .base import Kind, Stages, Verified, with_repetition
@@ -29,7 +29,7 @@ class Post(Kind):
         known, links = known_values(reference), links_in(reference)
         strict = strict or loaded.brief.unverified_numbers != "info"  # posts default to attention
         checked = with_repetition([s.with_findings(check_prose(s.text, known, links, strict)) for s in sections])
-        return Verified(checked, [], number_audit([s.text for s in sections], known))
+        return Verified(checked, [], number_audit([s.text for s in sections], known), Reference(known, links, strict))
 
     def assemble(self, loaded: LoadedBrief, sources: Any, sections: list[DraftSection], model: str,
                  run_id: str) -> dict[str, str]:

@@ -1,0 +1,94 @@
+"""Chatter around a section: preambles, a repeated heading, echoed instructions and closing offers are cut
+at the ends (and recorded); echoed instructions inside the content are reported, never cut."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.checks.chatter import trim_chatter
+from pipeline.checks.section import check_section
+from pipeline.config import load_brief
+from pipeline.prompts import render_prompts
+
+from .conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def prompt():
+    """The example post's real first-section prompt, as the model receives it."""
+    first = render_prompts(load_brief(REPO / "briefs" / "post.yaml"))[0]
+    return first.heading, [m["content"] for m in first.messages]
+
+
+BODY = "A 35 GB model looks small on a 64 GB Mac. The operating system wants its share too."
+
+
+@pytest.mark.parametrize("lead", [
+    "## Why memory is the real constraint\n\n",
+    "**Why memory is the real constraint**\n",
+    "Why memory is the real constraint:\n\n",
+    "Sure! Here is your section:\n\n### Why memory is the real constraint\n\n",
+    "You are writing one section at a time of a blog post for a technical audience.\n",
+    "You are writing one section at a time of a blog post for a technical audience. ",
+])
+def test_a_lead_that_is_not_content_is_cut_and_recorded(prompt, lead):
+    heading, texts = prompt
+    trimmed = trim_chatter(lead + BODY, heading, texts)
+    assert trimmed.text == BODY and trimmed.removed and not trimmed.echoed
+
+
+@pytest.mark.parametrize("tail", [
+    "\n\nWrite only the section body: no heading, no preamble, no closing summary.",
+    "\n\nWould you like me to expand on the cache limit?",
+    "\nWrite about 110 words in short paragraphs and end with a complete sentence.",
+])
+def test_a_tail_that_is_not_content_is_cut_and_recorded(prompt, tail):
+    heading, texts = prompt
+    trimmed = trim_chatter(BODY + tail, heading, texts)
+    assert trimmed.text == BODY and trimmed.removed == [tail.strip()]
+
+
+def test_instructions_echoed_inside_the_content_are_reported_not_cut(prompt):
+    heading, texts = prompt
+    text = ("A 35 GB model looks small on a 64 GB Mac. Explain why a 35 GB model on a 64 GB Mac leaves less room "
+            "than it seems. The operating system wants its share too.")
+    trimmed = trim_chatter(text, heading, texts)
+    assert trimmed.text == text and trimmed.removed == []
+    assert trimmed.echoed == ["Explain why a 35 GB model on a 64 GB Mac leaves less room than it seems."]
+
+
+@pytest.mark.parametrize("text", [
+    # The research notes are the writer's material: reusing a line of them is content, not an echo.
+    "The Mac has 64 GB of unified memory shared by the CPU, the GPU and the operating system. That is the budget.",
+    # A heading-like first line that is not this section's heading stays.
+    "Memory first\n\nA 35 GB model looks small on a 64 GB Mac.",
+    # Content that mentions the section's subject in passing.
+    "Why memory is the real constraint is easy to say and hard to feel until the machine starts to swap.",
+])
+def test_content_that_resembles_the_prompt_is_kept(prompt, text):
+    heading, texts = prompt
+    trimmed = trim_chatter(text, heading, texts)
+    assert trimmed.text == text and trimmed.removed == [] and trimmed.echoed == []
+
+
+def test_a_section_that_is_only_chatter_is_left_for_the_empty_and_short_checks(prompt):
+    heading, texts = prompt
+    only = "Sure! Here is your section:\n\nWould you like another section?"
+    left = trim_chatter(only, heading, texts).text
+    assert left == "Would you like another section?"  # never cut to nothing: the short check retries it
+    assert [f.code for f in check_section(left, 110)] == ["short"]
+
+
+def test_real_model_output_keeps_its_content_while_its_chatter_goes(prompt):
+    """Real SmolLM2 output for the example post (tests/real_text): content lines are never cut."""
+    import json
+
+    heading, texts = prompt
+    real = json.loads(Path(REPO / "tests/real_text/smollm2-example-post-heldout.json").read_text())["sections"]
+    for text in real.values():
+        trimmed = trim_chatter(text, heading, texts)
+        kept = trimmed.text
+        assert all(piece in text for piece in trimmed.removed)
+        assert len(kept) >= len(text) - sum(len(r) for r in trimmed.removed) - 8  # only the cut pieces went
