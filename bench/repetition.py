@@ -33,6 +33,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from pipeline.checks import repetition as rep
 
 REPO = Path(__file__).resolve().parent.parent
@@ -344,20 +346,32 @@ def overlap(sections: list[tuple[str, str]]) -> dict:
             "mean_opening_overlap": mean(openings)}
 
 
+def premise_overlap(index_md: Path, sections: list[tuple[str, str]]) -> float | None:
+    """Re-introducing the topic: how much the first sentence of sections 2.. shares with the post's title
+    and description (front matter), on average."""
+    meta = yaml.safe_load(index_md.read_text().split("---\n")[1])
+    premise = rep.sentence_of(f"{meta.get('title', '')} {meta.get('description', '')}")
+    firsts = [rep.sentences(text) for _, text in sections[1:]]
+    return mean([rep.dice(first[0], premise) for first in firsts if first])
+
+
 def drafts_report(label_dirs: list[str]) -> dict:
     report = {}
     for spec in label_dirs:
         label, pattern = spec.split("=", 1)
         runs = {}
         for index_md in sorted(glob.glob(f"{pattern}*/posts/*/index.md")):
-            runs[index_md] = overlap(draft_sections(Path(index_md)))
+            sections = draft_sections(Path(index_md))
+            runs[index_md] = overlap(sections) | {"mean_opening_overlap_with_premise": premise_overlap(Path(index_md), sections)}
         totals = {k: sum(r["findings"][k] for r in runs.values()) for k in ("sentence", "opening", "fact")}
         values = list(runs.values())
         report[label] = {"drafts": len(runs), "findings": totals,
                          "sections_flagged": sum(r["sections_flagged"] for r in runs.values()),
                          "mean_best_sentence_similarity": mean([r["mean_best_sentence_similarity"] for r in values]),
                          "mean_best_content_overlap": mean([r["mean_best_content_overlap"] for r in values]),
-                         "mean_opening_overlap": mean([r["mean_opening_overlap"] for r in values]), "runs": runs}
+                         "mean_opening_overlap": mean([r["mean_opening_overlap"] for r in values]),
+                         "mean_opening_overlap_with_premise": mean([r["mean_opening_overlap_with_premise"] for r in values]),
+                         "runs": runs}
     return report
 
 
