@@ -57,11 +57,8 @@ _CODE_SPAN = re.compile(r"((?<![`\\])(`+)(?!`).*?(?<!`)\2(?!`))", re.DOTALL)
 
 
 def tidy_section(heading: str, text: str) -> str:
-    """Drop a repeated heading the model wrote itself and demote its headings below ours (##)."""
-    lines = text.strip().splitlines()
-    if lines and re.sub(r"^#+\s*|\W+", "", lines[0]).lower() == re.sub(r"\W+", "", heading).lower():
-        lines = lines[1:]
-    return "\n".join(tidy_lines(lines)).strip()
+    """Demote the model's own headings below ours (##); a repeat of ours was cut, and recorded, with the chatter."""
+    return "\n".join(tidy_lines(text.strip().splitlines())).strip()
 
 
 def strip_raw_html(line: str) -> str:

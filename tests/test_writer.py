@@ -271,14 +271,17 @@ def test_title_is_escaped_in_html():
 
 @pytest.mark.parametrize("first_line", ["## First things", "# First things", "First things", "**First things**",
                                         "### First Things:"])
-def test_model_written_heading_that_repeats_ours_is_dropped(first_line):
-    md = assembled(f"{first_line}\n\nThe body.").files["index.md"]
-    body = md.split("---\n", 2)[2]
-    assert body == "\n## First things\n\nThe body.\n"
+def test_model_written_heading_that_repeats_ours_is_cut_as_chatter(first_line):
+    from pipeline.checks.chatter import trim_chatter
+
+    trimmed = trim_chatter(f"{first_line}\n\nThe body.", "First things")
+    assert trimmed.text == "The body." and trimmed.removed == [first_line]
 
 
 def test_a_first_line_that_only_starts_like_the_heading_is_kept():
-    assert tidy_section("First things", "First things first: memory.\nMore.") == "First things first: memory.\nMore."
+    from pipeline.checks.chatter import trim_chatter
+
+    assert trim_chatter("First things first: memory.\nMore.", "First things").removed == []
 
 
 def test_headings_inside_a_section_are_demoted_below_ours():
