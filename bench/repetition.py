@@ -355,6 +355,32 @@ def premise_overlap(index_md: Path, sections: list[tuple[str, str]]) -> float | 
     return mean([rep.dice(first[0], premise) for first in firsts if first])
 
 
+def on_topic(index_md: Path, sections: list[tuple[str, str]]) -> float | None:
+    """The share of each section's content words that appear in the post's title, description or
+    headings, on average: a prompt that confuses the model shows as text about something else."""
+    meta = yaml.safe_load(index_md.read_text().split("---\n")[1])
+    topic = rep.sentence_of(" ".join([meta.get("title", ""), meta.get("description", ""), *(h for h, _ in sections)]))
+    shares = []
+    for _, text in sections:
+        words = [w for s in rep.sentences(text) for w in s.content]
+        if words:
+            shares.append(sum(w in topic.content for w in words) / len(words))
+    return mean(shares)
+
+
+def run_findings(run_json: Path) -> dict[str, int]:
+    """The pipeline's own findings on the draft (by code), as its run.json recorded them."""
+    try:
+        manifest = json.loads(run_json.read_text())
+    except OSError:
+        return {}
+    counts: dict[str, int] = {}
+    for section in manifest.get("sections", []):
+        for finding in section.get("findings", []):
+            counts[finding["code"]] = counts.get(finding["code"], 0) + 1
+    return counts
+
+
 def drafts_report(label_dirs: list[str]) -> dict:
     report = {}
     for spec in label_dirs:
@@ -362,7 +388,9 @@ def drafts_report(label_dirs: list[str]) -> dict:
         runs = {}
         for index_md in sorted(glob.glob(f"{pattern}*/posts/*/index.md")):
             sections = draft_sections(Path(index_md))
-            runs[index_md] = overlap(sections) | {"mean_opening_overlap_with_premise": premise_overlap(Path(index_md), sections)}
+            runs[index_md] = overlap(sections) | {"mean_opening_overlap_with_premise": premise_overlap(Path(index_md), sections),
+                                                  "on_topic": on_topic(Path(index_md), sections),
+                                                  "run_findings": run_findings(Path(index_md).parent / "run.json")}
         totals = {k: sum(r["findings"][k] for r in runs.values()) for k in ("sentence", "opening", "fact")}
         values = list(runs.values())
         report[label] = {"drafts": len(runs), "findings": totals,
@@ -371,6 +399,9 @@ def drafts_report(label_dirs: list[str]) -> dict:
                          "mean_best_content_overlap": mean([r["mean_best_content_overlap"] for r in values]),
                          "mean_opening_overlap": mean([r["mean_opening_overlap"] for r in values]),
                          "mean_opening_overlap_with_premise": mean([r["mean_opening_overlap_with_premise"] for r in values]),
+                         "on_topic": mean([r["on_topic"] for r in values]),
+                         "run_findings": {code: sum(r["run_findings"].get(code, 0) for r in values)
+                                          for code in sorted({c for r in values for c in r["run_findings"]})},
                          "runs": runs}
     return report
 
