@@ -19,6 +19,7 @@ from .checks.files import FileReport, check_text
 from .install import install_files
 from .progress import make_reporter
 from .recheck import DraftReport, check_draft
+from .review import review_json, review_lines, write_review_pages
 from .runner import RunOptions, dry_prompts, prepare, reuse_backend, run_with_catch_up, utc_now
 from .schedule import crontab_line, job_for, launchd_name, launchd_plist, next_run, parse_at, systemd_units, unit_files
 
@@ -174,6 +175,26 @@ def schedule(brief: Path, at: str, log_path: Path | None, install: bool) -> None
         files, hint = unit_files(job, when, sys.platform, Path.home())
         echo_lines((f"installed {path}" for path in install_files(files)), err=True)
         click.echo(f"now run: {hint}", err=True)
+
+
+@main.command()
+@click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Output root to review.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+def review(out_root: Path, as_json: bool) -> None:
+    """Rebuild OUT/index.html and every draft's review.html (edits show), and list the drafts, newest first."""
+    if not out_root.is_dir():
+        fail(errors.InputError(f"{out_root}: no such output folder", hint="run `pipeline run BRIEF` first, or pass --out"),
+             as_json)
+    try:
+        index, rows = write_review_pages(out_root)
+    except OSError as exc:
+        fail(errors.OutputError(f"{out_root}: cannot write the review pages: {exc.strerror or exc}",
+                                hint="check the folder's permissions and free space"), as_json)
+    if as_json:
+        emit_json(review_json(rows, index))
+    else:
+        echo_lines([*review_lines(rows), f"open {index}"])
 
 
 def check_file(path: Path) -> FileReport:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import platform
 import sys
 from dataclasses import dataclass
@@ -130,7 +131,8 @@ class RunRecord:
     reference: Reference | None = None  # what prose was checked against: `pipeline check DRAFT_DIR` reuses it
 
 
-def build_manifest(run: RunRecord) -> dict:
+def build_manifest(run: RunRecord, pages: dict[str, str] | None = None) -> dict:
+    """`pages` are the draft's other files: their hashes tell a reviewer's edits from the run's text."""
     return {
         "schema": SCHEMA_VERSION,
         "run_id": run.run_id,
@@ -148,4 +150,6 @@ def build_manifest(run: RunRecord) -> dict:
         "sections": [section_record(r) for r in run.sections],
         **({"sources": run.sources.as_dict()} if run.sources else {}),
         **({"checks": run.reference.as_record()} if run.reference else {}),
+        **({"files_sha256": {name: hashlib.sha256(text.encode()).hexdigest() for name, text in pages.items()}}
+           if pages else {}),
     }

@@ -24,6 +24,7 @@ from .kinds import Kind, Situation, SourcesRecord, Stages, kind_of
 from .manifest import RunRecord, Timings, Totals, build_manifest, totals
 from .progress import Reporter
 from .prompts import SectionPrompt, brief_context, render_prompts
+from .review import refresh_index, review_page
 from .state import run_lock
 from .writer import check_target, write_draft
 
@@ -143,10 +144,12 @@ def build_draft(brief_path: Path, options: RunOptions, reporter: Reporter, backe
     record = RunRecord(loaded, run_id, now.isoformat(timespec="seconds"), status, model, verified.sections,
                        totals(verified.sections, stages.results, timings), kind.record(loaded, sources, stages, verified),
                        kind.name, verified.reference)
-    manifest = build_manifest(record)
-    files = {**pages, "run.json": json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"}
+    manifest = build_manifest(record, pages)
+    files = {**pages, "run.json": json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+             "review.html": review_page(Path(key), manifest, pages["index.md"])}
     target = write_draft(options.out_root, Draft(kind.folder, key, files), options.force)
     kind.after_write(options.out_root, brief_path, sources)
+    refresh_index(options.out_root)
     return RunResult(target, sorted(files), status, run_id, model.spec, record.sections, record.totals,
                      record.sources, manifest)
 

@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +18,7 @@ from filelock import FileLock, Timeout
 
 from .errors import EXIT_LOCKED, OutputError, PipelineError
 from .paths import state_dir
+from .writer import write_whole
 
 log = logging.getLogger("pipeline")
 
@@ -154,17 +154,7 @@ def _set_aside(path: Path, problem: Exception, salvaged: dict) -> dict:
 
 
 def _write_state(path: Path, state: dict) -> None:
-    """A whole file or none: written beside it, synced, renamed over it; no temp file left on failure."""
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(state, indent=2))
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_whole(path, json.dumps(state, indent=2))
 
 
 def _last_week(state: dict, key: str) -> str | None:

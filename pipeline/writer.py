@@ -128,6 +128,17 @@ def _write_synced(path: Path, content: str) -> None:
         os.fsync(fh.fileno())
 
 
+def write_whole(path: Path, content: str) -> None:
+    """A whole file or none: written beside it, synced, renamed over it; no temp file left on failure."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        _write_synced(tmp, content)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def _swap_in(staging: Path, target: Path) -> None:
     _failpoint("staged")
     with deferred_signals():  # a Ctrl-C or SIGTERM here takes effect once the swap is whole

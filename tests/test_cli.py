@@ -104,7 +104,7 @@ def test_run_json_prints_one_object_on_stdout_and_logs_on_stderr(cli, write_brie
     report = json.loads(result.stdout)  # the whole of stdout is one JSON document
     assert report["status"] == "ok"
     assert report["draft_dir"] == str((project / DRAFT).resolve())
-    assert sorted(Path(f).name for f in report["files"]) == ["index.html", "index.md", "run.json"]
+    assert sorted(Path(f).name for f in report["files"]) == ["index.html", "index.md", "review.html", "run.json"]
     assert all(Path(f).is_file() for f in report["files"])
     assert [s["heading"] for s in report["sections"]] == ["First things", "Second things"]
     assert [s["status"] for s in report["sections"]] == ["ok", "ok"]

@@ -41,7 +41,8 @@ def test_example_week_builds_offline_with_every_file(weekly, project, fake):
     fake.enqueue(PICK, INSIGHT)
     result = build(weekly, project, fake)
     assert result.draft_dir == (project / "output/newsletters/2026-W16").resolve()
-    assert sorted(p.name for p in result.draft_dir.iterdir()) == ["email.html", "email.txt", "index.html", "index.md", "run.json"]
+    assert sorted(p.name for p in result.draft_dir.iterdir()) == [
+        "email.html", "email.txt", "index.html", "index.md", "review.html", "run.json"]
     md = (result.draft_dir / "index.md").read_text()
     meta = md.split("---\n")[1]
     assert "week: 2026-W16" in meta and "date: '2026-04-13'" in meta and "draft: true" in meta

@@ -40,7 +40,7 @@ def the_draft(project) -> tuple[str, str]:
     entries = sorted(p.name for p in posts.iterdir())
     assert len(entries) == 1 and not entries[0].startswith("."), f"leftovers or no draft: {entries}"
     folder = posts / entries[0]
-    assert sorted(p.name for p in folder.iterdir()) == ["index.html", "index.md", "run.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["index.html", "index.md", "review.html", "run.json"]
     texts = [p.read_text() for p in folder.iterdir()]
     which = {label for label, text in (("OLD", OLD), ("NEW", NEW)) for t in texts if text.split(".")[0] in t}
     assert len(which) == 1 and all(any(text.split(".")[0] in t for text in (OLD, NEW)) for t in texts), which
@@ -164,7 +164,7 @@ def test_the_probe_leaves_nothing_behind_and_creates_no_folder(write_brief, proj
     fake.enqueue("The first section text is here. It is fine.", "The second section text is here. It is fine too.")
     assert cli_run(write_brief(), project / "output", fake).exit_code in (0, 3)
     assert not list((project / "output").rglob(".probe-*"))
-    assert sorted(p.name for p in (project / "output").iterdir()) == [".pipeline", "posts"]
+    assert sorted(p.name for p in (project / "output").iterdir()) == [".pipeline", "index.html", "posts"]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes through permissions")
@@ -192,21 +192,21 @@ def test_a_symlink_planted_at_the_lock_path_is_refused(write_brief, project, fak
 
 
 def test_a_full_disk_while_recording_the_week_keeps_the_written_draft(project, fake, monkeypatch):
-    import builtins
     import errno
 
-    from pipeline import state
+    from pipeline import state, writer
 
-    def full(path, mode="r", *args, **kwargs):
-        if "w" in mode and str(path).endswith(".tmp"):
-            with builtins.open(path, mode, *args, **kwargs) as fh:
-                fh.write("{")  # part of the file got written, then the disk filled
-            raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        return builtins.open(path, mode, *args, **kwargs)  # noqa: SIM115 (the caller closes it)
+    real_write = writer._write_synced
+
+    def full(path, content):
+        if ".pipeline" not in path.parts:  # state.json's writes only, not the draft's
+            return real_write(path, content)
+        path.write_text("{")  # part of the file got written, then the disk filled
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     brief = _weekly(project)
     monkeypatch.setenv("PIPELINE_CACHE_DIR", str(project / "cache"))
-    monkeypatch.setattr(state, "open", full, raising=False)  # state.json's writes only, not the draft's
+    monkeypatch.setattr(writer, "_write_synced", full)
     fake.enqueue(PICK, INSIGHT)
     result = CliRunner().invoke(main, ["run", str(brief), "--out", str(project / "output"), "--offline"],
                                 obj={"backend_opener": opener_for(fake)})
