@@ -92,3 +92,31 @@ def test_real_model_output_keeps_its_content_while_its_chatter_goes(prompt):
         kept = trimmed.text
         assert all(piece in text for piece in trimmed.removed)
         assert len(kept) >= len(text) - sum(len(r) for r in trimmed.removed) - 8  # only the cut pieces went
+
+
+def test_the_real_preambles_of_the_calibration_outputs_are_cut_and_nothing_else(prompt):
+    """31 real attempts of the embedded model (tests/real_text): each preamble it wrote is cut, whole, and the
+    first line of the content after it is kept."""
+    import json
+
+    heading, texts = prompt
+    attempts = json.loads((REPO / "tests/real_text/smollm2-chatter-calibration.json").read_text())["attempts"]
+    removed = [trim_chatter(a["text"], heading, texts).removed for a in attempts]
+    leads = sorted(r[0] for r in removed if r and r[0] != "What would be another section describing the nightly jobs?")
+    assert leads == sorted([
+        "Here's a revised version of the post with a rewritten introduction:", "What a great question!",
+        'Here\'s an example of how to write the section "Where the 64 GB goes":', "Here's your version of the section:",
+        "Here's an example using just two sentences to give you more detail without breaking up your text too much:",
+        'Here\'s an example of writing the section "Short sections instead of one long generations":',
+        "Here's an edited version:", "Here's an example of the section:", "Here's an example:", "Here is your section:"])
+    assert sum(bool(r) for r in removed) == 11  # the other 20 attempts start with content and keep it
+
+
+@pytest.mark.parametrize("text", [
+    "Here are the three limits I set:\n\n- wired: the weights\n- cache: 3 GB",
+    "Here's an example:\n\n```python\nmx.set_cache_limit(3 * 2**30)\n```",
+    "Here is the plan for the week, in three steps:\n1. Load.\n2. Run.",
+    "Great questions come from readers. This one did too.",
+])
+def test_presenting_content_is_not_a_preamble(text):
+    assert trim_chatter(text, "Some heading").removed == []

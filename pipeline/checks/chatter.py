@@ -16,9 +16,20 @@ _PREAMBLE = re.compile(
     r"(?:section|draft|paragraph|text|content|post|answer|response|introduction|rewrite)\b[^\n]{0,60}"
     r"|(?:sure|certainly|of course|absolutely)[!.]*)\s*:?[ \t]*\n+",
     re.IGNORECASE)
+# "Here's an edited version:", "Here's an example of how to write the section "X":", "Here is the revised
+# draft:" on a line of its own: the model presenting its answer. "Here are the three limits I set:" is content.
+_PRESENTING = re.compile(
+    r"\A\s*(?:(?:sure|certainly|of course|okay|ok)[!,.]*\s*)?here(?:'s|’s| is| are)\s+(?:your|the|a|an|my|some)?\s*"
+    r"(?:(?:edited|revised|new|rewritten|updated|improved|possible|short|shorter|longer)\s+)?"
+    r"(?:version|example|draft|rewrite|take|attempt|answer|response)\b[^\n]{0,160}:[ \t]*\n+", re.IGNORECASE)
+_SECTION_WORDS = re.compile(r"\b(?:section|version|draft|rewrite|post|paragraph|text|answer|response)\b", re.IGNORECASE)
+_PROSE_START = re.compile(r"\A\s*[A-Za-z\"“‘']")  # not a fence, list, table or code after "Here's an example:"
+_FLATTERY = re.compile(r"\A\s*(?:what an?|that's an?|that is an?)?\s*(?:great|good|excellent|interesting)\s+"
+                       r"question[!.]+[ \t]*", re.IGNORECASE)
 _OFFER = re.compile(
     r"\n[ \t]*\n?[ \t]*((?:would you like|do you want|shall i|should i|let me know|i hope (?:this|that) helps|"
-    r"feel free to|what would be|can i help|is there anything|if you(?:'d| would) like)[^\n]{0,200})\s*\Z",
+    r"feel free to|what would be|can i help|how can i (?:help|assist)|is there anything|if you(?:'d| would) like)"
+    r"[^\n]{0,200})\s*\Z",
     re.IGNORECASE)
 _FIRST_LINE = re.compile(r"\A\s*([^\n]*)(?:\n+|\Z)")
 _LAST_LINE = re.compile(r"(?:\A|\n+)([^\n]*)\s*\Z")
@@ -79,7 +90,7 @@ def _is_heading_repeat(line: str, heading: str) -> bool:
 
 def _leading(text: str, heading: str, told: Told) -> tuple[str, str] | None:
     """One piece of chatter at the start, and the rest; None when the text starts with content."""
-    if lead := _PREAMBLE.match(text):
+    if lead := _PREAMBLE.match(text) or _presenting(text) or _FLATTERY.match(text):
         return lead.group().strip(), text[lead.end():]
     line = _FIRST_LINE.match(text)
     if line and (_is_heading_repeat(line.group(1), heading) or _is_echo(line.group(1), told)):
@@ -87,6 +98,15 @@ def _leading(text: str, heading: str, told: Told) -> tuple[str, str] | None:
     sentence = _FIRST_SENTENCE.match(text)
     if sentence and _is_echo(sentence.group(1), told):
         return sentence.group(1).strip(), text[sentence.end():]
+    return None
+
+
+def _presenting(text: str) -> re.Match | None:
+    """The model presenting its answer, when what follows is that answer: it names the writing ("section",
+    "version", ...), or it is "Here's an example:" followed by prose rather than code, a list or a table."""
+    lead = _PRESENTING.match(text)
+    if lead and (_SECTION_WORDS.search(lead.group()) or _PROSE_START.match(text[lead.end():])):
+        return lead
     return None
 
 
