@@ -10,7 +10,10 @@ Usage: python bench/build_degenerate_corpus.py"""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
+import random
 import re
 from pathlib import Path
 
@@ -62,9 +65,10 @@ def normalise(word: str) -> str:
     return re.sub(r"\d+", "#", word.lower())
 
 
-def loop_onset(text: str) -> int | None:
+def loop_onset(text: str, after: int = 0) -> int | None:
     """Char offset of the first word whose 8-word span occurred earlier, when from there on at
-    least 80% of spans are repeats (a loop that persists, not a quoted phrase)."""
+    least 80% of spans are repeats (a loop that persists, not a quoted phrase); spans starting
+    before `after` (a real text's prefix) are never onsets."""
     matches = list(re.finditer(r"\S+", text))
     words = [normalise(m.group()) for m in matches]
     seen, repeated = set(), []
@@ -74,33 +78,113 @@ def loop_onset(text: str) -> int | None:
         seen.add(span)
     for i, is_repeat in enumerate(repeated):
         rest = repeated[i:]
-        if is_repeat and sum(rest) >= 0.8 * len(rest) and len(rest) >= SPAN:
+        if is_repeat and sum(rest) >= 0.8 * len(rest) and len(rest) >= SPAN and matches[i].start() >= after:
             return matches[i].start()
     return None
 
 
 def default_label(record: dict) -> tuple[str | None, str | None]:
-    """Random weights: greedy decoding loops, sampling is salad from the first token."""
+    """Random weights: greedy decoding loops, sampling is salad from the first token. The chat
+    samples at temperature >= 1.3 (or penalty 1.8) were read: all are salad from the first token.
+    Continuations of real text: hot ones are salad from the splice, greedy ones loop (or stay
+    coherent, when no loop persists to the cap)."""
     if record["source"] == "tiny-random-llama":
         return ("loop", None) if record["temp"] == 0.0 else ("word_salad", "")
+    if record["source"].startswith("smollm2-chat-"):
+        return ("word_salad", "")
+    if record["source"].startswith("smollm2-continue-"):
+        return ("loop", None) if record["temp"] == 0.0 else ("word_salad", None)
     return (None, None)
+
+
+def split_of(key: str) -> str:
+    """The same rule as bench/build_coherent_corpus.py: calibration 50%, held-out 25%, reserve 25%."""
+    bucket = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 4
+    return "calibration" if bucket < 2 else "held-out" if bucket == 2 else "reserve"
+
+
+OLD_SOURCES = {"smollm2-greedy", "smollm2-hot", "smollm2-chain", "smollm2-syn"}  # used to tune before 2026-11-25
+
+
+def split_for(record: dict) -> str:
+    if record["source"] in OLD_SOURCES or (record["source"] == "tiny-random-llama" and len(record["id"]) == 15):
+        return "calibration"  # these shaped the thresholds before: never held out
+    if "split" in record:  # a continuation: the split of the real text it continues
+        return record["split"]
+    if "prompt" in record:
+        return split_of("chat:" + record["prompt"])  # one prompt is one document, whatever the settings
+    return split_of(record["id"])
 
 
 def label(record: dict) -> dict | None:
     kind, onset_text = LABELS.get(record["id"]) or default_label(record)
     if kind is None:
         return None
-    text = record["text"]
+    text, split = record["text"], split_for(record)
+    splice = record.get("splice", 0)
+    if kind == "loop" and splice:
+        onset = loop_onset(text, after=splice)
+        if onset is None:  # greedy continuation that never settled into a loop
+            kind = "coherent"
     if kind == "coherent":
-        return {"id": record["id"], "label": "coherent", "kind": "model-prose", "source": record["source"],
-                "onset": None, "text": text}
-    onset = loop_onset(text) if onset_text is None else text.index(onset_text)
+        return {"id": record["id"], "label": "coherent", "kind": "model-prose", "shape": "prose",
+                "source": record["source"], "split": split, "onset": None, "text": text}
+    if kind == "word_salad" and onset_text is None:
+        onset = splice + len(text[splice:]) - len(text[splice:].lstrip())
+    elif not (kind == "loop" and splice):
+        onset = loop_onset(text) if onset_text is None else text.index(onset_text)
     if onset is None and record["source"] == "tiny-random-llama":
         onset = 0  # a loop inside one glued token ("zymezymezyme..."): degenerate from the start
     if onset is None:
         raise SystemExit(f"{record['id']}: no loop onset found; label it by hand")
-    return {"id": record["id"], "label": "degenerate", "kind": kind, "source": record["source"],
-            "onset": onset, "text": text}
+    return {"id": record["id"], "label": "degenerate", "kind": kind, "source": record["source"], "split": split,
+            "onset": onset, "splice": splice or None, "text": text}
+
+
+def prefix_of(text: str, rng: random.Random) -> str | None:
+    """A real section's opening, 30-200 words, cut at a sentence or line end (never inside a code fence)."""
+    cut = " ".join(text.split(" ")[: rng.randint(30, 200)])
+    end = max(cut.rfind(". "), cut.rfind(".\n"), cut.rfind("\n"))
+    cut = cut[: end + 1].rstrip()
+    if len(cut) < 120 or cut.count("```") % 2:
+        return None
+    return cut
+
+
+def splices(degenerate: list[dict], per_split: dict[str, int], seed: int = 5) -> list[dict]:
+    """Real coherent prefix + real degenerate suffix, both of one split. Salad: the onset is the
+    splice point. Loop: the suffix starts up to ~60 words before the donor's loop onset, and the
+    onset is found by `loop_onset` after the splice."""
+    with gzip.open(HERE / "coherent_real.jsonl.gz", "rt") as fh:
+        coherent = [json.loads(line) for line in fh]
+    rng, out = random.Random(seed), []
+    for split, count in per_split.items():
+        sections = [c for c in coherent if c["split"] == split]
+        donors = [d for d in degenerate if d["split"] == split and not d.get("splice")]
+        rng.shuffle(sections)
+        for number in range(count):
+            donor = donors[number % len(donors)]
+            prefix = None
+            while prefix is None:
+                section = sections.pop()
+                prefix = prefix_of(section["text"], rng)
+            joint = rng.choice(["\n\n", "\n", " "])
+            if donor["kind"] == "loop":
+                start = donor["text"].rfind(" ", 0, max(donor["onset"] - rng.randint(0, 400), 0)) + 1
+                suffix = donor["text"][start:start + 1600]
+            else:
+                suffix = donor["text"][donor["onset"]:donor["onset"] + 1200]
+            suffix = suffix.strip()
+            text = prefix + joint + suffix
+            splice = len(prefix + joint)
+            onset = splice if donor["kind"] != "loop" else loop_onset(text, after=splice)
+            if onset is None:
+                continue
+            out.append({"id": f"splice-{split}-{number:03d}", "label": "degenerate", "kind": donor["kind"],
+                        "source": "splice", "split": split, "onset": onset, "splice": splice,
+                        "prefix_from": section["id"], "suffix_from": donor["id"], "prefix_shape": section["shape"],
+                        "text": text})
+    return out
 
 
 def main() -> None:
@@ -110,11 +194,13 @@ def main() -> None:
             item = label(json.loads(line))
             if item:
                 out[item["label"]].append(item)
+    out["degenerate"] += splices(out["degenerate"], {"calibration": 160, "held-out": 100, "reserve": 100})
     for name, items in (("degenerate.jsonl", out["degenerate"]), ("coherent_model.jsonl", out["coherent"])):
         (HERE / name).write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items))
-    kinds = {}
+    kinds: dict = {}
     for item in out["degenerate"]:
-        kinds[item["kind"]] = kinds.get(item["kind"], 0) + 1
+        key = f"{item['split']}/{item['kind']}/{'splice' if item.get('splice') else 'whole'}"
+        kinds[key] = kinds.get(key, 0) + 1
     print(json.dumps({"degenerate": kinds, "coherent_model": len(out["coherent"])}))
 
 
