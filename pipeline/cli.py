@@ -73,6 +73,7 @@ week_option = click.option("--week", help="Newsletters: the ISO week, e.g. 2026-
 @click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
               show_default=True, help="Output root folder.")
 @click.option("--force", is_flag=True, help="Replace an existing draft.")
+@click.option("--fresh", is_flag=True, help="Generate every section, even those an interrupted run finished.")
 @week_option
 @click.option("--offline", is_flag=True, help="Newsletters: read feeds from the cache (and snapshots) only.")
 @click.option("--strict", is_flag=True, help="Unverified numbers in model prose need attention (exit 3).")
@@ -80,12 +81,12 @@ week_option = click.option("--week", help="Newsletters: the ISO week, e.g. 2026-
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
 @click.pass_context
 def run(ctx: click.Context, briefs: tuple[Path, ...], as_json: bool, model: str | None, out_root: Path, force: bool,
-        week: str | None, offline: bool, strict: bool, verbose: int, quiet: bool) -> None:
+        fresh: bool, week: str | None, offline: bool, strict: bool, verbose: int, quiet: bool) -> None:
     """Generate a draft from each BRIEF into output/ (the model is loaded once for all of them)."""
     setup_logging(verbose, quiet)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     opener = reuse_backend((ctx.obj or {}).get("backend_opener", open_backend))  # tests pass an in-process backend
-    options, outcomes = RunOptions(out_root, force, model, week, offline, strict), []
+    options, outcomes = RunOptions(out_root, force, model, week, offline, strict, fresh), []
     written_before = len(writer.WRITTEN)  # an interrupt's message names what this run wrote, and nothing else
     try:
         for brief in briefs:

@@ -68,6 +68,7 @@ def section_record(result: SectionResult) -> dict:
         "rendered_prompt": result.rendered_prompt,
         "status": "needs_attention" if result.needs_attention else "ok",
         "chosen_attempt": result.chosen.number,
+        "from_cache": result.from_cache,
         "findings": [dataclasses.asdict(f) for f in result.findings],
         "attempts": [attempt_record(a) | ({"error": a.error} if structured else {}) for a in result.attempts],
     }
@@ -98,8 +99,9 @@ class Totals:
 
 
 def totals(results: list[SectionResult], stage_results: list[SectionResult], timings: Timings) -> Totals:
-    """Model time counts structured stages too; their tokens are recorded with their stage."""
-    attempts = [a for r in results for a in r.attempts]
+    """What this run spent: model time counts structured stages too (their tokens are recorded with their
+    stage); sections kept by an interrupted run cost nothing now."""
+    attempts = [a for r in results if not r.from_cache for a in r.attempts]
     stage_s = sum(a.stats.wall_s for r in stage_results for a in r.attempts)
     generation_s = timings.prefix_s + stage_s + sum(a.stats.wall_s for a in attempts)
     tokens_out = sum(a.stats.generation_tokens for a in attempts)

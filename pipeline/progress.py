@@ -26,7 +26,8 @@ def summary_line(result) -> str:
     stats = attempt.stats
     flags = ",".join(f.code for f in attempt.findings) or "ok"
     return (f"[{result.prompt.index + 1}] {result.prompt.heading}: {stats.generation_tokens} tok, "
-            f"{stats.generation_tps:.1f} tok/s, {stats.wall_s:.1f}s, attempts {len(result.attempts)}, {flags}")
+            f"{stats.generation_tps:.1f} tok/s, {stats.wall_s:.1f}s, attempts {len(result.attempts)}, {flags}"
+            + (" (kept by an interrupted run)" if result.from_cache else ""))
 
 
 class LogReporter(Reporter):

@@ -20,8 +20,10 @@ from .blocks import render_blocks
 from .checks.findings import ATTENTION
 from .config import LoadedBrief, MemorySettings, load_brief
 from .generate import SectionResult, generate_sections
+from .generate.cache import SectionCache
 from .kinds import Kind, Situation, SourcesRecord, Stages, kind_of
 from .manifest import RunRecord, Timings, Totals, build_manifest, totals
+from .paths import state_dir
 from .progress import Reporter
 from .prompts import SectionPrompt, brief_context, render_prompts
 from .review import refresh_index, review_page
@@ -39,6 +41,7 @@ class RunOptions:
     week: str | None = None  # newsletters: build this ISO week
     offline: bool = False  # newsletters: feeds from the cache only
     strict: bool = False  # unverified numbers need attention (exit 3)
+    fresh: bool = False  # generate every section, even those an interrupted run finished
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,8 @@ def build_draft(brief_path: Path, options: RunOptions, reporter: Reporter, backe
     load_s = time.perf_counter() - started
     stages = kind.run_stages(backend, loaded, sources, prep.context, reporter)
     blocks, prompts = prose_prompts(prep, stages)
-    generation = generate_sections(backend, prompts, reporter, *batching(loaded, backend))
+    generation = generate_sections(backend, prompts, reporter, *batching(loaded, backend),
+                                   section_cache(options, backend))
     verified = kind.verify(loaded, sources, blocks, generation.sections, stages, options.strict)
     status = run_status(verified.sections, verified.findings)
     run_id, model = new_run_id(now), backend.describe()
@@ -152,6 +156,14 @@ def build_draft(brief_path: Path, options: RunOptions, reporter: Reporter, backe
     refresh_index(options.out_root)
     return RunResult(target, sorted(files), status, run_id, model.spec, record.sections, record.totals,
                      record.sources, manifest)
+
+
+def section_cache(options: RunOptions, backend: Backend) -> SectionCache | None:
+    if not backend.capabilities.reproducible:
+        return None
+    cache = SectionCache(state_dir(options.out_root) / "sections", backend.describe(), read=not options.fresh)
+    cache.clean()
+    return cache
 
 
 def batching(loaded: LoadedBrief, backend: Backend) -> tuple[bool, int]:

@@ -140,13 +140,13 @@ def write_whole(path: Path, content: str) -> None:
 
 
 def _swap_in(staging: Path, target: Path) -> None:
-    _failpoint("staged")
+    failpoint("staged")
     with deferred_signals():  # a Ctrl-C or SIGTERM here takes effect once the swap is whole
         replaced = target.exists()
         retired = target.with_name(RETIRED + target.name)
         if replaced:
             os.replace(target, retired)  # --force: the old draft stays whole until the new one is in place
-            _failpoint("retired")
+            failpoint("retired")
         try:
             os.replace(staging, target)
         except OSError:
@@ -156,7 +156,7 @@ def _swap_in(staging: Path, target: Path) -> None:
         WRITTEN.append(Written(target, replaced))
         _sync_quietly(target.parent)
         if replaced:
-            _failpoint("swapped")
+            failpoint("swapped")
             _discard(retired)
 
 
@@ -169,7 +169,7 @@ def _discard(retired: Path) -> None:
         for child in sorted(removing.iterdir()):
             if child.is_file() and not child.is_symlink():
                 child.unlink()
-                _failpoint("cleaning")
+                failpoint("cleaning")
         shutil.rmtree(removing)
     except OSError as exc:  # the new draft is in place: a leftover is the next run's to remove, not an error
         log.warning("could not remove the replaced draft %s (%s); the next run removes it", removing, exc)
@@ -264,7 +264,7 @@ def interrupted_note(since: int = 0) -> str:
     return f"interrupted after writing {listed}; no draft is half-written and other drafts are untouched"
 
 
-def _failpoint(step: str) -> None:
+def failpoint(step: str) -> None:
     """Tests stop a real process here (PIPELINE_FAILPOINT=step) to send it signals."""
     if os.environ.get("PIPELINE_FAILPOINT") == step:
         print(f"failpoint {step}", file=sys.stderr, flush=True)

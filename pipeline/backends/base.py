@@ -74,6 +74,7 @@ class BatchStream(Protocol):
 class Capabilities:
     think_markers: tuple[str, str] = DEFAULT_THINK_MARKERS  # the tokenizer's reasoning markers
     batching_pays: bool = False  # decoding sections together beats one by one on this device
+    reproducible: bool = True  # the same prompt, settings and seed give the same text: finished sections may be kept
 
 
 @dataclass(frozen=True)

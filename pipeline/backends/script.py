@@ -51,7 +51,8 @@ class ScriptBackend:
                  by_label: dict[str, list[str]] | None = None, batching_pays: bool = False,
                  think_markers: tuple[str, str] = DEFAULT_THINK_MARKERS):
         self.model = model
-        self.capabilities = Capabilities(think_markers, batching_pays)
+        # Its answers come from a script that can change under the same spec: nothing is kept for a resume.
+        self.capabilities = Capabilities(think_markers, batching_pays, reproducible=False)
         self.queue: list[Script] = list(outputs)
         self.by_label = {label: list(texts) for label, texts in (by_label or {}).items()}
         self.default = default  # played when nothing else is left; None makes that an error

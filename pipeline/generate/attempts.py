@@ -71,6 +71,7 @@ class SectionResult:
     attempts: tuple[Attempt, ...]
     chosen_number: int
     added_findings: tuple[Finding, ...] = ()
+    from_cache: bool = False  # kept by an earlier, interrupted run of the same prompt, model and settings
 
     @property
     def prompt(self) -> SectionPrompt:

@@ -15,6 +15,7 @@ from ..progress import Reporter
 from ..prompts import SectionPrompt
 from ..thinking import prompt_opens_think
 from .attempts import Attempt, SectionResult, Task, finish, half_prompts, join_parts, judge, repair_messages
+from .cache import SectionCache
 from .ladder import Plan, next_plan
 from .watch import Streamed, Watch, watch_stream
 
@@ -37,21 +38,27 @@ class GenerationRun:
 
 
 def generate_sections(backend: Backend, prompts: list[SectionPrompt], reporter: Reporter,
-                      batched: bool = False, max_batch: int = 8) -> GenerationRun:
-    """The prose sections: each prompt rendered once, their shared prefix prefilled once."""
+                      batched: bool = False, max_batch: int = 8, cache: SectionCache | None = None) -> GenerationRun:
+    """The prose sections: each prompt rendered once, their shared prefix prefilled once; sections an
+    interrupted run finished come from the cache."""
     tasks = [Task(p, backend.render(p.messages, p.enable_thinking)) for p in prompts]
-    if not tasks:  # every section came from data, feeds or the brief itself
-        return GenerationRun([], 0, 0.0)
+    cached = {n: hit for n, t in enumerate(tasks) if cache and (hit := cache.get(t))}
+    for hit in cached.values():
+        reporter.section_finished(hit)
+    todo = [t for n, t in enumerate(tasks) if n not in cached]
+    if not todo:  # every section came from data, feeds, the brief itself or the cache
+        return GenerationRun([cached[n] for n in range(len(tasks))], 0, 0.0)
     started = time.perf_counter()
-    reporter.note(f"prefilling the prompt prefix shared by {len(tasks)} sections")
-    shared = backend.share_prefix([t.rendered for t in tasks])
+    reporter.note(f"prefilling the prompt prefix shared by {len(todo)} sections")
+    shared = backend.share_prefix([t.rendered for t in todo])
     prefix_s = time.perf_counter() - started
     reporter.note(f"shared prefix: {shared} tokens in {prefix_s:.1f}s")
-    return GenerationRun(generate(backend, tasks, reporter, batched and len(tasks) > 1, max_batch), shared, prefix_s)
+    done = iter(generate(backend, todo, reporter, batched and len(todo) > 1, max_batch, cache))
+    return GenerationRun([cached[n] if n in cached else next(done) for n in range(len(tasks))], shared, prefix_s)
 
 
 def generate(backend: Backend, tasks: list[Task], reporter: Reporter, batched: bool = False,
-             max_batch: int = 8) -> list[SectionResult]:
+             max_batch: int = 8, cache: SectionCache | None = None) -> list[SectionResult]:
     """Every task to a result, in rounds, each attempt planned by the one retry policy."""
     results: dict[int, SectionResult] = {}
     waiting = deque(Pending(position, t, first_plan(t)) for position, t in enumerate(tasks))
@@ -63,6 +70,8 @@ def generate(backend: Backend, tasks: list[Task], reporter: Reporter, batched: b
             if plan is None:
                 results[pending.position] = finish(pending.task, pending.attempts)
                 reporter.section_finished(results[pending.position])
+                if cache:
+                    cache.put(results[pending.position])
             elif batched:
                 waiting.append(Pending(pending.position, pending.task, plan, pending.attempts))
             else:
