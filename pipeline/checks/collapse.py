@@ -4,7 +4,14 @@ Degenerating MoE output goes through recognisable phases: exact loops, synonym c
 ("allocation, deallocation, retention, release, ..."), then word salad ("the the system system").
 Each phase has a cheap signal that is O(1) per word; the detector fires on the first one that
 crosses its calibrated threshold and reports the onset as a character offset. Thresholds were
-calibrated on bench/corpus (see bench/collapse.py); never run this on template-rendered blocks.
+calibrated on the calibration split of bench/corpus (real text nobody here wrote: package READMEs,
+changelogs, docs, code, tables; see bench/corpus/README.md and bench/collapse.py) and measured once
+on its held-out split; never run this on template-rendered blocks.
+
+Real text repeats itself too (changelog boilerplate, a commit message quoted twice, parallel list
+items), so a loop needs spans coming round a third time, or one very long verbatim run, or a cycle
+of at most three distinct words. Inside fenced code blocks only loops are judged, with higher bars:
+code repeats by design, and its token soup is not word salad.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from .text import ends_clause, is_list_number
 _WORD = re.compile(r"\S+")
 _CHAIN_ITEM = re.compile(r"^[a-z][a-z'’-]*$")  # lowercase words: synonyms, not tickers or numbers
 _PUNCTUATION = re.compile(r"[^\w\s'’]")  # anything but letters, digits and apostrophes
+_LOWER_RUN = re.compile(r"[a-z]+")
 _STRIP = str.maketrans("", "", "\"'“”‘’()[]*_`")
 
 
@@ -29,6 +37,9 @@ class Thresholds:
     window: int = 40  # words in the sliding window
     repeat_share: float = 0.75  # share of the window's n-grams seen earlier in the text
     repeat_streak: int = 20  # consecutive words whose n-gram was seen before: a loop, not a refrain
+    third_share: float = 0.5  # ... of which this share already seen twice before (a span's third time round)
+    long_streak: int = 80  # consecutive repeated words that make a loop even if each span only came twice
+    short_cycle_words: int = 8  # consecutive third-time n-grams over at most 3 distinct words: "- Server - Server ..."
     repeat_lookback: int = 600  # words: how far back an n-gram counts as "seen earlier"
     min_unique_ratio: float = 0.3  # distinct words / words, over the window's alphabetic words
     adjacent_repeats: int = 3  # "the the", "of of" in one window
@@ -70,10 +81,12 @@ class _Word:
     norm: str  # lowercased, quotes and brackets stripped
     alpha: bool  # has a letter: only such words count for variety and function-word share
     repeated: bool  # its n-gram was seen earlier
+    again: bool  # ... at least twice earlier: the span's third time round
     adjacent: bool  # the same word twice in a row ("the the")
     stop: bool
     boundary: bool  # ends a sentence or a line
     comma: bool  # ends with , or ; (lists are punctuated, token soup is not)
+    code: bool  # inside a fenced code block: only loops are judged there
 
 
 class CollapseDetector:
@@ -94,8 +107,12 @@ class CollapseDetector:
         self._sums: Counter[str] = Counter()  # running totals over the window: repeated, adjacent, alpha
         self._soup: deque[_Word] = deque()
         self._soup_sums: Counter[str] = Counter()  # stop, boundary over the soup window
-        self._ngram_last: dict[tuple, int] = {}
+        self._ngram_last: dict[tuple, tuple[int, int]] = {}  # n-gram -> (last index, times seen in a row of lookbacks)
         self._streak = 0
+        self._streak_again = 0  # words of the current streak whose n-gram came a third time
+        self._run_again = 0  # consecutive such words
+        self._in_code = False
+        self._line_start = True  # the next word starts a line
         self._chain_len = 0
         self._chain_start = 0
         self._item_words = 0
@@ -149,17 +166,32 @@ class CollapseDetector:
         self._starts.append(start)
         self.verdict.words_seen = index + 1
         bare = raw.strip(".,;:!?\"'“”‘’()[]*_")
+        fence = self._line_start and raw.startswith(("```", "~~~"))
+        if fence:
+            self._in_code = not self._in_code
+        seen = self._ngram_seen(index)
         word = _Word(
-            norm=norm, alpha=any(c.isalpha() for c in norm), repeated=self._is_repeat_ngram(index),
-            adjacent=len(bare) > 1 and bare.isalpha() and bare == self._raw_prev, stop=bare.lower() in STOPWORDS,
-            boundary=ends_clause(raw) or next_char == "\n", comma=raw.endswith((",", ";")),
+            norm=norm, alpha=any(c.isalpha() for c in norm), repeated=seen >= 1, again=seen >= 2,
+            adjacent=len(bare) > 1 and bare.isalpha() and bare.islower() and raw == self._raw_prev,
+            stop=bare.lower() in STOPWORDS, boundary=ends_clause(raw) or next_char == "\n",
+            comma=raw.endswith((",", ";")), code=self._in_code or fence,
         )
-        self._raw_prev = "" if word.boundary else bare  # "v\nv" in a diagram is not "the the"
+        self._line_start = next_char == "\n"
+        self._raw_prev = "" if word.boundary or word.code else raw  # "v\nv" in a diagram is not "the the"
         self._streak = self._streak + 1 if word.repeated else 0
+        self._streak_again = self._streak_again + word.again if word.repeated else 0
+        self._run_again = self._run_again + 1 if word.again else 0
         self._slide(word)
-        self._fragments.append((self._tokens_seen, bare.isalpha() and not bare.isupper() and not word.boundary))
+        self._fragments.append((self._tokens_seen, bare.isalpha() and not bare.isupper() and not word.boundary
+                                and not word.comma))  # "Karl Cronburg, Krzesimir Nowak, ...": names, not soup
         if len(self._fragments) > self.t.fragment_window + 1:
             self._fragments.popleft()
+        if word.code:
+            self._chain_len = self._item_words = 0
+            self._run_on_start = self._unpunctuated_start = index + 1
+            if index + 1 >= self.t.min_words:
+                self._judge_loop(index, code=True)
+            return
         self._track_chain(raw, index)
         if word.boundary or raw.startswith(("#", "|", "-", "*", "`")):
             self._run_on_start = index + 1
@@ -182,7 +214,8 @@ class CollapseDetector:
         if len(raw) < 2 * self.t.glued_token_chars or any(c in raw for c in "/:.=@\\"):
             return False
         humps = sum(1 for a, b in itertools.pairwise(raw) if a.islower() and b.isupper())
-        return humps >= 6
+        runs = _LOWER_RUN.findall(raw)  # words glued together have lowercase runs; base64 has short ones
+        return humps >= 6 and sum(map(len, runs)) / len(runs) >= 2.8
 
     def _is_glued_loop(self, raw: str) -> bool:
         """'zymezymezyme...': a loop inside one whitespace-free token (rules like '|-----|' are not)."""
@@ -190,14 +223,16 @@ class CollapseDetector:
             return False
         return _compression(raw.encode()) < 0.5
 
-    def _is_repeat_ngram(self, index: int) -> bool:
+    def _ngram_seen(self, index: int) -> int:
+        """How many times this word's n-gram came before, each time within the lookback of the next."""
         n = self.t.ngram
         if index + 1 < n:
-            return False
+            return 0
         gram = tuple(self._words[index - n + 1: index + 1])
-        last = self._ngram_last.get(gram)
-        self._ngram_last[gram] = index
-        return last is not None and index - last <= self.t.repeat_lookback
+        last, times = self._ngram_last.get(gram, (None, 0))
+        seen = times if last is not None and index - last <= self.t.repeat_lookback else 0
+        self._ngram_last[gram] = (index, seen + 1)
+        return seen
 
     def _slide(self, word: _Word) -> None:
         self._window.append(word)
@@ -211,7 +246,8 @@ class CollapseDetector:
             self._soup_sums.subtract({"stop": old.stop, "boundary": old.boundary, "alpha": old.alpha, "comma": old.comma})
 
     def _add_counts(self, word: _Word, sign: int) -> None:
-        self._sums.update({"repeated": sign * word.repeated, "adjacent": sign * word.adjacent, "alpha": sign * word.alpha})
+        self._sums.update({"repeated": sign * word.repeated, "again": sign * word.again, "adjacent": sign * word.adjacent,
+                           "alpha": sign * word.alpha, "boundary": sign * word.boundary})
         if word.alpha:
             self._alpha_counts[word.norm] += sign
             if not self._alpha_counts[word.norm]:
@@ -223,7 +259,7 @@ class CollapseDetector:
             self._item_start = index
         bare = raw.strip("\"'“”‘’()[]*_").rstrip(",;")
         self._item_words += 1
-        lowercase = bool(_CHAIN_ITEM.match(bare)) or bare in {"and", "or"}
+        lowercase = (bool(_CHAIN_ITEM.match(bare)) and len(bare) >= 3) or bare in {"and", "or"}  # not "de, es, fr"
         if not lowercase or self._item_words > self.t.chain_item_words + 1:  # +1 for a trailing "and"
             self._chain_len, self._item_words = 0, 0
             return
@@ -236,13 +272,31 @@ class CollapseDetector:
             self._chain_len, self._item_words = 0, 0
 
     # -- judging ---------------------------------------------------------------------------------
+    def _judge_loop(self, index: int, code: bool = False) -> bool:
+        """A loop: a long run of n-grams seen before, with spans coming round a third time (a span
+        repeated only once is a refrain, a quoted line, a changelog's boilerplate). In code, only
+        a very long run counts."""
+        t, size = self.t, len(self._window)
+        streak_needed = 2 * t.long_streak if code else t.repeat_streak
+        third_time = self._streak_again >= t.third_share * self._streak or code
+        short_cycle = self._run_again >= t.short_cycle_words * (3 if code else 1) and self._is_short_cycle()
+        if (self._streak >= streak_needed and third_time) or (not code and self._streak >= t.long_streak) or short_cycle:
+            self._fire("loop", index - self._streak - t.ngram + 2)
+        elif (not code and self._sums["repeated"] / size >= t.repeat_share
+              and self._sums["again"] >= t.third_share * self._sums["repeated"]):
+            self._fire("loop", self._first_repeat(index - size + 1))
+        return self.verdict.detected
+
+    def _is_short_cycle(self) -> bool:
+        """The last words cycle through at most 3 distinct words, some of them words ("Lemminken," again and again)."""
+        last = self._words[-self.t.short_cycle_words:]
+        return len(set(last)) <= 3 and any(c.isalpha() for word in last for c in word)
+
     def _judge(self, index: int) -> None:
         t, size = self.t, len(self._window)
         first = index - size + 1
-        if self._streak >= t.repeat_streak:
-            return self._fire("loop", index - self._streak - t.ngram + 2)
-        if self._sums["repeated"] / size >= t.repeat_share:
-            return self._fire("loop", self._first_repeat(first))
+        if self._judge_loop(index):
+            return
         if self._is_salad(size):
             return self._fire("word_salad", first)
         if self._is_soup():
@@ -257,7 +311,8 @@ class CollapseDetector:
     def _is_salad(self, size: int) -> bool:
         """A full window that keeps reusing a few words."""
         alpha = self._sums["alpha"]
-        return size == self.t.window and alpha >= size // 2 and len(self._alpha_counts) / alpha < self.t.min_unique_ratio
+        return (size == self.t.window and alpha >= size // 2 and self._sums["boundary"] <= size // 10
+                and len(self._alpha_counts) / alpha < self.t.min_unique_ratio)  # not a list of short lines
 
     def _is_soup(self) -> bool:
         """Token soup: a run of words with almost no function words and no sentence or line ends."""
