@@ -86,16 +86,64 @@ def load(name):
     return [json.loads(line) for line in (CORPUS / name).read_text().splitlines() if line.strip()]
 
 
-def test_corpus_false_positive_rate_stays_at_most_one_percent():
+def test_handwritten_corpus_does_not_fire():
     coherent = load("coherent.jsonl")
     fired = [c["id"] for c in coherent if detect_collapse(c["text"]).detected]
     assert len(fired) <= 0.01 * len(coherent), fired
 
 
-def test_corpus_recall_stays_at_least_95_percent():
-    degenerate = load("degenerate.jsonl")
-    missed = [d["id"] for d in degenerate if not detect_collapse(d["text"]).detected]
-    assert len(missed) <= 0.05 * len(degenerate), missed
+REAL = json.loads((Path(__file__).resolve().parent / "real_text" / "collapse_samples.json").read_text())
+
+
+@pytest.mark.parametrize("item", REAL["coherent"], ids=lambda item: item["id"])
+def test_real_sections_do_not_fire(item):
+    """Real text nobody here wrote: READMEs, changelogs, docs, code, tables of numbers, and the
+    sections that made the earlier detector fire (base64, names lists, language codes, doctests)."""
+    verdict = detect_collapse(item["text"])
+    assert not verdict.detected, (verdict.signal, item["text"][verdict.onset: verdict.onset + 120])
+
+
+@pytest.mark.parametrize("item", REAL["degenerate"], ids=lambda item: item["id"])
+def test_real_degenerate_output_fires_near_its_labelled_onset(item):
+    """Real loops and salads of the embedded model and of random-weight models, some spliced after
+    real text. Judged on text alone (no token counts): within ~60 tokens of characters either way
+    of the label, and caught within ~350 characters of it."""
+    verdict = detect_collapse(item["text"])
+    assert verdict.detected
+    expected = {"loop": {"loop"}, "word_salad": {"word_salad", "run_on"}}[item["kind"]]
+    assert verdict.signal in expected
+    assert -150 <= verdict.onset - item["onset"] <= 200
+    assert verdict.fired_at - item["onset"] <= 350
+
+
+def test_a_span_repeated_once_is_not_a_loop_but_a_third_time_is():
+    """Changelogs and docs repeat a sentence or two verbatim; a model in a loop keeps going."""
+    intro = ("The release fixes the cache eviction bug that made long runs slow down after an hour, "
+             "and it adds a flag for the batch size so people can trade memory for speed on small machines. ")
+    line = ("Run-time warnings should be added to notify users of the change; the feature is slated for removal "
+            "in the next release after this one, so plan the migration now. ")
+    once = intro + line + "Other notes follow here, with new words about packaging and docs. " + line
+    assert not detect_collapse(once).detected
+    thrice = once + line + line
+    verdict = detect_collapse(thrice)
+    assert verdict.detected and verdict.signal == "loop"
+
+
+def test_a_short_cycle_is_a_loop_at_once():
+    text = "Your role can be one or several of:\n\n  - User of some client application\n" + "  - Server\n" * 12
+    verdict = detect_collapse(text)
+    assert verdict.detected and verdict.signal == "loop"
+    assert verdict.fired_at - text.index("  - Server") <= 100
+
+
+def test_code_fences_are_judged_for_loops_only():
+    code = "```python\n" + "".join(f"result_{i} = client.fetch(url_{i}, timeout=30) or None\n" for i in range(30)) + "```\n"
+    assert not detect_collapse("Here is the loader.\n\n" + code + "It runs once a day.").detected
+    soup = "```\n" + " ".join(f"xq{i}Zr Wv{i}kk" for i in range(40)) + "\n```\n"
+    assert not detect_collapse("The raw dump:\n\n" + soup).detected
+    looping = "```\n" + "while True: retry()\n" * 40 + "```\n"
+    verdict = detect_collapse("The bad one:\n\n" + looping)
+    assert verdict.detected and verdict.signal == "loop"
 
 
 def test_invented_words_are_caught_by_their_token_cost_when_counts_are_given():
