@@ -19,6 +19,7 @@ from .checks.files import FileReport, check_text
 from .install import install_files
 from .progress import make_reporter
 from .recheck import DraftReport, check_draft
+from .redo import redo as redo_sections
 from .review import review_json, review_lines, write_review_pages
 from .runner import RunOptions, dry_prompts, prepare, reuse_backend, run_with_catch_up, utc_now
 from .schedule import crontab_line, job_for, launchd_name, launchd_plist, next_run, parse_at, systemd_units, unit_files
@@ -196,6 +197,35 @@ def review(out_root: Path, as_json: bool) -> None:
         emit_json(review_json(rows, index))
     else:
         echo_lines([*review_lines(rows), f"open {index}"])
+
+
+@main.command()
+@click.argument("draft", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--section", "sections", multiple=True, required=True,
+              help="A model-written section to write again: its heading, or its number (1 = the first). Repeatable.")
+@click.option("--instruction", help="This redo only: the section's instruction instead of the brief's.")
+@click.option("--model", help="Override the model the draft was written with.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.pass_context
+def redo(ctx: click.Context, draft: Path, sections: tuple[str, ...], instruction: str | None, model: str | None,
+         as_json: bool, quiet: bool) -> None:
+    """Write only the named SECTIONs of DRAFT again, with the next seed; everything else in index.md, your
+    edits included, stays byte for byte. Exit 0 ok, 3 the new text needs attention."""
+    setup_logging(0, quiet)
+    opener = (ctx.obj or {}).get("backend_opener", open_backend)  # tests pass an in-process backend
+    try:
+        done = redo_sections(draft, list(sections), instruction, model, opener, make_reporter(quiet or as_json), utc_now())
+    except errors.PipelineError as exc:
+        fail(exc, as_json)
+    except KeyboardInterrupt:
+        click.echo("interrupted: the draft is as it was", err=True)
+        sys.exit(130)
+    if as_json:
+        emit_json(report.redo_json(done))
+    else:
+        echo_lines(report.redo_lines(done))
+    sys.exit(errors.EXIT_ATTENTION if done.status == "needs_attention" else errors.EXIT_OK)
 
 
 def check_file(path: Path) -> FileReport:

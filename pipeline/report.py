@@ -12,6 +12,7 @@ from .errors import PipelineError
 from .generate import SectionResult
 from .kinds import SourcesRecord
 from .recheck import DraftReport
+from .redo import Redone
 from .runner import RunResult
 
 Outcome = tuple[Path, "list[RunResult] | PipelineError"]  # one brief: its drafts (caught-up weeks first), or its error
@@ -119,6 +120,19 @@ def draft_check_lines(report: DraftReport) -> list[str]:
     attention = sum(f.severity == ATTENTION for s in report.sections for f in s.findings)
     verdict = "clean" if report.clean else f"{attention} finding(s) need attention before publishing"
     return [*lines, f"{report.path}: {verdict}"]
+
+
+# -- redo -----------------------------------------------------------------------------------------
+def redo_json(done: Redone) -> dict:
+    return {"draft_dir": str(done.draft_dir), "status": done.status, "sections": [section_json(s) for s in done.sections]}
+
+
+def redo_lines(done: Redone) -> list[str]:
+    lines = [f"redone: [{s.prompt.index + 1}] {s.prompt.heading} (seed {s.prompt.settings.seed}, "
+             f"{sum(a.stats.generation_tokens for a in s.attempts)} tokens)" for s in done.sections]
+    lines += [f"needs attention: {s.prompt.heading}: {f.message}" for s in done.sections for f in s.findings
+              if f.severity == ATTENTION]
+    return [*lines, f"draft: {done.draft_dir / 'index.md'} (status: {done.status})"]
 
 
 # -- render ---------------------------------------------------------------------------------------
