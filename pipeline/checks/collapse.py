@@ -80,6 +80,7 @@ STOPWORDS = frozenset(_FUNCTION_WORDS.split())
 class _Word:
     norm: str  # lowercased, quotes and brackets stripped
     alpha: bool  # has a letter: only such words count for variety and function-word share
+    ident: bool  # snake_case, a path or a call: an identifier, which token soup is not made of
     repeated: bool  # its n-gram was seen earlier
     again: bool  # ... at least twice earlier: the span's third time round
     adjacent: bool  # the same word twice in a row ("the the")
@@ -171,7 +172,8 @@ class CollapseDetector:
             self._in_code = not self._in_code
         seen = self._ngram_seen(index)
         word = _Word(
-            norm=norm, alpha=any(c.isalpha() for c in norm), repeated=seen >= 1, again=seen >= 2,
+            norm=norm, alpha=any(c.isalpha() for c in norm), ident=any(c in raw for c in "_/=()"),
+            repeated=seen >= 1, again=seen >= 2,
             adjacent=len(bare) > 1 and bare.isalpha() and bare.islower() and raw == self._raw_prev,
             stop=bare.lower() in STOPWORDS, boundary=ends_clause(raw) or next_char == "\n",
             comma=raw.endswith((",", ";")), code=self._in_code or fence,
@@ -219,8 +221,8 @@ class CollapseDetector:
 
     def _is_glued_loop(self, raw: str) -> bool:
         """'zymezymezyme...': a loop inside one whitespace-free token (rules like '|-----|' are not)."""
-        if len(raw) < self.t.glued_token_chars or sum(c.isalpha() for c in raw) < 0.8 * len(raw):
-            return False
+        if len(raw) < self.t.glued_token_chars or sum(c.isalpha() for c in raw) < 0.8 * len(raw) or "/" in raw:
+            return False  # a link repeats its host and path ("commons-cli/commons-cli/badge.svg")
         return _compression(raw.encode()) < 0.5
 
     def _ngram_seen(self, index: int) -> int:
@@ -240,10 +242,12 @@ class CollapseDetector:
         if len(self._window) > self.t.window:
             self._add_counts(self._window.popleft(), -1)
         self._soup.append(word)
-        self._soup_sums.update({"stop": word.stop, "boundary": word.boundary, "alpha": word.alpha, "comma": word.comma})
+        self._soup_sums.update({"stop": word.stop, "boundary": word.boundary, "alpha": word.alpha and not word.ident,
+                                "comma": word.comma})
         if len(self._soup) > self.t.soup_window:
             old = self._soup.popleft()
-            self._soup_sums.subtract({"stop": old.stop, "boundary": old.boundary, "alpha": old.alpha, "comma": old.comma})
+            self._soup_sums.subtract({"stop": old.stop, "boundary": old.boundary, "alpha": old.alpha and not old.ident,
+                                      "comma": old.comma})
 
     def _add_counts(self, word: _Word, sign: int) -> None:
         self._sums.update({"repeated": sign * word.repeated, "again": sign * word.again, "adjacent": sign * word.adjacent,
