@@ -30,7 +30,8 @@ SCRIPT = [
     "Short",
     "Cron starts the job, the job writes the draft, and the process exits. Nothing leaks across days.",
 ]
-VOLATILE_KEYS = {"run_id", "files_sha256", "started_at", "wall_s", "tok_s", "prompt_tok_s", "environment", "totals", "path", "sha256"}
+VOLATILE_KEYS = {"run_id", "files_sha256", "started_at", "wall_s", "tok_s", "prompt_tok_s", "environment", "totals", "path",
+                 "sha256"}
 
 
 def normalise_json(value):
