@@ -28,6 +28,8 @@ from .conftest import REPO, opener_for
 REAL = Path(__file__).parent / "real_text"
 DOCUMENTS = json.loads((REAL / "repetition_documents.json").read_text())["documents"]
 MODEL_POST = list(json.loads((REAL / "smollm2-example-post.json").read_text())["sections"].items())
+MODEL_DRAFTS = {label: [(h, t) for h, t in sections] for label, sections in
+                json.loads((REAL / "repetition_smollm2_drafts.json").read_text())["drafts"].items()}
 
 
 def sections_of(name: str) -> list[tuple[str, str]]:
@@ -56,6 +58,25 @@ def test_a_sentence_a_real_document_repeats_across_sections_is_flagged_on_the_la
 def test_real_model_draft_without_copied_sentences_needs_no_attention():
     found = repetition_findings(MODEL_POST)
     assert not any(f.severity == ATTENTION for fs in found.values() for f in fs)
+
+
+@pytest.mark.parametrize("label", sorted(MODEL_DRAFTS))
+def test_six_real_model_drafts_need_no_attention_and_only_one_restates_a_fact(label):
+    found = repetition_findings(MODEL_DRAFTS[label])
+    if label == "before-s7":  # section 3 re-introduces "a 35B-parameter mixture-of-experts model" on a Mac
+        assert [(i, f.severity, f.message.startswith("restates 1 fact from section 1")) for i, fs in found.items()
+                for f in fs] == [(2, INFO, True)]
+    else:
+        assert found == {}
+
+
+def test_a_sentence_from_one_real_draft_copied_into_another_draft_is_caught():
+    sections = MODEL_DRAFTS["after-s11"]
+    donor = max(sentences(MODEL_DRAFTS["before-s23"][0][1]), key=lambda s: len(s.words)).text
+    changed = [sections[0], (sections[1][0], donor + " " + sections[1][1]), *sections[2:4],
+               (sections[4][0], sections[4][1] + "\n\n" + donor)]
+    found = repetition_findings(changed)
+    assert [f.severity for f in found[4] if f.message.startswith("repeats 1 sentence of section 2")] == [ATTENTION]
 
 
 def copy_into(sections: list[tuple[str, str]], sentence: str, target: int) -> list[tuple[str, str]]:
