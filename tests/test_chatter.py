@@ -120,3 +120,16 @@ def test_the_real_preambles_of_the_calibration_outputs_are_cut_and_nothing_else(
 ])
 def test_presenting_content_is_not_a_preamble(text):
     assert trim_chatter(text, "Some heading").removed == []
+
+
+def test_held_out_outputs_lose_only_their_preambles(prompt):
+    """Ten real attempts (seeds 31 and 37) never used to tune: the two preambles in the model's usual form go,
+    and no content line does. Two more ("Here's your part 3:", another section's heading) are missed, as the
+    README says."""
+    import json
+
+    heading, texts = prompt
+    attempts = json.loads((REPO / "tests/real_text/smollm2-chatter-heldout.json").read_text())["attempts"]
+    removed = [r for a in attempts for r in trim_chatter(a["text"], heading, texts).removed]
+    assert removed == ["Here's an example of the section you're referring to:",
+                       "Here's an example of how to write this paragraph:"]
