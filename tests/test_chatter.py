@@ -94,14 +94,14 @@ def test_real_model_output_keeps_its_content_while_its_chatter_goes(prompt):
         assert len(kept) >= len(text) - sum(len(r) for r in trimmed.removed) - 8  # only the cut pieces went
 
 
-def test_the_real_preambles_of_the_calibration_outputs_are_cut_and_nothing_else(prompt):
+def test_the_real_preambles_of_the_calibration_outputs_are_cut_and_nothing_else():
     """31 real attempts of the embedded model (tests/real_text): each preamble it wrote is cut, whole, and the
     first line of the content after it is kept."""
     import json
 
-    heading, texts = prompt
+    prompts = {p.heading: [m["content"] for m in p.messages] for p in render_prompts(load_brief(REPO / "briefs/post.yaml"))}
     attempts = json.loads((REPO / "tests/real_text/smollm2-chatter-calibration.json").read_text())["attempts"]
-    removed = [trim_chatter(a["text"], heading, texts).removed for a in attempts]
+    removed = [trim_chatter(a["text"], a["heading"], prompts[a["heading"]]).removed for a in attempts]
     leads = sorted(r[0] for r in removed if r and r[0] != "What would be another section describing the nightly jobs?")
     assert leads == sorted([
         "Here's a revised version of the post with a rewritten introduction:", "What a great question!",
@@ -122,14 +122,14 @@ def test_presenting_content_is_not_a_preamble(text):
     assert trim_chatter(text, "Some heading").removed == []
 
 
-def test_held_out_outputs_lose_only_their_preambles(prompt):
+def test_held_out_outputs_lose_only_their_preambles():
     """Ten real attempts (seeds 31 and 37) never used to tune: the two preambles in the model's usual form go,
     and no content line does. Two more ("Here's your part 3:", another section's heading) are missed, as the
     README says."""
     import json
 
-    heading, texts = prompt
+    prompts = {p.heading: [m["content"] for m in p.messages] for p in render_prompts(load_brief(REPO / "briefs/post.yaml"))}
     attempts = json.loads((REPO / "tests/real_text/smollm2-chatter-heldout.json").read_text())["attempts"]
-    removed = [r for a in attempts for r in trim_chatter(a["text"], heading, texts).removed]
+    removed = [r for a in attempts for r in trim_chatter(a["text"], a["heading"], prompts[a["heading"]]).removed]
     assert removed == ["Here's an example of the section you're referring to:",
                        "Here's an example of how to write this paragraph:"]
