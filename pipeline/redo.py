@@ -120,8 +120,8 @@ def current_prompts(manifest: dict, redoing: set[str]) -> dict[str, SectionPromp
     if affected:
         raise errors.InputError(f"{brief_path} changed in ways that reach other sections: "
                                 f"{', '.join(map(repr, affected))} would now be written differently",
-                                hint=f"to change only this section's instruction, restore the brief and redo with --instruction; "
-                                     f"else redo those too (--section), or {rerun}")
+                                hint=f"redo those too (--section), restore the brief and use --instruction for this "
+                                     f"section alone, or {rerun}")
     return prompts
 
 

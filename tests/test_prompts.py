@@ -183,3 +183,12 @@ def test_prompts_carry_their_sections_settings(render):
     assert (first.enable_thinking, second.enable_thinking) == (False, True)
     assert (first.target_words, second.target_words) == (40, 50)
     assert first.settings.penalty_context == first.settings.max_tokens == 60
+
+
+def test_a_template_can_list_what_the_other_sections_cover(render, templates):
+    (templates / "aware.j2").write_text(
+        "Write {{ section.heading }}.\n{% for other in outline_summaries if other.position != position %}"
+        "- {{ other.heading }}: {{ other.summary }}\n{% endfor %}")
+    prompts = render(own_template("aware.j2"))
+    assert prompts[2].messages[1]["content"] == ("Write Third.\n- First: Say the first thing.\n"
+                                                 "- Second: Say the second thing.")
