@@ -59,10 +59,6 @@ class DraftReport:
                 "sections": [s.as_dict() for s in self.sections]}
 
 
-def is_draft_dir(path: Path) -> bool:
-    return path.is_dir() and (path / "run.json").exists()
-
-
 def check_draft(draft_dir: Path) -> DraftReport:
     manifest = read_manifest(draft_dir)
     markdown = read_text(draft_dir / "index.md")
