@@ -22,7 +22,8 @@ def run(brief: str, out: Path, model: str, *extra: str, failpoint: str | None = 
 
 
 def timed(args: list[str], failpoint: str | None = None) -> tuple[float, int]:
-    """Wall seconds and exit code; with a failpoint, SIGINT is sent when the process reaches it."""
+    """Wall seconds and exit code; with a failpoint, SIGTERM is sent when the process reaches it (SIGTERM, as a
+    scheduler stops a job: a shell starts background jobs with SIGINT ignored)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **({"PIPELINE_FAILPOINT": failpoint} if failpoint else {})}
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", *args, "-q"], stderr=subprocess.PIPE, text=True, env=env)
@@ -30,7 +31,7 @@ def timed(args: list[str], failpoint: str | None = None) -> tuple[float, int]:
     if failpoint:
         for line in proc.stderr:
             if f"failpoint {failpoint}" in line:
-                proc.send_signal(signal.SIGINT)
+                proc.send_signal(signal.SIGTERM)
                 break
     proc.communicate()
     return time.perf_counter() - started, proc.returncode
