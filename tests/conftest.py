@@ -79,6 +79,14 @@ def fake() -> ScriptBackend:
     return ScriptBackend()
 
 
+def sigint_as_usual() -> None:
+    """For a child sent a real SIGINT: a shell starts background jobs (a CI run among them) with SIGINT
+    ignored, and a child inherits that; the child gets the default back, as in a terminal."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def opener_for(backend):
     """A backend_opener for run_brief / the CLI that hands out one prepared backend."""
     return lambda model, memory: backend

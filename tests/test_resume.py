@@ -16,6 +16,7 @@ import pytest
 
 from pipeline.generate.cache import SectionCache
 
+from .conftest import sigint_as_usual
 from .tiny_models import build_random_qwen3_moe
 
 BRIEF = """\
@@ -40,7 +41,8 @@ def model(tmp_path_factory) -> Path:
 
 def pipeline(*args: str, env: dict | None = None, **popen) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "pipeline", "run", *args], stderr=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, **popen)
+                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+                            preexec_fn=sigint_as_usual, **popen)
 
 
 def finished(*args: str) -> tuple[int, str, str]:
