@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import shutil
+import signal
 import sys
 import textwrap
 from pathlib import Path
@@ -14,6 +15,11 @@ import pytest
 from pipeline.backends.script import ScriptBackend
 
 REPO = Path(__file__).resolve().parent.parent
+
+# A shell starts background jobs (a CI run among them) with SIGINT ignored, and children inherit that:
+# Ctrl-C as a terminal delivers it is what the interrupt tests send, to this process and to children.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 MINIMAL_BRIEF = """\
 title: Memory budgets for local models
@@ -77,14 +83,6 @@ def write_brief(project: Path):
 @pytest.fixture
 def fake() -> ScriptBackend:
     return ScriptBackend()
-
-
-def sigint_as_usual() -> None:
-    """For a child sent a real SIGINT: a shell starts background jobs (a CI run among them) with SIGINT
-    ignored, and a child inherits that; the child gets the default back, as in a terminal."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def opener_for(backend):

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import main
 
-from .conftest import opener_for, sigint_as_usual
+from .conftest import opener_for
 from .test_newsletter import INSIGHT, PICK
 
 OLD, NEW = "The reviewed draft says this. It stays.", "The replacement draft says that. It arrives."
@@ -50,8 +50,7 @@ def the_draft(project) -> tuple[str, str]:
 def signal_at(step: str, signum: int, args: list[str]) -> tuple[int, str]:
     """Run `pipeline run --force` in a real process, stop it at `step`, send `signum`."""
     child = subprocess.Popen([sys.executable, "-m", "pipeline", *args], stderr=subprocess.PIPE, text=True,
-                             env={**os.environ, "PIPELINE_FAILPOINT": step, "PYTHONUNBUFFERED": "1"},
-                             preexec_fn=sigint_as_usual)
+                             env={**os.environ, "PIPELINE_FAILPOINT": step, "PYTHONUNBUFFERED": "1"})
     assert child.stderr is not None
     seen = []
     for line in child.stderr:

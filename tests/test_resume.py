@@ -16,7 +16,6 @@ import pytest
 
 from pipeline.generate.cache import SectionCache
 
-from .conftest import sigint_as_usual
 from .tiny_models import build_random_qwen3_moe
 
 BRIEF = """\
@@ -41,8 +40,7 @@ def model(tmp_path_factory) -> Path:
 
 def pipeline(*args: str, env: dict | None = None, **popen) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "pipeline", "run", *args], stderr=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-                            preexec_fn=sigint_as_usual, **popen)
+                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, **popen)
 
 
 def finished(*args: str) -> tuple[int, str, str]:
