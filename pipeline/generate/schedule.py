@@ -49,8 +49,9 @@ def generate_sections(backend: Backend, prompts: list[SectionPrompt], reporter: 
     if not todo:  # every section came from data, feeds, the brief itself or the cache
         return GenerationRun([cached[n] for n in range(len(tasks))], 0, 0.0)
     started = time.perf_counter()
-    reporter.note(f"prefilling the prompt prefix shared by {len(todo)} sections")
-    shared = backend.share_prefix([t.rendered for t in todo])
+    # The prefix of every section's prompt, cached ones too: the rest then decode exactly as in a whole run.
+    reporter.note(f"prefilling the prompt prefix shared by {len(tasks)} sections")
+    shared = backend.share_prefix([t.rendered for t in tasks])
     prefix_s = time.perf_counter() - started
     reporter.note(f"shared prefix: {shared} tokens in {prefix_s:.1f}s")
     done = iter(generate(backend, todo, reporter, batched and len(todo) > 1, max_batch, cache))
