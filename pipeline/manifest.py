@@ -44,6 +44,8 @@ def attempt_record(attempt: Attempt) -> dict:
         "tok_s": round(stats.generation_tps, 2),
         "prompt_tok_s": round(stats.prompt_tps, 2),
         "wall_s": round(stats.wall_s, 3),
+        "constrained": attempt.constrained,
+        "constraint_s": round(stats.constraint_s, 3),
         "memory_gb": {"active": round(stats.active_memory_gb, 4), "peak": round(stats.peak_memory_gb, 4),
                       "cache": round(stats.cache_memory_gb, 4), "cache_cleared": stats.cache_cleared},
         "reasoning_chars_removed": attempt.reasoning_chars,

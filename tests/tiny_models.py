@@ -98,3 +98,25 @@ def build_random_qwen3_moe(folder: Path) -> Path:
     (folder / "config.json").write_text(json.dumps(config))
     write_tokenizer(folder, vocab)
     return folder
+
+
+def build_random_llama(folder: Path, tokenizer_from: Path) -> Path:
+    """Random weights (hidden size 64) behind a real byte-level tokenizer copied from `tokenizer_from`:
+    it can spell anything, JSON included, and left alone it writes noise."""
+    import shutil
+
+    import mlx.core as mx
+    from mlx.utils import tree_flatten
+    from mlx_lm.models import llama
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        if (tokenizer_from / name).exists():
+            shutil.copy(tokenizer_from / name, folder / name)
+    vocab_size = json.loads((tokenizer_from / "config.json").read_text())["vocab_size"]
+    config = {**qwen3_config(vocab_size), "model_type": "llama", "tie_word_embeddings": True}
+    mx.random.seed(0)
+    model = llama.Model(llama.ModelArgs.from_dict(config))
+    mx.save_safetensors(str(folder / "model.safetensors"), dict(tree_flatten(model.parameters())))
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder

@@ -23,6 +23,7 @@ class Request:
     settings: SamplingSettings
     seed: int
     label: str = ""  # the section or stage that asked (progress lines, scripted responses)
+    schema: dict | None = None  # a JSON schema the answer is constrained to (backends with `constrained`)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class GenerationStats:
     active_memory_gb: float = 0.0
     cache_memory_gb: float = 0.0
     cache_cleared: bool = False
+    constraint_s: float = 0.0  # time spent computing the schema's token masks (constrained calls)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class Capabilities:
     think_markers: tuple[str, str] = DEFAULT_THINK_MARKERS  # the tokenizer's reasoning markers
     batching_pays: bool = False  # decoding sections together beats one by one on this device
     reproducible: bool = True  # the same prompt, settings and seed give the same text: finished sections may be kept
+    constrained: bool = False  # can hold an answer to a request's JSON schema while decoding
 
 
 @dataclass(frozen=True)

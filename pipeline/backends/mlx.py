@@ -13,6 +13,7 @@ from ..errors import MemoryLimitError, ModelError
 from ..memory import MemoryBudget, apply_budget, check_fits, guard, plan_budget, read_memory, total_memory
 from ..models import ResolvedModel, resolve_model
 from .base import DEFAULT_THINK_MARKERS, Capabilities, Delta, GenerationStats, ModelInfo, Request
+from .constrain import SchemaProcessor, can_constrain
 
 if TYPE_CHECKING:
     from mlx_lm.generate import GenerationResponse
@@ -26,7 +27,8 @@ class MLXBackend:
         self.resolved = resolved
         self.budget = budget  # None when only the tokenizer is loaded (render)
         # Batching pays where a decode step is bound by memory bandwidth (GPU); on a CPU it does not.
-        self.capabilities = Capabilities(think_markers=_think_markers(tokenizer), batching_pays=_on_gpu())
+        self.capabilities = Capabilities(think_markers=_think_markers(tokenizer), batching_pays=_on_gpu(),
+                                         constrained=model is not None and self._can_constrain())
         self._prefix: tuple[list[int], list] | None = None  # (tokens, prefilled KV cache)
 
     @classmethod
@@ -113,6 +115,17 @@ class MLXBackend:
     def _vocab_size(self) -> int:
         return self._model.args.vocab_size
 
+    def _can_constrain(self) -> bool:
+        return can_constrain(self._tokenizer._tokenizer, tuple(self._tokenizer.eos_token_ids))
+
+    def _processors(self, request: Request) -> tuple[list, SchemaProcessor | None]:
+        """The sampling penalties, and last (so nothing re-opens a masked token) the schema's mask."""
+        processors = make_processors(request.settings)
+        if request.schema is None:
+            return processors, None
+        schema = SchemaProcessor(self._tokenizer._tokenizer, tuple(self._tokenizer.eos_token_ids), request.schema)
+        return [*processors, schema], schema
+
     def _clear_cache_after(self, tokens: int) -> bool:
         import mlx.core as mx
 
@@ -195,6 +208,7 @@ class MLXStream:
         self.response: GenerationResponse | None = None  # mlx-lm's latest
         self.started = time.perf_counter()
         self.reused = 0
+        self.processors, self.schema = backend._processors(request)
         self.deltas = self._generate()
 
     def __iter__(self) -> Iterator[Delta]:
@@ -210,13 +224,14 @@ class MLXStream:
 
         backend, settings = self.backend, self.request.settings
         tokens, cache, self.reused = backend._prompt_with_cache(self.request.prompt)
+        processors = self.processors
         mx.random.seed(self.request.seed)
         mx.reset_peak_memory()
         self.started = time.perf_counter()
         try:
             for self.response in stream_generate(
                 backend._model, backend._tokenizer, tokens, max_tokens=settings.max_tokens, prompt_cache=cache,
-                sampler=make_sampler(settings, backend._vocab_size()), logits_processors=make_processors(settings),
+                sampler=make_sampler(settings, backend._vocab_size()), logits_processors=processors,
             ):
                 guard(mx, backend.generation_budget)
                 if self.response.finish_reason is None:
@@ -237,6 +252,7 @@ class MLXStream:
             prompt_tps=response.prompt_tps, generation_tps=response.generation_tps, wall_s=wall,
             prefix_tokens_reused=self.reused, peak_memory_gb=reading.peak_gb, active_memory_gb=reading.active_gb,
             cache_memory_gb=reading.cache_gb, cache_cleared=self.backend._clear_cache_after(response.generation_tokens),
+            constraint_s=self.schema.seconds if self.schema else 0.0,
         )
         text = response.text if reason != "stopped" else ""
         return Delta(text, response.generation_tokens, reason, stats)
@@ -263,13 +279,15 @@ class MLXBatchStream:
             completion_batch_size=max(len(chats), 1), prefill_batch_size=max(len(chats), 1),
         )
         vocab = backend._vocab_size()
+        processors = [backend._processors(r) for r in requests]
+        self.schemas = [schema for _, schema in processors]
         self.uids = self.generator.insert(
             [tokens for tokens, _, _ in prepared],
             max_tokens=[c.max_tokens for c in chats],
             # mlx-lm types each cache as a list, but a None entry gets a fresh one (BatchGenerator.insert_segments).
             caches=[cache for _, cache, _ in prepared],  # type: ignore[misc]
             samplers=[make_sampler(c, vocab) for c in chats],
-            logits_processors=[make_processors(c) for c in chats],
+            logits_processors=[chain for chain, _ in processors],
         )
         self.index = {uid: i for i, uid in enumerate(self.uids)}
         self.detokenizers = [tokenizer.detokenizer for _ in chats]
@@ -323,7 +341,7 @@ class MLXBatchStream:
             prompt_tokens=self.prompt_tokens[index], prefix_tokens_reused=self.reused[index],
             generation_tokens=self.tokens[index], generation_tps=self.tokens[index] / wall if wall else 0.0,
             wall_s=wall, peak_memory_gb=reading.peak_gb, active_memory_gb=reading.active_gb,
-            cache_memory_gb=reading.cache_gb,
+            cache_memory_gb=reading.cache_gb, constraint_s=schema.seconds if (schema := self.schemas[index]) else 0.0,
         )
 
     def _clear_cache_if_long(self) -> None:

@@ -30,6 +30,7 @@ class Task:
     prompt: SectionPrompt
     rendered: str  # the prompt after the chat template, applied once
     parse: Parser | None = None
+    schema: dict | None = None  # the structured answer's JSON schema: decoding is held to it where the backend can
 
     @property
     def ladder(self) -> tuple[Rung, ...]:
@@ -52,6 +53,7 @@ class Attempt:
     tokens_after_onset: int | None = None  # tokens generated between collapse onset and the abort
     value: Any = None  # a structured stage's parsed answer
     error: str | None = None  # why a structured answer could not be used (shown to the model on repair)
+    constrained: bool = False  # decoded under the stage's JSON schema
 
     @property
     def usable(self) -> bool:
@@ -130,7 +132,8 @@ def kept_text(streamed: Streamed, markers: tuple[str, str], starts_inside: bool,
     return text, findings
 
 
-def judge(streamed: Streamed, task: Task, rendered: str, plan: Plan, markers: tuple[str, str]) -> Attempt:
+def judge(streamed: Streamed, task: Task, rendered: str, plan: Plan, markers: tuple[str, str],
+          constrained: bool = False) -> Attempt:
     """A watched call as an attempt: prose is checked as text, a structured answer is parsed."""
     structured = task.parse is not None
     text, findings = kept_text(streamed, markers, prompt_opens_think(rendered, markers), trim=not structured)
@@ -145,7 +148,7 @@ def judge(streamed: Streamed, task: Task, rendered: str, plan: Plan, markers: tu
         findings.append(Finding("empty", ATTENTION, "no clean text before the collapse"))
     return Attempt(plan.number, plan.rung.name, plan.seed, plan.changes, streamed.finish_reason, streamed.raw, text,
                    len(streamed.raw) - len(streamed.visible), streamed.stats, tuple(findings),
-                   streamed.collapse, streamed.tokens_after_onset, value, error)
+                   streamed.collapse, streamed.tokens_after_onset, value, error, constrained)
 
 
 def trim_chatter_finding(text: str, prompt: SectionPrompt) -> tuple[str, list[Finding]]:
@@ -159,6 +162,12 @@ def trim_chatter_finding(text: str, prompt: SectionPrompt) -> tuple[str, list[Fi
         findings.append(Finding("prompt_echo", ATTENTION, "the prompt's instructions repeated in the text: "
                                 + " / ".join(repr(e) for e in trimmed.echoed) + "; delete them"))
     return trimmed.text, findings
+
+
+def schema_for(task: Task, plan: Plan, constrained: bool) -> dict | None:
+    """The schema to decode under: where the backend can hold it, and only with thinking off (a grammar
+    from the first token would forbid the think block; parsed output is not reasoned, see DESIGN.md)."""
+    return task.schema if constrained and not plan.settings.enable_thinking else None
 
 
 def parse_answer(parse: Parser | None, text: str) -> tuple[Any, str | None]:

@@ -14,7 +14,7 @@ from ..backends import Backend, Delta, Request
 from ..progress import Reporter
 from ..prompts import SectionPrompt
 from ..thinking import prompt_opens_think
-from .attempts import Attempt, SectionResult, Task, finish, half_prompts, join_parts, judge, repair_messages
+from .attempts import Attempt, SectionResult, Task, finish, half_prompts, join_parts, judge, repair_messages, schema_for
 from .cache import SectionCache
 from .ladder import Plan, next_plan
 from .watch import Streamed, Watch, watch_stream
@@ -114,10 +114,11 @@ def attempt_prompt(backend: Backend, pending: Pending) -> str:
 
 
 def call(backend: Backend, task: Task, rendered: str, plan: Plan, reporter: Reporter, seed: int | None = None) -> Attempt:
-    request = Request(rendered, plan.settings, plan.seed if seed is None else seed, task.prompt.heading)
+    schema = schema_for(task, plan, backend.capabilities.constrained)
+    request = Request(rendered, plan.settings, plan.seed if seed is None else seed, task.prompt.heading, schema)
     watch = new_watch(backend, rendered, plan)
     streamed = watch_stream(backend.stream(request), watch, lambda n: reporter.tokens(task.prompt, n))
-    return judge(streamed, task, rendered, plan, backend.capabilities.think_markers)
+    return judge(streamed, task, rendered, plan, backend.capabilities.think_markers, schema is not None)
 
 
 def new_watch(backend: Backend, rendered: str, plan: Plan) -> Watch:
@@ -145,8 +146,9 @@ def decode_together(backend: Backend, batch: list[Pending], reporter: Reporter) 
     for pending in batch:
         reporter.attempt_started(pending.task.prompt, pending.plan.number)
     watches = [new_watch(backend, text, p.plan) for text, p in zip(rendered, batch, strict=True)]
-    requests = [Request(text, p.plan.settings, p.plan.seed, p.task.prompt.heading)
-                for text, p in zip(rendered, batch, strict=True)]
+    schemas = [schema_for(p.task, p.plan, backend.capabilities.constrained) for p in batch]
+    requests = [Request(text, p.plan.settings, p.plan.seed, p.task.prompt.heading, schema)
+                for text, p, schema in zip(rendered, batch, schemas, strict=True)]
     ended: dict[int, Delta] = {}
     stream = backend.stream_batch(requests)
     for index, delta in stream:
@@ -159,7 +161,7 @@ def decode_together(backend: Backend, batch: list[Pending], reporter: Reporter) 
         elif collapsed:
             ended[index] = Delta("", delta.generation_tokens, "collapse", stream.stop(index).stats)  # the rest go on
     return [judge(batch_result(watches[i], ended.get(i)), p.task, rendered[i], p.plan,
-                  backend.capabilities.think_markers) for i, p in enumerate(batch)]
+                  backend.capabilities.think_markers, schemas[i] is not None) for i, p in enumerate(batch)]
 
 
 def batch_result(watch: Watch, final: Delta | None) -> Streamed:

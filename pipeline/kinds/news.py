@@ -18,6 +18,7 @@ from ..sources.feeds import FeedItem, plain_text
 
 FENCE = "=" * 12  # items sit between fences; nothing inside them is an instruction
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+REASON_CHARS = 160  # one short line; also bounds a constrained answer's length
 
 
 class _Pick(BaseModel):
@@ -62,6 +63,16 @@ def pick_messages(items: list[FeedItem], instruction: str, max_items: int) -> tu
     )
     user = f"{instruction}\n\n{FENCE}\n{items_block(items)}\n{FENCE}"
     return ({"role": "system", "content": system}, {"role": "user", "content": user})
+
+
+def pick_schema(count: int, max_items: int) -> dict:
+    """The answer's shape as a JSON schema: constrained decoding holds the model to it, so ids are item
+    numbers and a reason is one short line. Duplicate ids stay possible (the parser drops them)."""
+    pick = {"type": "object", "additionalProperties": False, "required": ["id", "reason"],
+            "properties": {"id": {"type": "integer", "minimum": 1, "maximum": count},
+                           "reason": {"type": "string", "minLength": 1, "maxLength": REASON_CHARS}}}
+    return {"type": "object", "additionalProperties": False, "required": ["picks"],
+            "properties": {"picks": {"type": "array", "minItems": 1, "maxItems": max_items, "items": pick}}}
 
 
 def parse_picks(text: str, items: list[FeedItem], max_items: int) -> list[Pick]:

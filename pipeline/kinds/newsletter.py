@@ -28,7 +28,7 @@ from ..sources.feeds import FeedResult
 from ..state import last_completed_week, record_completed_week
 from ..weeks import MAX_CATCH_UP_WEEKS, parse_week, week_key, week_to_build, week_window, weeks_to_build, zone
 from .base import Kind, Situation, Stages, Verified, with_repetition
-from .news import NewsPicks, newest, parse_picks, pick_messages
+from .news import NewsPicks, newest, parse_picks, pick_messages, pick_schema
 
 log = logging.getLogger("pipeline")
 
@@ -185,7 +185,8 @@ def pick_task(backend: Backend, brief: Brief, index: int, items: list) -> Task:
     prompt = SectionPrompt(index=index, heading=section.heading, target_words=0, stage=section.stage,
                            messages=messages, settings=settings, template="(news pick)")
     return Task(prompt, backend.render(messages, settings.enable_thinking),
-                parse=lambda text: parse_picks(text, items, section.max_items))
+                parse=lambda text: parse_picks(text, items, section.max_items),
+                schema=pick_schema(len(items), section.max_items))
 
 
 def picks_from(result: SectionResult | None, items: list, max_items: int) -> NewsPicks:
