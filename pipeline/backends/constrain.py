@@ -59,21 +59,23 @@ class SchemaProcessor:
         self._bitmask = allocate_token_bitmask(1, self._tokenizer.vocab_size)
         self._bits = np.arange(32, dtype=np.uint32)
         self._calls = 0
-        self.seconds = 0.0  # spent in the grammar and the mask: the constraint's own cost per call
+        self.seconds = 0.0  # spent in the grammar and building the mask (host time; the masking op runs in the graph)
 
     def __call__(self, tokens, logits):
+        # Reading the sampled token waits for the previous step's forward pass: decode time, not ours.
+        sampled = int(tokens[-1].item()) if self._calls else None
         started = time.perf_counter()
-        masked = self._mask(tokens, logits)
+        masked = self._mask(sampled, logits)
         self.seconds += time.perf_counter() - started
         return masked
 
-    def _mask(self, tokens, logits):
+    def _mask(self, sampled: int | None, logits):
         import mlx.core as mx
         import numpy as np
         from llguidance.numpy import fill_next_token_bitmask
 
-        if self._calls:
-            self.matcher.consume_token(int(tokens[-1].item()))
+        if sampled is not None:
+            self.matcher.consume_token(sampled)
         self._calls += 1
         if self.matcher.is_error():
             return logits  # an out-of-grammar token (cannot happen under the mask): leave it to the parser
@@ -83,4 +85,3 @@ class SchemaProcessor:
         if allowed.size < vocab:  # an embedding padded past the tokenizer's vocabulary: never those ids
             allowed = np.concatenate([allowed, np.zeros(vocab - allowed.size, dtype=bool)])
         return mx.where(mx.array(allowed[:vocab]), logits, mx.array(-float("inf"), dtype=logits.dtype))
-
