@@ -49,6 +49,8 @@ def attempt_record(attempt: Attempt) -> dict:
         "memory_gb": {"active": round(stats.active_memory_gb, 4), "peak": round(stats.peak_memory_gb, 4),
                       "cache": round(stats.cache_memory_gb, 4), "cache_cleared": stats.cache_cleared},
         "reasoning_chars_removed": attempt.reasoning_chars,
+        "reasoning_tokens": stats.reasoning_tokens,
+        "thinking_budget_hit": stats.thinking_budget_hit,
         "usable": attempt.usable,
         "findings": [dataclasses.asdict(f) for f in attempt.findings],
         "raw_text": attempt.raw_text,

@@ -54,3 +54,35 @@ def split_thinking(raw: str, markers: tuple[str, str], starts_inside: bool = Fal
         visible.append(raw[pos:next_open])
         inside, pos = True, next_open + len(open_marker)
     return SplitText("".join(visible).strip(), "".join(reasoning).strip(), unclosed, stray, marker_count)
+
+
+TRANSITION = "\n\nI have thought enough; time to write the answer.\n"  # eases a model out of a cut-off thought
+
+
+@dataclass
+class ThinkingBudget:
+    """Counts reasoning tokens as they are generated and says when the think block must be closed
+    for the model: after `budget` of them, still inside. Backends feed it each generated piece
+    (a token, or a scripted word) as opens/closes flags, and force the close themselves."""
+
+    budget: int
+    inside: bool = False  # the prompt may have opened the block already
+    reasoning_tokens: int = 0
+    hit: bool = False  # the budget ran out and the block was closed for the model
+    closed: bool = False
+
+    def saw(self, opens: bool, closes: bool) -> None:
+        if closes:
+            self.inside, self.closed = False, True
+        elif opens and not self.closed:
+            self.inside = True
+        elif self.inside:
+            self.reasoning_tokens += 1
+
+    @property
+    def must_close(self) -> bool:
+        return self.inside and self.reasoning_tokens >= self.budget
+
+    def cap(self, max_tokens: int, forced: int) -> int:
+        """The call's cap: the answer keeps all of `max_tokens`; reasoning and the forced close come on top."""
+        return max_tokens + self.budget + forced + 1  # +1: the opening marker

@@ -39,6 +39,8 @@ class GenerationStats:
     cache_memory_gb: float = 0.0
     cache_cleared: bool = False
     constraint_s: float = 0.0  # time spent computing the schema's token masks (constrained calls)
+    reasoning_tokens: int | None = None  # counted where a thinking budget was applied
+    thinking_budget_hit: bool | None = None  # the budget ran out and the think block was closed for the model
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Capabilities:
     batching_pays: bool = False  # decoding sections together beats one by one on this device
     reproducible: bool = True  # the same prompt, settings and seed give the same text: finished sections may be kept
     constrained: bool = False  # can hold an answer to a request's JSON schema while decoding
+    thinking_budget: bool = False  # can close a think block after a stage's thinking_budget tokens
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,9 @@ from ..config import MemorySettings, SamplingSettings
 from ..errors import MemoryLimitError, ModelError
 from ..memory import MemoryBudget, apply_budget, check_fits, guard, plan_budget, read_memory, total_memory
 from ..models import ResolvedModel, resolve_model
+from ..thinking import prompt_opens_think
 from .base import DEFAULT_THINK_MARKERS, Capabilities, Delta, GenerationStats, ModelInfo, Request
+from .budget import BudgetProcessor, forced_close, marker_ids
 from .constrain import SchemaProcessor, can_constrain
 
 if TYPE_CHECKING:
@@ -28,7 +31,8 @@ class MLXBackend:
         self.budget = budget  # None when only the tokenizer is loaded (render)
         # Batching pays where a decode step is bound by memory bandwidth (GPU); on a CPU it does not.
         self.capabilities = Capabilities(think_markers=_think_markers(tokenizer), batching_pays=_on_gpu(),
-                                         constrained=model is not None and self._can_constrain())
+                                         constrained=model is not None and self._can_constrain(),
+                                         thinking_budget=marker_ids(tokenizer, _think_markers(tokenizer)) is not None)
         self._prefix: tuple[list[int], list] | None = None  # (tokens, prefilled KV cache)
 
     @classmethod
@@ -118,13 +122,21 @@ class MLXBackend:
     def _can_constrain(self) -> bool:
         return can_constrain(self._tokenizer._tokenizer, tuple(self._tokenizer.eos_token_ids))
 
-    def _processors(self, request: Request) -> tuple[list, SchemaProcessor | None]:
-        """The sampling penalties, and last (so nothing re-opens a masked token) the schema's mask."""
-        processors = make_processors(request.settings)
-        if request.schema is None:
-            return processors, None
-        schema = SchemaProcessor(self._tokenizer._tokenizer, tuple(self._tokenizer.eos_token_ids), request.schema)
-        return [*processors, schema], schema
+    def _processors(self, request: Request) -> CallProcessors:
+        """The sampling penalties, then the schema's mask or the thinking budget (last, so nothing
+        re-opens a token they ruled out), and the call's cap."""
+        settings, tokenizer = request.settings, self._tokenizer
+        chain = make_processors(settings)
+        if request.schema is not None:
+            schema = SchemaProcessor(tokenizer._tokenizer, tuple(tokenizer.eos_token_ids), request.schema)
+            return CallProcessors([*chain, schema], settings.max_tokens, schema=schema)
+        ids = marker_ids(tokenizer, self.capabilities.think_markers)
+        if not (settings.enable_thinking and settings.thinking_budget and ids):
+            return CallProcessors(chain, settings.max_tokens)
+        forced = forced_close(tokenizer, ids[1])
+        budget = BudgetProcessor(ids, forced, settings.thinking_budget,
+                                 prompt_opens_think(request.prompt, self.capabilities.think_markers))
+        return CallProcessors([*chain, budget], budget.state.cap(settings.max_tokens, len(forced)), budget=budget)
 
     def _clear_cache_after(self, tokens: int) -> bool:
         import mlx.core as mx
@@ -200,6 +212,22 @@ def _as_memory_error(exc: RuntimeError, budget: MemoryBudget) -> Exception:
     return exc
 
 
+@dataclass
+class CallProcessors:
+    """One call's logits processors, its cap, and the two whose work run.json records."""
+
+    chain: list
+    cap: int
+    schema: SchemaProcessor | None = None
+    budget: BudgetProcessor | None = None
+
+    def stats(self) -> dict:
+        budget = self.budget.state if self.budget else None
+        return {"constraint_s": self.schema.seconds if self.schema else 0.0,
+                "reasoning_tokens": budget.reasoning_tokens if budget else None,
+                "thinking_budget_hit": budget.hit if budget else None}
+
+
 class MLXStream:
     """One call through mlx-lm's stream_generate, with the shared-prefix cache when it applies."""
 
@@ -208,7 +236,7 @@ class MLXStream:
         self.response: GenerationResponse | None = None  # mlx-lm's latest
         self.started = time.perf_counter()
         self.reused = 0
-        self.processors, self.schema = backend._processors(request)
+        self.processors = backend._processors(request)
         self.deltas = self._generate()
 
     def __iter__(self) -> Iterator[Delta]:
@@ -230,8 +258,8 @@ class MLXStream:
         self.started = time.perf_counter()
         try:
             for self.response in stream_generate(
-                backend._model, backend._tokenizer, tokens, max_tokens=settings.max_tokens, prompt_cache=cache,
-                sampler=make_sampler(settings, backend._vocab_size()), logits_processors=processors,
+                backend._model, backend._tokenizer, tokens, max_tokens=processors.cap, prompt_cache=cache,
+                sampler=make_sampler(settings, backend._vocab_size()), logits_processors=processors.chain,
             ):
                 guard(mx, backend.generation_budget)
                 if self.response.finish_reason is None:
@@ -252,7 +280,7 @@ class MLXStream:
             prompt_tps=response.prompt_tps, generation_tps=response.generation_tps, wall_s=wall,
             prefix_tokens_reused=self.reused, peak_memory_gb=reading.peak_gb, active_memory_gb=reading.active_gb,
             cache_memory_gb=reading.cache_gb, cache_cleared=self.backend._clear_cache_after(response.generation_tokens),
-            constraint_s=self.schema.seconds if self.schema else 0.0,
+            **self.processors.stats(),
         )
         text = response.text if reason != "stopped" else ""
         return Delta(text, response.generation_tokens, reason, stats)
@@ -279,15 +307,14 @@ class MLXBatchStream:
             completion_batch_size=max(len(chats), 1), prefill_batch_size=max(len(chats), 1),
         )
         vocab = backend._vocab_size()
-        processors = [backend._processors(r) for r in requests]
-        self.schemas = [schema for _, schema in processors]
+        self.processors = [backend._processors(r) for r in requests]
         self.uids = self.generator.insert(
             [tokens for tokens, _, _ in prepared],
-            max_tokens=[c.max_tokens for c in chats],
+            max_tokens=[p.cap for p in self.processors],
             # mlx-lm types each cache as a list, but a None entry gets a fresh one (BatchGenerator.insert_segments).
             caches=[cache for _, cache, _ in prepared],  # type: ignore[misc]
             samplers=[make_sampler(c, vocab) for c in chats],
-            logits_processors=[chain for chain, _ in processors],
+            logits_processors=[p.chain for p in self.processors],
         )
         self.index = {uid: i for i, uid in enumerate(self.uids)}
         self.detokenizers = [tokenizer.detokenizer for _ in chats]
@@ -341,7 +368,7 @@ class MLXBatchStream:
             prompt_tokens=self.prompt_tokens[index], prefix_tokens_reused=self.reused[index],
             generation_tokens=self.tokens[index], generation_tps=self.tokens[index] / wall if wall else 0.0,
             wall_s=wall, peak_memory_gb=reading.peak_gb, active_memory_gb=reading.active_gb,
-            cache_memory_gb=reading.cache_gb, constraint_s=schema.seconds if (schema := self.schemas[index]) else 0.0,
+            cache_memory_gb=reading.cache_gb, **self.processors[index].stats(),
         )
 
     def _clear_cache_if_long(self) -> None:

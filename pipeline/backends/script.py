@@ -22,6 +22,7 @@ from pydantic_core import ErrorDetails
 
 from ..config.yamlsource import YamlDocument, format_problem, load_yaml
 from ..errors import ModelError
+from ..thinking import ThinkingBudget, prompt_opens_think
 from .base import DEFAULT_THINK_MARKERS, Capabilities, Delta, GenerationStats, ModelInfo, Request
 
 SCRIPT_PREFIX = "script:"
@@ -52,7 +53,7 @@ class ScriptBackend:
                  think_markers: tuple[str, str] = DEFAULT_THINK_MARKERS):
         self.model = model
         # Its answers come from a script that can change under the same spec: nothing is kept for a resume.
-        self.capabilities = Capabilities(think_markers, batching_pays, reproducible=False)
+        self.capabilities = Capabilities(think_markers, batching_pays, reproducible=False, thinking_budget=True)
         self.queue: list[Script] = list(outputs)
         self.by_label = {label: list(texts) for label, texts in (by_label or {}).items()}
         self.default = default  # played when nothing else is left; None makes that an error
@@ -88,7 +89,7 @@ class ScriptBackend:
         script = self.responder(request) if self.responder else self._next_output(request.label)
         if isinstance(script, BaseException):
             raise script
-        return ScriptStream(_TOKEN.findall(script), request)
+        return ScriptStream(_TOKEN.findall(script), request, self.capabilities.think_markers)
 
     def stream_batch(self, requests: list[Request]) -> ScriptBatchStream:
         self.batches.append(len(requests))
@@ -109,8 +110,12 @@ class ScriptBackend:
 class ScriptStream:
     """One scripted call: a word per delta, capped at max_tokens like a real model."""
 
-    def __init__(self, tokens: list[str], request: Request):
+    def __init__(self, tokens: list[str], request: Request, markers: tuple[str, str]):
+        self.budget: ThinkingBudget | None = None
         cap = request.settings.max_tokens
+        if request.settings.enable_thinking and request.settings.thinking_budget:
+            self.budget = ThinkingBudget(request.settings.thinking_budget, prompt_opens_think(request.prompt, markers))
+            tokens, cap = within_budget(tokens, self.budget, markers), self.budget.cap(cap, 1)
         self.tokens, self.emitted, self.stopped = tokens[:cap], 0, False
         self.finish = "length" if len(tokens) > cap else "stop"
         self.prompt_tokens = len(request.prompt.split())
@@ -127,9 +132,32 @@ class ScriptStream:
         return self._final("stopped")
 
     def _final(self, reason: str) -> Delta:
+        budget = self.budget
         stats = GenerationStats(prompt_tokens=self.prompt_tokens, generation_tokens=self.emitted,
-                                generation_tps=100.0, prompt_tps=1000.0, wall_s=self.emitted / 100.0)
+                                generation_tps=100.0, prompt_tps=1000.0, wall_s=self.emitted / 100.0,
+                                reasoning_tokens=budget.reasoning_tokens if budget else None,
+                                thinking_budget_hit=budget.hit if budget else None)
         return Delta("", self.emitted, reason, stats)
+
+
+def within_budget(tokens: list[str], budget: ThinkingBudget, markers: tuple[str, str]) -> list[str]:
+    """The scripted words as a budgeted model would produce them: reasoning past the budget is
+    replaced by the end marker, and the script's reasoning up to its own end marker is dropped."""
+    kept: list[str] = []
+    skipping = False
+    for token in tokens:
+        if skipping:
+            skipping = markers[1] not in token
+            continue
+        if budget.must_close:
+            budget.hit = True
+            budget.saw(opens=False, closes=True)
+            kept.append(" " + markers[1])
+            skipping = markers[1] not in token
+            continue
+        budget.saw(opens=markers[0] in token, closes=markers[1] in token)
+        kept.append(token)
+    return kept
 
 
 class ScriptBatchStream:

@@ -26,6 +26,11 @@ class SamplingSettings(Strict):
     """Generation settings of a stage. A section may override any of them by giving the same key."""
 
     enable_thinking: bool = Field(False, description="Passed to the chat template on every call.")
+    thinking_budget: int | None = Field(
+        None, ge=1, le=32768,
+        description="With enable_thinking: reasoning tokens after which the think block is closed for the "
+        "model; the answer then still has all of max_tokens.",
+    )
     max_tokens: int = Field(350, ge=16, le=8192, description="Hard cap on generated tokens per call.")
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     top_p: float = Field(0.9, gt=0.0, le=1.0)
