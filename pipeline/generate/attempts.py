@@ -146,9 +146,12 @@ def judge(streamed: Streamed, task: Task, rendered: str, plan: Plan, markers: tu
         findings += trimmed + check_section(text, task.prompt.target_words, markers)
     elif not text.strip():
         findings.append(Finding("empty", ATTENTION, "no clean text before the collapse"))
+    if streamed.finish_reason == "dropped":
+        findings.append(Finding("stream_dropped", ATTENTION, "the server's stream broke off before the section ended"))
     if plan.settings.enable_thinking and plan.settings.thinking_budget and streamed.stats.thinking_budget_hit is None:
-        findings.append(Finding("thinking_budget_not_enforced", INFO, "this model's think markers are not single "
-                                "tokens, so its reasoning was not cut at thinking_budget (max_tokens still held)"))
+        findings.append(Finding("thinking_budget_not_enforced", INFO, "this backend or model cannot close a think "
+                                "block (think markers that are not single tokens, or a server), so reasoning was not "
+                                "cut at thinking_budget (max_tokens still held)"))
     return Attempt(plan.number, plan.rung.name, plan.seed, plan.changes, streamed.finish_reason, streamed.raw, text,
                    len(streamed.raw) - len(streamed.visible), streamed.stats, tuple(findings),
                    streamed.collapse, streamed.tokens_after_onset, value, error, constrained)
