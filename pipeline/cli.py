@@ -18,6 +18,9 @@ from .backends import check_model, model_for, open_backend, open_prompt_formatte
 from .checks.files import FileReport, check_text
 from .install import install_files
 from .progress import make_reporter
+from .publish import PublishOptions
+from .publish import publish as publish_draft
+from .publish.config import CONFIG_NAME
 from .recheck import DraftReport, check_draft
 from .redo import redo as redo_sections
 from .review import review_json, review_lines, write_review_pages
@@ -226,6 +229,43 @@ def redo(ctx: click.Context, draft: Path, sections: tuple[str, ...], instruction
     else:
         echo_lines(report.redo_lines(done))
     sys.exit(errors.EXIT_ATTENTION if done.status == "needs_attention" else errors.EXIT_OK)
+
+
+@main.command()
+@click.argument("draft", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--to", "to", required=True,
+              help="A target named in pipeline.yaml, or hugo:SITE_DIR, webhook:URL, smtp://HOST:PORT.")
+@click.option("--final", is_flag=True, help="Publish for real (Hugo's draft: false); the default keeps draft: true.")
+@click.option("--dry-run", is_flag=True, help="Say what would be sent where, send nothing.")
+@click.option("--ignore-findings", is_flag=True, help="Publish even though the draft's checks find something.")
+@click.option("--recipient", "recipients", multiple=True, help="smtp: send to this address (repeatable).")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=Path(CONFIG_NAME),
+              show_default=True, help="Where the publish targets are declared.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+def publish(draft: Path, to: str, final: bool, dry_run: bool, ignore_findings: bool, recipients: tuple[str, ...],
+            config: Path, as_json: bool) -> None:
+    """Send DRAFT to a target after its checks pass; the same content again does nothing. Exit 0 sent or
+    unchanged, 3 blocked by findings."""
+    options = PublishOptions(to, final, dry_run, ignore_findings, recipients, config)
+    try:
+        done = publish_draft(draft, options)
+    except errors.PipelineError as exc:
+        fail(exc, as_json)
+    if not dry_run and done.action in ("published", "updated"):
+        refresh_review(draft)
+    if as_json:
+        emit_json(done.as_dict())
+    else:
+        where = f" -> {done.remote}" if done.remote and done.action != "unchanged" else ""
+        click.echo(f"{done.action}: {done.summary}{where}")
+
+
+def refresh_review(draft: Path) -> None:
+    """The review page and index show what was published where (a failure here leaves the send recorded)."""
+    try:
+        write_review_pages(draft.resolve().parent.parent)
+    except (OSError, errors.PipelineError) as exc:
+        click.echo(f"warning: the review pages were not rebuilt ({exc}); run `pipeline review`", err=True)
 
 
 def check_file(path: Path) -> FileReport:

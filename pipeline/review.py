@@ -22,6 +22,7 @@ import yaml
 from .checks.findings import ATTENTION
 from .checks.text import inert, markdown_html
 from .kinds import KINDS
+from .publish.record import read_record
 from .writer import write_whole
 
 log = logging.getLogger("pipeline")
@@ -49,6 +50,7 @@ class DraftRow:
     total_s: float = 0.0
     edited: bool | None = None  # index.md changed since the run wrote it (None: the run did not record it)
     approved: bool = False  # front matter `draft: false`: a person flipped it for publishing
+    published: dict = field(default_factory=dict)  # target -> when it was last sent there (published.json)
 
     def as_dict(self) -> dict:
         return {**asdict(self), "attention": dict(self.attention), "info": dict(self.info)}
@@ -106,7 +108,8 @@ def draft_row(folder: Path, out_root: Path) -> DraftRow | None:
         info=Counter(f.get("code") for f in findings if f.get("severity") != ATTENTION),
         model=str((manifest.get("model") or {}).get("spec") or ""), tokens_out=int(totals.get("tokens_out") or 0),
         total_s=float(totals.get("total_s") or 0.0), edited=None if recorded is None else recorded != sha256(markdown),
-        approved=meta.get("draft") is False)
+        approved=meta.get("draft") is False,
+        published={name: str(sent.get("at", "")) for name, sent in read_record(folder).items() if isinstance(sent, dict)})
 
 
 def sections_of(manifest: dict) -> list[dict]:
@@ -190,7 +193,7 @@ def counts_html(counts: Counter, css: str) -> str:
 
 def index_page(rows: list[DraftRow]) -> str:
     head = ("<tr><th>draft</th><th>kind</th><th>date / week</th><th>status</th><th>findings</th><th>model</th>"
-            "<th>tokens</th><th>time</th><th>edited</th><th>front matter</th></tr>")
+            "<th>tokens</th><th>time</th><th>edited</th><th>front matter</th><th>published</th></tr>")
     body = "\n".join(
         f'<tr data-folder="{esc(r.folder)}" data-status="{esc(r.status)}">'
         f'<td><a href="{esc(r.folder)}/review.html">{esc(r.title)}</a><div class="small">{esc(r.folder)}</div></td>'
@@ -198,7 +201,8 @@ def index_page(rows: list[DraftRow]) -> str:
         f'<td class="findings">{counts_html(r.attention, "attention")}{counts_html(r.info, "")}</td>'
         f"<td>{esc(r.model)}</td><td>{r.tokens_out}</td><td>{r.total_s:.1f} s</td>"
         f"<td>{'yes' if r.edited else 'no' if r.edited is False else '?'}</td>"
-        f"<td>{'draft: false' if r.approved else 'draft: true'}</td></tr>" for r in rows)
+        f"<td>{'draft: false' if r.approved else 'draft: true'}</td>"
+        f'<td class="published">{esc(", ".join(sorted(r.published))) or "no"}</td></tr>' for r in rows)
     waiting = sum(r.status != "ok" for r in rows)
     summary = f"{len(rows)} draft(s), {waiting} needing a look" if rows else "no drafts yet: run <code>pipeline run BRIEF</code>"
     table = f'<table id="drafts">\n<thead>{head}</thead>\n<tbody>\n{body}\n</tbody>\n</table>'
@@ -221,7 +225,23 @@ def review_page(folder: Path, manifest: dict, markdown: str) -> str:
               f"{esc(totals.get('tokens_out', 0))} tokens in {esc(totals.get('generation_s', 0))} s · run "
               f"{esc(manifest.get('run_id', ''))} · <a href=\"index.md\">index.md</a> · <a href=\"index.html\">index.html</a> · "
               f"<a href=\"../../index.html\">all drafts</a></p>")
-    return page(f"Review: {title}", header + "\n" + "\n".join(blocks) + "\n" + checks_block(manifest))
+    return page(f"Review: {title}", header + "\n" + published_block(folder) + "\n".join(blocks) + "\n" + checks_block(manifest))
+
+
+def earlier(entry: dict) -> str:
+    history = entry.get("history") or []
+    return f" · {len(history)} earlier" if history else ""
+
+
+def published_block(folder: Path) -> str:
+    """Where this draft was published, from published.json (nothing when it never was)."""
+    sent = [(name, entry) for name, entry in read_record(folder).items() if isinstance(entry, dict)]
+    if not sent:
+        return ""
+    rows = "".join(f'<li data-target="{esc(name)}">{esc(name)} ({esc(e.get("type"))}): {esc(e.get("remote"))} · '
+                   f'{esc(e.get("at"))} · draft: {esc(str(e.get("draft")).lower())}{earlier(e)}</li>' for name, e in sent)
+    return f'<section class="checks" id="published"><h2>Published</h2><ul>{rows}</ul></section>\n'
+
 
 
 def section_block(heading: str, text: str, recorded: dict | None) -> str:
