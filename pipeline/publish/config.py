@@ -79,7 +79,7 @@ def load_config(path: Path) -> PublishConfig:
                      hint="see the README's Publish section for the keys of each target type")
 
 
-_TYPES = {"hugo": HugoTarget, "smtp": SMTPTarget, "webhook": WebhookTarget}
+_TYPES: dict[str, type[BaseModel]] = {"hugo": HugoTarget, "smtp": SMTPTarget, "webhook": WebhookTarget}
 
 
 def _problem(path: Path, doc, error) -> str:
@@ -107,7 +107,8 @@ def resolve_target(to: str, config: PublishConfig, recipients: tuple[str, ...], 
             raise PipelineError(f"--to {to} needs at least one --recipient")
         scheme, host = match[1], match[2]
         # smtps: TLS from the start; smtp: STARTTLS, except to this machine's own relay (plain).
-        security = "tls" if scheme == "smtps" else "none" if host in LOOPBACK else "starttls"
+        security: Literal["starttls", "tls", "none"] = (
+            "tls" if scheme == "smtps" else "none" if host in LOOPBACK else "starttls")
         target = SMTPTarget(type="smtp", host=host, port=int(match[3] or (465 if scheme == "smtps" else 587)),
                             security=security, sender=f"pipeline@{host}", recipients=list(recipients))
     else:
