@@ -359,3 +359,22 @@ def test_webhook_down_for_good_records_nothing(draft):
     finally:
         server.shutdown()
     assert not (draft / "published.json").exists()
+
+
+def test_newsletter_goes_out_as_its_email_renditions(project, tmp_path, smtp_server, monkeypatch):
+    from .conftest import copy_examples
+    from .test_newsletter import INSIGHT, PICK
+
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
+    brief = copy_examples(project, "weekly.yaml", "weekly-data.json", feeds=True)
+    fake = ScriptBackend([PICK, INSIGHT])
+    result = run_brief(brief, RunOptions(out_root=project / "output", offline=True), Reporter(), opener_for(fake))
+    inbox = Inbox()
+    config = smtp_config(tmp_path, smtp_server(inbox), recipients=["list@example.org"])
+    done = publish(result.draft_dir, PublishOptions("mail", config=config, ignore_findings=result.status != "ok"))
+    assert done.action == "published"
+    message = inbox.messages[0]
+    assert not message["Subject"].startswith("Review copy")
+    received = {kind: message.get_body((kind,)).get_content().replace("\r\n", "\n") for kind in ("plain", "html")}
+    assert received["plain"] == (result.draft_dir / "email.txt").read_text()  # SMTP's CRLF aside, as written
+    assert received["html"] == (result.draft_dir / "email.html").read_text()
