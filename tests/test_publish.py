@@ -378,3 +378,9 @@ def test_newsletter_goes_out_as_its_email_renditions(project, tmp_path, smtp_ser
     received = {kind: message.get_body((kind,)).get_content().replace("\r\n", "\n") for kind in ("plain", "html")}
     assert received["plain"] == (result.draft_dir / "email.txt").read_text()  # SMTP's CRLF aside, as written
     assert received["html"] == (result.draft_dir / "email.html").read_text()
+
+
+def test_a_folder_that_is_not_a_site_is_refused(draft, tmp_path):
+    with pytest.raises(PipelineError, match="does not look like a site"):
+        publish(draft, PublishOptions(f"hugo:{tmp_path / 'nowhere'}"))
+    assert not (draft / "published.json").exists()
