@@ -91,6 +91,8 @@ class ModelInfo:
     backend: str
     source: str | None = None  # the folder or hub id loaded
     memory_budget_gb: dict | None = None
+    weights: str | None = None  # mlx: "as stored", or "float32 (dequantized for the CPU)"
+    blas: str | None = None  # mlx on a CPU: which BLAS its matmuls use
 
 
 class Backend(Protocol):

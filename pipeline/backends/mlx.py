@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import MemorySettings, SamplingSettings
+from ..cpu_blas import blas_in_use
 from ..errors import MemoryLimitError, ModelError
 from ..memory import MemoryBudget, apply_budget, check_fits, guard, plan_budget, read_memory, total_memory
 from ..models import ResolvedModel, resolve_model
@@ -34,6 +36,7 @@ class MLXBackend:
                                          constrained=model is not None and self._can_constrain(),
                                          thinking_budget=marker_ids(tokenizer, _think_markers(tokenizer)) is not None)
         self._prefix: tuple[list[int], list] | None = None  # (tokens, prefilled KV cache)
+        self.weights = "as stored"  # or "float32 (dequantized for the CPU)"
 
     @classmethod
     def load(cls, spec: str, memory: MemorySettings) -> MLXBackend:
@@ -44,8 +47,11 @@ class MLXBackend:
         check_fits(budget, resolved.weight_bytes, spec)
         apply_budget(mx, budget)  # before loading, so the weights are placed under the limits
         model, tokenizer = _load_model(resolved, budget)
+        weights = _cpu_weights(model, budget)
         guard(mx, budget)
-        return cls(model, tokenizer, resolved, budget)
+        backend = cls(model, tokenizer, resolved, budget)
+        backend.weights = weights
+        return backend
 
     @classmethod
     def tokenizer_only(cls, spec: str) -> MLXBackend:
@@ -68,7 +74,8 @@ class MLXBackend:
 
     def describe(self) -> ModelInfo:
         budget = self.budget.as_gb() if self.budget else None
-        return ModelInfo(spec=self.resolved.spec, backend="mlx", source=self.resolved.source, memory_budget_gb=budget)
+        return ModelInfo(spec=self.resolved.spec, backend="mlx", source=self.resolved.source, memory_budget_gb=budget,
+                         weights=self.weights, blas=blas_in_use())
 
     def render(self, messages: tuple[dict, ...], enable_thinking: bool) -> str:
         return self._tokenizer.apply_chat_template(
@@ -150,6 +157,31 @@ class MLXBackend:
 def _think_markers(tokenizer) -> tuple[str, str]:
     start, end = getattr(tokenizer, "think_start", None), getattr(tokenizer, "think_end", None)
     return (start, end) if start and end else DEFAULT_THINK_MARKERS
+
+
+WEIGHTS_VARIABLE = "PIPELINE_CPU_WEIGHTS"  # "stored": keep quantized weights on a CPU too (benchmarks)
+DEQUANTIZE_AT_MOST = 2 * 1024**3  # float32 bytes: a small model; a large one stays quantized
+
+
+def _cpu_weights(model, budget: MemoryBudget) -> str:
+    """On a CPU, a small quantized model runs far faster dense in float32: MLX's quantized matmul has
+    no BLAS path there, float32 matmuls do (and bfloat16 is slower than both). Measured in
+    bench/cpu_speed.py; on Metal and CUDA the quantized weights stay."""
+    import mlx.core as mx
+    import mlx.nn as nn
+    from mlx.utils import tree_flatten
+    from mlx_lm.utils import dequantize_model
+
+    quantized = [m for _, m in model.named_modules() if isinstance(m, nn.QuantizedLinear | nn.QuantizedEmbedding)]
+    if _on_gpu() or not quantized or os.environ.get(WEIGHTS_VARIABLE) == "stored":
+        return "as stored"
+    dense_bytes = 4 * sum(m.weight.shape[0] * m.weight.shape[1] * 32 // m.bits for m in quantized)
+    if dense_bytes > min(DEQUANTIZE_AT_MOST, budget.memory_limit // 4):
+        return "as stored"
+    dequantize_model(model)
+    model.set_dtype(mx.float32)
+    mx.eval(dict(tree_flatten(model.parameters())))
+    return "float32 (dequantized for the CPU)"
 
 
 def _on_gpu() -> bool:

@@ -1,0 +1,89 @@
+"""The embedded model on this machine's CPU: MLX's own reference BLAS against OpenBLAS, 4-bit weights
+as stored against float32 dequantized at load, side by side in one run (each configuration in its own
+process: the BLAS is chosen per process). Prints one JSON object.
+
+  micro: prefill of a 545-token prompt and 100 greedy decode tokens, per configuration;
+  post:  `pipeline run briefs/post.yaml` (the Quick start's job, same brief and caps) before
+         (reference BLAS, 4-bit) and after (the defaults: OpenBLAS, float32), alternating, --rounds each.
+Usage: python bench/cpu_speed.py [--rounds 1] [--skip-post] [--out FILE.json]"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIGS = {"before: reference BLAS, 4-bit": {"PIPELINE_CPU_BLAS": "reference", "PIPELINE_CPU_WEIGHTS": "stored"},
+           "reference BLAS, float32": {"PIPELINE_CPU_BLAS": "reference"},
+           "OpenBLAS, 4-bit": {"PIPELINE_CPU_WEIGHTS": "stored"},
+           "after: OpenBLAS, float32 (default)": {}}
+
+MICRO = """
+import json, time
+from pipeline.backends.mlx import MLXBackend
+from pipeline.backends.base import Request
+from pipeline.config import MemorySettings, SamplingSettings
+started = time.perf_counter()
+backend = MLXBackend.load("builtin:smollm2", MemorySettings())
+load_s = time.perf_counter() - started
+tokens = backend._tokenizer.encode("The memory plan behind running a model on one machine. " * 60)[:545]
+prompt = backend._tokenizer.decode(tokens)
+final = list(backend.stream(Request(prompt, SamplingSettings(max_tokens=100, temperature=0.0, repetition_penalty=None), 0)))[-1]
+info = backend.describe()
+print(json.dumps({"load_s": round(load_s, 2), "prefill_tok_s": round(final.stats.prompt_tps, 1),
+                  "decode_tok_s": round(final.stats.generation_tps, 2), "weights": info.weights, "blas": info.blas}))
+"""
+
+
+def environment(overrides: dict) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("PIPELINE_CPU_BLAS", "PIPELINE_CPU_WEIGHTS")}
+    return {**env, **overrides}
+
+
+def micro(overrides: dict) -> dict:
+    done = subprocess.run([sys.executable, "-c", MICRO], env=environment(overrides), capture_output=True, text=True,
+                          cwd=REPO, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def post(overrides: dict, out: Path) -> dict:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pipeline", "run", "briefs/post.yaml", "--out", str(out), "--force",
+                           "--fresh", "--json", "-q"], env=environment(overrides), capture_output=True, text=True, cwd=REPO)
+    wall = time.perf_counter() - started
+    summary = json.loads(done.stdout)["runs"][0] if done.stdout.strip() else {}
+    return {"wall_s": round(wall, 1), "exit": done.returncode, "status": summary.get("status")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--skip-post", action="store_true")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    report: dict = {"benchmark": "cpu_speed", "cpus": os.cpu_count(), "micro": {n: micro(o) for n, o in CONFIGS.items()}}
+    if not args.skip_post:
+        before, after = list(CONFIGS.values())[0], list(CONFIGS.values())[-1]
+        runs: dict[str, list] = {"before": [], "after": []}
+        with tempfile.TemporaryDirectory() as tmp:
+            for round_ in range(args.rounds):
+                order = [("before", before), ("after", after)] if round_ % 2 == 0 else [("after", after), ("before", before)]
+                for name, overrides in order:
+                    runs[name].append(post(overrides, Path(tmp) / name))
+        report["post"] = runs
+        best = {name: min(r["wall_s"] for r in rs) for name, rs in runs.items()}
+        report["post_speedup"] = round(best["before"] / best["after"], 2)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""An optimised BLAS under MLX on a Linux CPU. MLX's Linux CPU wheel links the reference BLAS it
+bundles (~5 GFLOP/s for a float32 matmul); loading OpenBLAS with global symbols before mlx is imported
+makes MLX's matmuls use it (~35x on this project's 2-core machine). Nothing changes on macOS
+(Accelerate) or where MLX runs on a GPU.
+
+OpenBLAS comes from the `cmeel-openblas` wheel (standard symbol names), which needs libgfortran.so.5:
+the system's if there is one, else the copy the mlx[cpu] wheel bundles under another name. For that
+case a private folder in the user cache holds OpenBLAS with its RPATH set to itself (patchelf) and the
+bundled libgfortran under the name OpenBLAS asks for. Any failure falls back to MLX's own BLAS."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import importlib.util
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+from .paths import cache_root
+
+log = logging.getLogger("pipeline")
+DISABLE_VARIABLE = "PIPELINE_CPU_BLAS"  # "reference": keep MLX's own BLAS (benchmarks, bug hunts)
+_loaded: str | None = None  # what was loaded: "openblas (...)", or None
+
+
+def blas_in_use() -> str:
+    """What run.json records: which BLAS MLX's CPU matmuls use in this process."""
+    if sys.platform == "darwin":
+        return "accelerate"
+    return _loaded or "reference (bundled with mlx)"
+
+
+def use_fast_blas() -> str | None:
+    """Load OpenBLAS globally if this is Linux, mlx is not imported yet and OpenBLAS can be had."""
+    global _loaded
+    if _loaded or sys.platform != "linux" or os.environ.get(DISABLE_VARIABLE) == "reference":
+        return _loaded
+    if "mlx.core" in sys.modules:
+        log.debug("mlx was imported before pipeline could load OpenBLAS: MLX keeps its reference BLAS")
+        return None
+    library = _openblas()
+    if library is None:
+        return None
+    try:
+        ctypes.CDLL(str(_loadable(library)), mode=os.RTLD_NOW | os.RTLD_GLOBAL)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        log.debug("OpenBLAS not loaded (%s): MLX keeps its reference BLAS", exc)
+        return None
+    _loaded = f"openblas ({library})"
+    return _loaded
+
+
+def _openblas() -> Path | None:
+    prefix = Path(sysconfig.get_paths()["purelib"]) / "cmeel.prefix" / "lib" / "libopenblas.so.0"
+    if not prefix.is_file():
+        spec = importlib.util.find_spec("cmeel")
+        if spec is None or not spec.origin:
+            return None
+        prefix = Path(spec.origin).parent.parent / "cmeel.prefix" / "lib" / "libopenblas.so.0"
+    return prefix if prefix.is_file() else None
+
+
+def _loadable(library: Path) -> Path:
+    """OpenBLAS needs libgfortran.so.5: a system one is found by name; otherwise a private copy of
+    OpenBLAS finds mlx's bundled libgfortran beside itself."""
+    if ctypes.util.find_library("gfortran"):
+        return library
+    return _private_copy(library) / "libopenblas.so.0"
+
+
+def _private_copy(library: Path) -> Path:
+    bundled = _bundled_fortran()
+    if bundled is None:
+        raise OSError("no libgfortran.so.5 on this system and none bundled with mlx")
+    folder = cache_root() / "blas" / f"openblas-{library.stat().st_size}-{int(library.stat().st_mtime)}"
+    if (folder / "libopenblas.so.0").is_file():
+        return folder
+    staging = folder.with_name(folder.name + f".{os.getpid()}.tmp")
+    staging.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(library, staging / "libopenblas.so.0")
+    gfortran, *others = bundled
+    shutil.copy2(gfortran, staging / "libgfortran.so.5")
+    for other in others:  # libquadmath, under the bundled name libgfortran asks for
+        shutil.copy2(other, staging / other.name)
+    for lib in ("libopenblas.so.0", "libgfortran.so.5"):
+        subprocess.run([_patchelf(), "--set-rpath", "$ORIGIN", str(staging / lib)], check=True, capture_output=True)
+    os.replace(staging, folder) if not folder.exists() else shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def _bundled_fortran() -> list[Path] | None:
+    libs = Path(sysconfig.get_paths()["purelib"]) / "mlx_cpu.libs"
+    gfortran = sorted(libs.glob("libgfortran-*.so.5*"))
+    return [gfortran[0], *sorted(libs.glob("libquadmath-*.so*"))] if gfortran else None
+
+
+def _patchelf() -> str:
+    found = shutil.which("patchelf") or shutil.which("patchelf", path=str(Path(sys.executable).parent))
+    if not found:
+        raise OSError("patchelf is not installed")
+    return found

@@ -1,0 +1,68 @@
+"""OpenBLAS under MLX on a Linux CPU, and the embedded model dense in float32 there: each in a fresh
+process (the BLAS is chosen once per process, before mlx is imported), checked for the right numbers,
+not only for speed (speed is measured in bench/cpu_speed.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux" or platform.machine() != "x86_64",
+                                reason="OpenBLAS is loaded on Linux x86-64 CPUs only")
+
+PROBE = """
+import json, numpy as np
+import pipeline
+from pipeline.cpu_blas import blas_in_use
+import mlx.core as mx
+a = np.random.default_rng(0).standard_normal((384, 512)).astype(np.float32)
+b = np.random.default_rng(1).standard_normal((512, 256)).astype(np.float32)
+product = np.array(mx.array(a) @ mx.array(b))
+print(json.dumps({"blas": blas_in_use(), "max_error": float(np.abs(product - a @ b).max())}))
+"""
+
+
+def probe(code: str = PROBE, **env) -> dict:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, **env})
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_openblas_is_used_and_gives_the_same_numbers(tmp_path):
+    result = probe(PIPELINE_CACHE_DIR=str(tmp_path))
+    assert result["blas"].startswith("openblas") and result["max_error"] < 1e-3
+
+
+def test_reference_blas_on_request():
+    result = probe(PIPELINE_CPU_BLAS="reference")
+    assert result["blas"].startswith("reference") and result["max_error"] < 1e-3
+
+
+def test_mlx_imported_first_keeps_its_own_blas():
+    code = PROBE.replace("import json, numpy as np\nimport pipeline", "import json, numpy as np\nimport mlx.core\nimport pipeline")
+    assert probe(code)["blas"].startswith("reference")
+
+
+MODEL = """
+import json
+from pipeline.backends.mlx import MLXBackend
+from pipeline.backends.base import Request
+from pipeline.config import MemorySettings, SamplingSettings
+backend = MLXBackend.load("builtin:smollm2", MemorySettings())
+messages = ({"role": "user", "content": "Name the capital of France in one sentence."},)
+request = Request(backend.render(messages, False), SamplingSettings(max_tokens=24, temperature=0.0), 0)
+text = "".join(d.text for d in backend.stream(request))
+print(json.dumps({"weights": backend.describe().weights, "text": text}))
+"""
+
+
+@pytest.mark.mlx
+def test_embedded_model_runs_dense_on_the_cpu_and_says_so():
+    dense, stored = probe(MODEL), probe(MODEL, PIPELINE_CPU_WEIGHTS="stored")
+    assert dense["weights"] == "float32 (dequantized for the CPU)" and stored["weights"] == "as stored"
+    assert "Paris" in dense["text"] and "Paris" in stored["text"]  # the same model, both ways
