@@ -44,7 +44,7 @@ def test_reference_blas_on_request():
 
 
 def test_mlx_imported_first_keeps_its_own_blas():
-    code = PROBE.replace("import json, numpy as np\nimport pipeline", "import json, numpy as np\nimport mlx.core\nimport pipeline")
+    code = PROBE.replace("\nimport pipeline\n", "\nimport mlx.core\nimport pipeline\n")
     assert probe(code)["blas"].startswith("reference")
 
 
