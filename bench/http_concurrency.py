@@ -33,7 +33,9 @@ def start_server(model: str) -> tuple[subprocess.Popen, int]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "mlx_lm.server", "--model", model, "--host", "127.0.0.1",
+    # Importing pipeline first gives the server the same BLAS as pipeline itself (cpu_blas.py).
+    launch = "import sys, pipeline; from mlx_lm.server import main; sys.argv[0] = 'mlx_lm.server'; main()"
+    server = subprocess.Popen([sys.executable, "-c", launch, "--model", model, "--host", "127.0.0.1",
                                "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(600):
         try:
