@@ -57,7 +57,10 @@ def post(overrides: dict, out: Path) -> dict:
     done = subprocess.run([sys.executable, "-m", "pipeline", "run", "briefs/post.yaml", "--out", str(out), "--force",
                            "--fresh", "--json", "-q"], env=environment(overrides), capture_output=True, text=True, cwd=REPO)
     wall = time.perf_counter() - started
-    summary = json.loads(done.stdout)["runs"][0] if done.stdout.strip() else {}
+    try:
+        summary = json.loads(done.stdout)  # one brief: the run's own object
+    except ValueError:
+        summary = {}
     return {"wall_s": round(wall, 1), "exit": done.returncode, "status": summary.get("status")}
 
 
@@ -67,7 +70,10 @@ def main() -> None:
     parser.add_argument("--skip-post", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    report: dict = {"benchmark": "cpu_speed", "cpus": os.cpu_count(), "micro": {n: micro(o) for n, o in CONFIGS.items()}}
+    report: dict = {"benchmark": "cpu_speed", "cpus": os.cpu_count(), "micro": {}}
+    for name, overrides in CONFIGS.items():
+        report["micro"][name] = micro(overrides)
+        print(name, report["micro"][name], file=sys.stderr, flush=True)  # progress: the whole run takes minutes
     if not args.skip_post:
         before, after = list(CONFIGS.values())[0], list(CONFIGS.values())[-1]
         runs: dict[str, list] = {"before": [], "after": []}
@@ -76,6 +82,7 @@ def main() -> None:
                 order = [("before", before), ("after", after)] if round_ % 2 == 0 else [("after", after), ("before", before)]
                 for name, overrides in order:
                     runs[name].append(post(overrides, Path(tmp) / name))
+                    print(name, runs[name][-1], file=sys.stderr, flush=True)
         report["post"] = runs
         best = {name: min(r["wall_s"] for r in rs) for name, rs in runs.items()}
         report["post_speedup"] = round(best["before"] / best["after"], 2)
