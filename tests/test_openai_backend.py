@@ -296,3 +296,18 @@ def test_vllm_request_fields_and_reasoning_content(monkeypatch):
     assert raw == "<think>Weigh it. Done.</think>Memory comes first."
     assert split_thinking(raw, backend.capabilities.think_markers).visible == "Memory comes first."
     assert final.finish_reason == "stop" and final.stats.generation_tokens == 7 and final.stats.prompt_tokens == 12
+
+
+def test_json_schema_is_sent_only_to_a_server_declared_to_enforce_it():
+    from pipeline.kinds.news import pick_schema
+
+    plain = OpenAIBackend("openai:http://127.0.0.1:1/v1#m")
+    enforcing = OpenAIBackend("openai:http://127.0.0.1:1/v1?json_schema#m")
+    assert not plain.capabilities.constrained and enforcing.capabilities.constrained
+    assert enforcing.base_url == "http://127.0.0.1:1/v1"
+    request = Request(enforcing.render(MESSAGES, False), SamplingSettings(), 0, schema=pick_schema(3, 2))
+    sent = enforcing.body(request)["response_format"]
+    assert sent["type"] == "json_schema" and sent["json_schema"]["schema"]["properties"]["picks"]["maxItems"] == 2
+    assert "response_format" not in plain.body(Request(plain.render(MESSAGES, False), SamplingSettings(), 0))
+    with pytest.raises(ModelError, match="bad model"):
+        OpenAIBackend("openai:http://127.0.0.1:1/v1?other#m")

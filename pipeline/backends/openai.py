@@ -30,11 +30,16 @@ CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 10, 300  # read: the longest silence between
 MAX_CONCURRENT = 8
 
 
+SCHEMA_OPTION = "?json_schema"  # the server enforces response_format's JSON schema (vLLM, OpenAI)
+
+
 def parse_spec(spec: str) -> tuple[str, str]:
-    """`openai:http://host:8080/v1#model-name` -> (base URL, model name)."""
+    """`openai:http://host:8080/v1#model-name` -> (base URL, model name); `...v1?json_schema#...` too."""
     url, _, name = spec.removeprefix(OPENAI_PREFIX).partition("#")
-    if not url.startswith(("http://", "https://")) or not name:
-        raise ModelError(f"bad model {spec!r}", hint="write it as openai:http://HOST:PORT/v1#MODEL-NAME")
+    url = url.removesuffix(SCHEMA_OPTION)
+    if not url.startswith(("http://", "https://")) or "?" in url or not name:
+        raise ModelError(f"bad model {spec!r}", hint="write it as openai:http://HOST:PORT/v1#MODEL-NAME "
+                         "(or .../v1?json_schema#MODEL-NAME for a server that enforces JSON schemas)")
     return url.rstrip("/"), name
 
 
@@ -50,7 +55,9 @@ class OpenAIBackend:
         key = os.environ.get(API_KEY_VARIABLE)
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
         # Seeds are passed on, but a server's batching makes no promise of the same text: nothing is kept for a resume.
-        self.capabilities = Capabilities(DEFAULT_THINK_MARKERS, batching_pays=True, reproducible=False)
+        # Structured stages are sent as response_format only where the user says the server enforces it.
+        self.capabilities = Capabilities(DEFAULT_THINK_MARKERS, batching_pays=True, reproducible=False,
+                                         constrained=SCHEMA_OPTION + "#" in spec)
 
     def describe(self) -> ModelInfo:
         return ModelInfo(spec=self.spec, backend="openai", source=f"{self.base_url} ({self.model})")
@@ -75,6 +82,9 @@ class OpenAIBackend:
                 "stream": True, "stream_options": {"include_usage": True}, "max_tokens": settings.max_tokens,
                 "temperature": settings.temperature, "top_p": settings.top_p, "seed": request.seed,
                 "top_k": settings.top_k, "min_p": settings.min_p}  # top_k/min_p: mlx_lm.server and vLLM extensions
+        if request.schema is not None:
+            body["response_format"] = {"type": "json_schema",
+                                       "json_schema": {"name": "answer", "schema": request.schema, "strict": True}}
         for name in ("repetition_penalty", "presence_penalty", "frequency_penalty"):
             if getattr(settings, name) is not None:
                 body[name] = getattr(settings, name)
