@@ -19,9 +19,9 @@ from .checks.numbers import known_values
 from .checks.prose import Reference, check_prose
 from .checks.repetition import previous_issue_findings, repetition_findings
 from .checks.section import DEFAULT_THINK_MARKERS, check_section
+from .checks.text import FRONT_MATTER
 from .kinds.newsletter import previous_issues
 
-_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
 _SECTION_HEADING = re.compile(r"(?m)^## (.+?)[ \t]*$")
 REVIEW_NOTE = re.compile(r"(?m)^> \*\*Needs attention:\*\*.*(?:\n|\Z)")  # what assemble writes under a section
 
@@ -147,7 +147,7 @@ def without_review_notes(text: str) -> str:
 
 def sections_of(markdown: str) -> list[Part]:
     """Each ## section of index.md with the line of its heading."""
-    front = _FRONT_MATTER.match(markdown)
+    front = FRONT_MATTER.match(markdown)
     start = front.end() if front else 0
     headings = list(_SECTION_HEADING.finditer(markdown, start))
     return [Part(h.group(1).replace("\u200b", "").strip(), markdown.count("\n", 0, h.start()) + 1,

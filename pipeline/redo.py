@@ -19,6 +19,7 @@ from .assemble import DraftSection, html_page, markdown_body
 from .checks.findings import ATTENTION
 from .checks.prose import Reference, check_prose
 from .checks.repetition import repetition_findings
+from .checks.text import FRONT_MATTER
 from .config import MemorySettings, SamplingSettings, load_brief
 from .generate import SectionResult, generate
 from .generate.attempts import Task
@@ -31,7 +32,6 @@ from .review import front_matter, refresh_index, review_page, sha256
 from .state import run_lock
 from .writer import write_whole
 
-_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
 _TITLE = re.compile(r"(?m)^title: (.*)$")
 
 
@@ -203,7 +203,7 @@ def updated_manifest(manifest: dict, results: list[SectionResult], instruction: 
 
 def write_files(draft_dir: Path, manifest: dict, markdown: str) -> None:
     """The renditions first and run.json last, each file whole: index.md is the source of the others."""
-    body = _FRONT_MATTER.sub("", markdown, count=1).strip() + "\n"
+    body = FRONT_MATTER.sub("", markdown, count=1).strip() + "\n"
     meta = front_matter(markdown)
     title = str(meta.get("title") or draft_dir.name)
     files = {"index.html": html_page(title, body)}

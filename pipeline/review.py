@@ -20,14 +20,13 @@ from pathlib import Path
 import yaml
 
 from .checks.findings import ATTENTION
-from .checks.text import inert, markdown_html
+from .checks.text import FRONT_MATTER, inert, markdown_html
 from .kinds import KINDS
 from .publish.record import read_record
 from .writer import write_whole
 
 log = logging.getLogger("pipeline")
 
-_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 _SECTION_HEADING = re.compile(r"(?m)^## (.+?)[ \t]*$")
 _TAG = re.compile(r"(<[^>]+>)")
 STATUS_LABEL = {"ok": "ok", "needs_attention": "needs attention", "failed": "failed"}
@@ -78,7 +77,7 @@ def read_draft(folder: Path) -> tuple[dict, str] | None:
 
 
 def front_matter(markdown: str) -> dict:
-    match = _FRONT_MATTER.match(markdown)
+    match = FRONT_MATTER.match(markdown)
     try:
         meta = yaml.safe_load(match.group(1)) if match else {}
     except yaml.YAMLError:
@@ -213,7 +212,7 @@ def review_page(folder: Path, manifest: dict, markdown: str) -> str:
     meta = front_matter(markdown)
     title = str(meta.get("title") or folder.name)
     recorded = {s.get("heading"): s for s in sections_of(manifest)}
-    parts = _SECTION_HEADING.split(_FRONT_MATTER.sub("", markdown, count=1))
+    parts = _SECTION_HEADING.split(FRONT_MATTER.sub("", markdown, count=1))
     blocks = [f'<section class="draft"><div class="body">{markdown_html(parts[0])}</div></section>'] if parts[0].strip() else []
     for k in range(1, len(parts), 2):
         heading, text = parts[k].replace("\u200b", "").strip(), parts[k + 1]

@@ -10,9 +10,8 @@ from dataclasses import asdict, dataclass, field
 
 from .collapse import detect_collapse
 from .section import DEFAULT_THINK_MARKERS, think_leaks
-from .text import ends_mid_sentence
+from .text import FRONT_MATTER, ends_mid_sentence
 
-_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
 _HEADING = re.compile(r"(?m)^#{1,6} .*$")
 _FENCE = re.compile(r"(?ms)^ {0,3}(```|~~~).*?^ {0,3}\1[^\n]*$")
 _TABLE_ROW = re.compile(r"(?m)^ {0,3}\|.*$")
@@ -57,7 +56,7 @@ def prose_only(text: str) -> str:
 
 def parts_of(text: str) -> list[Part]:
     """Sections between headings; a file without headings is one part."""
-    body_start = m.end() if (m := _FRONT_MATTER.match(text)) else 0
+    body_start = m.end() if (m := FRONT_MATTER.match(text)) else 0
     headings = list(_HEADING.finditer(text, body_start))
     if not headings:
         return [Part(None, body_start, len(text))]

@@ -85,6 +85,9 @@ def markdown_html(markdown_text: str, tags: set[str] | None = None, url_schemes:
     return nh3.clean(html, **{name: value for name, value in options.items() if value is not None})
 
 
+FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)  # a draft's YAML block; group 1 is the YAML
+
+
 # Hugo shortcodes and Liquid open with {{ or {%; kramdown (Jekyll) runs {::extensions} and sets any
 # attribute, onclick too, with {: name="..."} lists. {:.2f} and the like are left alone.
 TEMPLATE_OPENER = re.compile(r"\{(?=[{%]|::|:[^}\n]*=)")

@@ -5,7 +5,6 @@ newsletters, its email renditions. Never run.json, review.html or anything else 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,11 +12,9 @@ import yaml
 
 from ..checks.links import neutralise_links
 from ..checks.markup import defuse_html
-from ..checks.text import inert, markdown_html
+from ..checks.text import FRONT_MATTER, inert, markdown_html
 from ..errors import InputError
 from ..recheck import read_manifest
-
-_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,7 @@ class DraftContent:
 def read_content(folder: Path) -> DraftContent:
     markdown = _read(folder / "index.md")
     read_manifest(folder)  # a folder pipeline did not write is refused here, with what to do
-    match = _FRONT_MATTER.match(markdown)
+    match = FRONT_MATTER.match(markdown)
     try:
         meta = yaml.safe_load(match.group(1)) if match else None
     except yaml.YAMLError as exc:
