@@ -80,7 +80,6 @@ class Capabilities:
     batching_pays: bool = False  # decoding sections together beats one by one on this device
     reproducible: bool = True  # the same prompt, settings and seed give the same text: finished sections may be kept
     constrained: bool = False  # can hold an answer to a request's JSON schema while decoding
-    thinking_budget: bool = False  # can close a think block after a stage's thinking_budget tokens
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,10 @@ class MLXBackend:
         self.resolved = resolved
         self.budget = budget  # None when only the tokenizer is loaded (render)
         # Batching pays where a decode step is bound by memory bandwidth (GPU); on a CPU it does not.
-        self.capabilities = Capabilities(think_markers=_think_markers(tokenizer), batching_pays=_on_gpu(),
-                                         constrained=model is not None and self._can_constrain(),
-                                         thinking_budget=marker_ids(tokenizer, _think_markers(tokenizer)) is not None)
+        markers = _think_markers(tokenizer)
+        self.capabilities = Capabilities(think_markers=markers, batching_pays=_on_gpu(),
+                                         constrained=model is not None and self._can_constrain())
+        self._think_ids = marker_ids(tokenizer, markers)  # None: a thinking budget cannot be forced
         self._prefix: tuple[list[int], list] | None = None  # (tokens, prefilled KV cache)
         self.weights = "as stored"  # or "float32 (dequantized for the CPU)"
 
@@ -137,7 +138,7 @@ class MLXBackend:
         if request.schema is not None:
             schema = SchemaProcessor(tokenizer._tokenizer, tuple(tokenizer.eos_token_ids), request.schema)
             return CallProcessors([*chain, schema], settings.max_tokens, schema=schema)
-        ids = marker_ids(tokenizer, self.capabilities.think_markers)
+        ids = self._think_ids
         if not (settings.enable_thinking and settings.thinking_budget and ids):
             return CallProcessors(chain, settings.max_tokens)
         forced = forced_close(tokenizer, ids[1])

@@ -53,7 +53,7 @@ class ScriptBackend:
                  think_markers: tuple[str, str] = DEFAULT_THINK_MARKERS):
         self.model = model
         # Its answers come from a script that can change under the same spec: nothing is kept for a resume.
-        self.capabilities = Capabilities(think_markers, batching_pays, reproducible=False, thinking_budget=True)
+        self.capabilities = Capabilities(think_markers, batching_pays, reproducible=False)
         self.queue: list[Script] = list(outputs)
         self.by_label = {label: list(texts) for label, texts in (by_label or {}).items()}
         self.default = default  # played when nothing else is left; None makes that an error
