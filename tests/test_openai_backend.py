@@ -35,7 +35,11 @@ SERVED_BRIEF = MINIMAL_BRIEF.replace("    max_tokens: 60\n", "    max_tokens: 60
 
 
 def brief_for(spec: str) -> str:
-    return SERVED_BRIEF.replace("model: builtin:smollm2", f"model: '{spec}'")
+    return brief_for_text(SERVED_BRIEF, spec)
+
+
+def brief_for_text(brief: str, spec: str) -> str:
+    return brief.replace("model: builtin:smollm2", f"model: '{spec}'")
 
 
 def free_port() -> int:
@@ -117,7 +121,7 @@ def batch_texts(backend, count: int) -> list[str]:
 
 
 def test_batched_sections_through_the_server(server):
-    assert batch_texts(OpenAIBackend(server.spec, max_concurrent=3), 4) == [ANSWER] * 4
+    assert batch_texts(OpenAIBackend(server.spec), 4) == [ANSWER] * 4
 
 
 class SlowStub(BaseHTTPRequestHandler):
@@ -147,17 +151,20 @@ class SlowStub(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.parametrize("limit", [1, 3])
-def test_sections_are_sent_concurrently_up_to_the_limit(limit):
+@pytest.mark.parametrize("max_batch", [1, 3])
+def test_sections_are_sent_concurrently_up_to_max_batch(max_batch, write_brief, project):
     SlowStub.peak = 0
     stub = ThreadingHTTPServer(("127.0.0.1", 0), SlowStub)
     threading.Thread(target=stub.serve_forever, daemon=True).start()
+    brief = MINIMAL_BRIEF + "".join(f"  - heading: Extra {n}\n    instruction: Say more.\n    words: 20\n" for n in range(3))
+    brief += f"generation:\n  mode: batched\n  max_batch: {max_batch}\n"
     try:
-        texts = batch_texts(OpenAIBackend(f"openai:http://127.0.0.1:{stub.server_address[1]}/v1#stub", limit), 5)
+        spec = f"openai:http://127.0.0.1:{stub.server_address[1]}/v1#stub"
+        result = run_brief(write_brief(brief_for_text(brief, spec)), RunOptions(out_root=project / "output"), Reporter())
     finally:
         stub.shutdown()
-    assert texts == ["".join(f" w{n}" for n in range(10))] * 5
-    assert SlowStub.peak == limit  # all at once up to the limit (the server batches them), never more
+    assert [s["attempts"][0]["raw_text"] for s in result.manifest["sections"]] == ["".join(f" w{n}" for n in range(10))] * 5
+    assert SlowStub.peak == max_batch  # all at once up to max_batch (the server batches them), never more
 
 
 def test_collapse_is_aborted_mid_stream_by_closing_it(tmp_path, write_brief, project):

@@ -27,7 +27,6 @@ from .base import DEFAULT_THINK_MARKERS, Capabilities, Delta, GenerationStats, M
 OPENAI_PREFIX = "openai:"
 API_KEY_VARIABLE = "PIPELINE_API_KEY"
 CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 10, 300  # read: the longest silence between two streamed chunks
-MAX_CONCURRENT = 8
 
 
 SCHEMA_OPTION = "?json_schema"  # the server enforces response_format's JSON schema (vLLM, OpenAI)
@@ -48,10 +47,9 @@ class _Retryable(Exception):
 
 
 class OpenAIBackend:
-    def __init__(self, spec: str, max_concurrent: int = MAX_CONCURRENT):
+    def __init__(self, spec: str):
         self.spec = spec
         self.base_url, self.model = parse_spec(spec)
-        self.max_concurrent = max_concurrent
         key = os.environ.get(API_KEY_VARIABLE)
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
         # Seeds are passed on, but a server's batching makes no promise of the same text: nothing is kept for a resume.
@@ -73,7 +71,7 @@ class OpenAIBackend:
         return HTTPStream(self, request)
 
     def stream_batch(self, requests: list[Request]) -> ConcurrentStreams:
-        return ConcurrentStreams([self.stream(r) for r in requests], self.max_concurrent)
+        return ConcurrentStreams([self.stream(r) for r in requests])  # a round is at most max_batch sections
 
     def body(self, request: Request) -> dict[str, Any]:
         settings = request.settings
@@ -124,7 +122,6 @@ class HTTPStream:
         self.response: requests.Response | None = None
         self.tokens, self.prompt_tokens = 0, 0
         self.started = time.perf_counter()
-        self.first_token_s = 0.0
         self.finished = threading.Event()
         self.deltas = self._generate()
 
@@ -196,12 +193,12 @@ def _with_markers(thought: str, text: str, reasoning: bool) -> tuple[str, bool]:
 
 
 class ConcurrentStreams:
-    """Several HTTP streams at once, at most `limit` open: yields (request index, Delta) as they arrive."""
+    """Several HTTP streams at once, one thread each: yields (request index, Delta) as they arrive.
+    How many go at once is the brief's `generation.max_batch` (the scheduler's round size)."""
 
-    def __init__(self, streams: list[HTTPStream], limit: int):
-        self.streams, self.limit = streams, limit
+    def __init__(self, streams: list[HTTPStream]):
+        self.streams = streams
         self.events: queue.Queue[tuple[int, Delta | BaseException | None]] = queue.Queue()
-        self.slots = threading.Semaphore(limit)
 
     def __iter__(self) -> Iterator[tuple[int, Delta]]:
         threads = [threading.Thread(target=self._pump, args=(i,), daemon=True) for i in range(len(self.streams))]
@@ -218,14 +215,13 @@ class ConcurrentStreams:
                 yield index, item
 
     def _pump(self, index: int) -> None:
-        with self.slots:
-            try:
-                for delta in self.streams[index]:
-                    self.events.put((index, delta))
-            except BaseException as exc:  # a refused request: raised in the caller's thread
-                self.events.put((index, exc))
-            finally:
-                self.events.put((index, None))
+        try:
+            for delta in self.streams[index]:
+                self.events.put((index, delta))
+        except BaseException as exc:  # a refused request: raised in the caller's thread
+            self.events.put((index, exc))
+        finally:
+            self.events.put((index, None))
 
     def stop(self, index: int) -> Delta:
         return self.streams[index].stop()
