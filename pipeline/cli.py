@@ -23,7 +23,7 @@ from .publish import publish as publish_draft
 from .publish.config import CONFIG_NAME
 from .recheck import DraftReport, check_draft
 from .redo import redo as redo_sections
-from .review import review_json, review_lines, write_review_pages
+from .review import review_json, review_lines, write_index, write_review_page, write_review_pages
 from .runner import RunOptions, dry_prompts, prepare, reuse_backend, run_with_catch_up, utc_now
 from .schedule import crontab_line, job_for, launchd_name, launchd_plist, next_run, parse_at, systemd_units, unit_files
 
@@ -261,10 +261,12 @@ def publish(draft: Path, to: str, final: bool, dry_run: bool, ignore_findings: b
 
 
 def refresh_review(draft: Path) -> None:
-    """The review page and index show what was published where (a failure here leaves the send recorded)."""
+    """This draft's review page and the index show what was published where (a failure here leaves the
+    send recorded)."""
     try:
-        write_review_pages(draft.resolve().parent.parent)
-    except (OSError, errors.PipelineError) as exc:
+        write_review_page(draft)
+        write_index(draft.resolve().parent.parent)
+    except OSError as exc:
         click.echo(f"warning: the review pages were not rebuilt ({exc}); run `pipeline review`", err=True)
 
 

@@ -373,11 +373,16 @@ def refresh_index(out_root: Path) -> None:
         log.warning("could not rebuild %s: %s; run `pipeline review` to try again", out_root / "index.html", exc)
 
 
+def write_review_page(folder: Path) -> None:
+    """One draft's review.html, from its files as they are now (a reviewer's edits, what was published)."""
+    if (read := read_draft(folder)) is not None:
+        write_whole(folder / "review.html", review_page(folder, *read))
+
+
 def write_review_pages(out_root: Path) -> tuple[Path, list[DraftRow]]:
-    """Every draft's review.html (a reviewer's edits show), then the index."""
+    """Every draft's review.html, then the index."""
     for folder in draft_folders(out_root):
-        if (read := read_draft(folder)) is not None:
-            write_whole(folder / "review.html", review_page(folder, *read))
+        write_review_page(folder)
     return write_index(out_root), draft_rows(out_root)
 
 
