@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 from .paths import cache_root
@@ -47,22 +46,26 @@ def use_fast_blas() -> str | None:
     if library is None:
         return None
     try:
-        ctypes.CDLL(str(_loadable(library)), mode=os.RTLD_NOW | os.RTLD_GLOBAL)
+        loadable = _loadable(library)
+        ctypes.CDLL(str(loadable), mode=os.RTLD_NOW | os.RTLD_GLOBAL)
     except (OSError, subprocess.CalledProcessError) as exc:
         log.debug("OpenBLAS not loaded (%s): MLX keeps its reference BLAS", exc)
         return None
-    _loaded = f"openblas ({library})"
+    _loaded = f"openblas ({loadable})"
     return _loaded
 
 
+def _site_dir(package: str) -> Path | None:
+    """The site-packages folder a package is installed in (found without importing it)."""
+    spec = importlib.util.find_spec(package)
+    locations = spec.submodule_search_locations if spec else None
+    return Path(next(iter(locations))).parent if locations else None
+
+
 def _openblas() -> Path | None:
-    prefix = Path(sysconfig.get_paths()["purelib"]) / "cmeel.prefix" / "lib" / "libopenblas.so.0"
-    if not prefix.is_file():
-        spec = importlib.util.find_spec("cmeel")
-        if spec is None or not spec.origin:
-            return None
-        prefix = Path(spec.origin).parent.parent / "cmeel.prefix" / "lib" / "libopenblas.so.0"
-    return prefix if prefix.is_file() else None
+    site = _site_dir("cmeel")  # cmeel-openblas installs beside the cmeel package
+    library = site / "cmeel.prefix" / "lib" / "libopenblas.so.0" if site else None
+    return library if library and library.is_file() else None
 
 
 def _loadable(library: Path) -> Path:
@@ -81,20 +84,27 @@ def _private_copy(library: Path) -> Path:
     if (folder / "libopenblas.so.0").is_file():
         return folder
     staging = folder.with_name(folder.name + f".{os.getpid()}.tmp")
-    staging.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(library, staging / "libopenblas.so.0")
-    gfortran, *others = bundled
-    shutil.copy2(gfortran, staging / "libgfortran.so.5")
-    for other in others:  # libquadmath, under the bundled name libgfortran asks for
-        shutil.copy2(other, staging / other.name)
-    for lib in ("libopenblas.so.0", "libgfortran.so.5"):
-        subprocess.run([_patchelf(), "--set-rpath", "$ORIGIN", str(staging / lib)], check=True, capture_output=True)
-    os.replace(staging, folder) if not folder.exists() else shutil.rmtree(staging, ignore_errors=True)
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(library, staging / "libopenblas.so.0")
+        gfortran, *others = bundled
+        shutil.copy2(gfortran, staging / "libgfortran.so.5")
+        for other in others:  # libquadmath, under the bundled name libgfortran asks for
+            shutil.copy2(other, staging / other.name)
+        for lib in ("libopenblas.so.0", "libgfortran.so.5"):
+            subprocess.run([_patchelf(), "--set-rpath", "$ORIGIN", str(staging / lib)], check=True, capture_output=True)
+        if not folder.exists():  # another process may have made it meanwhile: then theirs is used
+            os.replace(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return folder
 
 
 def _bundled_fortran() -> list[Path] | None:
-    libs = Path(sysconfig.get_paths()["purelib"]) / "mlx_cpu.libs"
+    site = _site_dir("mlx")
+    if site is None:
+        return None
+    libs = site / "mlx_cpu.libs"
     gfortran = sorted(libs.glob("libgfortran-*.so.5*"))
     return [gfortran[0], *sorted(libs.glob("libquadmath-*.so*"))] if gfortran else None
 
