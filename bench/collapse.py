@@ -19,6 +19,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from common import emit
+
 from pipeline.checks.collapse import CollapseDetector
 
 SHAPES = ("prose", "list", "code", "table", "numbers")
@@ -159,10 +161,7 @@ def main() -> None:
                                  [d for d in degenerate if d["split"] == split], tok, args.details)
     sample = [c["text"] for c in coherent if c["split"] in splits][:600] + [d["text"] for d in degenerate if d["split"] in splits]
     report["throughput"] = throughput(sample, tok)
-    text = json.dumps(report, indent=2, ensure_ascii=False)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(report, args.out)
 
 
 if __name__ == "__main__":

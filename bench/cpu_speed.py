@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import alternating, emit
+
 REPO = Path(__file__).resolve().parent.parent
 CONFIGS = {"before: reference BLAS, 4-bit": {"PIPELINE_CPU_BLAS": "reference", "PIPELINE_CPU_WEIGHTS": "stored"},
            "reference BLAS, float32": {"PIPELINE_CPU_BLAS": "reference"},
@@ -78,18 +80,13 @@ def main() -> None:
         before, after = list(CONFIGS.values())[0], list(CONFIGS.values())[-1]
         runs: dict[str, list] = {"before": [], "after": []}
         with tempfile.TemporaryDirectory() as tmp:
-            for round_ in range(args.rounds):
-                order = [("before", before), ("after", after)] if round_ % 2 == 0 else [("after", after), ("before", before)]
-                for name, overrides in order:
-                    runs[name].append(post(overrides, Path(tmp) / name))
-                    print(name, runs[name][-1], file=sys.stderr, flush=True)
+            for name in alternating(["before", "after"], args.rounds):
+                runs[name].append(post({"before": before, "after": after}[name], Path(tmp) / name))
+                print(name, runs[name][-1], file=sys.stderr, flush=True)
         report["post"] = runs
         best = {name: min(r["wall_s"] for r in rs) for name, rs in runs.items()}
         report["post_speedup"] = round(best["before"] / best["after"], 2)
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(report, args.out)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ Usage: python bench/http_concurrency.py [--rounds 2] [--max-tokens 120] [--model
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import socket
@@ -22,6 +21,7 @@ import time
 from pathlib import Path
 
 import requests
+from common import alternating, emit
 
 from pipeline.progress import Reporter
 from pipeline.runner import RunOptions, run_brief
@@ -86,10 +86,8 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             briefs = {mode: project_with(mode, spec, args.max_tokens, Path(tmp)) for mode in runs}
-            for round_ in range(args.rounds):
-                order = ["sequential", "batched"] if round_ % 2 == 0 else ["batched", "sequential"]
-                for mode in order:
-                    runs[mode].append(one_run(briefs[mode]))
+            for mode in alternating(["sequential", "batched"], args.rounds):
+                runs[mode].append(one_run(briefs[mode]))
     finally:
         server.terminate()
         server.wait()
@@ -100,10 +98,7 @@ def main() -> None:
               "median_tokens_per_s": {m: round(v, 2) for m, v in tps.items()},
               "batched_vs_sequential_wall": round(wall["batched"] / wall["sequential"], 3),
               "batched_vs_sequential_tokens_per_s": round(tps["batched"] / tps["sequential"], 3)}
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(report, args.out)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,14 @@ import argparse
 import dataclasses
 import email.utils
 import gzip
-import json
 import re
 import statistics
 import time
 from collections import defaultdict
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from common import emit
 
 from pipeline.config import MemorySettings, SamplingSettings
 from pipeline.generate import Task, generate
@@ -154,10 +155,7 @@ def main() -> None:
               "max_items": args.max_items, "settings": {"temperature": 0.2, "max_tokens": 200, "attempts": 2},
               "constrained": run_condition(backend, weeks, args.max_items, settings),
               "prompt_and_repair": run_condition(unconstrained, weeks, args.max_items, settings)}
-    text = json.dumps(report, indent=2, ensure_ascii=False, default=str)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(report, args.out)
 
 
 def _without_constraint(backend):
