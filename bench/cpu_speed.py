@@ -2,7 +2,9 @@
 as stored against float32 dequantized at load, side by side in one run (each configuration in its own
 process: the BLAS is chosen per process). Prints one JSON object.
 
-  micro: prefill of a 545-token prompt and 100 greedy decode tokens, per configuration;
+  micro: prefill of a 545-token prompt and 100 greedy decode tokens, per configuration; for the default
+         also 100 tokens with the example's sampling settings (mlx-lm's sampler against pipeline's
+         top-k-first one, alternating) and five sequences decoded together (the batched path);
   post:  `pipeline run briefs/post.yaml` (the Quick start's job, same brief and caps) before
          (reference BLAS, 4-bit) and after (the defaults: OpenBLAS, float32), alternating, --rounds each.
 Usage: python bench/cpu_speed.py [--rounds 1] [--skip-post] [--out FILE.json]"""
@@ -27,19 +29,50 @@ CONFIGS = {"before: reference BLAS, 4-bit": {"PIPELINE_CPU_BLAS": "reference", "
            "after: OpenBLAS, float32 (default)": {}}
 
 MICRO = """
-import json, time
+import json, sys, time
+import pipeline.backends.mlx as mlx_backend
 from pipeline.backends.mlx import MLXBackend
 from pipeline.backends.base import Request
+from pipeline.backends.sampling import make_sampler as top_k_first
 from pipeline.config import MemorySettings, SamplingSettings
 started = time.perf_counter()
 backend = MLXBackend.load("builtin:smollm2", MemorySettings())
 load_s = time.perf_counter() - started
+backend._tokenizer.eos_token_ids = []  # every call decodes exactly its cap
 tokens = backend._tokenizer.encode("The memory plan behind running a model on one machine. " * 60)[:545]
 prompt = backend._tokenizer.decode(tokens)
-final = list(backend.stream(Request(prompt, SamplingSettings(max_tokens=100, temperature=0.0, repetition_penalty=None), 0)))[-1]
+greedy = SamplingSettings(max_tokens=100, temperature=0.0, repetition_penalty=None)
+sampled = SamplingSettings(max_tokens=100, temperature=0.6, top_p=0.9, top_k=40, min_p=0.05, repetition_penalty=1.1)
+def last(stream):
+    return list(stream)[-1]
+def mlx_lm_sampler(settings, vocab):
+    from mlx_lm.sample_utils import make_sampler
+    return make_sampler(temp=settings.temperature, top_p=settings.top_p, min_p=settings.min_p, top_k=settings.top_k)
+final = last(backend.stream(Request(prompt, greedy, 0)))
+result = {"load_s": round(load_s, 2), "prefill_tok_s": round(final.stats.prompt_tps, 1),
+          "decode_tok_s": round(final.stats.generation_tps, 2)}
 info = backend.describe()
-print(json.dumps({"load_s": round(load_s, 2), "prefill_tok_s": round(final.stats.prompt_tps, 1),
-                  "decode_tok_s": round(final.stats.generation_tps, 2), "weights": info.weights, "blas": info.blas}))
+if sys.argv[1:] != ["--full"]:  # the other configurations only for prefill and greedy decode: they are slow
+    print(json.dumps({**result, "weights": info.weights, "blas": info.blas, "batching": info.batching}))
+    raise SystemExit
+# the example's sampling settings (the draft stage of briefs/post.yaml), mlx-lm's sampler against ours, alternating
+decode = {"mlx-lm sampler": [], "top-k-first sampler": []}
+for round_ in range(2):
+    for name in (list(decode) if round_ == 0 else list(decode)[::-1]):
+        mlx_backend.make_sampler = mlx_lm_sampler if name == "mlx-lm sampler" else top_k_first
+        decode[name].append(last(backend.stream(Request(prompt, sampled, 0))).stats.generation_tps)
+mlx_backend.make_sampler = top_k_first
+result["sampled_decode_tok_s"] = {name: round(max(v), 2) for name, v in decode.items()}
+# five sections decoded together (the batched path), tokens per second over all five
+began = time.perf_counter()
+finals = {}
+for delta in backend.stream_batch([Request(prompt + f" Section {n}.", sampled, n) for n in range(5)]):
+    if delta[1].finish_reason:
+        finals[delta[0]] = delta[1]
+decoded = sum(f.stats.generation_tokens for f in finals.values())
+result["batched_5_decode_tok_s"] = round(decoded / (time.perf_counter() - began), 2)
+info = backend.describe()
+print(json.dumps({**result, "weights": info.weights, "blas": info.blas, "batching": info.batching}))
 """
 
 
@@ -48,9 +81,9 @@ def environment(overrides: dict) -> dict:
     return {**env, **overrides}
 
 
-def micro(overrides: dict) -> dict:
-    done = subprocess.run([sys.executable, "-c", MICRO], env=environment(overrides), capture_output=True, text=True,
-                          cwd=REPO, check=True)
+def micro(overrides: dict, full: bool) -> dict:
+    done = subprocess.run([sys.executable, "-c", MICRO, *(["--full"] if full else [])], env=environment(overrides),
+                          capture_output=True, text=True, cwd=REPO, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -74,7 +107,7 @@ def main() -> None:
     args = parser.parse_args()
     report: dict = {"benchmark": "cpu_speed", "cpus": os.cpu_count(), "micro": {}}
     for name, overrides in CONFIGS.items():
-        report["micro"][name] = micro(overrides)
+        report["micro"][name] = micro(overrides, full=not overrides)
         print(name, report["micro"][name], file=sys.stderr, flush=True)  # progress: the whole run takes minutes
     if not args.skip_post:
         before, after = list(CONFIGS.values())[0], list(CONFIGS.values())[-1]

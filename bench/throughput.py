@@ -24,9 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import mlx.core as mx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pipeline  # noqa: E402,F401,I001  (before mlx: on a Linux CPU it loads OpenBLAS for MLX)
+import mlx.core as mx  # noqa: E402,I001
 
 from pipeline.backends.base import Request  # noqa: E402
 from pipeline.backends.mlx import MLXBackend  # noqa: E402

@@ -84,6 +84,7 @@ class Timings:
     total_s: float
     prefix_s: float  # prefilling the prompt prefix the sections share
     shared_prefix_tokens: int
+    decode_s: float  # the sections' calls, wall time (batched calls overlap)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def totals(results: list[SectionResult], stage_results: list[SectionResult], tim
     stage); sections kept by an interrupted run cost nothing now."""
     attempts = [a for r in results if not r.from_cache for a in r.attempts]
     stage_s = sum(a.stats.wall_s for r in stage_results for a in r.attempts)
-    generation_s = timings.prefix_s + stage_s + sum(a.stats.wall_s for a in attempts)
+    generation_s = timings.prefix_s + stage_s + timings.decode_s
     tokens_out = sum(a.stats.generation_tokens for a in attempts)
     total = timings.total_s
     outside = max(total - timings.load_s - generation_s, 0.0)
@@ -135,6 +136,7 @@ class RunRecord:
     sources: SourcesRecord | None = None  # the kind's own part (a newsletter's week, feeds, picks, number audit)
     kind: str = "post"
     reference: Reference | None = None  # what prose was checked against: `pipeline check DRAFT_DIR` reuses it
+    batched: bool = False  # sections decoded together (generation.mode, or auto's measurement)
 
 
 def build_manifest(run: RunRecord, pages: dict[str, str] | None = None) -> dict:
@@ -147,9 +149,12 @@ def build_manifest(run: RunRecord, pages: dict[str, str] | None = None) -> dict:
         "started_at": run.started_at,
         "brief": {"path": str(run.loaded.path), "sha256": run.loaded.sha256},
         "model": {"spec": run.model.spec, "backend": run.model.backend, "source": run.model.source,
-                  **({"weights": run.model.weights} if run.model.weights else {})},
+                  **({"weights": run.model.weights} if run.model.weights else {}),
+                  **({"batching": run.model.batching} if run.model.batching else {})},
         "memory_budget_gb": run.model.memory_budget_gb,
         "stages": {name: s.model_dump() for name, s in run.loaded.brief.stages.items()},
+        "generation": {"mode": "batched" if run.batched else "sequential",
+                       "requested": run.loaded.brief.generation.mode, "max_batch": run.loaded.brief.generation.max_batch},
         "environment": {"python": sys.version.split()[0], "platform": platform.platform(),
                         "pipeline": package_version("pipeline"), "mlx": package_version("mlx"),
                         "mlx_lm": package_version("mlx-lm"), **({"blas": run.model.blas} if run.model.blas else {})},

@@ -138,16 +138,17 @@ def build_draft(brief_path: Path, options: RunOptions, reporter: Reporter, backe
     load_s = time.perf_counter() - started
     stages = kind.run_stages(backend, loaded, sources, prep.context, reporter)
     blocks, prompts = prose_prompts(prep, stages)
-    generation = generate_sections(backend, prompts, reporter, *batching(loaded, backend),
-                                   section_cache(options, backend))
+    batched, max_batch = batching(loaded, backend)
+    generation = generate_sections(backend, prompts, reporter, batched, max_batch, section_cache(options, backend))
     verified = kind.verify(loaded, sources, blocks, generation.sections, stages, options.strict)
     status = run_status(verified.sections, verified.findings)
     run_id, model = new_run_id(now), backend.describe()
     pages = kind.assemble(loaded, sources, draft_sections(loaded, blocks, verified.sections), model.spec, run_id)
-    timings = Timings(load_s, time.perf_counter() - started, generation.prefix_s, generation.shared_prefix_tokens)
+    timings = Timings(load_s, time.perf_counter() - started, generation.prefix_s, generation.shared_prefix_tokens,
+                      generation.decode_s)
     record = RunRecord(loaded, run_id, now.isoformat(timespec="seconds"), status, model, verified.sections,
                        totals(verified.sections, stages.results, timings), kind.record(loaded, sources, stages, verified),
-                       kind.name, verified.reference)
+                       kind.name, verified.reference, batched)
     manifest = build_manifest(record, pages)
     files = {**pages, "run.json": json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
              "review.html": review_page(Path(key), manifest, pages["index.md"])}

@@ -84,11 +84,40 @@ def test_max_batch_limits_each_round(write_brief, project):
 
 def test_auto_follows_what_the_backend_says_pays_on_its_device(write_brief, project):
     cpu_like = ScriptBackend(responder=by_heading())
-    run(write_brief, project, cpu_like, mode="auto", out="cpu")
+    sequential = run(write_brief, project, cpu_like, mode="auto", out="cpu")
     assert cpu_like.batches == []
+    assert sequential.manifest["generation"] == {"mode": "sequential", "requested": "auto", "max_batch": 8}
     gpu_like = ScriptBackend(responder=by_heading(), batching_pays=True)
-    run(write_brief, project, gpu_like, mode="auto", out="gpu")
+    batched = run(write_brief, project, gpu_like, mode="auto", out="gpu")
     assert gpu_like.batches == [3, 1]
+    assert batched.manifest["generation"]["mode"] == "batched"
+
+
+def test_totals_count_overlapping_batched_calls_once(write_brief, project):
+    result = run(write_brief, project, ScriptBackend(responder=by_heading(), batching_pays=True), mode="batched")
+    totals, attempts = result.manifest["totals"], [a for s in result.manifest["sections"] for a in s["attempts"]]
+    assert totals["generation_s"] <= totals["total_s"]
+    assert totals["generation_s"] < sum(a["wall_s"] for a in attempts)  # three calls ran at once, not one by one
+
+
+@pytest.mark.mlx
+def test_the_batch_probe_measures_once_per_model_and_device(scripted, tmp_path, monkeypatch):
+    from pipeline.backends.batch_probe import PAYS_AT, batch_probe
+    from pipeline.backends.mlx import MLXBackend
+    from pipeline.config import MemorySettings
+
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
+    backend = MLXBackend.load(str(scripted), MemorySettings())
+    first = backend.batching
+    assert first is not None and not first.cached and first.speedup > 0
+    assert backend.capabilities.batching_pays == (first.speedup >= PAYS_AT)
+    again = MLXBackend.load(str(scripted), MemorySettings()).batching
+    assert again is not None and again.cached and again.speedup == pytest.approx(first.speedup, abs=1e-3)
+    other_device = batch_probe(backend._model, {**backend._probe_identity(), "device": "elsewhere"})
+    assert not other_device.cached  # another device, BLAS or weight format is measured anew
+    (tmp_path / "cache" / "batch-probe.json").write_text("{not json")
+    assert not MLXBackend.load(str(scripted), MemorySettings()).batching.cached  # a damaged answer is re-measured
+    assert "decode" in backend.describe().batching
 
 
 @pytest.fixture(scope="module")

@@ -92,6 +92,7 @@ class ModelInfo:
     memory_budget_gb: dict | None = None
     weights: str | None = None  # mlx: "as stored", or "float32 (dequantized for the CPU)"
     blas: str | None = None  # mlx on a CPU: which BLAS its matmuls use
+    batching: str | None = None  # mlx: whether decoding sections together pays here, and the measured speed-up
 
 
 class Backend(Protocol):

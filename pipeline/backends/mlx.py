@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+import logging
 import os
+import platform
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,11 +21,15 @@ from ..memory import MemoryBudget, apply_budget, check_fits, guard, plan_budget,
 from ..models import ResolvedModel, resolve_model
 from ..thinking import prompt_opens_think
 from .base import DEFAULT_THINK_MARKERS, Capabilities, Delta, GenerationStats, ModelInfo, Request
+from .batch_probe import BatchProbe, batch_probe
 from .budget import BudgetProcessor, forced_close, marker_ids
 from .constrain import SchemaProcessor, can_constrain
+from .sampling import make_sampler
 
 if TYPE_CHECKING:
     from mlx_lm.generate import GenerationResponse
+
+log = logging.getLogger("pipeline")
 
 MIN_SHARED_PREFIX = 32  # below this, prefilling the prefix separately saves nothing worth the copy
 
@@ -31,13 +39,12 @@ class MLXBackend:
         self._model, self._tokenizer = model, tokenizer
         self.resolved = resolved
         self.budget = budget  # None when only the tokenizer is loaded (render)
-        # Batching pays where a decode step is bound by memory bandwidth (GPU); on a CPU it does not.
         markers = _think_markers(tokenizer)
-        self.capabilities = Capabilities(think_markers=markers, batching_pays=_on_gpu(),
-                                         constrained=model is not None and self._can_constrain())
+        self.capabilities = Capabilities(think_markers=markers, constrained=model is not None and self._can_constrain())
         self._think_ids = marker_ids(tokenizer, markers)  # None: a thinking budget cannot be forced
         self._prefix: tuple[list[int], list] | None = None  # (tokens, prefilled KV cache)
         self.weights = "as stored"  # or "float32 (dequantized for the CPU)"
+        self.batching: BatchProbe | None = None  # measured at load: whether decoding sections together pays
 
     @classmethod
     def load(cls, spec: str, memory: MemorySettings) -> MLXBackend:
@@ -52,6 +59,10 @@ class MLXBackend:
         guard(mx, budget)
         backend = cls(model, tokenizer, resolved, budget)
         backend.weights = weights
+        backend.batching = batch_probe(model, backend._probe_identity())
+        backend.capabilities = dataclasses.replace(backend.capabilities, batching_pays=backend.batching.pays)
+        log.debug("model %s: %s weights, BLAS %s; batching: %s", spec, weights, blas_in_use() or "-",
+                  backend.batching.describe())
         return backend
 
     @classmethod
@@ -76,7 +87,18 @@ class MLXBackend:
     def describe(self) -> ModelInfo:
         budget = self.budget.as_gb() if self.budget else None
         return ModelInfo(spec=self.resolved.spec, backend="mlx", source=self.resolved.source, memory_budget_gb=budget,
-                         weights=self.weights, blas=blas_in_use())
+                         weights=self.weights, blas=blas_in_use(),
+                         batching=self.batching.describe() if self.batching else None)
+
+    def _probe_identity(self) -> dict:
+        """What the batch probe's answer depends on: the model's files, the weights as run, the device."""
+        import mlx.core as mx
+
+        config = Path(self.resolved.source) / "config.json" if self.resolved.is_local else None
+        stamp = config.stat().st_mtime_ns if config and config.exists() else None
+        return {"source": self.resolved.source, "config_mtime_ns": stamp, "weights": self.weights,
+                "device": str(mx.default_device()), "mlx": metadata.version("mlx"), "blas": blas_in_use(),
+                "cpus": os.cpu_count(), "machine": platform.machine()}
 
     def render(self, messages: tuple[dict, ...], enable_thinking: bool) -> str:
         return self._tokenizer.apply_chat_template(
@@ -199,11 +221,6 @@ def _common_prefix_len(token_lists: list[list[int]]) -> int:
     return length
 
 
-def make_sampler(settings: SamplingSettings, vocab_size: int):
-    from mlx_lm.sample_utils import make_sampler as mlx_make_sampler
-
-    top_k = settings.top_k if settings.top_k < vocab_size else 0  # top-k over the whole vocabulary is a no-op
-    return mlx_make_sampler(temp=settings.temperature, top_p=settings.top_p, min_p=settings.min_p, top_k=top_k)
 
 
 def make_processors(settings: SamplingSettings):

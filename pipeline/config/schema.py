@@ -130,7 +130,8 @@ class GenerationSettings(Strict):
     """How sections are decoded: one call after another, or together in batches."""
 
     mode: Literal["auto", "batched", "sequential"] = Field(
-        "auto", description="auto: batched on a GPU (Metal, CUDA), sequential on a CPU, where batching does not pay.")
+        "auto", description="auto: batched where a measurement at model load shows it pays on this machine "
+        "(GPUs; a CPU with a real BLAS), else sequential.")
     max_batch: int = Field(8, ge=1, le=64, description="Sections decoded together at most.")
 
 

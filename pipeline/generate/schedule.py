@@ -35,6 +35,7 @@ class GenerationRun:
     sections: list[SectionResult]
     shared_prefix_tokens: int  # prefilled once and reused by every call
     prefix_s: float  # time spent prefilling it
+    decode_s: float = 0.0  # wall time of the sections' calls (batched calls overlap: not the sum of their times)
 
 
 def generate_sections(backend: Backend, prompts: list[SectionPrompt], reporter: Reporter,
@@ -55,7 +56,9 @@ def generate_sections(backend: Backend, prompts: list[SectionPrompt], reporter: 
     prefix_s = time.perf_counter() - started
     reporter.note(f"shared prefix: {shared} tokens in {prefix_s:.1f}s")
     done = iter(generate(backend, todo, reporter, batched and len(todo) > 1, max_batch, cache))
-    return GenerationRun([cached[n] if n in cached else next(done) for n in range(len(tasks))], shared, prefix_s)
+    decode_s = time.perf_counter() - started - prefix_s
+    return GenerationRun([cached[n] if n in cached else next(done) for n in range(len(tasks))], shared, prefix_s,
+                         decode_s)
 
 
 def generate(backend: Backend, tasks: list[Task], reporter: Reporter, batched: bool = False,
