@@ -51,7 +51,8 @@ def run_json(brief: Path, outcome: list[RunResult] | PipelineError) -> dict:
 
 
 def sources_json(sources: SourcesRecord) -> dict:
-    return {"feeds": [f.record() for f in sources.feeds], "numbers": asdict(sources.audit) if sources.audit else None}
+    return {"feeds": [f.record() for f in sources.feeds], "numbers": asdict(sources.audit) if sources.audit else None,
+            "news": sources.news, "findings": [asdict(f) for f in sources.findings]}
 
 
 def section_json(section: SectionResult) -> dict:
@@ -80,7 +81,9 @@ def run_lines(results: list[RunResult]) -> tuple[list[str], list[str]]:
 
 def sources_lines(sources: SourcesRecord) -> list[str]:
     """Feeds that did not answer normally, and the number check, for the reviewer."""
-    lines = []
+    lines = [f"news {n['heading']!r}: {n['picked']} items, picked by the model" if n["method"] == "model"
+             else f"news {n['heading']!r}: {n['picked']} items, {n['method']}" for n in sources.news]
+    lines += [f"needs attention: {f.message}" for f in sources.findings if f.severity == ATTENTION]
     for feed in sources.feeds:
         if feed.status not in ("ok", "not_modified"):
             cached = ", cached copy used" if feed.from_cache else ""

@@ -67,6 +67,12 @@ class SourcesRecord(Protocol):
     @property
     def audit(self) -> NumberAudit | None: ...
 
+    @property
+    def findings(self) -> list[Finding]: ...  # those of no section (a news pick's fallback, a hostile feed item)
+
+    @property
+    def news(self) -> list[dict]: ...  # per news section: heading, method (model, fallback, none), items picked
+
     def as_dict(self) -> dict: ...
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..checks.findings import ATTENTION, INFO, Finding
 from ..generate import SectionResult
 from ..sources.feeds import FeedItem, plain_text
 
@@ -96,3 +97,31 @@ def parse_picks(text: str, items: list[FeedItem], max_items: int) -> list[Pick]:
 
 def newest(items: list[FeedItem], max_items: int) -> list[Pick]:
     return [Pick(item, "") for item in items[:max_items]]  # items arrive newest first
+
+
+# Feed text written to steer a model ("ignore previous instructions…"): never followed (the pick prompt
+# fences feed items as data), but shown to the reviewer, who decides whether the item belongs in the issue.
+ADDRESSES_A_MODEL = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.\n]{0,40}?\b(?:previous|prior|above|earlier|all|your|the)\b"
+    r"[^.\n]{0,20}?\b(?:instructions?|prompts?|rules|directions)\b"
+    r"|\b(?:system prompt|as an ai(?: language model)?|you are now|new instructions)\b"
+    r"|\b(?:assistant|ai|model|llm|chatbot)s?\s*[:,]\s*(?:please\s+)?(?:ignore|praise|recommend|say|write|pick|choose)\b",
+    re.IGNORECASE)
+
+
+def news_findings(heading: str, picks: NewsPicks, items: list[FeedItem]) -> list[Finding]:
+    """A fallback list and feed items that address a model, for the reviewer (attention: exit 3)."""
+    findings = []
+    if picks.method == "fallback" and picks.result is not None:
+        findings.append(Finding("news_fallback", ATTENTION, (
+            f"news section {heading!r}: no usable pick from the model after {len(picks.result.attempts)} "
+            f"attempt(s); the {len(picks.picks)} newest items are listed instead, unreviewed: check the list")))
+    listed = {id(p.item) for p in picks.picks}
+    for item in items:
+        found = ADDRESSES_A_MODEL.search(f"{item.title}\n{item.summary}")
+        if found:
+            where = "listed in the draft" if id(item) in listed else "not listed"
+            findings.append(Finding("feed_addresses_model", ATTENTION if id(item) in listed else INFO, (
+                f"feed item {item.title[:80]!r} ({item.source}) reads like an instruction to a model "
+                f"({found.group(0)!r}); {where}: it was treated as data, check it belongs in the issue")))
+    return findings

@@ -28,7 +28,7 @@ from ..sources.feeds import FeedResult
 from ..state import last_completed_week, record_completed_week
 from ..weeks import MAX_CATCH_UP_WEEKS, parse_week, week_key, week_to_build, week_window, weeks_to_build, zone
 from .base import Kind, Situation, Stages, Verified, with_repetition
-from .news import NewsPicks, newest, parse_picks, pick_messages, pick_schema
+from .news import NewsPicks, news_findings, newest, parse_picks, pick_messages, pick_schema
 
 log = logging.getLogger("pipeline")
 
@@ -86,7 +86,10 @@ class Newsletter(Kind):
         checked = with_repetition([s.with_findings(check_prose(s.text, known, links, strict)
                                                    + previous_issue_findings(s.text, previous)) for s in sections])
         audit = number_audit([s.text for s in sections] + [reasons], known)
-        return Verified(checked, check_prose(reasons, known, links, strict), audit, Reference(known, links, strict))
+        picked = [f for index, picks in stages.data.items()
+                  for f in news_findings(loaded.brief.sections[index].heading, picks, sources.selection.items)]
+        return Verified(checked, check_prose(reasons, known, links, strict) + picked, audit,
+                        Reference(known, links, strict))
 
     def assemble(self, loaded: LoadedBrief, sources: Gathered, sections: list[DraftSection], model: str,
                  run_id: str) -> dict[str, str]:
@@ -236,6 +239,15 @@ class NewsletterRecord:
     @property
     def audit(self) -> NumberAudit | None:
         return self.verified.audit
+
+    @property
+    def findings(self) -> list:
+        return self.verified.findings
+
+    @property
+    def news(self) -> list[dict]:
+        return [{"heading": self.loaded.brief.sections[i].heading, "method": n.method, "picked": len(n.picks)}
+                for i, n in self.stages.data.items()]
 
     def as_dict(self) -> dict:
         week, selection = self.gathered.week, self.gathered.selection
