@@ -271,6 +271,9 @@ def refresh_review(draft: Path) -> None:
 
 
 def check_file(path: Path) -> FileReport:
+    if not path.exists():
+        raise errors.InputError(f"{path}: no such file or folder",
+                                hint="check the path; pipeline check reads a draft folder, or text and markdown files")
     try:
         return check_text(str(path), path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:

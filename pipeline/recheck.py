@@ -19,11 +19,10 @@ from .checks.numbers import known_values
 from .checks.prose import Reference, check_prose
 from .checks.repetition import previous_issue_findings, repetition_findings
 from .checks.section import DEFAULT_THINK_MARKERS, check_section
-from .checks.text import FRONT_MATTER
+from .checks.text import FRONT_MATTER, REVIEW_NOTE
 from .kinds.newsletter import previous_issues
 
 _SECTION_HEADING = re.compile(r"(?m)^## (.+?)[ \t]*$")
-REVIEW_NOTE = re.compile(r"(?m)^> \*\*Needs attention:\*\*.*(?:\n|\Z)")  # what assemble writes under a section
 
 
 @dataclass(frozen=True)

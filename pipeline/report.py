@@ -112,6 +112,8 @@ def check_lines(report: FileReport | DraftReport) -> list[str]:
     lines += [f"{report.path}: leaked markers: {', '.join(report.think_leaks)}"] if report.think_leaks else []
     lines += [f"{report.path}:{m['line']}: text ends mid-sentence" + (f" in section {m['section']!r}" if m["section"] else "")
               for m in report.mid_sentence]
+    lines += [f"{report.path}:{line}: the run's 'Needs attention' note is still here: fix what it says, then delete it"
+              for line in report.review_notes]
     return lines
 
 

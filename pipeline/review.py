@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from .checks.findings import ATTENTION
-from .checks.text import FRONT_MATTER, inert, markdown_html
+from .checks.text import FRONT_MATTER, REVIEW_NOTE, inert, markdown_html
 from .kinds import KINDS
 from .publish.record import read_record
 from .writer import write_whole
@@ -338,12 +338,11 @@ def mark_numbers(body_html: str, numbers: list[str]) -> str:
     return "".join(part if part.startswith("<") else pattern.sub(r"<mark>\1</mark>", part) for part in _TAG.split(body_html))
 
 
-_NOTE = re.compile(r"(?m)^> \*\*Needs attention:\*\*.*(?:\n|\Z)")
 
 
 def without_notes(text: str) -> str:
     """The run's notes are shown as findings beside the text, not twice."""
-    return _NOTE.sub("", text)
+    return REVIEW_NOTE.sub("", text)
 
 
 # -- the terminal and JSON ----------------------------------------------------------------------

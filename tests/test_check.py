@@ -88,10 +88,23 @@ def test_plain_output_names_file_line_and_signal(tmp_path):
 def test_unreadable_input_exits_2(tmp_path):
     binary = tmp_path / "blob.bin"
     binary.write_bytes(b"\xff\xfe\x00bad")
-    for target in (tmp_path / "missing.md", binary):
+    for target, says in ((tmp_path / "missing.md", "no such file or folder"), (binary, "cannot read as UTF-8 text")):
         result = check(target)
         assert result.exit_code == 2
-        assert str(target) in result.stderr and "Traceback" not in result.stderr
+        assert f"{target}: {says}" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_runs_own_review_notes_are_not_taken_for_unfinished_sentences(tmp_path):
+    path = tmp_path / "edited.md"
+    path.write_text("## One\n\nThe cache holds the buffers. It is fine.\n\n"
+                    "> **Needs attention:** numbers not found in the data, facts or sources: 2\n\n"
+                    "## Two\n\nAll good here.\n")
+    result = check(path)
+    assert result.exit_code == 3
+    assert "mid-sentence" not in result.stdout
+    assert f"{path}:5: the run's 'Needs attention' note is still here" in result.stdout
+    path.write_text(path.read_text().replace("> **Needs attention:** numbers not found in the data, facts or sources: 2\n\n", ""))
+    assert check(path).exit_code == 0
 
 
 def test_a_checked_pipeline_draft_is_clean(write_brief, project, fake):

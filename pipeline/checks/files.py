@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 from .collapse import detect_collapse
 from .section import DEFAULT_THINK_MARKERS, think_leaks
-from .text import FRONT_MATTER, ends_mid_sentence
+from .text import FRONT_MATTER, REVIEW_NOTE, ends_mid_sentence
 
 _HEADING = re.compile(r"(?m)^#{1,6} .*$")
 _FENCE = re.compile(r"(?ms)^ {0,3}(```|~~~).*?^ {0,3}\1[^\n]*$")
@@ -31,10 +31,11 @@ class FileReport:
     collapses: list[dict] = field(default_factory=list)
     think_leaks: list[str] = field(default_factory=list)
     mid_sentence: list[dict] = field(default_factory=list)
+    review_notes: list[int] = field(default_factory=list)  # lines of the run's "Needs attention" notes still there
 
     @property
     def clean(self) -> bool:
-        return not (self.collapses or self.think_leaks or self.mid_sentence)
+        return not (self.collapses or self.think_leaks or self.mid_sentence or self.review_notes)
 
     def as_dict(self) -> dict:
         return {**asdict(self), "clean": self.clean}
@@ -76,10 +77,12 @@ def check_text(path: str, text: str, markers: tuple[str, str] = DEFAULT_THINK_MA
             onset = part.start + verdict.onset
             report.collapses.append({"detected": True, "onset": onset, "line": line_of(text, onset),
                                      "signal": verdict.signal, "section": part.heading, "signals": verdict.signals})
-        if ends_mid_sentence(text[part.start: part.end]):
-            end = part.start + len(text[part.start: part.end].rstrip())
+        written = mask(text[part.start: part.end], REVIEW_NOTE)  # the run's own notes are not the section's text
+        if ends_mid_sentence(written):
+            end = part.start + len(written.rstrip())
             report.mid_sentence.append({"section": part.heading, "line": line_of(text, end)})
     if report.collapses:
         report.collapse = report.collapses[0]
     report.think_leaks = think_leaks(text, markers)
+    report.review_notes = [line_of(text, note.start()) for note in REVIEW_NOTE.finditer(text)]
     return report

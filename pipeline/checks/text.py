@@ -86,6 +86,7 @@ def markdown_html(markdown_text: str, tags: set[str] | None = None, url_schemes:
 
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)  # a draft's YAML block; group 1 is the YAML
+REVIEW_NOTE = re.compile(r"(?m)^> \*\*Needs attention:\*\*.*(?:\n|\Z)")  # what assemble writes under a section
 
 
 # Hugo shortcodes and Liquid open with {{ or {%; kramdown (Jekyll) runs {::extensions} and sets any

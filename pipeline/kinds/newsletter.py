@@ -28,7 +28,7 @@ from ..sources.feeds import FeedResult
 from ..state import last_completed_week, record_completed_week
 from ..weeks import MAX_CATCH_UP_WEEKS, parse_week, week_key, week_to_build, week_window, weeks_to_build, zone
 from .base import Kind, Situation, Stages, Verified, with_repetition
-from .news import NewsPicks, news_findings, newest, parse_picks, pick_messages, pick_schema
+from .news import NewsPicks, newest, news_findings, parse_picks, pick_messages, pick_schema
 
 log = logging.getLogger("pipeline")
 
