@@ -42,6 +42,9 @@ def front_matter(brief: Brief, model: str, run_id: str) -> dict:
         **({"author": brief.author} if brief.author else {}),
         "model": model,
         "run_id": run_id,
+        # The folder is a Hugo page bundle: copied into a site as it is, its other files (run.json with every
+        # prompt and raw output, the review pages) must not be published beside the page.
+        "build": {"publishResources": False},
     }
 
 

@@ -85,6 +85,23 @@ def test_final_page_is_rendered_by_hugo_with_template_text_as_text(draft, site):
     assert not (site / "content" / "posts" / slug / "run.json").exists()  # the review loop stays home
 
 
+def test_a_draft_folder_copied_into_a_site_by_hand_publishes_only_the_page(draft, site):
+    copied = site / "content" / "posts" / draft.name
+    shutil.copytree(draft, copied)
+    assert (copied / "run.json").is_file() and (copied / "review.html").is_file()
+    refused = hugo_build(site, drafts=True)  # Hugo takes the review pages for content pages and stops: nothing leaks
+    assert refused.returncode != 0 and not (site / "public" / "posts").exists()
+    config = site / "hugo.toml"
+    config.write_text(config.read_text() + "ignoreFiles = ['\\.html$', 'email\\.txt$']\n")  # as the README says
+    build = hugo_build(site, drafts=True)
+    assert build.returncode == 0, build.stderr
+    published = sorted(p.relative_to(site / "public").as_posix() for p in (site / "public").rglob("*") if p.is_file())
+    page = [p for p in published if p.startswith("posts/") and p != "posts/index.html"]  # the list page aside
+    assert len(page) == 1 and page[0].endswith("/index.html"), published  # no run.json, review.html, email files
+    assert "Memory comes first for a local model" in (site / "public" / page[0]).read_text()
+    assert not any(p.endswith(("run.json", "review.html")) for p in published)
+
+
 def test_default_is_a_hugo_draft_that_only_builds_with_drafts(draft, site):
     done = publish(draft, PublishOptions(f"hugo:{site}"))
     slug = (site / done.remote).parent.name
