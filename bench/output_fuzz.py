@@ -105,7 +105,7 @@ def build(root: Path, brief: Path, feeds: dict[str, bytes], rng: random.Random) 
     pick = json.dumps({"picks": [{"id": 1, "reason": f"Matters {hostile}"}, {"id": 2, "reason": "Also."}]})
     prose = f"The week was quiet. {hostile} We adjust the stops. That is the lesson."
     backend = ScriptBackend(by_label={"News that mattered": [pick]}, default=prose)
-    options = RunOptions(out_root=root / "output", offline=True, force=True)
+    options = RunOptions(out_root=root / "output", offline=True, force=True, week="2026-W16")  # the snapshots' week
     return run_brief(brief, options, Reporter(), lambda model, memory: backend).draft_dir
 
 

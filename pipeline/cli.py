@@ -159,24 +159,28 @@ def check(paths: tuple[Path, ...], as_json: bool) -> None:
 @main.command()
 @brief_argument
 @click.option("--at", "at", required=True, help='Day and 24-hour time, e.g. "mon 07:00".')
+@click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Output root the scheduled runs write to (made absolute in the entries).")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Log file (default: output/logs/<brief>.log).")
+              help="Log file (default: OUT/logs/<brief>.log).")
 @click.option("--install", is_flag=True, help="Write the systemd user units (Linux) or the launchd agent (macOS).")
-def schedule(brief: Path, at: str, log_path: Path | None, install: bool) -> None:
-    """Print a crontab line, a systemd user timer and a launchd agent that build BRIEF weekly."""
+def schedule(brief: Path, at: str, out_root: Path, log_path: Path | None, install: bool) -> None:
+    """Print a crontab line, a systemd user timer and a launchd agent that build BRIEF weekly. The
+    current folder is the project folder the job runs in; printing writes nothing."""
     try:
         when = parse_at(at)
         prep = validated(brief, None)  # never schedule a brief that `validate` would refuse
+        note = prep.kind.schedule_note(prep.loaded, next_run(when, dt.datetime.now().astimezone()))
     except errors.PipelineError as exc:
         fail(exc, False)
-    job = job_for(brief, log_path, Path.cwd().resolve())
-    job.log.parent.mkdir(parents=True, exist_ok=True)
-    click.echo(f"# {prep.kind.schedule_note(prep.loaded, next_run(when, dt.datetime.now().astimezone()))}")
+    job = job_for(brief, log_path, Path.cwd().resolve(), out_root)
+    click.echo(f"# {note}")
     click.echo(f"# cron (crontab -e), runs {at}; logs to {job.log}\n{crontab_line(job, when)}\n")
     for name, text in systemd_units(job, when).items():
         click.echo(f"# systemd user unit: ~/.config/systemd/user/{name}\n{text}")
     click.echo(f"# launchd agent (macOS): ~/Library/LaunchAgents/{launchd_name(job)}\n{launchd_plist(job, when)}")
     if install:
+        job.log.parent.mkdir(parents=True, exist_ok=True)  # launchd and systemd do not make the log's folder
         files, hint = unit_files(job, when, sys.platform, Path.home())
         echo_lines((f"installed {path}" for path in install_files(files)), err=True)
         click.echo(f"now run: {hint}", err=True)

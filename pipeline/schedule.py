@@ -52,7 +52,10 @@ def next_run(when: When, now: dt.datetime) -> dt.datetime:
 
 
 def shell_command(job: Job) -> str:
-    return f"cd {shlex.quote(str(job.workdir))} && {shlex.join(job.command)} >> {shlex.quote(str(job.log))} 2>&1"
+    # The log's folder is made by the job itself: printing the entries must change nothing on disk.
+    log = shlex.quote(str(job.log))
+    return (f"mkdir -p {shlex.quote(str(job.log.parent))} && cd {shlex.quote(str(job.workdir))} && "
+            f"{shlex.join(job.command)} >> {log} 2>&1")
 
 
 def crontab_line(job: Job, when: When) -> str:
@@ -110,10 +113,13 @@ def launchd_name(job: Job) -> str:
     return f"local.{job.name}.plist"
 
 
-def job_for(brief: Path, log: Path | None, workdir: Path) -> Job:
-    """The weekly job for a brief: this installation's pipeline, by absolute path (cron has almost no PATH)."""
-    log_path = (log or Path("output") / "logs" / f"{brief.stem}.log").resolve()
-    return Job(unit_name(brief), workdir, [*pipeline_command(), "run", str(brief.resolve())], log_path)
+def job_for(brief: Path, log: Path | None, workdir: Path, out_root: Path) -> Job:
+    """The weekly job for a brief: this installation's pipeline, by absolute path (cron has almost no PATH),
+    with the project folder, the brief and the output root all absolute, so nothing depends on where it runs."""
+    out = (workdir / out_root).resolve()
+    log_path = (workdir / log).resolve() if log else out / "logs" / f"{brief.stem}.log"
+    command = [*pipeline_command(), "run", str((workdir / brief).resolve()), "--out", str(out)]
+    return Job(unit_name(brief), workdir, command, log_path)
 
 
 def unit_name(brief: Path) -> str:

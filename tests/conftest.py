@@ -48,6 +48,14 @@ sections:
 SCRIPTED_WORDS = 20  # scripted answers are a sentence or two: a target this low keeps them from being "short"
 
 
+EXAMPLE_WEEK = "2026-W16"  # the week of the saved feed snapshots in briefs/feeds/
+
+
+def pin_example_week(text: str) -> str:
+    """The example weekly builds the week its feeds and data were saved for, whatever today is."""
+    return text.replace("\ntimezone:", f"\nweek: {EXAMPLE_WEEK}\ntimezone:", 1)
+
+
 def copy_examples(project: Path, *names: str, feeds: bool = False) -> Path:
     """The repository's example briefs (and data) in a temp project, section targets lowered to
     SCRIPTED_WORDS; returns the first one's path."""
@@ -55,6 +63,8 @@ def copy_examples(project: Path, *names: str, feeds: bool = False) -> Path:
         text = (REPO / "briefs" / name).read_text()
         if name.endswith(".yaml"):
             text = re.sub(r"(?m)^(\s+words:) \d+", rf"\1 {SCRIPTED_WORDS}", text)
+        if name == "weekly.yaml":
+            text = pin_example_week(text)
         (project / "briefs" / name).write_text(text)
     if feeds:
         shutil.copytree(REPO / "briefs" / "feeds", project / "briefs" / "feeds", dirs_exist_ok=True)

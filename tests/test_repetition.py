@@ -23,7 +23,7 @@ from pipeline.checks.repetition import (
 from pipeline.progress import Reporter
 from pipeline.runner import RunOptions, run_brief
 
-from .conftest import REPO, opener_for
+from .conftest import REPO, opener_for, pin_example_week
 
 REAL = Path(__file__).parent / "real_text"
 DOCUMENTS = json.loads((REAL / "repetition_documents.json").read_text())["documents"]
@@ -205,7 +205,7 @@ PICK = '{"picks": [{"id": 6, "reason": "Exchange outages are when slippage losse
 def weekly(project, tmp_path, monkeypatch):
     monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
     shutil.copy(REPO / "briefs" / "weekly-data.json", project / "briefs" / "weekly-data.json")
-    brief = (REPO / "briefs" / "weekly.yaml").read_text()
+    brief = pin_example_week((REPO / "briefs" / "weekly.yaml").read_text())
     (project / "briefs" / "weekly.yaml").write_text(re.sub(r"(?m)^(\s+words:) \d+", r"\1 30", brief))  # as scripted
     shutil.copytree(REPO / "briefs" / "feeds", project / "briefs" / "feeds")
     return project / "briefs" / "weekly.yaml"

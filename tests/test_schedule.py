@@ -47,11 +47,11 @@ def test_prints_cron_systemd_and_launchd_entries(project, write_brief):
     assert result.exit_code == 0, result.output
     out = result.stdout
     cron = next(line for line in out.splitlines() if re.match(r"^\d", line))
-    assert cron.startswith("30 6 * * 3 cd ") and f"run {brief.resolve()}" in cron and ">> " in cron
+    assert cron.startswith("30 6 * * 3 mkdir -p ") and f"run {brief.resolve()} --out " in cron and ">> " in cron
     assert "OnCalendar=Wed *-*-* 06:30:00" in out and "Persistent=true" in out
     plist = plistlib.loads(out[out.index("<?xml"):].encode())
     assert plist["StartCalendarInterval"] == {"Weekday": 3, "Hour": 6, "Minute": 30}
-    assert plist["ProgramArguments"][-2:] == ["run", str(brief.resolve())]
+    assert plist["ProgramArguments"][-4:] == ["run", str(brief.resolve()), "--out", str((project / "output").resolve())]
     assert plist["WorkingDirectory"] == str(project.resolve())
 
 
@@ -103,6 +103,25 @@ def weekly_brief(project, *, pinned: bool = False, covers: str = "last"):
     return brief
 
 
+def test_the_repositorys_weekly_example_is_schedulable_as_the_readme_shows(project):
+    shutil.copytree(REPO / "briefs", project / "briefs", dirs_exist_ok=True)
+    result = schedule(project, "briefs/weekly.yaml")
+    assert result.exit_code == 0, result.output
+    assert "builds 20" in result.stdout.splitlines()[0] and "(covers: last)" in result.stdout.splitlines()[0]
+
+
+def test_printing_the_entries_writes_nothing_and_names_every_path(project, write_brief):
+    brief = write_brief()
+    before = sorted(p for p in project.rglob("*"))
+    result = schedule(project, "briefs/post.yaml", "--out", "drafts")
+    assert result.exit_code == 0, result.output
+    assert sorted(p for p in project.rglob("*")) == before  # no logs/ folder, nothing
+    cron = next(line for line in result.stdout.splitlines() if re.match(r"^\d", line))
+    out = (project / "drafts").resolve()
+    assert f"mkdir -p {out / 'logs'} && cd {project.resolve()} && " in cron
+    assert f"run {brief.resolve()} --out {out} >> {out / 'logs' / 'post.log'}" in cron
+
+
 def test_schedule_says_which_week_the_next_run_builds(project, monkeypatch):
     import datetime as dt
 
@@ -120,9 +139,12 @@ def test_schedule_says_which_week_the_next_run_builds(project, monkeypatch):
     assert "builds 2026-W48 (covers: current)" in out.splitlines()[0]
 
 
-def test_schedule_warns_that_a_pinned_week_would_be_built_every_time(project):
-    out = schedule(project, weekly_brief(project, pinned=True)).stdout
-    assert "pins `week: 2026-W16`: every run would build that same week" in out
+def test_schedule_refuses_a_brief_that_pins_its_week(project):
+    brief = weekly_brief(project, pinned=True)
+    result = schedule(project, brief)
+    line = brief.read_text().splitlines().index("week: 2026-W16") + 1
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"{brief}:{line}: the brief pins `week: 2026-W16`" in result.stderr and "delete the line" in result.stderr
 
 
 @pytest.mark.parametrize("change, message", [
