@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -31,6 +32,8 @@ from .state import run_lock
 from .writer import check_target, write_draft
 
 BackendOpener = Callable[[str, MemorySettings], Backend]
+
+log = logging.getLogger("pipeline")
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,10 @@ def prepare(brief_path: Path, options: RunOptions, now: dt.datetime) -> Prepared
     """Load the brief, gather the kind's sources and render the deterministic blocks."""
     loaded = load_brief(brief_path)
     kind = kind_of(loaded.brief)
+    ignored = [flag for flag, given in (("--week", options.week), ("--offline", options.offline)) if given]
+    if ignored and not kind.dated_by_week:
+        log.warning("%s: %s only apply to newsletters; a %s has no week or feeds, so they are ignored",
+                    brief_path, " and ".join(ignored), kind.name)
     sources = kind.gather(loaded, situation(options, now))
     context = {**brief_context(loaded), **kind.context(loaded, sources)}
     return Prepared(loaded, kind, sources, context, render_blocks(loaded, context))

@@ -533,3 +533,29 @@ sections:
         "(datetime columns: none declared)",
         "briefs/x.yaml:7:67: sources.data.2.decimal: Input should be '.' or ',' (got ';')",
     ]
+
+
+def test_newsletter_keys_in_a_post_are_refused_with_their_lines(invalid):
+    problems = invalid("title: T\ntimezone: Europe/Berlin\nweek: 2026-W16\n"
+                       "sources:\n  feeds:\n    - {name: F, url: 'https://example.org/f.xml'}\n" + SECTION
+                       + "  - {heading: News, type: news, instruction: Pick.}\n")
+    assert any(p.startswith("briefs/x.yaml:2:") and "`timezone` is for newsletters" in p for p in problems)
+    assert any(p.startswith("briefs/x.yaml:3:") and "`week` is for newsletters" in p for p in problems)
+    assert any(p.startswith("briefs/x.yaml:5:") or p.startswith("briefs/x.yaml:4:") for p in problems
+               if "`sources` is for newsletters" in p)
+    assert any("section 1 ('News') is `type: news`" in p for p in problems)
+    assert len(problems) == 4  # defaults a post never wrote are not reported
+
+
+def test_week_and_offline_on_a_post_are_named_as_ignored(project, write_brief, caplog):
+    from pipeline.backends.script import ScriptBackend
+    from pipeline.progress import Reporter
+    from pipeline.runner import RunOptions, run_brief
+
+    from .conftest import opener_for
+
+    brief = write_brief()
+    words = "Memory comes first on a small machine, and every other choice follows from how it is spent. " * 3
+    backend = ScriptBackend(default=words)
+    run_brief(brief, RunOptions(out_root=project / "output", week="2026-W16", offline=True), Reporter(), opener_for(backend))
+    assert f"{brief}: --week and --offline only apply to newsletters" in caplog.text

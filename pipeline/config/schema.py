@@ -9,7 +9,7 @@ import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationInfo, create_model, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from ..filters import FILTER_SETS
@@ -213,6 +213,24 @@ class Brief(Strict):
         if unknown:
             raise ValueError(f"unknown filter set {unknown[0]!r}; use one of: {', '.join(FILTER_SETS)}")
         return names
+
+    @field_validator("timezone", "week", "covers", "sources")
+    @classmethod
+    def _newsletter_only(cls, value: Any, info: ValidationInfo) -> Any:
+        default = cls.model_fields[info.field_name or ""].get_default(call_default_factory=True)
+        if info.data.get("kind", "post") == "post" and value != default:  # silently ignored would mislead: refused
+            raise ValueError(f"`{info.field_name}` is for newsletters (kind: newsletter); a post does not use it: "
+                             "delete it, or set `kind: newsletter`")
+        return value
+
+    @field_validator("sections")
+    @classmethod
+    def _no_news_in_posts(cls, sections: list[Section], info: ValidationInfo) -> list[Section]:
+        for number, section in enumerate(sections):
+            if section.type == "news" and info.data.get("kind", "post") == "post":
+                raise ValueError(f"section {number} ({section.heading!r}) is `type: {section.type}`, which only a "
+                                 "newsletter has: use `type: static` or prose in a post")
+        return sections
 
     @field_validator("kind")
     @classmethod

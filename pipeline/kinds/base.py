@@ -78,6 +78,7 @@ class SourcesRecord(Protocol):
 
 class Kind:
     name = ""  # the brief's `kind:`
+    dated_by_week = False  # --week and --offline mean something (a week's feeds and data)
     folder = ""  # under the output root
 
     def gather(self, loaded: LoadedBrief, situation: Situation) -> Any:

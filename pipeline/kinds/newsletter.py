@@ -47,6 +47,7 @@ class NewsletterSources(Gathered):
 class Newsletter(Kind):
     name = "newsletter"
     folder = "newsletters"
+    dated_by_week = True
 
     def gather(self, loaded: LoadedBrief, situation: Situation) -> NewsletterSources:
         week = resolve_week(loaded.brief, situation.week, situation.now)
