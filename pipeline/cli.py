@@ -169,7 +169,7 @@ def schedule(brief: Path, at: str, out_root: Path, log_path: Path | None, instal
     current folder is the project folder the job runs in; printing writes nothing."""
     try:
         when = parse_at(at)
-        prep = validated(brief, None)  # never schedule a brief that `validate` would refuse
+        prep, _, _ = validated(brief, None)  # never schedule a brief that `validate` would refuse
         note = prep.kind.schedule_note(prep.loaded, next_run(when, dt.datetime.now().astimezone()))
     except errors.PipelineError as exc:
         fail(exc, False)
@@ -294,9 +294,15 @@ def dry_run(brief: Path, week: str | None):
 
 def validated(brief: Path, week: str | None):
     """What `validate` checks: the brief, its data and templates, and that its model could open."""
-    prep, prompts, stages = dry_run(brief, week)
-    check_model(model_for(prep.loaded, None))
-    return prep
+    try:
+        prep, prompts, stages = dry_run(brief, week)
+        check_model(model_for(prep.loaded, None))
+    except errors.ModelError as exc:  # a model that cannot open is the brief's problem: name its line
+        lines = brief.read_text(encoding="utf-8", errors="replace").splitlines()
+        line = next((n for n, text in enumerate(lines, 1) if text.startswith("model:")), None)
+        where = f"{brief}:{line}: model" if line else f"{brief}: model (the default)"
+        raise errors.BriefError([f"{where}: {exc.message}"], hint=exc.hint) from None
+    return prep, prompts, stages
 
 
 @main.command()
@@ -306,8 +312,7 @@ def validate(brief: Path, week: str | None) -> None:
     """Check BRIEF, its data and its templates without loading a model or using the network."""
     setup_logging(0, True)
     try:
-        prep, prompts, stages = dry_run(brief, week)
-        check_model(model_for(prep.loaded, None))
+        prep, prompts, stages = validated(brief, week)
     except errors.PipelineError as exc:
         fail(exc, False)
     click.echo(f"{brief}: ok ({prep.kind.summary(prep.loaded, prep.sources, len(prompts), stages)})")

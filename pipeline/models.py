@@ -45,6 +45,10 @@ def resolve_model(spec: str) -> ResolvedModel:
         return ResolvedModel(spec, str(_builtin_dir(spec[len(BUILTIN_PREFIX):])), True)
     if looks_like_path(spec):
         folder = Path(spec).expanduser()
+        if not folder.is_dir():
+            raise ModelError(f"model folder {folder} does not exist",
+                             hint="point `model:` at an MLX model folder (config.json + *.safetensors), "
+                                  "or use builtin:smollm2")
         if not (folder / "config.json").is_file():
             raise ModelError(f"model folder {folder} has no config.json",
                              hint="point `model:` at an MLX model folder (config.json + *.safetensors)")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import load_brief
-from pipeline.errors import EXIT_USAGE, BriefError
+from pipeline.errors import EXIT_USAGE, BriefError, InputError
 
 from .conftest import REPO
 
@@ -309,10 +309,10 @@ def test_utf8_byte_order_mark_is_accepted(project):
 def test_missing_or_unreadable_path(project, monkeypatch, name, reason):
     monkeypatch.chdir(project)
     (project / "briefs" / "folder").mkdir()
-    with pytest.raises(BriefError) as info:
+    with pytest.raises(InputError) as info:
         load_brief(f"briefs/{name}")
-    assert info.value.problems == [f"briefs/{name}: cannot read: {reason}"]
-    assert info.value.hint == "check the path"
+    assert info.value.message == f"cannot read the brief briefs/{name}: {reason}"
+    assert info.value.hint == "check the path" and info.value.exit_code == EXIT_USAGE
     assert not any((project / "output").iterdir())
 
 
@@ -320,7 +320,7 @@ def test_missing_or_unreadable_path(project, monkeypatch, name, reason):
 def test_file_without_read_permission(project, write_brief, monkeypatch):
     monkeypatch.chdir(project)
     write_brief(name="locked.yaml").chmod(0)
-    with pytest.raises(BriefError, match="briefs/locked.yaml: cannot read: Permission denied"):
+    with pytest.raises(InputError, match="cannot read the brief briefs/locked.yaml: Permission denied"):
         load_brief("briefs/locked.yaml")
 
 
@@ -550,12 +550,14 @@ def test_newsletter_keys_in_a_post_are_refused_with_their_lines(invalid):
 def test_week_and_offline_on_a_post_are_named_as_ignored(project, write_brief, caplog):
     from pipeline.backends.script import ScriptBackend
     from pipeline.progress import Reporter
-    from pipeline.runner import RunOptions, run_brief
+    from pipeline.runner import RunOptions, run_with_catch_up
 
     from .conftest import opener_for
 
     brief = write_brief()
     words = "Memory comes first on a small machine, and every other choice follows from how it is spent. " * 3
     backend = ScriptBackend(default=words)
-    run_brief(brief, RunOptions(out_root=project / "output", week="2026-W16", offline=True), Reporter(), opener_for(backend))
+    options = RunOptions(out_root=project / "output", week="2026-W16", offline=True)
+    run_with_catch_up(brief, options, Reporter(), opener_for(backend))
     assert f"{brief}: --week and --offline only apply to newsletters" in caplog.text
+

@@ -89,7 +89,7 @@ def test_validate_reports_template_errors_with_file_and_line(cli, write_brief, p
 def test_missing_brief_path_exits_2_without_a_traceback(cli, project, command):
     result = cli(command, "briefs/nope.yaml")
     assert result.exit_code == 2
-    assert result.stderr == "error: invalid brief (1 problem):\nbriefs/nope.yaml: cannot read: No such file or directory\n" \
+    assert result.stderr == "error: cannot read the brief briefs/nope.yaml: No such file or directory\n" \
                             "  → check the path\n"
     assert tree(project / "output") == {}
 
@@ -207,3 +207,22 @@ def test_render_json(cli, write_brief, fake):
         ("First things", True, 90), ("Second things", False, 60)]
     assert [m["role"] for m in sections[0]["messages"]] == ["system", "user"]
     assert sections[1]["prompt"] == fake.render(tuple(sections[1]["messages"]), False)
+
+
+@pytest.mark.parametrize("model, says", [
+    ("/nowhere/model", "model folder /nowhere/model does not exist"),
+    ("builtin:nope", "unknown builtin model 'nope'"),
+    ("not a model", "is neither a folder, a hub id"),
+])
+def test_validate_names_the_model_line_when_the_model_cannot_open(cli, project, write_brief, model, says):
+    write_brief(f"title: T\nmodel: {model}\n" + "sections:\n  - {heading: A, instruction: Do., words: 30}\n")
+    result = cli("validate", "briefs/post.yaml")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: invalid brief (1 problem):\nbriefs/post.yaml:2: model: ")
+    assert says in result.stderr
+
+
+def test_a_model_folder_without_config_is_told_apart_from_a_missing_one(cli, project, write_brief):
+    (project / "model").mkdir()
+    write_brief(f"title: T\nmodel: {project / 'model'}\n" + "sections:\n  - {heading: A, instruction: Do., words: 30}\n")
+    assert "has no config.json" in cli("validate", "briefs/post.yaml").stderr

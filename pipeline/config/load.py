@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from ..errors import BriefError
+from ..errors import BriefError, InputError
 from .schema import SETTING_KEYS, Brief, LoadedBrief, MemorySettings, Section
 from .yamlsource import YamlDocument, format_problem, load_yaml
 
@@ -194,7 +194,7 @@ def _read_capped(path: Path) -> bytes:
         with path.open("rb") as fh:
             raw = fh.read(MAX_BRIEF_BYTES + 1)
     except OSError as exc:
-        raise BriefError([f"{path}: cannot read: {exc.strerror}"], hint="check the path") from None
+        raise InputError(f"cannot read the brief {path}: {exc.strerror}", hint="check the path") from None
     if len(raw) > MAX_BRIEF_BYTES:
         raise BriefError([f"{path}: larger than {MAX_BRIEF_BYTES // 1024} KiB; a brief is a short YAML file"],
                          hint="move long notes into research files, or check that this is the brief you meant")

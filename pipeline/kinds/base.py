@@ -127,4 +127,5 @@ class Kind:
 
     def summary(self, loaded: LoadedBrief, sources: Any, prose: int, stages: Stages) -> str:
         """One line for `pipeline validate`."""
-        return f"{len(loaded.brief.sections)} sections, stages: {', '.join(loaded.brief.stages)}"
+        count = len(loaded.brief.sections)
+        return f"{count} section{'s' if count != 1 else ''}, stages: {', '.join(loaded.brief.stages)}"
