@@ -91,7 +91,6 @@ def outputs_problems(draft: Path) -> list[str]:
 
 
 def project(root: Path) -> Path:
-    shutil.copytree(REPO / "templates", root / "templates")
     shutil.copytree(REPO / "briefs" / "feeds", root / "briefs" / "feeds")
     for name in ("weekly.yaml", "weekly-data.json"):
         shutil.copy(REPO / "briefs" / name, root / "briefs" / name)

@@ -8,11 +8,11 @@ import jinja2
 from .config import LoadedBrief, Section
 from .filters import filters_for
 from .filters.formatting import as_text
-from .prompts import make_environment, render_template
+from .prompts import brief_environment, render_template
 
 
 def block_environment(loaded: LoadedBrief) -> jinja2.Environment:
-    env = make_environment(loaded.templates_dir)
+    env = brief_environment(loaded)
     env.filters.update(filters_for(loaded.brief.filters))
     env.finalize = as_text  # data strings are text, never markup
     return env

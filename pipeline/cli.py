@@ -292,6 +292,17 @@ def dry_run(brief: Path, week: str | None):
     return prep, prompts, stages
 
 
+def chosen_sections(prompts: list, wanted: tuple[str, ...]) -> list:
+    if not wanted:
+        return prompts
+    known = {p.heading: p for p in prompts} | {str(p.index + 1): p for p in prompts}
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        listed = ", ".join(f"{p.index + 1} {p.heading!r}" for p in prompts)
+        raise errors.InputError(f"no prose section {unknown[0]!r}", hint=f"use a heading or number: {listed}")
+    return [known[w] for w in wanted]
+
+
 def validated(brief: Path, week: str | None):
     """What `validate` checks: the brief, its data and templates, and that its model could open."""
     try:
@@ -322,13 +333,18 @@ def validate(brief: Path, week: str | None) -> None:
 @brief_argument
 @click.option("--model", help="Override the brief's model.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option("--section", "sections", multiple=True, metavar="HEADING|N",
+              help="Only this section, by heading or 1-based number (repeatable).")
 @week_option
 @click.pass_context
-def render(ctx: click.Context, brief: Path, model: str | None, as_json: bool, week: str | None) -> None:
-    """Print each section's messages and the exact prompt text the model will see."""
+def render(ctx: click.Context, brief: Path, model: str | None, as_json: bool, week: str | None,
+           sections: tuple[str, ...]) -> None:
+    """Print the exact prompt text the model will see for each prose section, and the template files it
+    came from (--json adds the chat messages)."""
     setup_logging(0, True)
     try:
         prep, prompts, _ = dry_run(brief, week)
+        prompts = chosen_sections(prompts, sections)
         opener = (ctx.obj or {}).get("formatter_opener", open_prompt_formatter)
         formatter = opener(model_for(prep.loaded, model))
     except errors.PipelineError as exc:

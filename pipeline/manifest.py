@@ -65,6 +65,7 @@ def section_record(result: SectionResult) -> dict:
         "heading": prompt.heading,
         "stage": prompt.stage,
         "template": prompt.template,
+        **({"template_files": list(prompt.template_files)} if prompt.template_files else {}),
         "enable_thinking": prompt.enable_thinking,
         "settings": prompt.settings.model_dump(),
         "target_words": prompt.target_words,

@@ -19,6 +19,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .config import LoadedBrief, SamplingSettings, Section
+from .config.load import project_root
 from .errors import TemplateError
 from .filters import filter_set_of
 
@@ -34,6 +35,7 @@ class SectionPrompt:
     messages: tuple[dict, ...]
     settings: SamplingSettings
     template: str
+    template_files: tuple[str, ...] = ()  # the system and section templates' files, as resolved
 
     @property
     def enable_thinking(self) -> bool:
@@ -85,18 +87,50 @@ def _repeated_size(left: object, right: object) -> int:
     return len(sequence) * count
 
 
-def make_environment(templates_dir: Path) -> jinja2.Environment:
+SHIPPED_TEMPLATES = Path(__file__).resolve().parent / "templates"  # pipeline/templates/<kind>/
+
+
+def make_environment(templates_dir: Path, *more: Path) -> jinja2.Environment:
+    """A sandbox over one template folder, or several searched in order (a file found first wins)."""
     if not templates_dir.is_dir():
         raise TemplateError(f"template folder {templates_dir} does not exist",
-                            hint="set `templates:` in the brief (relative to the brief file)")
+                            hint="fix `templates:` in the brief (relative to the brief file), or delete it to use "
+                                 "the project's templates/ or the shipped ones")
+    loaders = [ContainedLoader(str(folder)) for folder in (templates_dir, *more)]
     return BoundedSandbox(
-        loader=ContainedLoader(str(templates_dir)),
+        loader=loaders[0] if len(loaders) == 1 else jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # prompts are plain text, not HTML
         keep_trailing_newline=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def template_folders(loaded: LoadedBrief) -> list[Path]:
+    """Where a brief's templates come from, in order: the folder `templates:` names, or else templates/
+    beside the brief or in its project (newsletters: templates/newsletter/); then the shipped defaults."""
+    kind = loaded.brief.kind
+    shipped = SHIPPED_TEMPLATES / (kind if (SHIPPED_TEMPLATES / kind).is_dir() else "post")
+    if loaded.templates_dir:
+        return [loaded.templates_dir, shipped]
+    sub = "" if kind == "post" else kind
+    candidates = [loaded.path.resolve().parent / "templates" / sub, project_root(loaded.path) / "templates" / sub]
+    return [*[c for c in candidates if c.is_dir()][:1], shipped]
+
+
+def brief_environment(loaded: LoadedBrief) -> jinja2.Environment:
+    first, *rest = template_folders(loaded)
+    return make_environment(first, *rest)
+
+
+def template_file(env: jinja2.Environment, name: str, project: Path) -> str:
+    """Which file a template name resolved to: "shipped:<kind>/<name>" for a default, else its path
+    (relative to the project folder when inside it)."""
+    filename = Path(env.get_template(name).filename or name)
+    if filename.is_relative_to(SHIPPED_TEMPLATES):
+        return f"shipped:{filename.relative_to(SHIPPED_TEMPLATES).as_posix()}"
+    return str(filename.relative_to(project)) if filename.is_relative_to(project) else str(filename)
 
 
 def brief_context(loaded: LoadedBrief) -> dict:
@@ -204,9 +238,9 @@ def _filter_hint(message: str) -> str | None:
 
 
 def _searchpath(env: jinja2.Environment) -> list[str]:
-    loader = env.loader
-    assert isinstance(loader, jinja2.FileSystemLoader)  # every environment comes from make_environment
-    return loader.searchpath
+    loader = env.loader  # every environment comes from make_environment: one folder, or a choice of folders
+    loaders = loader.loaders if isinstance(loader, jinja2.ChoiceLoader) else [loader]
+    return [path for one in loaders if isinstance(one, jinja2.FileSystemLoader) for path in one.searchpath]
 
 
 def _loader_dir(env: jinja2.Environment) -> str:
@@ -214,7 +248,7 @@ def _loader_dir(env: jinja2.Environment) -> str:
 
 
 def _where(exc: Exception, env: jinja2.Environment, name: str) -> str:
-    return _failing_line(exc, env) or str(Path(_loader_dir(env)) / name)
+    return _failing_line(exc, env) or str(Path(_searchpath(env)[0]) / name)
 
 
 def _failing_line(exc: Exception, env: jinja2.Environment) -> str | None:
@@ -230,7 +264,8 @@ def _failing_line(exc: Exception, env: jinja2.Environment) -> str | None:
 def render_prompts(loaded: LoadedBrief, extra: dict | None = None) -> list[SectionPrompt]:
     """Prompts of the prose sections. `extra` adds context (a newsletter's data blocks and week)."""
     brief = loaded.brief
-    env = make_environment(loaded.templates_dir)
+    env = brief_environment(loaded)
+    project = project_root(loaded.path)
     base = {**brief_context(loaded), **(extra or {})}
     system = render_template(env, brief.system_template, base)
     prompts = []
@@ -244,5 +279,6 @@ def render_prompts(loaded: LoadedBrief, extra: dict | None = None) -> list[Secti
             index=index, heading=section.heading, target_words=section.words, stage=section.stage,
             messages=({"role": "system", "content": system}, {"role": "user", "content": user}),
             settings=brief.settings_for(section), template=template,
+            template_files=tuple(template_file(env, name, project) for name in (brief.system_template, template)),
         ))
     return prompts

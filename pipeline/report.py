@@ -144,7 +144,8 @@ def redo_lines(done: Redone) -> list[str]:
 def render_json(model: str, rendered: list[tuple]) -> dict:
     return {"model": model, "sections": [
         {"index": p.index, "heading": p.heading, "stage": p.stage, "enable_thinking": p.enable_thinking,
-         "max_tokens": p.settings.max_tokens, "messages": list(p.messages), "prompt": text}
+         "max_tokens": p.settings.max_tokens, "template_files": list(p.template_files),
+         "messages": list(p.messages), "prompt": text}
         for p, text in rendered]}
 
 
@@ -153,6 +154,6 @@ def render_lines(rendered: list[tuple]) -> list[str]:
     for prompt, text in rendered:
         lines.append(f"=== [{prompt.index + 1}] {prompt.heading} — stage {prompt.stage}, "
                      f"enable_thinking={prompt.enable_thinking}, max_tokens={prompt.settings.max_tokens}")
-        lines += [f"--- {message['role']}\n{message['content']}" for message in prompt.messages]
-        lines.append(f"--- prompt as the model sees it\n{text}\n")
+        lines.append(f"--- templates: {', '.join(prompt.template_files)}")
+        lines.append(f"--- prompt as the model sees it (system and user messages in the chat template)\n{text}\n")
     return lines

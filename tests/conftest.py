@@ -71,10 +71,17 @@ def copy_examples(project: Path, *names: str, feeds: bool = False) -> Path:
     return project / "briefs" / names[0]
 
 
+def copy_shipped_templates(folder: Path) -> None:
+    """The shipped templates as a project keeps them (what `pipeline init` writes): post templates in
+    templates/, newsletter templates in templates/newsletter/."""
+    shutil.copytree(REPO / "pipeline" / "templates" / "post", folder)
+    shutil.copytree(REPO / "pipeline" / "templates" / "newsletter", folder / "newsletter")
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A project folder with the repository's templates and an empty output/."""
-    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    copy_shipped_templates(tmp_path / "templates")
     (tmp_path / "briefs").mkdir()
     (tmp_path / "output").mkdir()
     return tmp_path

@@ -188,12 +188,38 @@ def test_render_shows_messages_prompt_and_thinking_flag(cli, write_brief, fake, 
     out = result.stdout
     assert "=== [1] First things — stage draft, enable_thinking=True, max_tokens=90\n" in out
     assert "=== [2] Second things — stage draft, enable_thinking=False, max_tokens=60\n" in out
-    assert out.count("--- system\nYou are writing one section at a time") == 2
-    assert '--- user\nWrite the section "First things" (section 1 of 2).' in out
+    assert out.count("You are writing one section at a time") == 2  # once per section, inside its prompt
+    assert 'Write the section "First things" (section 1 of 2).' in out
+    templates = project / "templates"
+    assert "--- templates: templates/system.md.j2, templates/section.md.j2\n" in out
     first, second = out.split("=== [2]")
     assert first.rstrip().endswith("<|im_start|>assistant")  # thinking on: the model opens its own block
     assert second.rstrip().endswith("<|im_start|>assistant\n<think>\n\n</think>")  # thinking off: closed for it
     assert fake.history == [] and tree(project / "output") == {}
+
+
+def test_render_one_section_by_heading_or_number(cli, write_brief, fake):
+    write_brief(THINKING_BRIEF)
+    for wanted in ("Second things", "2"):
+        out = cli("render", "briefs/post.yaml", "--section", wanted, backend=fake).stdout
+        assert out.startswith("=== [2] Second things") and "=== [1]" not in out
+    missing = cli("render", "briefs/post.yaml", "--section", "Third", backend=fake)
+    assert missing.exit_code == 2 and "no prose section 'Third'" in missing.stderr and "1 'First things'" in missing.stderr
+
+
+def test_a_project_without_templates_uses_the_shipped_ones_and_says_so(cli, write_brief, fake, project):
+    import shutil
+
+    shutil.rmtree(project / "templates")
+    (project / "pyproject.toml").write_text("")  # the project folder, with no templates/ of its own
+    write_brief(THINKING_BRIEF)
+    out = cli("render", "briefs/post.yaml", backend=fake).stdout
+    assert "--- templates: shipped:post/system.md.j2, shipped:post/section.md.j2" in out
+    (project / "templates").mkdir()
+    (project / "templates" / "section.md.j2").write_text("Only {{ section.heading }}, in my own words.\n")
+    out = cli("render", "briefs/post.yaml", backend=fake).stdout  # one file of its own: the rest is shipped
+    assert "--- templates: shipped:post/system.md.j2, templates/section.md.j2" in out
+    assert "Only First things, in my own words." in out
 
 
 def test_render_json(cli, write_brief, fake):

@@ -75,7 +75,8 @@ def test_model_text_that_would_execute_is_inert_everywhere(name, write_brief, pr
 
 def newsletter_with_notes(project, notes: list[str]):
     (project / "briefs" / "notes.json").write_text(json.dumps([{"text": n} for n in notes]))
-    (project / "templates" / "notes.md.j2").write_text("{% for row in data.notes %}\n- {{ row.text }}\n{% endfor %}\n")
+    (project / "templates" / "newsletter" / "notes.md.j2").write_text(
+        "{% for row in data.notes %}\n- {{ row.text }}\n{% endfor %}\n")
     brief = project / "briefs" / "weekly.yaml"
     brief.write_text(textwrap.dedent("""\
         kind: newsletter
@@ -133,7 +134,7 @@ def test_plain_text_email_keeps_code_as_written_and_autolinks_as_urls(project, f
 def test_data_printed_whole_is_text_too(project, fake):
     """A list or a dict printed by {{ }} prints its strings: they are escaped like any data string."""
     brief = newsletter_with_notes(project, ['<img src=x onerror="alert(1)">', "{{< youtube x >}}"])
-    (project / "templates" / "notes.md.j2").write_text("Raw: {{ data.notes | map(attribute='text') | list }}\n")
+    (project / "templates" / "newsletter" / "notes.md.j2").write_text("Raw: {{ data.notes | map(attribute='text') | list }}\n")
     fake.default = "One calm sentence about the week. Another one."
     result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
     check_outputs(result.draft_dir)

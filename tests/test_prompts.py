@@ -8,6 +8,8 @@ from pipeline.config import load_brief
 from pipeline.errors import EXIT_USAGE, TemplateError
 from pipeline.prompts import make_environment, render_prompts, render_template
 
+from .conftest import REPO
+
 BRIEF = """\
 title: Prompts under test
 date: 2026-11-23
@@ -53,7 +55,8 @@ def own_template(name: str) -> str:
 def test_missing_template_names_it_and_the_folder(render, templates):
     with pytest.raises(TemplateError) as info:
         render(own_template("nothere.md.j2"))
-    assert info.value.message == f"template 'nothere.md.j2' not found in {templates}"
+    shipped = REPO / "pipeline" / "templates" / "post"  # searched after the project's own folder
+    assert info.value.message == f"template 'nothere.md.j2' not found in {templates}, {shipped}"
     assert "create it or fix the template name" in info.value.hint
 
 
@@ -61,7 +64,9 @@ def test_missing_included_template_also_names_the_including_line(render, templat
     (templates / "outer.j2").write_text("Intro.\n{% include 'gone.j2' %}\n")
     with pytest.raises(TemplateError) as info:
         render(own_template("outer.j2"))
-    assert info.value.message == f"template 'gone.j2' not found in {templates} (included from {templates}/outer.j2:2)"
+    shipped = REPO / "pipeline" / "templates" / "post"
+    assert info.value.message == (f"template 'gone.j2' not found in {templates}, {shipped} "
+                                  f"(included from {templates}/outer.j2:2)")
 
 
 def test_missing_templates_folder(project, write_brief):

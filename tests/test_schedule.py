@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from pipeline.schedule import ScheduleError, When, parse_at
 
-from .conftest import MINIMAL_BRIEF, REPO, copy_examples
+from .conftest import MINIMAL_BRIEF, REPO, copy_examples, copy_shipped_templates
 from .tiny_models import ANSWER_CHAIN, THINKING_CHAIN, build_scripted_qwen3
 
 
@@ -162,7 +162,7 @@ def test_schedule_refuses_what_validate_refuses(project, write_brief, change, me
 
 def test_percent_signs_and_odd_brief_names_are_escaped_for_each_scheduler(tmp_path):
     project = tmp_path / "50% done"
-    shutil.copytree(REPO / "templates", project / "templates")
+    copy_shipped_templates(project / "templates")
     (project / "briefs").mkdir()
     brief = project / "briefs" / "my 'weekly' post.yaml"
     brief.write_text(MINIMAL_BRIEF)

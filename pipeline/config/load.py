@@ -143,7 +143,7 @@ def project_root(brief_path: Path) -> Path:
 
 def referenced_files(brief: Brief) -> list[tuple[tuple, str]]:
     """Every file or folder the brief names, with where it is named."""
-    files: list[tuple[tuple, str]] = [(("templates",), brief.templates)]
+    files: list[tuple[tuple, str]] = [(("templates",), brief.templates)] if brief.templates else []
     files += [(("sources", "data", i, "path"), d.path) for i, d in enumerate(brief.sources.data)]
     files += [(("sources", "feeds", i, "snapshot"), f.snapshot) for i, f in enumerate(brief.sources.feeds) if f.snapshot]
     return files

@@ -181,7 +181,10 @@ class Brief(Strict):
     research: str = Field("", description="Notes the writer may use; shared by every section.")
     facts: dict[str, Fact] = Field(default_factory=dict, description="Numbers and names the post may cite.")
     variables: dict[str, object] = Field(default_factory=dict, description="Extra template variables.")
-    templates: str = Field("../templates", description="Template folder, relative to the brief file.")
+    templates: str | None = Field(None, description="Template folder, relative to the brief file. Default: "
+                                  "templates/ beside the brief, else the project's templates/ (newsletters: "
+                                  "templates/newsletter/), else the templates shipped with pipeline. A file your "
+                                  "folder lacks comes from the shipped ones; render and run.json say which file.")
     allow_outside_project: bool = Field(
         False, description="Let `templates`, data `path`s and feed `snapshot`s point outside the brief's project "
         "folder (symlinks resolved). Off by default: a brief must not read /etc into a prompt or run.json.")
@@ -279,5 +282,6 @@ class LoadedBrief(BaseModel):
     sha256: str
 
     @property
-    def templates_dir(self) -> Path:
-        return (self.path.parent / self.brief.templates).resolve()
+    def templates_dir(self) -> Path | None:
+        """The folder `templates:` names (None: not set, so the default search applies)."""
+        return (self.path.parent / self.brief.templates).resolve() if self.brief.templates else None
