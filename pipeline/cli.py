@@ -16,6 +16,7 @@ import click
 from . import errors, report, writer
 from .backends import check_model, model_for, open_backend, open_prompt_formatter
 from .checks.files import FileReport, check_text
+from .init import write_project
 from .install import install_files
 from .progress import make_reporter
 from .publish import PublishOptions
@@ -314,6 +315,22 @@ def validated(brief: Path, week: str | None):
         where = f"{brief}:{line}: model" if line else f"{brief}: model (the default)"
         raise errors.BriefError([f"{where}: {exc.message}"], hint=exc.hint) from None
     return prep, prompts, stages
+
+
+@main.command()
+@click.argument("folder", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(folder: Path) -> None:
+    """Make FOLDER (default: here) a pipeline project: a first post brief, a weekly newsletter brief,
+    editable copies of the templates and a .gitignore for output/. Existing files are kept."""
+    try:
+        written, kept = write_project(folder)
+    except OSError as exc:
+        fail(errors.OutputError(f"{folder}: cannot write the project: {exc.strerror or exc}",
+                                hint="check the folder's permissions and free space"), False)
+    echo_lines([*(f"wrote {path}" for path in written), *(f"kept  {path} (already there)" for path in kept)])
+    first = folder / "briefs" / "first.yaml"
+    click.echo(f"next: cd {folder} && pipeline validate {first.relative_to(folder)} && "
+               f"pipeline run {first.relative_to(folder)}", err=True)
 
 
 @main.command()

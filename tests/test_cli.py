@@ -190,7 +190,6 @@ def test_render_shows_messages_prompt_and_thinking_flag(cli, write_brief, fake, 
     assert "=== [2] Second things — stage draft, enable_thinking=False, max_tokens=60\n" in out
     assert out.count("You are writing one section at a time") == 2  # once per section, inside its prompt
     assert 'Write the section "First things" (section 1 of 2).' in out
-    templates = project / "templates"
     assert "--- templates: templates/system.md.j2, templates/section.md.j2\n" in out
     first, second = out.split("=== [2]")
     assert first.rstrip().endswith("<|im_start|>assistant")  # thinking on: the model opens its own block
