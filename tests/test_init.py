@@ -76,3 +76,11 @@ def test_a_folder_it_cannot_write_is_a_message(tmp_path):
     locked.chmod(0o500)
     result = invoke(tmp_path, "init", "locked")
     assert result.exit_code != 0 and "cannot write the project" in result.stderr and "Traceback" not in result.output
+
+
+def test_the_readme_shows_the_brief_init_writes():
+    from pipeline.init import FIRST_BRIEF
+
+    from .conftest import REPO
+
+    assert f"```yaml\n{FIRST_BRIEF}```" in (REPO / "README.md").read_text()
