@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import platform
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
@@ -102,15 +102,40 @@ class Totals:
     outside_model_s: float
     outside_model_share: float
     peak_memory_gb: float
+    per_stage: dict = field(default_factory=dict)  # stage -> {calls, tokens_out, seconds, tok_s}
+
+
+def per_stage(results: list[SectionResult], stage_results: list[SectionResult], prose_s: float) -> dict:
+    """Tokens and time per stage (the news pick apart from the prose), so one stage's speed is not hidden in
+    another's. Structured stages run one call at a time; prose calls may overlap in a batch, so the prose
+    stages share the sections' wall time (`prose_s`) in proportion to their tokens."""
+    calls: dict[str, list] = {}
+    seconds: dict[str, float] = {}
+    for r in stage_results:
+        calls.setdefault(r.prompt.stage, []).extend(r.attempts)
+        seconds[r.prompt.stage] = seconds.get(r.prompt.stage, 0.0) + sum(a.stats.wall_s for a in r.attempts)
+    prose = [r for r in results if not r.from_cache]
+    prose_tokens = sum(a.stats.generation_tokens for r in prose for a in r.attempts) or 1
+    for r in prose:
+        calls.setdefault(r.prompt.stage, []).extend(r.attempts)
+        share = sum(a.stats.generation_tokens for a in r.attempts) / prose_tokens
+        seconds[r.prompt.stage] = seconds.get(r.prompt.stage, 0.0) + prose_s * share
+    report = {}
+    for stage, attempts in calls.items():
+        tokens = sum(a.stats.generation_tokens for a in attempts)
+        report[stage] = {"calls": len(attempts), "tokens_out": tokens, "seconds": round(seconds[stage], 3),
+                         "tok_s": round(tokens / seconds[stage], 2) if seconds[stage] else 0.0}
+    return report
 
 
 def totals(results: list[SectionResult], stage_results: list[SectionResult], timings: Timings) -> Totals:
-    """What this run spent: model time counts structured stages too (their tokens are recorded with their
-    stage); sections kept by an interrupted run cost nothing now."""
+    """What this run spent: model time and tokens count the structured stages too (the news pick), with a
+    breakdown per stage; sections kept by an interrupted run cost nothing now."""
     attempts = [a for r in results if not r.from_cache for a in r.attempts]
-    stage_s = sum(a.stats.wall_s for r in stage_results for a in r.attempts)
-    generation_s = timings.prefix_s + stage_s + timings.decode_s
-    tokens_out = sum(a.stats.generation_tokens for a in attempts)
+    stage_attempts = [a for r in stage_results for a in r.attempts]
+    prose_s = timings.prefix_s + timings.decode_s
+    generation_s = prose_s + sum(a.stats.wall_s for a in stage_attempts)
+    tokens_out = sum(a.stats.generation_tokens for a in [*attempts, *stage_attempts])
     total = timings.total_s
     outside = max(total - timings.load_s - generation_s, 0.0)
     return Totals(
@@ -120,6 +145,7 @@ def totals(results: list[SectionResult], stage_results: list[SectionResult], tim
         load_s=round(timings.load_s, 3), total_s=round(total, 3), outside_model_s=round(outside, 3),
         outside_model_share=round(outside / total, 4) if total else 0.0,
         peak_memory_gb=round(max((a.stats.peak_memory_gb for a in attempts), default=0.0), 4),
+        per_stage=per_stage(results, stage_results, prose_s),
     )
 
 

@@ -26,6 +26,14 @@ class MemoryBudget:
         return {k: (round(v / GIB, 3) if k != "clear_cache_after_tokens" else v) for k, v in asdict(self).items()}
 
 
+
+def size(count: int | float) -> str:
+    """Bytes for a person: "41.20 GiB", "120.5 MiB", "1.0 KiB" (a small limit never reads "0.00 GiB")."""
+    for unit, scale in (("GiB", GIB), ("MiB", 1024**2), ("KiB", 1024)):
+        if count >= scale:
+            return f"{count / scale:.{2 if unit == 'GiB' else 1}f} {unit}"
+    return f"{int(count)} bytes"
+
 def total_memory(mx) -> int:
     info = mx.device_info()
     if "memory_size" in info:
@@ -48,8 +56,7 @@ def plan_budget(settings: MemorySettings, total: int, model_bytes: int, metal: b
 def check_fits(budget: MemoryBudget, model_bytes: int, model: str) -> None:
     if model_bytes > budget.memory_limit:
         raise MemoryLimitError(
-            f"model {model} needs {model_bytes / GIB:.2f} GiB of weights but memory_limit is "
-            f"{budget.memory_limit / GIB:.2f} GiB",
+            f"model {model} needs {size(model_bytes)} of weights but memory_limit is {size(budget.memory_limit)}",
             hint="raise memory.memory_limit_gb in the brief, or use a smaller/more quantized model",
         )
 
@@ -76,6 +83,6 @@ def guard(mx, budget: MemoryBudget) -> None:
     active = mx.get_active_memory()
     if active > budget.memory_limit:
         raise MemoryLimitError(
-            f"MLX active memory {active / GIB:.2f} GiB exceeded memory_limit {budget.memory_limit / GIB:.2f} GiB",
+            f"MLX active memory {size(active)} exceeded memory_limit {size(budget.memory_limit)}",
             hint="raise memory.memory_limit_gb, lower max_tokens, or use a smaller model",
         )

@@ -73,7 +73,9 @@ def run_lines(results: list[RunResult]) -> tuple[list[str], list[str]]:
     result = results[-1]
     out.append(f"draft: {result.draft_dir / 'index.md'}")
     totals = result.totals
-    err = [f"{totals.tokens_out} tokens in {totals.total_s:.1f}s ({totals.tok_s} tok/s), status: {result.status}"]
+    err = [f"{totals.tokens_out} tokens in {totals.total_s:.1f}s, status: {result.status}"]
+    err += [f"  stage {name}: {s['calls']} call{'s' if s['calls'] != 1 else ''}, {s['tokens_out']} tokens in "
+            f"{s['seconds']:.1f}s ({s['tok_s']} tok/s)" for name, s in totals.per_stage.items()]
     err += [f"needs attention: [{s.prompt.index + 1}] {s.prompt.heading}: {f.message}"
             for s in result.sections for f in s.findings if f.severity == ATTENTION]
     return out, err + (sources_lines(result.sources) if result.sources else [])
@@ -86,7 +88,7 @@ def sources_lines(sources: SourcesRecord) -> list[str]:
     lines += [f"needs attention: {f.message}" for f in sources.findings if f.severity == ATTENTION]
     for feed in sources.feeds:
         if feed.status not in ("ok", "not_modified"):
-            cached = ", cached copy used" if feed.from_cache else ""
+            cached = ", cached copy used" if feed.from_cache and "snapshot" not in feed.detail else ""
             lines.append(f"feed {feed.name}: {feed.status} ({feed.detail}{cached}), {len(feed.items)} items")
     audit = sources.audit
     if audit:

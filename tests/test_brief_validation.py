@@ -561,3 +561,38 @@ def test_week_and_offline_on_a_post_are_named_as_ignored(project, write_brief, c
     run_with_catch_up(brief, options, Reporter(), opener_for(backend))
     assert f"{brief}: --week and --offline only apply to newsletters" in caplog.text
 
+
+
+def test_a_data_source_must_say_how_it_relates_to_the_week(invalid):
+    problems = invalid("""\
+kind: newsletter
+title: T
+sources:
+  data:
+    - {name: equity, path: t.json, columns: {at: datetime, equity: float}}
+    - {name: notes, path: t.json, columns: {text: str}}
+    - {name: both, path: t.json, columns: {at: datetime}, week_column: at, whole_history: true}
+sections:
+  - {heading: A, instruction: Do., words: 30}
+""")
+    assert problems == [
+        "briefs/x.yaml:5:7: sources.data.0: data source 'equity' does not say which rows belong to the week: set "
+        "`week_column: at` to keep only the week's rows, or `whole_history: true` to read it whole",
+        "briefs/x.yaml:6:7: sources.data.1: data source 'notes' does not say which rows belong to the week: set "
+        "`whole_history: true` to read it whole",
+        "briefs/x.yaml:7:7: sources.data.2: data source 'both': `whole_history: true` contradicts its week filter",
+    ]
+
+
+def test_another_week_shows_that_weeks_equity_not_the_example_weeks(project, fake):
+    from pipeline.progress import Reporter
+    from pipeline.runner import RunOptions, run_brief
+
+    from .conftest import copy_examples, opener_for
+
+    brief = copy_examples(project, "weekly.yaml", "weekly-data.json", feeds=True)
+    fake.default = "A quiet week with nothing to add. The plan holds."
+    result = run_brief(brief, RunOptions(out_root=project / "output", offline=True, week="2026-W17"), Reporter(),
+                       opener_for(fake))
+    stats = (result.draft_dir / "index.md").read_text().split("| Metric | This week |")[1].split("\n\n")[0]
+    assert "| Net return | n/a |" in stats and "| Round-trips | 0 |" in stats  # W17 has no rows: nothing from W16

@@ -251,3 +251,15 @@ def test_a_model_folder_without_config_is_told_apart_from_a_missing_one(cli, pro
     (project / "model").mkdir()
     write_brief(f"title: T\nmodel: {project / 'model'}\n" + "sections:\n  - {heading: A, instruction: Do., words: 30}\n")
     assert "has no config.json" in cli("validate", "briefs/post.yaml").stderr
+
+
+def test_the_readmes_validate_example_is_what_validate_prints(monkeypatch):
+    import re
+
+    from .conftest import REPO
+
+    monkeypatch.chdir(REPO)
+    shown = re.search(r"```\n\$ pipeline validate docs/bad-brief.yaml\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+    assert shown, "the README shows `pipeline validate docs/bad-brief.yaml` and its output"
+    result = CliRunner().invoke(main, ["validate", "docs/bad-brief.yaml"])
+    assert result.exit_code == 2 and result.stderr == shown.group(1)

@@ -43,16 +43,18 @@ def write_data(project):
 
 CASES = {
     "templates outside the project": ("templates: /\n" + MINIMAL_BRIEF, [], 2, "outside the project folder"),
-    "NaN in JSON data": (newsletter("{name: trades, path: nan.json, columns: {pnl: float}}"), [], 2,
+    "NaN in JSON data": (newsletter("{name: trades, path: nan.json, columns: {pnl: float}, whole_history: true}"), [], 2,
                          "is not a number JSON allows"),
-    "decimal comma": (newsletter("{name: trades, path: comma.csv, columns: {pnl: float}}"), [], 2,
+    "decimal comma": (newsletter("{name: trades, path: comma.csv, columns: {pnl: float}, whole_history: true}"), [], 2,
                       'set `decimal: ","` on the source'),
     "SQLite that writes a file": (newsletter("{name: trades, path: db.sqlite, columns: {pnl: float}, "
-                                             "query: \"vacuum into 'copy.sqlite'\"}"), [], 2, "does more than read"),
+                                             "query: \"vacuum into 'copy.sqlite'\", whole_history: true}"), [], 2,
+                                  "does more than read"),
     "week_column not a date": (newsletter("{name: trades, path: comma.csv, columns: {pnl: float}, "
                                           "week_column: pnl}"), [], 2, "must name a datetime column"),
     "week out of range": (MINIMAL_BRIEF, ["--week", "9999-W52"], 0, None),  # a post ignores --week
-    "newsletter week out of range": (newsletter("{name: trades, path: comma.csv, columns: {pnl: str}}"),
+    "newsletter week out of range": (newsletter("{name: trades, path: comma.csv, columns: {pnl: str}, "
+                                                "whole_history: true}"),
                                      ["--week", "9999-W52"], 2, "out of range"),
     "YAML 1.1 surprises": (MINIMAL_BRIEF.replace("  total_memory_gb: 64", "  country: NO\n  version: 3.10"), [], 0,
                            None),

@@ -84,7 +84,7 @@ def newsletter_with_notes(project, notes: list[str]):
         week: 2026-W16
         sources:
           data:
-            - {name: notes, path: notes.json, columns: {text: str}}
+            - {name: notes, path: notes.json, columns: {text: str}, whole_history: true}
         sections:
           - {heading: Notes, type: template, template: notes.md.j2}
           - {heading: Insight, instruction: Say one thing., words: 20}

@@ -110,7 +110,7 @@ sources:
   feeds:
     - {{url: "https://example.com/rss", snapshot: {secret}}}
   data:
-    - {{name: trades, path: link.json, columns: {{pair: str}}}}
+    - {{name: trades, path: link.json, columns: {{pair: str}}, whole_history: true}}
 """)
     with pytest.raises(BriefError) as caught:
         load_brief(brief)

@@ -223,7 +223,8 @@ def test_cli_review_output_lists_feed_statuses_and_the_number_check(weekly, proj
     result = CliRunner().invoke(main, ["run", str(weekly), "--offline", "--out", "output"],
                                 obj={"backend_opener": opener_for(fake)})
     assert result.exit_code == 0, result.output
-    assert "feed Markets Wire: offline (" in result.stderr and "cached copy used" in result.stderr
+    assert "feed Markets Wire: offline (offline, no cached copy; the saved snapshot feeds/markets-2026W16.xml was used)" \
+        in result.stderr
     assert "numbers in model prose: 1 of 2 verified against the data: 999" in result.stderr
 
 
@@ -364,3 +365,23 @@ def test_the_instruction_pattern_on_real_headlines(text, hit):
     from pipeline.kinds.news import ADDRESSES_A_MODEL
 
     assert bool(ADDRESSES_A_MODEL.search(text)) is hit
+
+
+def test_tokens_and_time_are_reported_per_stage(weekly, project, fake, monkeypatch):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    fake.enqueue(PICK, INSIGHT)
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["run", str(weekly), "--offline", "--out", "output", "--json"],
+                                obj={"backend_opener": opener_for(fake)})
+    totals = json.loads(result.stdout)["totals"]
+    stages = totals["per_stage"]
+    assert set(stages) == {"pick", "insight"} and stages["pick"]["calls"] == 1 and stages["insight"]["calls"] == 1
+    assert sum(s["tokens_out"] for s in stages.values()) == totals["tokens_out"]  # the pick's tokens count too
+    assert stages["pick"]["tokens_out"] > 0 and stages["pick"]["seconds"] > 0
+    fake.enqueue(PICK, INSIGHT)
+    again = CliRunner().invoke(main, ["run", str(weekly), "--offline", "--out", "output", "--force"],
+                               obj={"backend_opener": opener_for(fake)})
+    assert "  stage pick: 1 call, " in again.stderr and "  stage insight: 1 call, " in again.stderr

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ..config import MemorySettings, SamplingSettings
 from ..cpu_blas import blas_in_use
 from ..errors import MemoryLimitError, ModelError
-from ..memory import MemoryBudget, apply_budget, check_fits, guard, plan_budget, read_memory, total_memory
+from ..memory import MemoryBudget, apply_budget, check_fits, guard, plan_budget, read_memory, size, total_memory
 from ..models import ResolvedModel, resolve_model
 from ..thinking import prompt_opens_think
 from .base import DEFAULT_THINK_MARKERS, Capabilities, Delta, GenerationStats, ModelInfo, Request
@@ -257,7 +257,7 @@ def _as_memory_error(exc: RuntimeError, budget: MemoryBudget) -> Exception:
     text = str(exc).lower()
     if "memory" in text or "alloc" in text:
         return MemoryLimitError(
-            f"MLX could not allocate memory under memory_limit {budget.memory_limit / 1024**3:.2f} GiB: {exc}",
+            f"MLX could not allocate memory under memory_limit {size(budget.memory_limit)}: {exc}",
             hint="raise memory.memory_limit_gb, lower max_tokens, or use a smaller model")
     return exc
 

@@ -154,6 +154,21 @@ class DataSource(Strict):
     week_column: str | None = Field(None, description="A datetime column: keep only rows inside the week.")
     decimal: Literal[".", ","] = Field(".", description='The decimal mark of numbers written as text: "1,5" is '
                                        'an error unless this is ","; thousands separators are the other mark.')
+    whole_history: bool = Field(False, description="Read every row, whatever the week (a running list, all-time "
+                                "figures). A source needs this, a `week_column` or a query using :start/:end, so "
+                                "no block shows another week's rows under 'this week'. Templates see `data_scope`.")
+
+    @model_validator(mode="after")
+    def _says_how_it_relates_to_the_week(self) -> DataSource:
+        by_query = bool(self.query and (":start" in self.query or ":end" in self.query))
+        if not (self.week_column or by_query or self.whole_history):
+            datetimes = [name for name, kind in self.columns.items() if kind == "datetime"]
+            suggestion = f"`week_column: {datetimes[0]}` to keep only the week's rows, or " if datetimes else ""
+            raise ValueError(f"data source {self.name!r} does not say which rows belong to the week: set "
+                             f"{suggestion}`whole_history: true` to read it whole")
+        if self.whole_history and (self.week_column or by_query):
+            raise ValueError(f"data source {self.name!r}: `whole_history: true` contradicts its week filter")
+        return self
 
     @model_validator(mode="after")
     def _week_column_is_a_datetime(self) -> DataSource:

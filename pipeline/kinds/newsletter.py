@@ -58,7 +58,8 @@ class Newsletter(Kind):
                                  previous=previous)
 
     def context(self, loaded: LoadedBrief, sources: Gathered) -> dict:
-        return {"week": week_context(sources.week), "data": sources.data,
+        scope = {d.name: "whole history" if d.whole_history else "week" for d in loaded.brief.sources.data}
+        return {"week": week_context(sources.week), "data": sources.data, "data_scope": scope,
                 "feeds": [f.record() for f in sources.feeds]}
 
     def key(self, loaded: LoadedBrief, sources: Gathered) -> str:

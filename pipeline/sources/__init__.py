@@ -49,7 +49,8 @@ def read_snapshot(loaded: LoadedBrief, feed: FeedSource, result: FeedResult, lim
     if status in (PARSE_ERROR, NOT_A_FEED):  # the saved copy is all this run has: its failure is the status
         return dataclasses.replace(result, status=status,
                                    detail=f"{result.detail}; snapshot {feed.snapshot}: {problem}".lstrip("; "))
-    detail = f"{result.detail}; read snapshot {feed.snapshot}{f' ({problem})' if problem else ''}".lstrip("; ")
+    earlier = result.detail.replace("offline and not cached", "offline, no cached copy")
+    detail = f"{earlier}; the saved snapshot {feed.snapshot} was used{f' ({problem})' if problem else ''}".lstrip("; ")
     return dataclasses.replace(result, items=items, from_cache=True, detail=detail)
 
 
