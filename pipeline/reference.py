@@ -93,13 +93,13 @@ def cli_reference() -> str:
     from .cli import main
 
     lines = [HEADER.format(source="pipeline/cli.py"), "# Command reference", ""]
-    context = click.Context(main, info_name="pipeline")
+    context = click.Context(main, info_name="pipeline", **main.context_settings)  # -h/--help everywhere
     lines += ["```", main.get_usage(context), "```", "", main.help or "", ""]
     lines += ["| option | what it does |", "|---|---|"] + options_table(main, context) + [""]
     for name in sorted(main.list_commands(context)):
         command = main.get_command(context, name)
         assert command is not None
-        sub = click.Context(command, info_name=name, parent=context)
+        sub = click.Context(command, info_name=name, parent=context, help_option_names=context.help_option_names)
         lines += [f"## `pipeline {name}`", "", "```", command.get_usage(sub).replace("Usage: ", ""), "```", "",
                   " ".join((command.help or "").split()), "", "| option | what it does |", "|---|---|"]
         lines += options_table(command, sub) + [""]

@@ -86,7 +86,7 @@ def test_shared_prefix_cache_gives_the_same_tokens(moe_model, mlx_backend):
 
 
 def test_weights_larger_than_the_memory_limit_stop_before_loading(moe_model, mlx_backend):
-    with pytest.raises(MemoryLimitError, match=r"needs [\d.]+ MiB of weights but memory_limit is 1\.0 KiB"):
+    with pytest.raises(MemoryLimitError, match=r"needs [\d.]+ KiB of weights but memory_limit is 1\.0 KiB"):
         mlx_backend(moe_model, memory_limit_gb=1e-6)
 
 
@@ -103,8 +103,11 @@ def test_memory_guard_names_the_limit():
 
 
 def test_missing_model_folder_is_a_clear_error(tmp_path, mlx_backend):
-    with pytest.raises(ModelError, match="has no config.json"):
+    with pytest.raises(ModelError, match="nowhere does not exist"):
         mlx_backend(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="empty has no config.json"):
+        mlx_backend(tmp_path / "empty")
 
 
 def test_hub_id_offline_says_network_is_needed(monkeypatch, mlx_backend):
