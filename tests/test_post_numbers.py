@@ -84,9 +84,16 @@ sections:
 
 
 @pytest.mark.parametrize("text", ["In 2026 and 1999 we shipped.", "See section 3 and step 2.", "Item #4 covers it.",
-                                  "1. First\n2. Second"])
+                                  "1. First\n2. Second", "1) First\n2) Second",
+                                  # the embedded model on `pipeline init`'s first brief, which its prompt calls "(section 1 of 3)"
+                                  "I began writing a blog post, which is only the first section of 3.",
+                                  "This is section 2 of 5."])
 def test_years_references_and_list_ordinals_are_not_numbers_to_verify(text):
     assert mentions(text) == []
+
+
+def test_counts_that_are_not_references_still_are_numbers():
+    assert [m.value for m in mentions("It took 3 of the 5 runs, and the post is 4 sections long.")] == [3, 5, 4]
 
 
 def test_the_embedded_models_chatter_is_trimmed_and_recorded(project, fake):

@@ -25,8 +25,9 @@ class NumberMention:
 
 
 # "section 2", "step 3", "#4": a number that names a place in the text, not a claim to verify.
-_REFERENCE_BEFORE = re.compile(r"(?:\b(?:section|step|part|chapter|phase|page|item|figure|fig\.|table|version|no\.)\s*|#)$",
-                               re.IGNORECASE)
+# "section 1 of 3", "the first part of 3": the count of the draft's own parts, as the prompt states it.
+_REFERENCE_BEFORE = re.compile(r"(?:\b(?:section|step|part|chapter|phase|page|item|figure|fig\.|table|version|no\.)\s*|#"
+                               r"|\b(?:section|step|part|chapter|page)s?\s+(?:\d+\s+)?of\s+)$", re.IGNORECASE)
 
 
 def is_reference(text: str, match: re.Match) -> bool:
@@ -34,7 +35,7 @@ def is_reference(text: str, match: re.Match) -> bool:
     digits, fraction, percent = match.group(2), match.group(3), match.group(4)
     if not fraction and not percent and len(digits) == 4 and 1900 <= int(digits) <= 2100:
         return True
-    return bool(_REFERENCE_BEFORE.search(text[max(0, match.start() - 12):match.start()]))
+    return bool(_REFERENCE_BEFORE.search(text[max(0, match.start() - 24):match.start()]))
 
 
 def mentions(text: str) -> list[NumberMention]:
