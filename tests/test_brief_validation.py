@@ -596,3 +596,15 @@ def test_another_week_shows_that_weeks_equity_not_the_example_weeks(project, fak
                        opener_for(fake))
     stats = (result.draft_dir / "index.md").read_text().split("| Metric | This week |")[1].split("\n\n")[0]
     assert "| Net return | n/a |" in stats and "| Round-trips | 0 |" in stats  # W17 has no rows: nothing from W16
+
+
+def test_after_a_line_yaml_cannot_read_the_rest_is_still_checked(invalid):
+    problems = invalid("title: T\nstages:\n  draft:\n   max_tokens: 100\n    temperature: 0.5\n"
+                       "sections:\n  - {heading: A, words: 5, instruction: x}\n")
+    assert problems == ["briefs/x.yaml:5:16: mapping values are not allowed here",
+                        "briefs/x.yaml:7:25: sections.0.words: Input should be greater than or equal to 20 (got 5)"]
+
+
+def test_a_skipped_line_does_not_make_its_key_look_missing(invalid):
+    problems = invalid("title: T: with a colon\nsections:\n  - {heading: A, words: 30, instruction: x}\n")
+    assert len(problems) == 1 and "mapping values are not allowed here" in problems[0]  # no "title: Field required"

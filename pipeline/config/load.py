@@ -60,8 +60,13 @@ def _window_problem(settings: dict) -> str | None:
     return None
 
 
-def _pydantic_problems(exc: ValidationError, doc: YamlDocument) -> list[tuple[tuple, tuple[int, int], str]]:
-    return [(tuple(err["loc"]), _error_position(err, doc), _friendly(err)) for err in exc.errors()]
+def _pydantic_problems(exc: ValidationError | None, doc: YamlDocument,
+                       skip_missing: bool = False) -> list[tuple[tuple, tuple[int, int], str]]:
+    """`skip_missing`: a key reported missing, or a value that reads as empty, may be on a line that was
+    skipped as unreadable: those are left out."""
+    errors = exc.errors() if exc else []
+    return [(tuple(err["loc"]), _error_position(err, doc), _friendly(err)) for err in errors
+            if not (skip_missing and (err["type"] == "missing" or err.get("input", "") is None))]
 
 
 def _error_position(err: ErrorDetails, doc: YamlDocument) -> tuple[int, int]:
@@ -104,12 +109,47 @@ def _unknown_key(key: str) -> str:
     return f"unknown key; did you mean {close[0]!r}?" if close else "unknown key; remove it or fix its spelling"
 
 
+MAX_SKIPPED_LINES = 3
+
+
+def readable_rest(text: str, filename: str, problems: list) -> YamlDocument | None:
+    """The brief with the lines YAML could not read commented out (at most 3), if the rest then parses as
+    a mapping: its own problems are reported with the syntax error instead of one fix-and-rerun at a time."""
+    if any(word in problems[-1][2] for word in ("alias", "constructor", "tag", "nested", "remove it")):
+        return None  # not a line YAML could not read: an unsafe or unbounded document is not read further
+    lines = text.split("\n")
+    for _ in range(MAX_SKIPPED_LINES):
+        line = problems[-1][1][0] - 1 if problems else -1
+        if not 0 <= line < len(lines) or lines[line].lstrip().startswith("#"):
+            return None
+        lines[line] = "#" + lines[line]
+        doc = load_yaml("\n".join(lines), filename)
+        if not doc.problems:
+            return doc if isinstance(doc.data, dict) else None
+        problems = doc.problems
+    return None
+
+
+def _validation_error(data: dict) -> ValidationError | None:
+    try:
+        Brief.model_validate(data)
+    except ValidationError as exc:
+        return exc
+    return None
+
+
 def load_brief(path: str | Path) -> LoadedBrief:
     """Load and validate a brief; raise BriefError listing every problem as file:line:col: path: msg."""
     path = Path(path)
     raw = _read_capped(path)
-    doc = load_yaml(_decode(path, raw), str(path))
+    text = _decode(path, raw)
+    doc = load_yaml(text, str(path))
     problems = list(doc.problems)
+    if doc.data is None and problems:  # a syntax error: the rest of the brief may still say what else is wrong
+        rest = readable_rest(text, str(path), problems)
+        if rest is not None and isinstance(rest.data, dict):
+            problems += [(p, rest.position(p), m) for p, m in cross_check(rest.data)]
+            problems += _pydantic_problems(_validation_error(rest.data), rest, skip_missing=True)
     if not problems and not isinstance(doc.data, dict):
         problems.append(((), (1, 1), "a brief must be a YAML mapping (title:, sections:, ...)"))
     brief = None
