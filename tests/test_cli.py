@@ -263,3 +263,25 @@ def test_the_readmes_validate_example_is_what_validate_prints(monkeypatch):
     assert shown, "the README shows `pipeline validate docs/bad-brief.yaml` and its output"
     result = CliRunner().invoke(main, ["validate", "docs/bad-brief.yaml"])
     assert result.exit_code == 2 and result.stderr == shown.group(1)
+
+
+def test_validate_counts_sections_in_words_that_read_right(cli, write_brief):
+    write_brief("title: T\nsections:\n  - {heading: A, instruction: Do., words: 30}\n")
+    assert "(1 section, stages: draft)" in cli("validate", "briefs/post.yaml").stdout
+
+
+def test_the_readmes_run_json_example_has_the_keys_a_run_prints(cli, write_brief, fake):
+    import json
+    import re
+
+    from .conftest import REPO
+
+    shown = re.search(r"### `run --json`.*?```json\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+    example = json.loads(shown.group(1))
+    write_brief()
+    fake.enqueue("Memory comes first for a local model. The weights and the cache share one pool of memory.",
+                 "Second comes the schedule. The nightly job loads the model, writes and exits again.")
+    printed = json.loads(cli("run", "briefs/post.yaml", "--json", backend=fake).stdout)
+    assert example.keys() == printed.keys()
+    assert example["totals"].keys() == printed["totals"].keys()
+    assert example["sections"][0].keys() == printed["sections"][0].keys()
