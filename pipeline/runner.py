@@ -116,8 +116,9 @@ def run_with_catch_up(brief_path: Path, options: RunOptions, reporter: Reporter,
     """Drafts the kind says were missed (machine off on build day) first, then the one asked for."""
     opener = reuse_backend(backend_opener)  # one model load for every draft
     loaded = load_brief(brief_path)
-    warn_ignored_options(brief_path, kind_of(loaded.brief), options)
-    missed = kind_of(loaded.brief).missed(options.out_root, brief_path, loaded, situation(options, utc_now()))
+    kind = kind_of(loaded.brief)
+    warn_ignored_options(brief_path, kind, options)
+    missed = kind.missed(options.out_root, brief_path, loaded, situation(options, utc_now()))
     caught_up = [run_brief(brief_path, dataclasses.replace(options, week=week), reporter, opener) for week in missed]
     return [*caught_up, run_brief(brief_path, options, reporter, opener)]
 
@@ -125,8 +126,8 @@ def run_with_catch_up(brief_path: Path, options: RunOptions, reporter: Reporter,
 def warn_ignored_options(brief_path: Path, kind: Kind, options: RunOptions) -> None:
     ignored = [flag for flag, given in (("--week", options.week), ("--offline", options.offline)) if given]
     if ignored and not kind.dated_by_week:
-        log.warning("%s: %s only appl%s to newsletters; a %s has no week or feeds: ignored", brief_path,
-                    " and ".join(ignored), "y" if len(ignored) > 1 else "ies", kind.name)
+        log.warning("%s: %s ignored: only a newsletter has a week and feeds, and this is a %s", brief_path,
+                    " and ".join(ignored), kind.name)
 
 
 def reuse_backend(backend_opener: BackendOpener) -> BackendOpener:

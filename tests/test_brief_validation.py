@@ -559,7 +559,7 @@ def test_week_and_offline_on_a_post_are_named_as_ignored(project, write_brief, c
     backend = ScriptBackend(default=words)
     options = RunOptions(out_root=project / "output", week="2026-W16", offline=True)
     run_with_catch_up(brief, options, Reporter(), opener_for(backend))
-    assert f"{brief}: --week and --offline only apply to newsletters" in caplog.text
+    assert f"{brief}: --week and --offline ignored: only a newsletter has a week and feeds" in caplog.text
 
 
 
