@@ -51,7 +51,7 @@ def generate_sections(backend: Backend, prompts: list[SectionPrompt], reporter: 
         return GenerationRun([cached[n] for n in range(len(tasks))], 0, 0.0)
     started = time.perf_counter()
     # The prefix of every section's prompt, cached ones too: the rest then decode exactly as in a whole run.
-    reporter.note(f"prefilling the prompt prefix shared by {len(tasks)} sections")
+    reporter.note(f"prefilling the prompt prefix shared by {len(tasks)} section{'s' if len(tasks) != 1 else ''}")
     shared = backend.share_prefix([t.rendered for t in tasks])
     prefix_s = time.perf_counter() - started
     reporter.note(f"shared prefix: {shared} tokens in {prefix_s:.1f}s")
