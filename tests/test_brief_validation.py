@@ -608,3 +608,10 @@ def test_after_a_line_yaml_cannot_read_the_rest_is_still_checked(invalid):
 def test_a_skipped_line_does_not_make_its_key_look_missing(invalid):
     problems = invalid("title: T: with a colon\nsections:\n  - {heading: A, words: 30, instruction: x}\n")
     assert len(problems) == 1 and "mapping values are not allowed here" in problems[0]  # no "title: Field required"
+
+
+def test_an_unclosed_quote_is_named_where_it_opens_and_the_rest_is_checked(invalid):
+    problems = invalid('title: "Unclosed quote\ncolour: blue\nsections:\n  - {heading: A, words: 5, instruction: x}\n')
+    assert problems[0].startswith("briefs/x.yaml:1:8: ") and "while scanning a quoted scalar" in problems[0]
+    assert "briefs/x.yaml:2:1: colour: unknown key; remove it or fix its spelling" in problems
+    assert any("sections.0.words" in p for p in problems)

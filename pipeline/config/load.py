@@ -112,21 +112,19 @@ def _unknown_key(key: str) -> str:
 MAX_SKIPPED_LINES = 3
 
 
-def readable_rest(text: str, filename: str, problems: list) -> YamlDocument | None:
+def readable_rest(text: str, filename: str, doc: YamlDocument) -> YamlDocument | None:
     """The brief with the lines YAML could not read commented out (at most 3), if the rest then parses as
     a mapping: its own problems are reported with the syntax error instead of one fix-and-rerun at a time."""
-    if any(word in problems[-1][2] for word in ("alias", "constructor", "tag", "nested", "remove it")):
-        return None  # not a line YAML could not read: an unsafe or unbounded document is not read further
     lines = text.split("\n")
     for _ in range(MAX_SKIPPED_LINES):
-        line = problems[-1][1][0] - 1 if problems else -1
-        if not 0 <= line < len(lines) or lines[line].lstrip().startswith("#"):
+        readable = [n - 1 for n in doc.unreadable_lines if 0 <= n - 1 < len(lines) and lines[n - 1].strip()
+                    and not lines[n - 1].lstrip().startswith("#")]
+        if not readable:  # not a syntax error (an unsafe or unbounded document is not read further)
             return None
-        lines[line] = "#" + lines[line]
+        lines[readable[0]] = "#" + lines[readable[0]]
         doc = load_yaml("\n".join(lines), filename)
         if not doc.problems:
             return doc if isinstance(doc.data, dict) else None
-        problems = doc.problems
     return None
 
 
@@ -146,7 +144,7 @@ def load_brief(path: str | Path) -> LoadedBrief:
     doc = load_yaml(text, str(path))
     problems = list(doc.problems)
     if doc.data is None and problems:  # a syntax error: the rest of the brief may still say what else is wrong
-        rest = readable_rest(text, str(path), problems)
+        rest = readable_rest(text, str(path), doc)
         if rest is not None and isinstance(rest.data, dict):
             problems += [(p, rest.position(p), m) for p, m in cross_check(rest.data)]
             problems += _pydantic_problems(_validation_error(rest.data), rest, skip_missing=True)

@@ -18,6 +18,7 @@ class YamlDocument:
     problems: list[tuple[Path_, tuple[int, int], str]] = field(default_factory=list)
     key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # where each key is written
     literals: dict[Path_, str] = field(default_factory=dict)  # plain floats and dates, as written
+    unreadable_lines: list[int] = field(default_factory=list)  # 1-based: where a syntax error began and was found
 
     def position(self, path: Path_) -> tuple[int, int]:
         """Position of the deepest known prefix of path (a missing key points at its parent)."""
@@ -133,7 +134,11 @@ def load_yaml(text: str, filename: str) -> YamlDocument:
         doc.problems.append(((), (1, 1), "nested too deeply; a brief is a few levels of keys and lists"))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and "end of stream" in (exc.problem or ""):  # say where the unclosed thing opened
+            mark = exc.context_mark
         where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        # An unclosed quote is found at the end of the file; the line that opened it is the context mark.
+        doc.unreadable_lines = [m.line + 1 for m in (exc.context_mark, exc.problem_mark) if m is not None]
         message = " ".join(filter(None, [exc.context, exc.problem]))
         if "constructor" in message:
             message += " (YAML tags that build objects are not allowed in a brief)"
