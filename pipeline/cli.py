@@ -16,6 +16,7 @@ import click
 from . import errors, report, writer
 from .backends import check_model, model_for, open_backend, open_prompt_formatter
 from .checks.files import FileReport, check_text
+from .config.load import key_line
 from .init import write_project
 from .install import install_files
 from .progress import make_reporter
@@ -310,8 +311,7 @@ def validated(brief: Path, week: str | None):
         prep, prompts, stages = dry_run(brief, week)
         check_model(model_for(prep.loaded, None))
     except errors.ModelError as exc:  # a model that cannot open is the brief's problem: name its line
-        lines = brief.read_text(encoding="utf-8", errors="replace").splitlines()
-        line = next((n for n, text in enumerate(lines, 1) if text.startswith("model:")), None)
+        line = key_line(brief, "model")
         where = f"{brief}:{line}: model" if line else f"{brief}: model (the default)"
         raise errors.BriefError([f"{where}: {exc.message}"], hint=exc.hint) from None
     return prep, prompts, stages
@@ -328,9 +328,7 @@ def init(folder: Path) -> None:
         fail(errors.OutputError(f"{folder}: cannot write the project: {exc.strerror or exc}",
                                 hint="check the folder's permissions and free space"), False)
     echo_lines([*(f"wrote {path}" for path in written), *(f"kept  {path} (already there)" for path in kept)])
-    first = folder / "briefs" / "first.yaml"
-    click.echo(f"next: cd {folder} && pipeline validate {first.relative_to(folder)} && "
-               f"pipeline run {first.relative_to(folder)}", err=True)
+    click.echo(f"next: cd {folder} && pipeline validate briefs/first.yaml && pipeline run briefs/first.yaml", err=True)
 
 
 @main.command()

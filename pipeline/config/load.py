@@ -60,12 +60,11 @@ def _window_problem(settings: dict) -> str | None:
     return None
 
 
-def _pydantic_problems(exc: ValidationError | None, doc: YamlDocument,
+def _pydantic_problems(exc: ValidationError, doc: YamlDocument,
                        skip_missing: bool = False) -> list[tuple[tuple, tuple[int, int], str]]:
     """`skip_missing`: a key reported missing, or a value that reads as empty, may be on a line that was
     skipped as unreadable: those are left out."""
-    errors = exc.errors() if exc else []
-    return [(tuple(err["loc"]), _error_position(err, doc), _friendly(err)) for err in errors
+    return [(tuple(err["loc"]), _error_position(err, doc), _friendly(err)) for err in exc.errors()
             if not (skip_missing and (err["type"] == "missing" or err.get("input", "") is None))]
 
 
@@ -128,12 +127,22 @@ def readable_rest(text: str, filename: str, doc: YamlDocument) -> YamlDocument |
     return None
 
 
-def _validation_error(data: dict) -> ValidationError | None:
+def checked(doc: YamlDocument, skip_missing: bool = False) -> tuple[Brief | None, list]:
+    """The brief a parsed mapping makes, and every cross-key and schema problem in it."""
+    assert isinstance(doc.data, dict)
+    keep_as_written(doc)
+    problems = [(p, doc.position(p), m) for p, m in cross_check(doc.data)]
     try:
-        Brief.model_validate(data)
+        return Brief.model_validate(doc.data), problems
     except ValidationError as exc:
-        return exc
-    return None
+        return None, problems + _pydantic_problems(exc, doc, skip_missing)
+
+
+def key_line(path: Path, key: str) -> int | None:
+    """The line a top-level key is written on (for messages about a brief that already loaded)."""
+    doc = load_yaml(_decode(path, _read_capped(path)), str(path))
+    where = doc.key_positions.get((key,))
+    return where[0] if where else None
 
 
 def load_brief(path: str | Path) -> LoadedBrief:
@@ -145,19 +154,13 @@ def load_brief(path: str | Path) -> LoadedBrief:
     problems = list(doc.problems)
     if doc.data is None and problems:  # a syntax error: the rest of the brief may still say what else is wrong
         rest = readable_rest(text, str(path), doc)
-        if rest is not None and isinstance(rest.data, dict):
-            problems += [(p, rest.position(p), m) for p, m in cross_check(rest.data)]
-            problems += _pydantic_problems(_validation_error(rest.data), rest, skip_missing=True)
+        problems += checked(rest, skip_missing=True)[1] if rest else []
     if not problems and not isinstance(doc.data, dict):
         problems.append(((), (1, 1), "a brief must be a YAML mapping (title:, sections:, ...)"))
     brief = None
     if isinstance(doc.data, dict):  # also after duplicate keys, so every problem is reported at once
-        keep_as_written(doc)
-        problems += [(p, doc.position(p), m) for p, m in cross_check(doc.data)]
-        try:
-            brief = Brief.model_validate(doc.data)
-        except ValidationError as exc:
-            problems += _pydantic_problems(exc, doc)
+        brief, more = checked(doc)
+        problems += more
     if brief is not None and not brief.allow_outside_project:
         problems += [(loc, doc.position(loc), message) for loc, message in outside_project(path, brief)]
     if problems:

@@ -19,6 +19,7 @@ from ..checks.numbers import NumberAudit, flatten_numbers, known_values, number_
 from ..checks.prose import Reference, check_prose
 from ..checks.repetition import markdown_sections, previous_issue_findings
 from ..config import Brief, LoadedBrief, Section
+from ..config.load import key_line
 from ..errors import InputError
 from ..generate import SectionResult, Task, generate
 from ..manifest import section_record
@@ -120,10 +121,9 @@ class Newsletter(Kind):
     def schedule_note(self, loaded: LoadedBrief, next_run: dt.datetime) -> str:
         brief = loaded.brief
         if brief.week:
-            line = next((n for n, text in enumerate(loaded.path.read_text().splitlines(), 1) if text.startswith("week:")), 0)
             raise InputError(
-                f"{loaded.path}:{line}: the brief pins `week: {brief.week}`: every scheduled run would build that "
-                "same week, and all but the first would fail with 'draft exists'",
+                f"{loaded.path}:{key_line(loaded.path, 'week')}: the brief pins `week: {brief.week}`: every scheduled "
+                "run would build that same week, and all but the first would fail with 'draft exists'",
                 hint=f"delete the line: each run then builds the {'last completed' if brief.covers == 'last' else 'current'}"
                      " week; build one week by hand with `pipeline run BRIEF --week YYYY-Www`")
         week = resolve_week(brief, None, next_run)
