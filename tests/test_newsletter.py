@@ -385,3 +385,13 @@ def test_tokens_and_time_are_reported_per_stage(weekly, project, fake, monkeypat
     again = CliRunner().invoke(main, ["run", str(weekly), "--offline", "--out", "output", "--force"],
                                obj={"backend_opener": opener_for(fake)})
     assert "  stage pick: 1 call, " in again.stderr and "  stage insight: 1 call, " in again.stderr
+
+
+def test_a_feed_item_that_addresses_a_model_is_flagged_once_whatever_the_news_sections(weekly, project, fake):
+    second = ("  - heading: More news\n    type: news\n    instruction: Pick two more.\n    stage: pick\n"
+              "    max_items: 2\n  - heading: One operating insight")
+    weekly.write_text(weekly.read_text().replace("  - heading: One operating insight", second, 1))
+    fake.enqueue(PICK, PICK, INSIGHT)
+    result = build(weekly, project, fake)
+    flagged = [f for f in result.manifest["sources"]["news_findings"] if f["code"] == "feed_addresses_model"]
+    assert len(result.manifest["sources"]["news"]) == 2 and len(flagged) == 1

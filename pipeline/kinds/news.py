@@ -109,19 +109,24 @@ ADDRESSES_A_MODEL = re.compile(
     re.IGNORECASE)
 
 
-def news_findings(heading: str, picks: NewsPicks, items: list[FeedItem]) -> list[Finding]:
-    """A fallback list and feed items that address a model, for the reviewer (attention: exit 3)."""
+def fallback_finding(heading: str, picks: NewsPicks) -> list[Finding]:
+    """A news list nobody picked (the model's answers were unusable): the reviewer must read it."""
+    if picks.method != "fallback" or picks.result is None:
+        return []
+    return [Finding("news_fallback", ATTENTION, (
+        f"news section {heading!r}: no usable pick from the model after {len(picks.result.attempts)} "
+        f"attempt(s); the {len(picks.picks)} newest items are listed instead, unreviewed: check the list"))]
+
+
+def model_addressed_findings(items: list[FeedItem], listed: list[Pick]) -> list[Finding]:
+    """Each feed item of the week that addresses a model, once: attention if a news list shows it."""
+    shown = {id(p.item) for p in listed}
     findings = []
-    if picks.method == "fallback" and picks.result is not None:
-        findings.append(Finding("news_fallback", ATTENTION, (
-            f"news section {heading!r}: no usable pick from the model after {len(picks.result.attempts)} "
-            f"attempt(s); the {len(picks.picks)} newest items are listed instead, unreviewed: check the list")))
-    listed = {id(p.item) for p in picks.picks}
     for item in items:
         found = ADDRESSES_A_MODEL.search(f"{item.title}\n{item.summary}")
         if found:
-            where = "listed in the draft" if id(item) in listed else "not listed"
-            findings.append(Finding("feed_addresses_model", ATTENTION if id(item) in listed else INFO, (
+            where = "listed in the draft" if id(item) in shown else "not listed"
+            findings.append(Finding("feed_addresses_model", ATTENTION if id(item) in shown else INFO, (
                 f"feed item {item.title[:80]!r} ({item.source}) reads like an instruction to a model "
                 f"({found.group(0)!r}); {where}: it was treated as data, check it belongs in the issue")))
     return findings

@@ -30,7 +30,7 @@ from ..sources.feeds import FeedResult
 from ..state import last_completed_week, record_completed_week
 from ..weeks import MAX_CATCH_UP_WEEKS, parse_week, week_key, week_to_build, week_window, weeks_to_build, zone
 from .base import Kind, Situation, Stages, Verified, with_repetition
-from .news import NewsPicks, newest, news_findings, parse_picks, pick_messages, pick_schema
+from .news import NewsPicks, fallback_finding, model_addressed_findings, newest, parse_picks, pick_messages, pick_schema
 
 log = logging.getLogger("pipeline")
 
@@ -90,9 +90,11 @@ class Newsletter(Kind):
         checked = with_repetition([s.with_findings(check_prose(s.text, known, links, strict)
                                                    + previous_issue_findings(s.text, previous)) for s in sections])
         audit = number_audit([s.text for s in sections] + [reasons], known)
-        picked = [f for index, picks in stages.data.items()
-                  for f in news_findings(loaded.brief.sections[index].heading, picks, sources.selection.items)]
-        return Verified(checked, check_prose(reasons, known, links, strict) + picked, audit,
+        news = [f for index, picks in stages.data.items()
+                for f in fallback_finding(loaded.brief.sections[index].heading, picks)]
+        listed = [p for picks in stages.data.values() for p in picks.picks]
+        news += model_addressed_findings(sources.selection.items, listed) if stages.data else []
+        return Verified(checked, check_prose(reasons, known, links, strict) + news, audit,
                         Reference(known, links, strict))
 
     def assemble(self, loaded: LoadedBrief, sources: Gathered, sections: list[DraftSection], model: str,
