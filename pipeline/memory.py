@@ -26,13 +26,13 @@ class MemoryBudget:
         return {k: (round(v / GIB, 3) if k != "clear_cache_after_tokens" else v) for k, v in asdict(self).items()}
 
 
-
 def size(count: int | float) -> str:
     """Bytes for a person: "41.20 GiB", "120.5 MiB", "1.0 KiB" (a small limit never reads "0.00 GiB")."""
     for unit, scale in (("GiB", GIB), ("MiB", 1024**2), ("KiB", 1024)):
         if count >= scale:
             return f"{count / scale:.{2 if unit == 'GiB' else 1}f} {unit}"
     return f"{int(count)} bytes"
+
 
 def total_memory(mx) -> int:
     info = mx.device_info()

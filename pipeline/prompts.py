@@ -268,6 +268,7 @@ def render_prompts(loaded: LoadedBrief, extra: dict | None = None) -> list[Secti
     project = project_root(loaded.path)
     base = {**brief_context(loaded), **(extra or {})}
     system = render_template(env, brief.system_template, base)
+    system_file = template_file(env, brief.system_template, project)
     prompts = []
     for index, section in enumerate(brief.sections):
         if section.type != "prose":
@@ -279,6 +280,6 @@ def render_prompts(loaded: LoadedBrief, extra: dict | None = None) -> list[Secti
             index=index, heading=section.heading, target_words=section.words, stage=section.stage,
             messages=({"role": "system", "content": system}, {"role": "user", "content": user}),
             settings=brief.settings_for(section), template=template,
-            template_files=tuple(template_file(env, name, project) for name in (brief.system_template, template)),
+            template_files=(system_file, template_file(env, template, project)),
         ))
     return prompts

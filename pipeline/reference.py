@@ -6,6 +6,7 @@ writes them again."""
 from __future__ import annotations
 
 import sys
+import types
 import typing
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def type_name(annotation) -> str:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Literal:
         return " \\| ".join(f"`{a}`" for a in args)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         return " or ".join(type_name(a) for a in args if a is not type(None)) + (
             " or null" if type(None) in args else "")
     if origin is typing.Annotated:

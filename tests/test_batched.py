@@ -103,7 +103,7 @@ def test_totals_count_overlapping_batched_calls_once(write_brief, project):
 @pytest.mark.mlx
 def test_the_batch_probe_measures_once_per_model_and_device(scripted, tmp_path, monkeypatch):
     from pipeline.backends.batch_probe import PAYS_AT, batch_probe
-    from pipeline.backends.mlx import MLXBackend
+    from pipeline.backends.mlx import MLXBackend, _probe_identity
     from pipeline.config import MemorySettings
 
     monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
@@ -113,7 +113,7 @@ def test_the_batch_probe_measures_once_per_model_and_device(scripted, tmp_path, 
     assert backend.capabilities.batching_pays == (first.speedup >= PAYS_AT)
     again = MLXBackend.load(str(scripted), MemorySettings()).batching
     assert again is not None and again.cached and again.speedup == pytest.approx(first.speedup, abs=1e-3)
-    other_device = batch_probe(backend._model, {**backend._probe_identity(), "device": "elsewhere"})
+    other_device = batch_probe(backend._model, {**_probe_identity(backend.resolved, backend.weights), "device": "elsewhere"})
     assert not other_device.cached  # another device, BLAS or weight format is measured anew
     (tmp_path / "cache" / "batch-probe.json").write_text("{not json")
     assert not MLXBackend.load(str(scripted), MemorySettings()).batching.cached  # a damaged answer is re-measured

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import logging
 import os
 import platform
@@ -35,16 +34,18 @@ MIN_SHARED_PREFIX = 32  # below this, prefilling the prefix separately saves not
 
 
 class MLXBackend:
-    def __init__(self, model, tokenizer, resolved: ResolvedModel, budget: MemoryBudget | None):
+    def __init__(self, model, tokenizer, resolved: ResolvedModel, budget: MemoryBudget | None,
+                 weights: str = "as stored", batching: BatchProbe | None = None):
         self._model, self._tokenizer = model, tokenizer
         self.resolved = resolved
         self.budget = budget  # None when only the tokenizer is loaded (render)
+        self.weights = weights  # or "float32 (dequantized for the CPU)"
+        self.batching = batching  # measured at load: whether decoding sections together pays here
         markers = _think_markers(tokenizer)
-        self.capabilities = Capabilities(think_markers=markers, constrained=model is not None and self._can_constrain())
+        self.capabilities = Capabilities(think_markers=markers, batching_pays=bool(batching and batching.pays),
+                                         constrained=model is not None and self._can_constrain())
         self._think_ids = marker_ids(tokenizer, markers)  # None: a thinking budget cannot be forced
         self._prefix: tuple[list[int], list] | None = None  # (tokens, prefilled KV cache)
-        self.weights = "as stored"  # or "float32 (dequantized for the CPU)"
-        self.batching: BatchProbe | None = None  # measured at load: whether decoding sections together pays
 
     @classmethod
     def load(cls, spec: str, memory: MemorySettings) -> MLXBackend:
@@ -57,13 +58,9 @@ class MLXBackend:
         model, tokenizer = _load_model(resolved, budget)
         weights = _cpu_weights(model, budget)
         guard(mx, budget)
-        backend = cls(model, tokenizer, resolved, budget)
-        backend.weights = weights
-        backend.batching = batch_probe(model, backend._probe_identity())
-        backend.capabilities = dataclasses.replace(backend.capabilities, batching_pays=backend.batching.pays)
-        log.debug("model %s: %s weights, BLAS %s; batching: %s", spec, weights, blas_in_use() or "-",
-                  backend.batching.describe())
-        return backend
+        batching = batch_probe(model, _probe_identity(resolved, weights))
+        log.debug("model %s: %s weights, BLAS %s; batching: %s", spec, weights, blas_in_use(), batching.describe())
+        return cls(model, tokenizer, resolved, budget, weights, batching)
 
     @classmethod
     def tokenizer_only(cls, spec: str) -> MLXBackend:
@@ -89,16 +86,6 @@ class MLXBackend:
         return ModelInfo(spec=self.resolved.spec, backend="mlx", source=self.resolved.source, memory_budget_gb=budget,
                          weights=self.weights, blas=blas_in_use(),
                          batching=self.batching.describe() if self.batching else None)
-
-    def _probe_identity(self) -> dict:
-        """What the batch probe's answer depends on: the model's files, the weights as run, the device."""
-        import mlx.core as mx
-
-        config = Path(self.resolved.source) / "config.json" if self.resolved.is_local else None
-        stamp = config.stat().st_mtime_ns if config and config.exists() else None
-        return {"source": self.resolved.source, "config_mtime_ns": stamp, "weights": self.weights,
-                "device": str(mx.default_device()), "mlx": metadata.version("mlx"), "blas": blas_in_use(),
-                "cpus": os.cpu_count(), "machine": platform.machine()}
 
     def render(self, messages: tuple[dict, ...], enable_thinking: bool) -> str:
         return self._tokenizer.apply_chat_template(
@@ -207,6 +194,17 @@ def _cpu_weights(model, budget: MemoryBudget) -> str:
     return "float32 (dequantized for the CPU)"
 
 
+def _probe_identity(resolved: ResolvedModel, weights: str) -> dict:
+    """What the batch probe's answer depends on: the model's files, the weights as run, the device."""
+    import mlx.core as mx
+
+    config = Path(resolved.source) / "config.json" if resolved.is_local else None
+    stamp = config.stat().st_mtime_ns if config and config.exists() else None
+    return {"source": resolved.source, "config_mtime_ns": stamp, "weights": weights,
+            "device": str(mx.default_device()), "mlx": metadata.version("mlx"), "blas": blas_in_use(),
+            "cpus": os.cpu_count(), "machine": platform.machine()}
+
+
 def _on_gpu() -> bool:
     import mlx.core as mx
 
@@ -219,8 +217,6 @@ def _common_prefix_len(token_lists: list[list[int]]) -> int:
         if any(t[index] != first[index] for t in token_lists[1:]):
             return index
     return length
-
-
 
 
 def make_processors(settings: SamplingSettings):
