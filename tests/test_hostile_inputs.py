@@ -81,3 +81,33 @@ def test_bad_input_ends_in_a_message_not_a_traceback(name, project, monkeypatch,
             assert result.exit_code == code, result.stderr
             assert message is None or message in result.stderr
     assert sorted(p.name for p in (project / "briefs").iterdir() if p.suffix == ".sqlite") == ["db.sqlite"]
+
+
+def test_mutated_briefs_only_ever_end_in_a_clear_error(tmp_path):
+    """Random edits of the example post brief (quotes, colons, brackets, indentation, deleted characters):
+    loading either succeeds or names the problem; it never raises anything else."""
+    import random
+
+    from pipeline.config import load_brief
+    from pipeline.errors import PipelineError
+
+    from .conftest import REPO
+
+    base, rng = (REPO / "briefs" / "post.yaml").read_text(), random.Random(1)
+    pieces = list("\":'{}[]-#&*!|> \t\n%@`,?") + ["\n  ", "a", "1"]
+    path = tmp_path / "b.yaml"
+    for _ in range(500):
+        text = list(base)
+        for _ in range(rng.randint(1, 6)):
+            at, op = rng.randrange(len(text)), rng.random()
+            if op < 0.4:
+                text.insert(at, rng.choice(pieces))
+            elif op < 0.7:
+                del text[at]
+            else:
+                text[at] = rng.choice(pieces)
+        path.write_text("".join(text))
+        try:
+            load_brief(path)
+        except PipelineError as exc:
+            assert str(path) in str(exc) and exc.hint  # names the file and says what to do
