@@ -6,12 +6,18 @@ makes MLX's matmuls use it (~35x on this project's 2-core machine). Nothing chan
 OpenBLAS comes from the `cmeel-openblas` wheel (standard symbol names), which needs libgfortran.so.5:
 the system's if there is one, else the copy the mlx[cpu] wheel bundles under another name. For that
 case a private folder in the user cache holds OpenBLAS with its RPATH set to itself (patchelf) and the
-bundled libgfortran under the name OpenBLAS asks for. Any failure falls back to MLX's own BLAS."""
+bundled libgfortran under the name OpenBLAS asks for. Any failure falls back to MLX's own BLAS.
+
+OpenBLAS's x86 sgemm packs the whole weight matrix even when the product has one row (every decode
+step at batch 1), which costs ~3x over streaming it once. A small C forwarder (native/gemv_forward.c,
+built with the system's C compiler on first use and cached) sits ahead of OpenBLAS and sends those
+products to sgemv: decode ~1.3x faster (bench/cpu_speed.py). No compiler: OpenBLAS alone."""
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import hashlib
 import importlib.util
 import logging
 import os
@@ -23,7 +29,8 @@ from pathlib import Path
 from .paths import cache_root
 
 log = logging.getLogger("pipeline")
-DISABLE_VARIABLE = "PIPELINE_CPU_BLAS"  # "reference": keep MLX's own BLAS (benchmarks, bug hunts)
+DISABLE_VARIABLE = "PIPELINE_CPU_BLAS"  # "reference": MLX's own BLAS; "openblas": no forwarder (benchmarks, bug hunts)
+FORWARDER_SOURCE = Path(__file__).parent / "native" / "gemv_forward.c"
 _loaded: str | None = None  # what was loaded: "openblas (...)", or None
 
 
@@ -47,12 +54,46 @@ def use_fast_blas() -> str | None:
         return None
     try:
         loadable = _loadable(library)
-        ctypes.CDLL(str(loadable), mode=os.RTLD_NOW | os.RTLD_GLOBAL)
+        openblas = ctypes.CDLL(str(loadable), mode=os.RTLD_NOW)  # local for now: the forwarder must come first
     except (OSError, subprocess.CalledProcessError) as exc:
         log.debug("OpenBLAS not loaded (%s): MLX keeps its reference BLAS", exc)
         return None
-    _loaded = f"openblas ({loadable})"
+    forwarding = os.environ.get(DISABLE_VARIABLE) != "openblas" and _load_forwarder(openblas)
+    ctypes.CDLL(str(loadable), mode=os.RTLD_NOW | os.RTLD_GLOBAL)  # now global, behind the forwarder
+    _loaded = f"openblas ({loadable})" + (", one-row products through sgemv" if forwarding else "")
     return _loaded
+
+
+def _load_forwarder(openblas: ctypes.CDLL) -> bool:
+    """Put the gemv forwarder into the global symbol scope, wired to this OpenBLAS's sgemm and sgemv."""
+    try:
+        targets = [ctypes.cast(openblas.cblas_sgemm, ctypes.c_void_p), ctypes.cast(openblas.cblas_sgemv, ctypes.c_void_p)]
+        forwarder = ctypes.CDLL(str(_built_forwarder()), mode=os.RTLD_NOW | os.RTLD_GLOBAL)
+    except (AttributeError, OSError, subprocess.SubprocessError) as exc:
+        log.debug("gemv forwarder not used (%s): OpenBLAS's sgemm serves one-row products too", exc)
+        return False
+    forwarder.pipeline_gemv_forward_init(*targets)  # before anything can call its cblas_sgemm
+    return True
+
+
+def _built_forwarder() -> Path:
+    """The forwarder compiled for this source, in the user cache (built once, by the first process)."""
+    source = FORWARDER_SOURCE.read_bytes()
+    library = cache_root() / "blas" / f"gemv-forward-{hashlib.sha256(source).hexdigest()[:12]}.so"
+    if library.is_file():
+        return library
+    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if not compiler:
+        raise OSError("no C compiler (cc) to build it")
+    library.parent.mkdir(parents=True, exist_ok=True)
+    staging = library.with_name(library.name + f".{os.getpid()}.tmp")
+    try:
+        subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-o", str(staging), str(FORWARDER_SOURCE)],
+                       check=True, capture_output=True, timeout=120)
+        os.replace(staging, library)  # whole or absent, even with two processes building at once
+    finally:
+        staging.unlink(missing_ok=True)
+    return library
 
 
 def _site_dir(package: str) -> Path | None:

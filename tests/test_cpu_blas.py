@@ -51,6 +51,52 @@ def test_mlx_imported_first_keeps_its_own_blas():
     assert probe(code)["blas"].startswith("reference")
 
 
+ONE_ROW = """
+import ctypes, json, numpy as np
+import pipeline
+from pipeline.cpu_blas import blas_in_use
+import mlx.core as mx
+rng, errors = np.random.default_rng(0), []
+for m, k, n in [(1, 576, 4096), (1, 64, 300), (300, 64, 1), (1, 5, 1), (3, 4, 5)]:
+    a, b, c = (rng.standard_normal(shape).astype(np.float32) for shape in ((m, k), (k, n), (m, n)))
+    for a_stored_transposed in (False, True):
+        for b_stored_transposed in (False, True):  # x @ W.T is how a linear layer multiplies
+            x = mx.array(a.T.copy()).T if a_stored_transposed else mx.array(a)
+            w = mx.array(b.T.copy()).T if b_stored_transposed else mx.array(b)
+            errors.append(float(np.abs(np.array(x @ w) - a @ b).max()))
+            errors.append(float(np.abs(np.array(mx.addmm(mx.array(c), x, w, alpha=0.5, beta=2.0))
+                                       - (0.5 * a @ b + 2 * c)).max()))
+q, keys = rng.standard_normal((1, 9, 1, 64)).astype(np.float32), rng.standard_normal((1, 9, 300, 64)).astype(np.float32)
+errors.append(float(np.abs(np.array(mx.array(q) @ mx.array(keys).swapaxes(-1, -2)) - q @ keys.swapaxes(-1, -2)).max()))
+try:
+    counter = ctypes.CDLL(None).pipeline_gemv_forwarded
+    counter.restype = ctypes.c_long
+    forwarded = counter()
+except AttributeError:
+    forwarded = None
+print(json.dumps({"blas": blas_in_use(), "max_error": max(errors), "forwarded": forwarded}))
+"""
+
+
+def test_one_row_products_go_through_sgemv_and_give_the_same_numbers(tmp_path):
+    result = probe(ONE_ROW, PIPELINE_CACHE_DIR=str(tmp_path))  # an empty cache: the forwarder is built here
+    assert "one-row products through sgemv" in result["blas"] and result["max_error"] < 1e-3
+    assert result["forwarded"] >= 8 * 4 + 1  # every one-row or one-column case above, and the attention scores
+    assert list((tmp_path / "blas").glob("gemv-forward-*.so"))
+
+
+def test_forwarder_off_on_request():
+    result = probe(ONE_ROW, PIPELINE_CPU_BLAS="openblas")
+    assert result["blas"].startswith("openblas") and "sgemv" not in result["blas"]
+    assert result["forwarded"] is None and result["max_error"] < 1e-3
+
+
+def test_without_a_c_compiler_openblas_serves_alone(tmp_path):
+    result = probe(ONE_ROW, PIPELINE_CACHE_DIR=str(tmp_path), CC=str(tmp_path / "no-such-cc"))
+    assert result["blas"].startswith("openblas") and "sgemv" not in result["blas"]
+    assert result["forwarded"] is None and result["max_error"] < 1e-3
+
+
 MODEL = """
 import json
 from pipeline.backends.mlx import MLXBackend
