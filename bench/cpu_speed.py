@@ -111,7 +111,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     report: dict = {"benchmark": "cpu_speed", "cpus": os.cpu_count(), "micro": {}}
-    for round_ in range(args.rounds):  # every configuration once a round, so drift hits them alike
+    for _round in range(args.rounds):  # every configuration once a round, so drift hits them alike
         for name, overrides in CONFIGS.items():
             report["micro"].setdefault(name, []).append(micro(overrides, full=not overrides))
             print(name, report["micro"][name][-1], file=sys.stderr, flush=True)  # progress: the whole run takes minutes
