@@ -4,9 +4,11 @@ Per split (calibration, held-out, reserve; fixed in the corpus files, by source 
 false-positive rate on coherent sections per shape (prose, list, code, table, numbers) with counts,
 recall on degenerate samples overall and per kind, onset delay in tokens of the embedded model's
 tokenizer (p50/p95/max) per kind, and detector throughput in tokens/s when fed token by token as
-in streaming. Thresholds are tuned on the calibration split only. The held-out split was looked at
-once and then two false alarms found there were fixed, so the report is on the reserve split (the
-default), which had never been looked at; see bench/results/2026-11-25-collapse.json.
+in streaming; and for `pipeline check` (the whole text at once, no token counts), its recall, its
+false-positive rate per shape, and how far the onset it reports is from the labelled one
+(check_onset_error_tokens). Thresholds are tuned on the calibration split only. The held-out split
+was looked at once and then two false alarms found there were fixed, so the report is on the
+reserve split (the default), which had never been looked at; see bench/results/2026-11-25-collapse.json.
 Usage: python bench/collapse.py [--split reserve|held-out|calibration|all] [--corpus bench/corpus]
                                 [--details] [--out FILE.json]"""
 
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from common import emit
 
-from pipeline.checks.collapse import CollapseDetector
+from pipeline.checks.collapse import CollapseDetector, detect_collapse
 
 SHAPES = ("prose", "list", "code", "table", "numbers")
 OLD_KIND_SHAPE = {"tickers": "numbers", "technical": "prose", "short": "prose", "long": "prose", "mixed": "prose",
@@ -83,24 +85,30 @@ def rate(hits: int, total: int) -> float | None:
 
 def evaluate(coherent: list[dict], degenerate: list[dict], tok, details: bool = False) -> dict:
     by_shape: dict[str, list] = defaultdict(list)
+    check_by_shape: dict[str, list] = defaultdict(list)
     fired: list[dict] = []
     for item in coherent:
         verdict, _ = stream(item["text"], token_ends(item["text"], tok))
         by_shape[item["shape"]].append(verdict.detected)
+        check_by_shape[item["shape"]].append(detect_collapse(item["text"]).detected)
         if verdict.detected:
             fired.append({"id": item["id"], "shape": item["shape"], "signal": verdict.signal,
                           "at": item["text"][verdict.onset: verdict.onset + 80]})
     found: dict[str, list] = defaultdict(list)
     delays: dict[str, list] = defaultdict(list)
+    reported: dict[str, list] = defaultdict(list)  # |onset pipeline check reports - labelled onset|, in tokens
     missed, early = [], 0
     for item in degenerate:
         ends = token_ends(item["text"], tok)
         verdict, fired_at_token = stream(item["text"], ends)
         found[item["kind"]].append(verdict.detected)
+        onset_token = sum(1 for end in ends if end <= item["onset"])
+        checked = detect_collapse(item["text"])  # what `pipeline check` reports: whole text, no token counts
+        if checked.detected and checked.onset is not None:
+            reported[item["kind"]].append(abs(sum(1 for end in ends if end <= checked.onset) - onset_token))
         if not verdict.detected:
             missed.append(item["id"])
             continue
-        onset_token = sum(1 for end in ends if end <= item["onset"])
         early += fired_at_token <= onset_token
         delays[item["kind"]].append(max(fired_at_token - onset_token, 0))
         if item.get("splice"):
@@ -118,6 +126,12 @@ def evaluate(coherent: list[dict], degenerate: list[dict], tok, details: bool = 
                             for kind, hits in sorted(found.items())},
         "onset_delay_tokens": {kind: {"n": len(values), "p50": percentile(values, 0.5), "p95": percentile(values, 0.95),
                                       "max": max(values, default=None)} for kind, values in sorted(delays.items())},
+        "check_false_positive_rate_per_shape": {shape: rate(sum(hits), len(hits))
+                                                for shape, hits in sorted(check_by_shape.items())},
+        "check_onset_error_tokens": {kind: {"n": len(values), "p50": percentile(values, 0.5),
+                                            "p95": percentile(values, 0.95), "max": max(values, default=None)}
+                                     for kind, values in sorted(reported.items())},
+        "check_recall": {kind: rate(len(reported[kind]), len(hits)) for kind, hits in sorted(found.items())},
         "fired_before_labelled_onset": early,
         "false_positive_ids": fired if details else [f["id"] for f in fired],
         "missed_ids": missed,

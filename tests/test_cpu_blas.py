@@ -20,6 +20,7 @@ import hashlib, json, numpy as np
 import pipeline
 from pipeline.cpu_blas import blas_in_use
 import mlx.core as mx
+mx.set_default_device(mx.cpu)  # the CPU's BLAS, also where a GPU is the default
 a = np.random.default_rng(0).standard_normal((384, 512)).astype(np.float32)
 b = np.random.default_rng(1).standard_normal((512, 256)).astype(np.float32)
 product = np.array(mx.array(a) @ mx.array(b))
@@ -56,6 +57,7 @@ import ctypes, json, numpy as np
 import pipeline
 from pipeline.cpu_blas import blas_in_use
 import mlx.core as mx
+mx.set_default_device(mx.cpu)  # the CPU's BLAS, also where a GPU is the default
 rng, errors = np.random.default_rng(0), []
 for m, k, n in [(1, 576, 4096), (1, 64, 300), (300, 64, 1), (1, 5, 1), (3, 4, 5)]:
     a, b, c = (rng.standard_normal(shape).astype(np.float32) for shape in ((m, k), (k, n), (m, n)))
