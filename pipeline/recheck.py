@@ -20,6 +20,7 @@ from .checks.prose import Reference, check_prose
 from .checks.repetition import previous_issue_findings, repetition_findings
 from .checks.section import DEFAULT_THINK_MARKERS, check_section
 from .checks.text import FRONT_MATTER, REVIEW_NOTE
+from .checks.tokens import token_ends
 from .kinds.newsletter import previous_issues
 
 _SECTION_HEADING = re.compile(r"(?m)^## (.+?)[ \t]*$")
@@ -92,7 +93,8 @@ def section_findings(part: Part, recorded: dict, reference: Reference, manifest:
 
 
 def collapse_findings(text: str, heading_line: int) -> list[Finding]:
-    verdict = detect_collapse(prose_only(text))
+    prose = prose_only(text)
+    verdict = detect_collapse(prose, token_ends=token_ends(prose))
     if not verdict.detected or verdict.onset is None:
         return []
     line = heading_line + 2 + text.count("\n", 0, verdict.onset)  # the text starts after the heading and a blank line

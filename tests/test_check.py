@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from pipeline.cli import main
 
+CORPUS = Path(__file__).resolve().parent.parent / "bench" / "corpus"
 LOOP_TAIL = "the cache holds the buffers and " * 40
 DRAFT = f"""---
 title: A draft
@@ -117,3 +119,24 @@ def test_a_checked_pipeline_draft_is_clean(write_brief, project, fake):
                  "Second, keep every section short. Short sections stay coherent.")
     result = run_brief(write_brief(), RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
     assert check(result.draft_dir / "index.md").exit_code == 0
+
+
+def test_check_counts_tokens_so_invented_words_are_caught_where_they_start(tmp_path, monkeypatch):
+    """A real changelog with real SmolLM2 word salad (temperature 1.6) spliced in from the collapse
+    corpus. The salad's invented words cost many tokens each: with token counts `check` places the
+    onset at the splice; reading words only, it fired ~600 characters later."""
+    from pipeline.checks import tokens
+
+    sample = next(item for line in (CORPUS / "degenerate.jsonl").read_text().splitlines()
+                  if (item := json.loads(line))["id"] == "splice-calibration-017")
+    path = tmp_path / "salad.md"
+    path.write_text(sample["text"])
+
+    def onset() -> int:
+        result = check("--json", path)
+        assert result.exit_code == 3
+        return json.loads(result.stdout)["files"][0]["collapse"]["onset"]
+
+    assert abs(onset() - sample["onset"]) <= 20
+    monkeypatch.setattr(tokens, "_tokenizer", lambda: None)  # the embedded model not installed
+    assert onset() - sample["onset"] > 300

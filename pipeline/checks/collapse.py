@@ -20,6 +20,7 @@ import itertools
 import re
 import zlib
 from collections import Counter, deque
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from .text import ends_clause, is_list_number
@@ -368,8 +369,14 @@ def _compression(raw: bytes) -> float:
     return len(zlib.compress(raw, 6)) / max(len(raw), 1)
 
 
-def detect_collapse(text: str, thresholds: Thresholds = Thresholds()) -> Verdict:
-    """Judge a whole text as if it had streamed in."""
+def detect_collapse(text: str, thresholds: Thresholds = Thresholds(), token_ends: Sequence[int] | None = None) -> Verdict:
+    """Judge a whole text as if it had streamed in: token by token where the token boundaries are
+    known (checks/tokens.py), which also turns on the token-cost signal."""
     detector = CollapseDetector(thresholds)
-    detector.feed(text)
+    start = 0
+    for end in token_ends or ():
+        if detector.feed(text[start:end], 1).detected:
+            return detector.finish()
+        start = max(start, end)
+    detector.feed(text[start:])
     return detector.finish()

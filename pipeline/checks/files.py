@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from .collapse import detect_collapse
 from .section import DEFAULT_THINK_MARKERS, think_leaks
 from .text import FRONT_MATTER, REVIEW_NOTE, ends_mid_sentence
+from .tokens import token_ends
 
 _HEADING = re.compile(r"(?m)^#{1,6} .*$")
 _FENCE = re.compile(r"(?ms)^ {0,3}(```|~~~).*?^ {0,3}\1[^\n]*$")
@@ -71,7 +72,8 @@ def check_text(path: str, text: str, markers: tuple[str, str] = DEFAULT_THINK_MA
     prose = prose_only(text)
     report = FileReport(path, collapse={"detected": False, "onset": None})
     for part in parts_of(text):
-        verdict = detect_collapse(prose[part.start: part.end])
+        piece = prose[part.start: part.end]
+        verdict = detect_collapse(piece, token_ends=token_ends(piece))
         if verdict.detected:
             assert verdict.onset is not None  # a detected collapse always carries its onset
             onset = part.start + verdict.onset
