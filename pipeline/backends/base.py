@@ -52,6 +52,7 @@ class Delta:
     generation_tokens: int
     finish_reason: str | None = None
     stats: GenerationStats | None = field(default=None)
+    surprisal: float | None = None  # -log p (nats) of every token generated so far, where the backend knows it
 
 
 class Stream(Protocol):

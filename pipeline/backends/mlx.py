@@ -274,6 +274,11 @@ class CallProcessors:
                 "thinking_budget_hit": budget.hit if budget else None}
 
 
+def _surprisal(logprobs, token: int) -> float:
+    """-log p of the token chosen, before temperature (mlx-lm's logprobs): what the collapse watch reads."""
+    return -float(logprobs[token].item())
+
+
 class MLXStream:
     """One call through mlx-lm's stream_generate, with the shared-prefix cache when it applies."""
 
@@ -282,6 +287,7 @@ class MLXStream:
         self.response: GenerationResponse | None = None  # mlx-lm's latest
         self.started = time.perf_counter()
         self.reused = 0
+        self.nats = 0.0  # -log p of the tokens so far, under the model before temperature: salad is improbable
         self.processors = backend._processors(request)
         self.deltas = self._generate()
 
@@ -309,7 +315,8 @@ class MLXStream:
             ):
                 guard(mx, backend.generation_budget)
                 if self.response.finish_reason is None:
-                    yield Delta(self.response.text, self.response.generation_tokens)
+                    self.nats += _surprisal(self.response.logprobs, self.response.token)
+                    yield Delta(self.response.text, self.response.generation_tokens, surprisal=self.nats)
         except RuntimeError as exc:
             raise _as_memory_error(exc, backend.generation_budget) from exc
         yield self._final((self.response and self.response.finish_reason) or "stop")
@@ -365,6 +372,7 @@ class MLXBatchStream:
         self.index = {uid: i for i, uid in enumerate(self.uids)}
         self.detokenizers = [tokenizer.detokenizer for _ in chats]
         self.tokens = [0] * len(chats)
+        self.nats = [0.0] * len(chats)  # as MLXStream.nats, per sequence
         self.prompt_tokens = [len(tokens) for tokens, _, _ in prepared]
         self.started = time.perf_counter()
         self.live = set(range(len(chats)))
@@ -394,7 +402,8 @@ class MLXBatchStream:
             self.tokens[i] += 1
             detokenizer.add_token(response.token)
         if response.finish_reason is None:
-            return Delta(detokenizer.last_segment, self.tokens[i])
+            self.nats[i] += _surprisal(response.logprobs, response.token)
+            return Delta(detokenizer.last_segment, self.tokens[i], surprisal=self.nats[i])
         detokenizer.finalize()
         self.live.discard(i)
         return Delta(detokenizer.last_segment, self.tokens[i], response.finish_reason, self.stats(i))

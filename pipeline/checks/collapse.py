@@ -54,6 +54,8 @@ class Thresholds:
     run_on_words: int = 110  # words with no sentence end and no line break
     unpunctuated_words: int = 30  # words with no punctuation at all (no comma, dash, bracket, quote)
     min_words: int = 24  # evidence needed before anything fires
+    surprisal_tokens: int = 16  # tokens in the model-surprisal window (while streaming from a backend that reports it)
+    surprisal_nats: float = 7.4  # mean nats a token over that window: improbable to the model that wrote it
 
 
 @dataclass
@@ -121,14 +123,18 @@ class CollapseDetector:
         self._item_start = 0
         self._run_on_start = 0
         self._unpunctuated_start = 0
+        self._nats: deque[tuple[int, float, int]] = deque()  # (tokens, nats, char offset) per streamed piece
+        self._nats_sum = [0, 0.0]  # tokens and nats over that window
 
     # -- feeding -----------------------------------------------------------------------------
-    def feed(self, delta: str, tokens: int = 0) -> Verdict:
-        """Add streamed text (and how many tokens it was, when known); only complete words
-        (followed by whitespace) are judged."""
+    def feed(self, delta: str, tokens: int = 0, surprisal: float | None = None) -> Verdict:
+        """Add streamed text (and how many tokens it was, when known, and how improbable those tokens
+        were to the model: their summed -log p in nats, when the backend reports it); only complete
+        words (followed by whitespace) are judged by the text signals."""
         if self.verdict.detected:
             return self.verdict  # the first onset is the one that counts
         self._tokens_seen += tokens
+        piece_start = self._offset + len(self._tail)
         self._tail += delta
         consumed = 0
         for match in _WORD.finditer(self._tail):
@@ -140,7 +146,26 @@ class CollapseDetector:
             if self.verdict.detected:
                 break
         self._tail, self._offset = self._tail[consumed:], self._offset + consumed
+        if surprisal is not None and tokens and delta.strip() and not self.verdict.detected and not self._in_code:
+            self._judge_surprisal(tokens, surprisal, piece_start)
         return self.verdict
+
+    def _judge_surprisal(self, tokens: int, nats: float, start: int) -> None:
+        """Salad is improbable to the model that wrote it (SmolLM2's coherent output averages ~2.6 nats a
+        token and its 16-token windows stay under ~6.4; its salads average ~7.6): fire when the last
+        window's mean crosses the bar, with the onset at the window's first piece."""
+        self._nats.append((tokens, nats, start))
+        self._nats_sum[0] += tokens
+        self._nats_sum[1] += nats
+        while self._nats_sum[0] - self._nats[0][0] >= self.t.surprisal_tokens:
+            old_tokens, old_nats, _ = self._nats.popleft()
+            self._nats_sum[0] -= old_tokens
+            self._nats_sum[1] -= old_nats
+        window_tokens, window_nats = self._nats_sum
+        if window_tokens >= self.t.surprisal_tokens and window_nats / window_tokens >= self.t.surprisal_nats:
+            last = self._starts[-1] + len(self._words[-1]) if self._words else start
+            self.verdict = Verdict(True, self._nats[0][2], "word_salad", len(self._words), max(last, start),
+                                   self._signal_values())
 
     def _judge_partial(self, match: re.Match) -> None:
         token = match.group()
@@ -362,6 +387,7 @@ class CollapseDetector:
             "stopword_share": round(self._soup_sums["stop"] / max(len(self._soup), 1), 3),
             "chain_items": self._chain_len,
             "run_on_words": len(self._words) - self._run_on_start,
+            **({"surprisal_nats": round(self._nats_sum[1] / self._nats_sum[0], 2)} if self._nats_sum[0] else {}),
         }
 
 

@@ -47,7 +47,7 @@ class VisibleText:
 class NoDetector:
     """Stands in when a stage sets `collapse_watch: false`."""
 
-    def feed(self, text: str, tokens: int = 0) -> Verdict:
+    def feed(self, text: str, tokens: int = 0, surprisal: float | None = None) -> Verdict:
         return Verdict()
 
     def finish(self) -> Verdict:
@@ -62,6 +62,7 @@ class Watch:
         self.detector = self.new_detector()
         self.checkpoints: list[tuple[int, int]] = []  # (visible chars, tokens so far)
         self.tokens = 0
+        self.nats = 0.0
 
     def add(self, delta: Delta) -> bool:
         """Take one streamed piece; True once the visible text has collapsed."""
@@ -71,8 +72,10 @@ class Watch:
             self.detector = self.new_detector()  # a late </think> turned earlier "visible" text into reasoning
             added = self.text.visible
         spent, self.tokens = delta.generation_tokens - self.tokens, delta.generation_tokens
+        nats = None if delta.surprisal is None else delta.surprisal - self.nats
+        self.nats = delta.surprisal or 0.0
         self.checkpoints.append((len(self.text.visible), self.tokens))
-        return self.detector.feed(added, spent).detected
+        return self.detector.feed(added, spent, nats if added else None).detected  # reasoning is not judged
 
     def result(self, finish_reason: str, stats: GenerationStats | None) -> Streamed:
         verdict, stats = self.detector.finish(), stats or GenerationStats()
