@@ -62,9 +62,8 @@ def test_a_hot_sample_is_stopped_early_by_its_surprisal(backend):
     assert text_only.stats.generation_tokens > with_surprisal.stats.generation_tokens + 10
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_coherent_output_does_not_cross_the_bar(backend, seed):
-    result = watched(stream(backend, temperature=0.6, seed=seed))
+def test_coherent_output_does_not_cross_the_bar(backend):  # more coherent outputs: bench/surprisal.py
+    result = watched(stream(backend, temperature=0.6, seed=1))
     assert result.collapse is None or "surprisal_nats" not in result.collapse.signals or \
         result.collapse.signals["surprisal_nats"] < Thresholds().surprisal_nats
 
