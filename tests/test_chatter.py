@@ -122,14 +122,27 @@ def test_presenting_content_is_not_a_preamble(text):
     assert trim_chatter(text, "Some heading").removed == []
 
 
-def test_held_out_outputs_lose_only_their_preambles():
-    """Ten real attempts (seeds 31 and 37) never used to tune: the two preambles in the model's usual form go,
-    and no content line does. Two more ("Here's your part 3:", another section's heading) are missed, as the
-    README says."""
+def test_first_held_out_outputs_lose_only_their_preambles():
+    """Ten real attempts (seeds 31 and 37). Held out until 2026-12-06, when their miss "Here's your part 3:" made
+    "part" (with piece, chapter, article, write-up) one of the preamble's nouns: no longer held out since. Still
+    missed: a first line that is another section's heading. No content line goes."""
     import json
 
     prompts = {p.heading: [m["content"] for m in p.messages] for p in render_prompts(load_brief(REPO / "briefs/post.yaml"))}
     attempts = json.loads((REPO / "tests/real_text/smollm2-chatter-heldout.json").read_text())["attempts"]
     removed = [r for a in attempts for r in trim_chatter(a["text"], a["heading"], prompts[a["heading"]]).removed]
-    assert removed == ["Here's an example of the section you're referring to:",
+    assert removed == ["Here's an example of the section you're referring to:", "Here's your part 3:",
                        "Here's an example of how to write this paragraph:"]
+
+
+def test_second_held_out_outputs_lose_only_their_preambles():
+    """Ten real attempts (seeds 53 and 59) made after the last rule change and never tuned on: two of the three
+    preambles go ("Here is the section:" twice); "Here's a breakdown of how you can go about writing that
+    section:" (a reply about how to write the section, not the section) stays, as the README says. No content
+    line goes, and "Here's how it all ends: …" (an opening on the same line as its content) stays."""
+    import json
+
+    prompts = {p.heading: [m["content"] for m in p.messages] for p in render_prompts(load_brief(REPO / "briefs/post.yaml"))}
+    attempts = json.loads((REPO / "tests/real_text/smollm2-chatter-heldout-2.json").read_text())["attempts"]
+    removed = [r for a in attempts for r in trim_chatter(a["text"], a["heading"], prompts[a["heading"]]).removed]
+    assert removed == ["Here is the section:", "Here is the section:"]

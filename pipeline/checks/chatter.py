@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 _PREAMBLE = re.compile(
     r"\A\s*(?:(?:sure|certainly|of course|absolutely|okay|ok|great)[!,.]*\s*)?"
     r"(?:here(?:'s|’s| is| are)\s+(?:your|the|a|an|my)?\s*(?:requested\s+|revised\s+|new\s+)?"
-    r"(?:section|draft|paragraph|text|content|post|answer|response|introduction|rewrite)\b[^\n]{0,60}"
+    r"(?:section|draft|paragraph|text|content|post|answer|response|introduction|rewrite|part|piece|chapter|article"
+    r"|write-up)\b[^\n]{0,60}"
     r"|(?:sure|certainly|of course|absolutely)[!.]*)\s*:?[ \t]*\n+",
     re.IGNORECASE)
 # "Here's an edited version:", "Here's an example of how to write the section "X":", "Here is the revised
