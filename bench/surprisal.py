@@ -20,11 +20,11 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from collapse import load, percentile, rate
+from collapse import load, percentile, rate, stream
 from common import emit
 
 import pipeline  # noqa: F401  (before mlx: OpenBLAS on a Linux CPU)
-from pipeline.checks.collapse import CollapseDetector, Thresholds
+from pipeline.checks.collapse import Thresholds
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -57,16 +57,6 @@ def scorer():
     return score
 
 
-def stream(text: str, ends: list[int], nats: list[float] | None) -> tuple[bool, int | None, str | None]:
-    detector, start = CollapseDetector(), 0
-    for count, end in enumerate(ends, start=1):
-        if detector.feed(text[start:end], 1, None if nats is None else nats[count - 1]).detected:
-            return True, count, detector.verdict.signal
-        start = end
-    verdict = detector.finish()
-    return verdict.detected, (len(ends) if verdict.detected else None), verdict.signal
-
-
 def window_peak(nats: list[float], size: int) -> float:
     sums = [sum(nats[i: i + size]) / size for i in range(0, max(len(nats) - size + 1, 1))]
     return max(sums)
@@ -89,7 +79,7 @@ def main() -> None:
             text = attempt["text"] if isinstance(attempt, dict) else attempt
             ends, nats = score(text)
             peaks.append(round(window_peak(nats[5:], t.surprisal_tokens), 2))
-            fired.append(stream(text, ends, nats)[0] and not stream(text, ends, None)[0])
+            fired.append(stream(text, ends, nats)[0].detected and not stream(text, ends)[0].detected)
         report["coherent"][split] = {"n": len(peaks), "window_peak_nats": {"p50": percentile(peaks, 0.5),
                                      "max": max(peaks)}, "false_alarms_added_by_surprisal": sum(fired)}
     by_split: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
@@ -97,8 +87,8 @@ def main() -> None:
         ends, nats = score(item["text"])
         onset = sum(1 for end in ends if end <= item["onset"])
         for name, values in (("text only", None), ("text + surprisal", nats)):
-            detected, at, _ = stream(item["text"], ends, values)
-            by_split[item["split"]][name].append(max(at - onset, 0) if detected and at is not None else None)
+            verdict, at = stream(item["text"], ends, values)
+            by_split[item["split"]][name].append(max(at - onset, 0) if verdict.detected and at is not None else None)
     for split, runs in sorted(by_split.items()):
         report["word_salad"][split] = {
             name: {"n": len(delays), "recall": rate(sum(d is not None for d in delays), len(delays)),
