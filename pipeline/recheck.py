@@ -11,8 +11,7 @@ from pathlib import Path
 
 from . import errors
 from .checks.chatter import trim_chatter
-from .checks.collapse import detect_collapse
-from .checks.files import prose_only
+from .checks.files import collapse_of, prose_only
 from .checks.findings import ATTENTION, INFO, Finding
 from .checks.links import links_in
 from .checks.numbers import known_values
@@ -20,7 +19,6 @@ from .checks.prose import Reference, check_prose
 from .checks.repetition import previous_issue_findings, repetition_findings
 from .checks.section import DEFAULT_THINK_MARKERS, check_section
 from .checks.text import FRONT_MATTER, REVIEW_NOTE
-from .checks.tokens import token_ends
 from .kinds.newsletter import previous_issues
 
 _SECTION_HEADING = re.compile(r"(?m)^## (.+?)[ \t]*$")
@@ -93,8 +91,7 @@ def section_findings(part: Part, recorded: dict, reference: Reference, manifest:
 
 
 def collapse_findings(text: str, heading_line: int) -> list[Finding]:
-    prose = prose_only(text)
-    verdict = detect_collapse(prose, token_ends=token_ends(prose))
+    verdict = collapse_of(prose_only(text))
     if not verdict.detected or verdict.onset is None:
         return []
     line = heading_line + 2 + text.count("\n", 0, verdict.onset)  # the text starts after the heading and a blank line

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from .collapse import detect_collapse
+from .collapse import Verdict, detect_collapse
 from .section import DEFAULT_THINK_MARKERS, think_leaks
 from .text import FRONT_MATTER, REVIEW_NOTE, ends_mid_sentence
 from .tokens import token_ends
@@ -68,12 +68,16 @@ def parts_of(text: str) -> list[Part]:
     return parts
 
 
+def collapse_of(prose: str) -> Verdict:
+    """Written text judged as generation judges a stream: token by token (the embedded tokenizer's)."""
+    return detect_collapse(prose, token_ends=token_ends(prose))
+
+
 def check_text(path: str, text: str, markers: tuple[str, str] = DEFAULT_THINK_MARKERS) -> FileReport:
     prose = prose_only(text)
     report = FileReport(path, collapse={"detected": False, "onset": None})
     for part in parts_of(text):
-        piece = prose[part.start: part.end]
-        verdict = detect_collapse(piece, token_ends=token_ends(piece))
+        verdict = collapse_of(prose[part.start: part.end])
         if verdict.detected:
             assert verdict.onset is not None  # a detected collapse always carries its onset
             onset = part.start + verdict.onset
