@@ -11,7 +11,7 @@ bundled libgfortran under the name OpenBLAS asks for. Any failure falls back to 
 OpenBLAS's x86 sgemm packs the whole weight matrix even when the product has one row (every decode
 step at batch 1), which costs ~3x over streaming it once. A small C forwarder (native/gemv_forward.c,
 built with the system's C compiler on first use and cached) sits ahead of OpenBLAS and sends those
-products to sgemv: decode ~1.3x faster (bench/cpu_speed.py). No compiler: OpenBLAS alone."""
+products to sgemv: single-sequence decode 1.6-1.8x faster (bench/cpu_speed.py). No compiler: OpenBLAS alone."""
 
 from __future__ import annotations
 

@@ -62,7 +62,7 @@ class Watch:
         self.detector = self.new_detector()
         self.checkpoints: list[tuple[int, int]] = []  # (visible chars, tokens so far)
         self.tokens = 0
-        self.nats = 0.0
+        self.nats = 0.0  # the model's surprisal of the tokens so far, where the backend reports it
 
     def add(self, delta: Delta) -> bool:
         """Take one streamed piece; True once the visible text has collapsed."""
@@ -73,7 +73,7 @@ class Watch:
             added = self.text.visible
         spent, self.tokens = delta.generation_tokens - self.tokens, delta.generation_tokens
         nats = None if delta.surprisal is None else delta.surprisal - self.nats
-        self.nats = delta.surprisal or 0.0
+        self.nats = self.nats if delta.surprisal is None else delta.surprisal  # the final delta carries none
         self.checkpoints.append((len(self.text.visible), self.tokens))
         return self.detector.feed(added, spent, nats if added else None).detected  # reasoning is not judged
 
