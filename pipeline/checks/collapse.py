@@ -152,7 +152,7 @@ class CollapseDetector:
 
     def _judge_surprisal(self, tokens: int, nats: float, start: int) -> None:
         """Salad is improbable to the model that wrote it (SmolLM2's coherent output averages ~2.6 nats a
-        token and its 16-token windows stay under ~6.4; its salads average ~7.6): fire when the last
+        token and its 16-token windows stay under ~6.4; its calibration salads average ~7.1): fire when the last
         window's mean crosses the bar, with the onset at the window's first piece."""
         self._nats.append((tokens, nats, start))
         self._nats_sum[0] += tokens
