@@ -16,6 +16,7 @@ import click
 from . import errors, report, writer
 from .backends import check_model, model_for, open_backend, open_prompt_formatter
 from .checks.files import FileReport, check_text
+from .checks.tokens import collapse_of
 from .config.load import key_line
 from .init import write_project
 from .install import install_files
@@ -281,7 +282,7 @@ def check_file(path: Path) -> FileReport:
         raise errors.InputError(f"{path}: no such file or folder",
                                 hint="check the path; pipeline check reads a draft folder, or text and markdown files")
     try:
-        return check_text(str(path), path.read_text(encoding="utf-8"))
+        return check_text(str(path), path.read_text(encoding="utf-8"), judge=collapse_of)
     except (OSError, UnicodeDecodeError) as exc:
         raise errors.InputError(f"{path}: cannot read as UTF-8 text: {getattr(exc, 'strerror', None) or exc}",
                                 hint="check the path; pipeline check reads a draft folder, or text and markdown files") from exc

@@ -1,6 +1,7 @@
 """`pipeline check DRAFT_DIR`: every check of a run, again, on the reviewer's edited index.md, against what
 the run recorded in run.json (its prompts, the numbers and links it checked against, each section's
-target). What a reviewer runs before publishing. Reads the draft folder; no model, writes nothing."""
+target). What a reviewer runs before publishing. Reads the draft folder and the embedded model's
+tokenizer (checks/tokens.py); no model runs and the draft folder is not written."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from . import errors
 from .checks.chatter import trim_chatter
-from .checks.files import collapse_of, prose_only
+from .checks.files import prose_only
 from .checks.findings import ATTENTION, INFO, Finding
 from .checks.links import links_in
 from .checks.numbers import known_values
@@ -19,6 +20,7 @@ from .checks.prose import Reference, check_prose
 from .checks.repetition import previous_issue_findings, repetition_findings
 from .checks.section import DEFAULT_THINK_MARKERS, check_section
 from .checks.text import FRONT_MATTER, REVIEW_NOTE
+from .checks.tokens import collapse_of
 from .kinds.newsletter import previous_issues
 
 _SECTION_HEADING = re.compile(r"(?m)^## (.+?)[ \t]*$")

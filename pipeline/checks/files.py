@@ -6,12 +6,12 @@ of the collapse check, keeping character offsets, because they repeat by design.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from .collapse import Verdict, detect_collapse
 from .section import DEFAULT_THINK_MARKERS, think_leaks
 from .text import FRONT_MATTER, REVIEW_NOTE, ends_mid_sentence
-from .tokens import token_ends
 
 _HEADING = re.compile(r"(?m)^#{1,6} .*$")
 _FENCE = re.compile(r"(?ms)^ {0,3}(```|~~~).*?^ {0,3}\1[^\n]*$")
@@ -68,16 +68,14 @@ def parts_of(text: str) -> list[Part]:
     return parts
 
 
-def collapse_of(prose: str) -> Verdict:
-    """Written text judged as generation judges a stream: token by token (the embedded tokenizer's)."""
-    return detect_collapse(prose, token_ends=token_ends(prose))
-
-
-def check_text(path: str, text: str, markers: tuple[str, str] = DEFAULT_THINK_MARKERS) -> FileReport:
+def check_text(path: str, text: str, markers: tuple[str, str] = DEFAULT_THINK_MARKERS,
+               judge: Callable[[str], Verdict] = detect_collapse) -> FileReport:
+    """`judge`: how a section's prose is judged for collapse (the CLI passes tokens.collapse_of, which
+    reads the embedded tokenizer; this module stays pure)."""
     prose = prose_only(text)
     report = FileReport(path, collapse={"detected": False, "onset": None})
     for part in parts_of(text):
-        verdict = collapse_of(prose[part.start: part.end])
+        verdict = judge(prose[part.start: part.end])
         if verdict.detected:
             assert verdict.onset is not None  # a detected collapse always carries its onset
             onset = part.start + verdict.onset

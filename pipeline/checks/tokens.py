@@ -1,13 +1,16 @@
 """Token boundaries for checking a file: the collapse detector's token-cost signal (invented words split
 into many tokens each) needs them and a file has none. The embedded model's tokenizer gives the counts
 the detector was calibrated with, so `pipeline check` judges a text as generation did; where that model
-is not installed the signal is off and the rest still judge."""
+is not installed the signal is off and the rest still judge. On a machine that never ran the embedded
+model, the first check converts it into the user cache, as a first run does."""
 
 from __future__ import annotations
 
 import logging
 from functools import cache
 from typing import Any
+
+from .collapse import Verdict, detect_collapse
 
 log = logging.getLogger("pipeline")
 
@@ -31,3 +34,8 @@ def token_ends(text: str) -> list[int] | None:
     if tokenizer is None or not text:
         return None
     return [end for _, end in tokenizer.encode(text, add_special_tokens=False).offsets]
+
+
+def collapse_of(prose: str) -> Verdict:
+    """Written text judged as generation judges a stream: token by token, with the embedded tokenizer's tokens."""
+    return detect_collapse(prose, token_ends=token_ends(prose))
