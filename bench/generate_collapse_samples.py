@@ -8,7 +8,8 @@ Two modes, appending to a raw JSONL file (resumable: ids already in the file are
   real text ends and the model's begins, is recorded: it is the collapse onset of hot continuations.
 Prefixes come from bench/corpus/coherent_real.jsonl.gz (built by bench/build_coherent_corpus.py).
 Usage: python bench/generate_collapse_samples.py chat OUT.jsonl [--limit N]
-       python bench/generate_collapse_samples.py continue OUT.jsonl [--limit N]"""
+       python bench/generate_collapse_samples.py continue OUT.jsonl [--limit N]
+       python bench/generate_collapse_samples.py continue bench/corpus/raw/smollm2-cont-2.jsonl --first 23 --limit 173"""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import json
 import random
 import time
 from pathlib import Path
+
+import pipeline  # noqa: F401  (before mlx: OpenBLAS and the one-row forwarder on a Linux CPU)
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -39,6 +42,8 @@ CHAT_SETTINGS = {  # name -> (temperature, repetition penalty)
     "t13": (1.3, None), "t16": (1.6, None), "t20": (2.0, None), "t13r13": (1.3, 1.3), "t10r18": (1.0, 1.8),
 }
 CONTINUE_SETTINGS = {"t13": (1.3, None), "t16": (1.6, None), "t20": (2.0, None), "greedy": (0.0, None)}
+# The second batch (2026-12-06, --first 23) adds a temperature a draft is written at: coherent, or a loop.
+CONTINUE_SETTINGS_2 = {**CONTINUE_SETTINGS, "t07": (0.7, None)}
 
 
 def prefixes(limit: int, seed: int = 11) -> list[dict]:
@@ -70,18 +75,22 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=1000)
     parser.add_argument("--max-tokens", type=int, default=160)
     parser.add_argument("--greedy-tokens", type=int, default=320)
+    parser.add_argument("--first", type=int, default=0,
+                        help="skip the first N prefixes (made by an earlier batch) and use the second batch's settings")
     args = parser.parse_args()
 
     import mlx.core as mx
-    from mlx_lm import load, stream_generate
+    from mlx_lm import stream_generate
     from mlx_lm.sample_utils import make_logits_processors, make_sampler
 
-    from pipeline.builtin_model import builtin_model_dir
+    from pipeline.backends.mlx import MLXBackend
+    from pipeline.config import MemorySettings
 
     done = set()
     if args.out.exists():
         done = {json.loads(line)["id"] for line in args.out.read_text().splitlines() if line.strip()}
-    model, tokenizer = load(str(builtin_model_dir()))
+    backend = MLXBackend.load("builtin:smollm2", MemorySettings())  # float32 on a CPU, as runs use it
+    model, tokenizer = backend._model, backend._tokenizer
     jobs = []
     if args.mode == "chat":
         for index, prompt in enumerate(CHAT_PROMPTS):
@@ -91,14 +100,17 @@ def main() -> None:
                 jobs.append((f"smollm2-chat-{name}-{index:02d}", name, CHAT_SETTINGS[name], chat, {"prompt": prompt}))
         jobs.sort(key=lambda job: job[0].rsplit("-", 1)[1])  # every setting early, not one setting first
     else:
-        names = list(CONTINUE_SETTINGS)
+        settings = CONTINUE_SETTINGS_2 if args.first else CONTINUE_SETTINGS
+        names = list(settings)
         for index, pick in enumerate(prefixes(args.limit)):
             name = names[index % len(names)]
-            jobs.append((f"smollm2-cont-{name}-{index:03d}", name, CONTINUE_SETTINGS[name], pick["prefix"], pick))
+            if index >= args.first:
+                batch = {"batch": "2026-12-06"} if args.first else {}
+                jobs.append((f"smollm2-cont-{name}-{index:03d}", name, settings[name], pick["prefix"], pick | batch))
     for number, (ident, name, (temp, penalty), prompt, meta) in enumerate(jobs[: args.limit]):
         if ident in done:
             continue
-        mx.random.seed(number)
+        mx.random.seed(number + args.first)
         cap = args.greedy_tokens if temp == 0.0 else args.max_tokens
         started, text, tokens = time.time(), "", 0
         for response in stream_generate(
@@ -108,7 +120,7 @@ def main() -> None:
             text += response.text
             tokens = response.generation_tokens
         record = {"id": ident, "source": f"smollm2-{args.mode}-{name}", "temp": temp, "repetition_penalty": penalty,
-                  "seed": number, "tokens": tokens, "seconds": round(time.time() - started, 1), **meta}
+                  "seed": number + args.first, "tokens": tokens, "seconds": round(time.time() - started, 1), **meta}
         if args.mode == "continue":
             record["text"], record["splice"] = meta["prefix"] + text, len(meta["prefix"])
             del record["prefix"]

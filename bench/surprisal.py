@@ -31,29 +31,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def scorer():
-    import mlx.core as mx
-
     from pipeline.backends.mlx import MLXBackend
-    from pipeline.config import MemorySettings
+    from pipeline.config import DEFAULT_MODEL, MemorySettings
 
-    backend = MLXBackend.load("builtin:smollm2", MemorySettings())
-    model, tok = backend._model, backend._tokenizer
+    backend = MLXBackend.load(DEFAULT_MODEL, MemorySettings())
+    tok = backend._tokenizer
 
     def score(text: str) -> tuple[list[int], list[float]]:
         """Token end offsets and each token's -log p given the text before it (the first token: none)."""
         encoding = tok._tokenizer(text, return_offsets_mapping=True, add_special_tokens=False)
-        ids, ends = encoding["input_ids"], [end for _, end in encoding["offset_mapping"]]
-        nats = [0.0]
-        for start in range(0, len(ids) - 1, 400):
-            context = max(0, start - 200)  # each window sees 200 tokens before it
-            chunk = ids[context: start + 401]
-            logits = model(mx.array([chunk]))[0]
-            logprobs = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
-            offset = start - context
-            targets = mx.array(chunk[offset + 1:])
-            picked = mx.take_along_axis(logprobs[offset:-1], targets[:, None], axis=-1)[:, 0]
-            nats.extend((-picked).tolist())
-        return ends, nats[: len(ids)]
+        return [end for _, end in encoding["offset_mapping"]], backend.surprisal(encoding["input_ids"])
 
     return score
 

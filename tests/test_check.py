@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
@@ -140,3 +141,28 @@ def test_check_counts_tokens_so_invented_words_are_caught_where_they_start(tmp_p
     assert abs(onset() - sample["onset"]) <= 20
     monkeypatch.setattr(tokens, "_tokenizer", lambda: None)  # the embedded model not installed
     assert onset() - sample["onset"] > 300
+
+
+@pytest.mark.mlx
+def test_check_locates_a_salad_where_the_model_finds_it_improbable(tmp_path, monkeypatch):
+    """A real Debian changelog section with real SmolLM2 salad spliced in (calibration split). The text
+    signals fire ~160 tokens into the salad and place its start well after the splice; the embedded
+    model's surprisal puts it at the splice. Without the model, the text signals' onset stands."""
+    from pipeline.checks import tokens
+
+    sample = next(item for line in (CORPUS / "degenerate.jsonl").read_text().splitlines()
+                  if (item := json.loads(line))["id"] == "splice-calibration-099")
+    path = tmp_path / "salad.md"
+    path.write_text(sample["text"])
+
+    def collapse() -> dict:
+        result = check("--json", path)
+        assert result.exit_code == 3
+        return json.loads(result.stdout)["files"][0]["collapse"]
+
+    located = collapse()
+    assert abs(located["onset"] - sample["onset"]) <= 10
+    assert located["signals"]["onset_from"] == "model surprisal"
+    monkeypatch.setattr(tokens, "_scorer", lambda: None)  # the embedded model's weights unavailable
+    unlocated = collapse()
+    assert unlocated["onset"] - sample["onset"] > 300 and "onset_from" not in unlocated["signals"]

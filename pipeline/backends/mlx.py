@@ -115,6 +115,22 @@ class MLXBackend:
     def stream(self, request: Request) -> MLXStream:
         return MLXStream(self, request)
 
+    def surprisal(self, ids: list[int], window: int = 400, context: int = 200) -> list[float]:
+        """Each token's -log p in nats given the tokens before it (at least `context` of them, or all),
+        in windows so memory stays flat on long texts; the first token has none and scores 0."""
+        import mlx.core as mx
+
+        nats = [0.0]
+        for start in range(0, len(ids) - 1, window):
+            first = max(0, start - context)
+            chunk = ids[first: start + window + 1]
+            logits = self._model(mx.array([chunk]))[0].astype(mx.float32)
+            logprobs = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
+            targets = mx.array(chunk[start - first + 1:])
+            picked = mx.take_along_axis(logprobs[start - first:-1], targets[:, None], axis=-1)[:, 0]
+            nats.extend((-picked).tolist())  # type: ignore[arg-type]  # a 1-D array: a list of floats
+        return nats[: len(ids)]
+
     def stream_batch(self, requests: list[Request]) -> MLXBatchStream:
         return MLXBatchStream(self, requests)
 

@@ -56,6 +56,9 @@ class Thresholds:
     min_words: int = 24  # evidence needed before anything fires
     surprisal_tokens: int = 16  # tokens in the model-surprisal window (while streaming from a backend that reports it)
     surprisal_nats: float = 7.4  # mean nats a token over that window: improbable to the model that wrote it
+    locate_lookback: int = 256  # tokens before the text signals' onset where a salad's start is looked for
+    locate_nats: float = 7.0  # mean nats a token from the located start to where the detector fired ...
+    locate_gap_nats: float = 2.5  # ... and this much above the text before it
 
 
 @dataclass
@@ -393,6 +396,34 @@ class CollapseDetector:
 
 def _compression(raw: bytes) -> float:
     return len(zlib.compress(raw, 6)) / max(len(raw), 1)
+
+
+SALAD_SIGNALS = frozenset({"word_salad", "run_on"})
+
+
+def onset_by_surprisal(nats: Sequence[float], onset: int, fired: int, t: Thresholds = Thresholds()) -> int | None:
+    """Where a word salad starts, in tokens, from each token's surprisal (nats) under a language model:
+    the text signals need tens of words of salad before they fire and then place its onset roughly. The
+    start is the single change point in mean surprisal within `locate_lookback` tokens before their onset,
+    if the text after it up to where they fired is improbable (>= locate_nats) and clearly more so than the
+    text before (+ locate_gap_nats); if that whole stretch is improbable, its start. None: keep the text's
+    onset (a drifting salad of ordinary words is no more surprising than prose)."""
+    first, fired = max(0, min(onset, fired) - t.locate_lookback), min(fired, len(nats))
+    if fired - first < 16:
+        return None
+    sums = list(itertools.accumulate(nats[first:fired], initial=0.0))
+    span = fired - first
+
+    def mean(a: int, b: int) -> float:
+        return (sums[b - first] - sums[a - first]) / (b - a)
+
+    split = max(range(first + 8, fired - 7), key=lambda p: (mean(p, fired) - mean(first, p))
+                * ((p - first) * (fired - p) / span) ** 0.5)  # the likeliest single change in the mean
+    if mean(first, fired) >= t.locate_nats and mean(first, split) >= t.locate_nats:
+        return first  # improbable all the way back: salad from the start of the stretch
+    if mean(split, fired) >= t.locate_nats and mean(split, fired) - mean(first, split) >= t.locate_gap_nats:
+        return split
+    return None
 
 
 def detect_collapse(text: str, thresholds: Thresholds = Thresholds(), token_ends: Sequence[int] | None = None) -> Verdict:

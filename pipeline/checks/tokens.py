@@ -1,8 +1,12 @@
-"""Token boundaries for checking a file: the collapse detector's token-cost signal (invented words split
-into many tokens each) needs them and a file has none. The embedded model's tokenizer gives the counts
-the detector was calibrated with, so `pipeline check` judges a text as generation did; where that model
-is not installed the signal is off and the rest still judge. On a machine that never ran the embedded
-model, the first check converts it into the user cache, as a first run does."""
+"""The embedded model's reading of a file for `pipeline check`, which has no stream to watch.
+
+Token boundaries: the collapse detector's token-cost signal (invented words split into many tokens
+each) needs them; the embedded tokenizer gives the counts the detector was calibrated with, so a file
+is judged as generation judges a stream. Surprisal: when the text signals find a word salad, they
+place its start roughly (they need tens of words of it); the embedded model scores the text up to
+there and the start is where it turns improbable (collapse.onset_by_surprisal). Clean text never
+loads the model. Without the embedded model both aids are off and the text signals still judge; on a
+machine that never ran it, the first check converts it into the user cache, as a first run does."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import logging
 from functools import cache
 from typing import Any
 
-from .collapse import Verdict, detect_collapse
+from .collapse import SALAD_SIGNALS, Verdict, detect_collapse, onset_by_surprisal
 
 log = logging.getLogger("pipeline")
 
@@ -28,6 +32,18 @@ def _tokenizer() -> Any:
         return None
 
 
+@cache
+def _scorer() -> Any:
+    try:
+        from ..backends.mlx import MLXBackend
+        from ..config import DEFAULT_MODEL, MemorySettings
+
+        return MLXBackend.load(DEFAULT_MODEL, MemorySettings())
+    except Exception as exc:  # noqa: BLE001 - as above: without the model, the text signals' onset stands
+        log.debug("collapse onset without the model's surprisal (%s)", exc)
+        return None
+
+
 def token_ends(text: str) -> list[int] | None:
     """Character offsets where each token ends, or None without the tokenizer."""
     tokenizer = _tokenizer()
@@ -37,5 +53,22 @@ def token_ends(text: str) -> list[int] | None:
 
 
 def collapse_of(prose: str) -> Verdict:
-    """Written text judged as generation judges a stream: token by token, with the embedded tokenizer's tokens."""
-    return detect_collapse(prose, token_ends=token_ends(prose))
+    """Written text judged as generation judges a stream: token by token, with the embedded tokenizer's
+    tokens; a word salad's start then located by the embedded model's surprisal."""
+    verdict = detect_collapse(prose, token_ends=token_ends(prose))
+    if verdict.detected and verdict.signal in SALAD_SIGNALS and verdict.onset is not None:
+        _locate_salad(prose, verdict)
+    return verdict
+
+
+def _locate_salad(prose: str, verdict: Verdict) -> None:
+    scorer, tokenizer = _scorer(), _tokenizer()
+    if scorer is None or tokenizer is None:
+        return
+    encoding = tokenizer.encode(prose[: verdict.fired_at or len(prose)], add_special_tokens=False)
+    ends = [end for _, end in encoding.offsets]
+    onset = onset_by_surprisal(scorer.surprisal(encoding.ids), sum(1 for end in ends if end <= verdict.onset), len(ends))
+    if onset is not None:
+        start = ends[onset - 1] if onset else 0
+        verdict.onset = start + len(prose[start:]) - len(prose[start:].lstrip())  # at the word, not the space before
+        verdict.signals["onset_from"] = "model surprisal"
