@@ -117,6 +117,8 @@ def test_the_real_preambles_of_the_calibration_outputs_are_cut_and_nothing_else(
     "Here's an example:\n\n```python\nmx.set_cache_limit(3 * 2**30)\n```",
     "Here is the plan for the week, in three steps:\n1. Load.\n2. Run.",
     "Great questions come from readers. This one did too.",
+    "Here's what this post covers:\n\n- memory\n- limits",
+    "Here is how I wrote the post: late at night, after the build.\nMore on that below.",
 ])
 def test_presenting_content_is_not_a_preamble(text):
     assert trim_chatter(text, "Some heading").removed == []
@@ -136,13 +138,14 @@ def test_first_held_out_outputs_lose_only_their_preambles():
 
 
 def test_second_held_out_outputs_lose_only_their_preambles():
-    """Ten real attempts (seeds 53 and 59) made after the last rule change and never tuned on: two of the three
-    preambles go ("Here is the section:" twice); "Here's a breakdown of how you can go about writing that
-    section:" (a reply about how to write the section, not the section) stays, as the README says. No content
-    line goes, and "Here's how it all ends: …" (an opening on the same line as its content) stays."""
+    """Ten real attempts (seeds 53 and 59). Held out until 2026-12-06, when their miss "Here's a breakdown of
+    how you can go about writing that section:" (a reply about writing the section) became a preamble shape:
+    no longer held out since. No content line goes, and "Here's how it all ends: …" (an opening on the same
+    line as its content) stays."""
     import json
 
     prompts = {p.heading: [m["content"] for m in p.messages] for p in render_prompts(load_brief(REPO / "briefs/post.yaml"))}
     attempts = json.loads((REPO / "tests/real_text/smollm2-chatter-heldout-2.json").read_text())["attempts"]
     removed = [r for a in attempts for r in trim_chatter(a["text"], a["heading"], prompts[a["heading"]]).removed]
-    assert removed == ["Here is the section:", "Here is the section:"]
+    assert sorted(removed) == ["Here is the section:", "Here is the section:",
+                               "Here's a breakdown of how you can go about writing that section:"]

@@ -23,6 +23,11 @@ _PRESENTING = re.compile(
     r"\A\s*(?:(?:sure|certainly|of course|okay|ok)[!,.]*\s*)?here(?:'s|’s| is| are)\s+(?:your|the|a|an|my|some)?\s*"
     r"(?:(?:edited|revised|new|rewritten|updated|improved|possible|short|shorter|longer)\s+)?"
     r"(?:version|example|draft|rewrite|take|attempt|answer|response)\b[^\n]{0,160}:[ \t]*\n+", re.IGNORECASE)
+# "Here's a breakdown of how you can go about writing that section:": a reply about the writing itself.
+_ABOUT_WRITING = re.compile(
+    r"\A\s*(?:(?:sure|certainly|of course|okay|ok)[!,.]*\s*)?(?:here(?:'s|’s| is| are)|below is)\b[^\n]{0,160}"
+    r"\b(?:writ(?:e|ing)|draft(?:ing)?)\b[^\n]{0,40}\b(?:section|paragraph|post|part)\b[^\n]{0,40}:[ \t]*\n+",
+    re.IGNORECASE)
 _SECTION_WORDS = re.compile(r"\b(?:section|version|draft|rewrite|post|paragraph|text|answer|response)\b", re.IGNORECASE)
 _PROSE_START = re.compile(r"\A\s*[A-Za-z\"“‘']")  # not a fence, list, table or code after "Here's an example:"
 _FLATTERY = re.compile(r"\A\s*(?:what an?|that's an?|that is an?)?\s*(?:great|good|excellent|interesting)\s+"
@@ -91,7 +96,7 @@ def _is_heading_repeat(line: str, heading: str) -> bool:
 
 def _leading(text: str, heading: str, told: Told) -> tuple[str, str] | None:
     """One piece of chatter at the start, and the rest; None when the text starts with content."""
-    if lead := _PREAMBLE.match(text) or _presenting(text) or _FLATTERY.match(text):
+    if lead := _PREAMBLE.match(text) or _presenting(text) or _ABOUT_WRITING.match(text) or _FLATTERY.match(text):
         return lead.group().strip(), text[lead.end():]
     line = _FIRST_LINE.match(text)
     if line and (_is_heading_repeat(line.group(1), heading) or _is_echo(line.group(1), told)):
