@@ -149,3 +149,15 @@ def test_second_held_out_outputs_lose_only_their_preambles():
     removed = [r for a in attempts for r in trim_chatter(a["text"], a["heading"], prompts[a["heading"]]).removed]
     assert sorted(removed) == ["Here is the section:", "Here is the section:",
                                "Here's a breakdown of how you can go about writing that section:"]
+
+
+def test_third_held_out_outputs_lose_only_their_preambles():
+    """Eighteen real attempts (seeds 61 and 67) made after the last rule change and never tuned on: two of
+    three preambles go; "Here's an example:" before a numbered line ("4.1. …") stays, as an example before a
+    list or code does, and so does a closing "I hope that's as close as you need to get." No content line goes."""
+    import json
+
+    prompts = {p.heading: [m["content"] for m in p.messages] for p in render_prompts(load_brief(REPO / "briefs/post.yaml"))}
+    attempts = json.loads((REPO / "tests/real_text/smollm2-chatter-heldout-3.json").read_text())["attempts"]
+    removed = [r for a in attempts for r in trim_chatter(a["text"], a["heading"], prompts[a["heading"]]).removed]
+    assert removed == ["Here's a rewritten version of the original paragraph:", "Here's an edited version:"]
