@@ -92,8 +92,8 @@ def default_label(record: dict) -> tuple[str | None, str | None]:
         return ("loop", None) if record["temp"] == 0.0 else ("word_salad", "")
     if record["source"].startswith("smollm2-chat-"):
         return ("word_salad", "")
-    if record["source"].startswith("smollm2-continue-"):
-        return ("loop", None) if record["temp"] == 0.0 else ("word_salad", None)
+    if record["source"].startswith("smollm2-continue-"):  # below temperature 1: a draft's settings, no salad
+        return ("loop", None) if record["temp"] < 1.0 else ("word_salad", None)
     return (None, None)
 
 
@@ -126,9 +126,10 @@ def label(record: dict) -> dict | None:
         onset = loop_onset(text, after=splice)
         if onset is None:  # greedy continuation that never settled into a loop
             kind = "coherent"
+    batch = {"batch": record["batch"]} if "batch" in record else {}
     if kind == "coherent":
         return {"id": record["id"], "label": "coherent", "kind": "model-prose", "shape": "prose",
-                "source": record["source"], "split": split, "onset": None, "text": text}
+                "source": record["source"], "split": split, "onset": None, "text": text, **batch}
     if kind == "word_salad" and onset_text is None:
         onset = splice + len(text[splice:]) - len(text[splice:].lstrip())
     elif not (kind == "loop" and splice):
@@ -138,7 +139,7 @@ def label(record: dict) -> dict | None:
     if onset is None:
         raise SystemExit(f"{record['id']}: no loop onset found; label it by hand")
     return {"id": record["id"], "label": "degenerate", "kind": kind, "source": record["source"], "split": split,
-            "onset": onset, "splice": splice or None, "text": text}
+            "onset": onset, "splice": splice or None, "text": text, **batch}
 
 
 def prefix_of(text: str, rng: random.Random) -> str | None:
@@ -160,7 +161,7 @@ def splices(degenerate: list[dict], per_split: dict[str, int], seed: int = 5) ->
     rng, out = random.Random(seed), []
     for split, count in per_split.items():
         sections = [c for c in coherent if c["split"] == split]
-        donors = [d for d in degenerate if d["split"] == split and not d.get("splice")]
+        donors = [d for d in degenerate if d["split"] == split and not d.get("splice") and "batch" not in d]  # as before
         rng.shuffle(sections)
         for number in range(count):
             donor = donors[number % len(donors)]
@@ -199,7 +200,7 @@ def main() -> None:
         (HERE / name).write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items))
     kinds: dict = {}
     for item in out["degenerate"]:
-        key = f"{item['split']}/{item['kind']}/{'splice' if item.get('splice') else 'whole'}"
+        key = "/".join([item["split"], item["kind"], "splice" if item.get("splice") else "whole", *([item["batch"]] if "batch" in item else [])])
         kinds[key] = kinds.get(key, 0) + 1
     print(json.dumps({"degenerate": kinds, "coherent_model": len(out["coherent"])}))
 
