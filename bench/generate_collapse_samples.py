@@ -9,7 +9,7 @@ Two modes, appending to a raw JSONL file (resumable: ids already in the file are
 Prefixes come from bench/corpus/coherent_real.jsonl.gz (built by bench/build_coherent_corpus.py).
 Usage: python bench/generate_collapse_samples.py chat OUT.jsonl [--limit N]
        python bench/generate_collapse_samples.py continue OUT.jsonl [--limit N]
-       python bench/generate_collapse_samples.py continue bench/corpus/raw/smollm2-cont-2.jsonl --first 23 --limit 173"""
+       python bench/generate_collapse_samples.py continue bench/corpus/raw/smollm2-cont-2.jsonl --first 23 --limit 142"""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ def test_foreign_links_finding_is_attention_and_none_when_all_are_sources():
 
 
 def test_unverified_numbers_finding_severity_follows_strict():
-    known = {Decimal(46)}
+    known = {(Decimal(46), None)}
     assert unverified_numbers_finding("We closed 46 trades.", known, strict=True) is None
     relaxed = unverified_numbers_finding("We closed 47 trades.", known, strict=False)
     assert relaxed.code == "unverified_number" and relaxed.severity == INFO and relaxed.message.endswith(": 47")

@@ -47,3 +47,46 @@ def test_list_markers_and_words_with_digits_are_not_numbers():
 def test_mention_values_are_absolute_and_comma_free():
     (m,) = mentions("down −1,234.50%")
     assert m.value == Decimal("1234.50") and m.decimals == 2
+
+
+FACTS = "At 8-bit the weights take about 35 GB. The Mac has 64 GB of unified memory; decode runs at 18 tok/s."
+
+
+@pytest.mark.parametrize("prose", [
+    "The weights need 35GB, a little over half of the 64 gigabytes.",  # glued and spelled-out units
+    "An 8-bit model on a 64GB Mac.",
+    "It decodes 18 tokens per second.",
+    "Of the 64, 35 go to weights.",  # no unit in the prose: the value is the claim
+])
+def test_a_number_verifies_with_its_unit_in_any_spelling(prose):
+    assert unverified(prose, known_values(FACTS)) == []
+
+
+@pytest.mark.parametrize(("prose", "invented"), [
+    ("It decodes 64 tokens/s.", "64"),  # 64 is in the facts, but as GB
+    ("The cache takes 18 GB.", "18"),  # 18 is a speed there
+    ("Loading takes 35 minutes.", "35"),
+    ("A 16GB machine is enough.", "16"),  # a glued unit makes it a claim, too
+])
+def test_a_known_value_with_another_unit_is_unverified(prose, invented):
+    assert [m.text for m in unverified(prose, known_values(FACTS))] == [invented]
+
+
+@pytest.mark.parametrize("prose", ["An H100 card.", "The 2nd run.", "On x86 machines.", "A 3D chart.", "See v2.1."])
+def test_names_with_digits_are_not_numbers_to_verify(prose):
+    assert mentions(prose) == []
+
+
+def test_a_run_json_record_round_trips_and_an_old_one_still_reads():
+    from pipeline.checks.prose import Reference
+
+    reference = Reference(known_values(FACTS), set(), strict=True)
+    assert Reference.from_record(reference.as_record()).known == reference.known
+    old = Reference.from_record({"known_numbers": ["35", "64"], "unverified_numbers": "attention"})  # before units
+    assert unverified("It decodes 64 tokens/s with 35 GB.", old.known) == []  # a bare value verifies any unit
+
+
+def test_a_data_key_that_names_a_unit_gives_its_number_that_unit():
+    known = known_values(flatten_numbers({"os_and_apps_gb": 10, "win_rate_pct": 38.1, "trades": 12}))
+    assert unverified("Apps take 10 GB; the win rate was 38.1%; 12 trades.", known) == []
+    assert [m.text for m in unverified("It reads 10 bytes a token.", known)] == ["10"]

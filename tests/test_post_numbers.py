@@ -115,3 +115,13 @@ def test_content_that_merely_looks_like_chatter_is_kept(text):
     from pipeline.checks.chatter import trim_chatter
 
     assert trim_chatter(text).removed == [] and trim_chatter(text).text == text
+
+
+def test_units_must_agree_on_a_second_real_output(project, fake):
+    """Another real output of the embedded model for the example post. Of its invented quantities, "5 sentences"
+    and "30 seconds" are cut with chatter and at the cap; of those left, value-only matching flagged "7 days";
+    with units "10 bytes per token" too (10 is in the facts, as os_and_apps_gb: 10 GB)."""
+    heldout = json.loads((REPO / "tests" / "real_text" / "smollm2-example-post-heldout.json").read_text())["sections"]
+    fake.responder = lambda request: heldout[request.label]
+    numbers = flagged(run(example_post(project), project, fake))
+    assert sorted(sum(numbers.values(), [])) == ["10", "7"]

@@ -72,7 +72,7 @@ def test_a_clean_draft_checks_clean_and_run_json_records_what_it_was_checked_aga
     assert result.stdout.strip().endswith(": clean")
     manifest = json.loads((draft / "run.json").read_text())
     assert manifest["kind"] == "post"
-    assert {"35", "64", "41", "400"} <= set(manifest["checks"]["known_numbers"])
+    assert {"35 GB", "64 GB", "41 GB", "400 token"} <= set(manifest["checks"]["known_numbers"])
     assert manifest["checks"]["unverified_numbers"] == "attention"
 
 

@@ -1,7 +1,9 @@
 """Numbers in model-written prose must trace to the data, the brief's facts or the sources.
 
 Matching is tolerant of formatting (38.1% = 38.1, 1,000 = 1000, -34.58 = 34.58 when the prose
-says "lost 34.58") and of rounding (20.2 matches 20.23: the prose may round, never invent). Pure."""
+says "lost 34.58") and of rounding (20.2 matches 20.23: the prose may round, never invent). A unit
+written after the number must agree where both sides have one: "64 GB" in the facts verifies "64
+gigabytes", not "64 tokens/s"; a bare number (a data field) verifies any. Pure."""
 
 from __future__ import annotations
 
@@ -13,7 +15,26 @@ from .findings import ATTENTION, INFO, Finding
 from .text import list_number_starts
 
 # A number: optional sign, digits with optional thousands commas, optional decimals, optional %.
-_NUMBER = re.compile(r"(?<![\w.])([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%?)(?![\w])")
+# A unit may be glued on ("64GB", "35B", "4x"); other letters make it a name ("H100", "2nd", "x86").
+_NUMBER = re.compile(r"(?<![\w.])([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%?)"
+                     r"(?!(?!(?i:gib|gb|mib|mb|tb|kb|ms|ghz|min|bit|b|k|x|s|h)\b)\w)")
+
+
+_UNIT_AFTER = re.compile(r"[ \t]?-?(tokens? (?:per|a) second\b|[A-Za-z]+(?:/s(?:ec)?)?\b)")
+_UNIT_NAMES = {  # spelling -> one name per unit; a word not listed (parameters, sections) is no unit
+    **dict.fromkeys(["gb", "gib", "gigabyte", "gigabytes"], "GB"), **dict.fromkeys(["mb", "mib", "megabyte", "megabytes"], "MB"),
+    **dict.fromkeys(["tb", "tib", "terabyte", "terabytes"], "TB"), **dict.fromkeys(["kb", "kib", "kilobyte", "kilobytes"], "KB"),
+    **dict.fromkeys(["ms", "millisecond", "milliseconds"], "ms"), **dict.fromkeys(["s", "sec", "secs", "second", "seconds"], "s"),
+    **dict.fromkeys(["min", "mins", "minute", "minutes"], "min"), **dict.fromkeys(["h", "hr", "hrs", "hour", "hours"], "h"),
+    **dict.fromkeys(["day", "days"], "day"), **dict.fromkeys(["week", "weeks"], "week"),
+    **dict.fromkeys(["bit", "bits"], "bit"), **dict.fromkeys(["byte", "bytes"], "byte"),
+    **dict.fromkeys(["token", "tokens"], "token"),
+    **dict.fromkeys(["billion", "bn"], "billion"), **dict.fromkeys(["million", "mn"], "million"),
+    **dict.fromkeys(["thousand"], "thousand"), **dict.fromkeys(["percent", "per cent"], "%"),
+    **dict.fromkeys(["core", "cores"], "core"), **dict.fromkeys(["w", "watt", "watts"], "W"), "ghz": "GHz",
+    "b": "billion", "k": "thousand", "x": "x",  # glued on: "35B", "4K", "4x"
+}
+KnownNumber = tuple[Decimal, str | None]  # a value and the unit written after it, if any
 
 
 @dataclass(frozen=True)
@@ -22,6 +43,22 @@ class NumberMention:
     value: Decimal  # absolute value, commas removed
     decimals: int
     start: int
+    unit: str | None = None  # normalised ("GB", "tok/s", "%"), None when none follows
+
+
+def unit_after(text: str, match: re.Match) -> str | None:
+    if match.group(4):
+        return "%"
+    after = _UNIT_AFTER.match(text, match.end())
+    if not after:
+        return None
+    word = after.group(1).lower()
+    if word.startswith("token") and word.endswith("second"):
+        return "tok/s"
+    if "/" in word:  # a rate: "tok/s", "GB/s"
+        base = word.split("/")[0]
+        return "tok/s" if base in ("tok", "token", "tokens") else f"{_UNIT_NAMES.get(base, base)}/s"
+    return _UNIT_NAMES.get(word)
 
 
 # "section 2", "step 3", "#4": a number that names a place in the text, not a claim to verify.
@@ -49,13 +86,14 @@ def mentions(text: str) -> list[NumberMention]:
             value = Decimal(digits + fraction)
         except InvalidOperation:
             continue
-        found.append(NumberMention(match.group(0), value, max(len(fraction) - 1, 0), match.start()))
+        found.append(NumberMention(match.group(0), value, max(len(fraction) - 1, 0), match.start(),
+                                   unit_after(text, match)))
     return found
 
 
-def known_values(*texts: str) -> set[Decimal]:
-    """Every number that appears in the reference material (data rendered as text, facts, sources)."""
-    return {m.value for text in texts for m in mentions(text)}
+def known_values(*texts: str) -> set[KnownNumber]:
+    """Every number that appears in the reference material (data rendered as text, facts, sources), with its unit."""
+    return {(m.value, m.unit) for text in texts for m in mentions(text)}
 
 
 def rounds_to(reference: Decimal, mention: NumberMention) -> bool:
@@ -66,15 +104,16 @@ def rounds_to(reference: Decimal, mention: NumberMention) -> bool:
         return False
 
 
-def is_verified(mention: NumberMention, known: set[Decimal]) -> bool:
-    return mention.value in known or any(rounds_to(value, mention) for value in known)
+def is_verified(mention: NumberMention, known: set[KnownNumber]) -> bool:
+    return any((value == mention.value or rounds_to(value, mention))
+               and (unit is None or mention.unit is None or unit == mention.unit) for value, unit in known)
 
 
-def unverified(prose: str, known: set[Decimal]) -> list[NumberMention]:
+def unverified(prose: str, known: set[KnownNumber]) -> list[NumberMention]:
     return [m for m in mentions(prose) if not is_verified(m, known)]
 
 
-def unverified_numbers_finding(prose: str, known: set[Decimal], strict: bool) -> Finding | None:
+def unverified_numbers_finding(prose: str, known: set[KnownNumber], strict: bool) -> Finding | None:
     """Numbers not traced to the sources: attention in --strict, info otherwise."""
     numbers = unverified(prose, known)
     if not numbers:
@@ -83,15 +122,28 @@ def unverified_numbers_finding(prose: str, known: set[Decimal], strict: bool) ->
                    "numbers not found in the data, facts or sources: " + ", ".join(m.text for m in numbers))
 
 
+_KEY_UNIT = re.compile(r"_(gb|gib|mb|tb|kb|ms|s|sec|seconds|min|minutes|h|hours|days|weeks|bits?|bytes|tokens|pct|percent|b)$",
+                       re.IGNORECASE)
+
+
 def flatten_numbers(value) -> str:
-    """Data (dicts, lists, scalars) as text, so its numbers can be collected the same way."""
+    """Data (dicts, lists, scalars) as text, so its numbers can be collected the same way; a key that names
+    a unit ("os_and_apps_gb: 10", "win_rate_pct: 38.1") gives its number that unit."""
     if isinstance(value, dict):
-        return " ".join(f"{flatten_numbers(k)} {flatten_numbers(v)}" for k, v in value.items())
+        return " ".join(f"{flatten_numbers(k)} {flatten_numbers(v)}{_unit_of_key(k, v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
         return " ".join(flatten_numbers(v) for v in value)
     if isinstance(value, bool) or value is None:
         return ""
     return str(value)
+
+
+def _unit_of_key(key, value) -> str:
+    unit = _KEY_UNIT.search(str(key)) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if not unit:
+        return ""
+    word = unit.group(1).lower()
+    return {"pct": "%", "percent": "%", "b": " billion"}.get(word, f" {word}")
 
 
 @dataclass(frozen=True)
@@ -103,7 +155,7 @@ class NumberAudit:
     unverified: list[str]
 
 
-def number_audit(texts: list[str], known: set[Decimal]) -> NumberAudit:
+def number_audit(texts: list[str], known: set[KnownNumber]) -> NumberAudit:
     found = [m for text in texts for m in mentions(text)]
     flagged = [m.text for m in found if not is_verified(m, known)]
     return NumberAudit(len(found), len(found) - len(flagged), flagged)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from .findings import Finding
 from .links import foreign_links_finding
-from .numbers import unverified_numbers_finding
+from .numbers import KnownNumber, unverified_numbers_finding
 
 
 @dataclass(frozen=True)
@@ -16,21 +16,22 @@ class Reference:
     """What prose is checked against: the numbers and links it may use, and whether an unverified number
     needs attention. run.json records it, so `pipeline check` re-runs the same checks on an edited draft."""
 
-    known: set[Decimal]
+    known: set[KnownNumber]
     links: set[str]
     strict: bool
 
     def as_record(self) -> dict:
-        return {"known_numbers": sorted(str(v) for v in self.known), "allowed_links": sorted(self.links),
+        return {"known_numbers": sorted(f"{value} {unit}" if unit else str(value) for value, unit in self.known),
+                "allowed_links": sorted(self.links),
                 "unverified_numbers": "attention" if self.strict else "info"}
 
     @classmethod
     def from_record(cls, record: dict) -> Reference:
-        return cls({Decimal(str(v)) for v in record["known_numbers"]}, set(record.get("allowed_links") or []),
-                   record.get("unverified_numbers") == "attention")
+        known = {(Decimal(value), unit or None) for value, _, unit in (str(v).partition(" ") for v in record["known_numbers"])}
+        return cls(known, set(record.get("allowed_links") or []), record.get("unverified_numbers") == "attention")
 
 
-def check_prose(text: str, known: set[Decimal], links: set[str], strict: bool) -> list[Finding]:
+def check_prose(text: str, known: set[KnownNumber], links: set[str], strict: bool) -> list[Finding]:
     """Unverified numbers (attention when strict, info otherwise) and links not in the sources."""
     findings = [unverified_numbers_finding(text, known, strict), foreign_links_finding(text, links)]
     return [finding for finding in findings if finding]
