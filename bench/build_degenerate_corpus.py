@@ -58,6 +58,10 @@ LABELS: dict[str, tuple[str, str | None]] = {
     "smollm2-syn-07": ("word_salad", "(In today’s world) this does not mean"),
     "smollm2-syn-08": ("word_salad", "policies which includes laws like tax regulations"),
     "smollm2-syn-09": ("word_salad", "So does this phrase 'I am more than I seem'"),
+    # Second batch: two outputs the loop labeller called coherent, read after the detector flagged them (a loop
+    # inside one token; a changelog entry three times over, cut by the cap). "|" marks the onset in the text.
+    "smollm2-cont-greedy-043": ("loop", '"|xorg_xorg_xorg'),
+    "smollm2-cont-t07-059": ("loop", "e99b18cf710).\n\n|gcc-10 (10-20200222-1)"),
 }
 
 
@@ -122,18 +126,19 @@ def label(record: dict) -> dict | None:
         return None
     text, split = record["text"], split_for(record)
     splice = record.get("splice", 0)
-    if kind == "loop" and splice:
+    if kind == "loop" and splice and onset_text is None:
         onset = loop_onset(text, after=splice)
         if onset is None:  # greedy continuation that never settled into a loop
             kind = "coherent"
     batch = {"batch": record["batch"]} if "batch" in record else {}
     if kind == "coherent":
         return {"id": record["id"], "label": "coherent", "kind": "model-prose", "shape": "prose",
-                "source": record["source"], "split": split, "onset": None, "text": text, **batch}
+                "source": record["source"], "split": split, "onset": None, "splice": splice or None, "text": text,
+                **batch}
     if kind == "word_salad" and onset_text is None:
         onset = splice + len(text[splice:]) - len(text[splice:].lstrip())
-    elif not (kind == "loop" and splice):
-        onset = loop_onset(text) if onset_text is None else text.index(onset_text)
+    elif not (kind == "loop" and splice) or onset_text is not None:
+        onset = loop_onset(text) if onset_text is None else text.index(onset_text.replace("|", "")) + max(onset_text.find("|"), 0)
     if onset is None and record["source"] == "tiny-random-llama":
         onset = 0  # a loop inside one glued token ("zymezymezyme..."): degenerate from the start
     if onset is None:
@@ -200,7 +205,8 @@ def main() -> None:
         (HERE / name).write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items))
     kinds: dict = {}
     for item in out["degenerate"]:
-        key = "/".join([item["split"], item["kind"], "splice" if item.get("splice") else "whole", *([item["batch"]] if "batch" in item else [])])
+        batch = [item["batch"]] if "batch" in item else []
+        key = "/".join([item["split"], item["kind"], "splice" if item.get("splice") else "whole", *batch])
         kinds[key] = kinds.get(key, 0) + 1
     print(json.dumps({"degenerate": kinds, "coherent_model": len(out["coherent"])}))
 
