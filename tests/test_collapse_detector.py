@@ -168,3 +168,15 @@ def test_invented_words_are_caught_by_their_token_cost_when_counts_are_given():
     for word in words:
         unknown.feed(word + " ")  # no token counts (pipeline check on a file): only the slower soup signal
     assert not unknown.finish().detected or unknown.verdict.fired_at > fed.verdict.fired_at
+
+
+def test_a_salads_start_is_where_the_text_turns_improbable():
+    from pipeline.checks.collapse import onset_by_surprisal
+
+    prose, salad = [2.5, 3.5, 1.5, 4.0] * 40, [9.0, 11.0, 8.0, 10.0] * 30  # nats a token: 2.9 then 9.5 on average
+    nats = prose + salad
+    # The text signals placed the onset 50 tokens into the salad and fired 100 tokens into it.
+    assert onset_by_surprisal(nats, onset=210, fired=260) == 160
+    assert onset_by_surprisal(salad, onset=40, fired=100) == 0  # improbable from the start
+    drift = prose + [4.0, 5.0, 3.0, 5.0] * 30  # a salad of ordinary words is no more surprising than prose
+    assert onset_by_surprisal(drift, onset=210, fired=260) is None
