@@ -1,10 +1,11 @@
-"""Checks on model-written text, all pure (no I/O, no model), all on one set of text primitives:
+"""Checks on model-written text, all pure (no I/O, no model) but `tokens` (the embedded model's reading of a
+file for `pipeline check`), all on one set of text primitives:
 
 - text: where sentences and clauses end, list markers, word counts, trimming, markdown -> safe HTML
 - findings: Finding and its severities (ATTENTION, INFO)
 - section: a finished section's checks (empty, leaked think markers, mid-sentence, length)
 - collapse: the collapse detector, fed while tokens stream or on whole text
-- numbers: numbers in prose traced to the data, facts and sources
+- numbers: numbers in prose (with their units) traced to the data, facts and sources
 - links: links in prose traced to the sources
 - files: `pipeline check FILE`, the checks on any markdown or text a person wants reviewed
 """
