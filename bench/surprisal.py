@@ -27,29 +27,17 @@ from common import emit
 
 import pipeline  # noqa: F401  (before mlx: OpenBLAS on a Linux CPU)
 from pipeline.checks.collapse import Thresholds
+from pipeline.checks.tokens import scored
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def scorer():
-    from pipeline.backends.mlx import MLXBackend
-    from pipeline.config import DEFAULT_MODEL, MemorySettings
-
-    backend = MLXBackend.load(DEFAULT_MODEL, MemorySettings())
-    tok = backend._tokenizer
-
-    def score(text: str) -> tuple[list[int], list[float]]:
-        """Token end offsets and each token's -log p given the text before it (the first token: none)."""
-        encoding = tok._tokenizer(text, return_offsets_mapping=True, add_special_tokens=False)
-        return [end for _, end in encoding["offset_mapping"]], backend.surprisal(encoding["input_ids"])
-
-    return score
-
-
-def watched(item: dict, score) -> tuple[str, list[int], list[float]]:
+def watched(item: dict) -> tuple[str, list[int], list[float]]:
     """What the watch sees of a sample: a continuation of real text is scored with that text before it (as its
     prompt) but only the model's own part is streamed; anything else whole."""
-    ends, nats = score(item["text"])
+    scores = scored(item["text"])
+    assert scores is not None, "the embedded model is needed: make setup"
+    ends, nats = scores
     cut = item.get("splice") or 0
     kept = [i for i, end in enumerate(ends) if end > cut]
     return item["text"][cut:], [ends[i] - cut for i in kept], [nats[i] for i in kept]
@@ -64,7 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    score, t = scorer(), Thresholds()
+    t = Thresholds()
     coherent = {split: json.loads((REPO / f"tests/real_text/smollm2-chatter-{name}.json").read_text())["attempts"]
                 for split, name in (("calibration", "calibration"), ("held-out", "heldout"))}
     salads = [d for d in load(REPO / "bench/corpus/degenerate.jsonl")
@@ -77,14 +65,14 @@ def main() -> None:
     for split, attempts in coherent.items():
         peaks, fired = [], []
         for attempt in attempts:
-            text, ends, nats = watched(attempt if isinstance(attempt, dict) else {"text": attempt}, score)
+            text, ends, nats = watched(attempt if isinstance(attempt, dict) else {"text": attempt})
             peaks.append(round(window_peak(nats[5:], t.surprisal_tokens), 2))
             fired.append(stream(text, ends, nats)[0].detected and not stream(text, ends)[0].detected)
         report["coherent"][split] = {"n": len(peaks), "window_peak_nats": {"p50": percentile(peaks, 0.5),
                                      "max": max(peaks)}, "false_alarms_added_by_surprisal": sum(fired)}
     by_split: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for item in salads:
-        text, ends, nats = watched(item, score)
+        text, ends, nats = watched(item)
         onset = sum(1 for end in ends if end <= item["onset"] - (item.get("splice") or 0))
         for name, values in (("text only", None), ("text + surprisal", nats)):
             verdict, at = stream(text, ends, values)

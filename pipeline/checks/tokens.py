@@ -44,30 +44,43 @@ def _scorer() -> Any:
         return None
 
 
+def _encoding(text: str) -> Any:
+    tokenizer = _tokenizer()
+    return None if tokenizer is None or not text else tokenizer.encode(text, add_special_tokens=False)
+
+
 def token_ends(text: str) -> list[int] | None:
     """Character offsets where each token ends, or None without the tokenizer."""
-    tokenizer = _tokenizer()
-    if tokenizer is None or not text:
+    encoding = _encoding(text)
+    return None if encoding is None else [end for _, end in encoding.offsets]
+
+
+def scored(text: str) -> tuple[list[int], list[float]] | None:
+    """Token end offsets and each token's surprisal (nats) under the embedded model, or None without it."""
+    encoding, scorer = _encoding(text), _scorer()
+    if encoding is None or scorer is None:
         return None
-    return [end for _, end in tokenizer.encode(text, add_special_tokens=False).offsets]
+    return [end for _, end in encoding.offsets], scorer.surprisal(encoding.ids)
 
 
 def collapse_of(prose: str) -> Verdict:
     """Written text judged as generation judges a stream: token by token, with the embedded tokenizer's
     tokens; a word salad's start then located by the embedded model's surprisal."""
-    verdict = detect_collapse(prose, token_ends=token_ends(prose))
-    if verdict.detected and verdict.signal in SALAD_SIGNALS and verdict.onset is not None:
-        _locate_salad(prose, verdict)
+    encoding = _encoding(prose)
+    ends = None if encoding is None else [end for _, end in encoding.offsets]
+    verdict = detect_collapse(prose, token_ends=ends)
+    if ends and verdict.detected and verdict.signal in SALAD_SIGNALS and verdict.onset is not None:
+        _locate_salad(prose, verdict, verdict.onset, encoding.ids, ends)
     return verdict
 
 
-def _locate_salad(prose: str, verdict: Verdict) -> None:
-    scorer, tokenizer = _scorer(), _tokenizer()
-    if scorer is None or tokenizer is None:
+def _locate_salad(prose: str, verdict: Verdict, text_onset: int, ids: list[int], ends: list[int]) -> None:
+    """Only the text up to where the detector fired is scored: the model loads on the first salad."""
+    scorer = _scorer()
+    if scorer is None:
         return
-    encoding = tokenizer.encode(prose[: verdict.fired_at or len(prose)], add_special_tokens=False)
-    ends = [end for _, end in encoding.offsets]
-    onset = onset_by_surprisal(scorer.surprisal(encoding.ids), sum(1 for end in ends if end <= verdict.onset), len(ends))
+    fired = sum(1 for end in ends if end <= (verdict.fired_at or len(prose)))
+    onset = onset_by_surprisal(scorer.surprisal(ids[:fired]), sum(1 for end in ends if end <= text_onset), fired)
     if onset is not None:
         start = ends[onset - 1] if onset else 0
         verdict.onset = start + len(prose[start:]) - len(prose[start:].lstrip())  # at the word, not the space before
