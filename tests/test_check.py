@@ -122,25 +122,33 @@ def test_a_checked_pipeline_draft_is_clean(write_brief, project, fake):
     assert check(result.draft_dir / "index.md").exit_code == 0
 
 
+def corpus_salad(tmp_path: Path, sample_id: str) -> tuple[Path, dict]:
+    """A degenerate sample of the collapse corpus written to a file."""
+    sample = next(item for line in (CORPUS / "degenerate.jsonl").read_text().splitlines()
+                  if (item := json.loads(line))["id"] == sample_id)
+    path = tmp_path / "salad.md"
+    path.write_text(sample["text"])
+    return path, sample
+
+
+def checked_collapse(path: Path) -> dict:
+    result = check("--json", path)
+    assert result.exit_code == 3
+    return json.loads(result.stdout)["files"][0]["collapse"]
+
+
 def test_check_counts_tokens_so_invented_words_are_caught_where_they_start(tmp_path, monkeypatch):
     """A real changelog with real SmolLM2 word salad (temperature 1.6) spliced in from the collapse
     corpus. The salad's invented words cost many tokens each: with token counts `check` places the
-    onset at the splice; reading words only, it fired ~600 characters later."""
+    onset at the splice; reading words only, it fired ~600 characters later. (The model's surprisal,
+    which would also move the onset, is off here: this is the token counts alone.)"""
     from pipeline.checks import tokens
 
-    sample = next(item for line in (CORPUS / "degenerate.jsonl").read_text().splitlines()
-                  if (item := json.loads(line))["id"] == "splice-calibration-017")
-    path = tmp_path / "salad.md"
-    path.write_text(sample["text"])
-
-    def onset() -> int:
-        result = check("--json", path)
-        assert result.exit_code == 3
-        return json.loads(result.stdout)["files"][0]["collapse"]["onset"]
-
-    assert abs(onset() - sample["onset"]) <= 20
+    path, sample = corpus_salad(tmp_path, "splice-calibration-017")
+    monkeypatch.setattr(tokens, "_scorer", lambda: None)
+    assert abs(checked_collapse(path)["onset"] - sample["onset"]) <= 20
     monkeypatch.setattr(tokens, "_tokenizer", lambda: None)  # the embedded model not installed
-    assert onset() - sample["onset"] > 300
+    assert checked_collapse(path)["onset"] - sample["onset"] > 300
 
 
 @pytest.mark.mlx
@@ -150,19 +158,10 @@ def test_check_locates_a_salad_where_the_model_finds_it_improbable(tmp_path, mon
     model's surprisal puts it at the splice. Without the model, the text signals' onset stands."""
     from pipeline.checks import tokens
 
-    sample = next(item for line in (CORPUS / "degenerate.jsonl").read_text().splitlines()
-                  if (item := json.loads(line))["id"] == "splice-calibration-099")
-    path = tmp_path / "salad.md"
-    path.write_text(sample["text"])
-
-    def collapse() -> dict:
-        result = check("--json", path)
-        assert result.exit_code == 3
-        return json.loads(result.stdout)["files"][0]["collapse"]
-
-    located = collapse()
+    path, sample = corpus_salad(tmp_path, "splice-calibration-099")
+    located = checked_collapse(path)
     assert abs(located["onset"] - sample["onset"]) <= 10
     assert located["signals"]["onset_from"] == "model surprisal"
     monkeypatch.setattr(tokens, "_scorer", lambda: None)  # the embedded model's weights unavailable
-    unlocated = collapse()
+    unlocated = checked_collapse(path)
     assert unlocated["onset"] - sample["onset"] > 300 and "onset_from" not in unlocated["signals"]
