@@ -1,7 +1,8 @@
 """`pipeline check DRAFT_DIR`: every check of a run, again, on the reviewer's edited index.md, against what
 the run recorded in run.json (its prompts, the numbers and links it checked against, each section's
 target). What a reviewer runs before publishing. Reads the draft folder and the embedded model's
-tokenizer (checks/tokens.py); no model runs and the draft folder is not written."""
+tokenizer (checks/tokens.py); the embedded model runs only to place a word salad's start, and the
+draft folder is not written."""
 
 from __future__ import annotations
 
