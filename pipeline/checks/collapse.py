@@ -399,6 +399,7 @@ def _compression(raw: bytes) -> float:
 
 
 SALAD_SIGNALS = frozenset({"word_salad", "run_on"})
+LOCATE_MIN_SIDE = 8  # tokens on each side of a change point: fewer make a mean of noise
 
 
 def onset_by_surprisal(nats: Sequence[float], onset: int, fired: int, t: Thresholds = Thresholds()) -> int | None:
@@ -409,7 +410,7 @@ def onset_by_surprisal(nats: Sequence[float], onset: int, fired: int, t: Thresho
     text before (+ locate_gap_nats); if that whole stretch is improbable, its start. None: keep the text's
     onset (a drifting salad of ordinary words is no more surprising than prose)."""
     first, fired = max(0, min(onset, fired) - t.locate_lookback), min(fired, len(nats))
-    if fired - first < 16:
+    if fired - first < 2 * LOCATE_MIN_SIDE:
         return None
     sums = list(itertools.accumulate(nats[first:fired], initial=0.0))
     span = fired - first
@@ -417,7 +418,7 @@ def onset_by_surprisal(nats: Sequence[float], onset: int, fired: int, t: Thresho
     def mean(a: int, b: int) -> float:
         return (sums[b - first] - sums[a - first]) / (b - a)
 
-    split = max(range(first + 8, fired - 7), key=lambda p: (mean(p, fired) - mean(first, p))
+    split = max(range(first + LOCATE_MIN_SIDE, fired - LOCATE_MIN_SIDE + 1), key=lambda p: (mean(p, fired) - mean(first, p))
                 * ((p - first) * (fired - p) / span) ** 0.5)  # the likeliest single change in the mean
     if mean(first, fired) >= t.locate_nats and mean(first, split) >= t.locate_nats:
         return first  # improbable all the way back: salad from the start of the stretch
