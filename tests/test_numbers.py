@@ -90,3 +90,9 @@ def test_a_data_key_that_names_a_unit_gives_its_number_that_unit():
     known = known_values(flatten_numbers({"os_and_apps_gb": 10, "win_rate_pct": 38.1, "trades": 12}))
     assert unverified("Apps take 10 GB; the win rate was 38.1%; 12 trades.", known) == []
     assert [m.text for m in unverified("It reads 10 bytes a token.", known)] == ["10"]
+
+
+def test_a_min_key_is_a_minimum_not_minutes():
+    known = known_values(flatten_numbers({"memory_min": 3, "wait_minutes": 5}))
+    assert unverified("The smallest machine had 3 GB; we waited 5 minutes.", known) == []
+    assert [m.text for m in unverified("It used 5 GB.", known)] == ["5"]  # 5 is a number of minutes

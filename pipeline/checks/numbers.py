@@ -122,7 +122,8 @@ def unverified_numbers_finding(prose: str, known: set[KnownNumber], strict: bool
                    "numbers not found in the data, facts or sources: " + ", ".join(m.text for m in numbers))
 
 
-_KEY_UNIT = re.compile(r"_(gb|gib|mb|tb|kb|ms|s|sec|seconds|min|minutes|h|hours|days|weeks|bits?|bytes|tokens|pct|percent|b)$",
+# Not "_min" or "_max": in data they mean minimum and maximum far more often than minutes.
+_KEY_UNIT = re.compile(r"_(gb|gib|mb|tb|kb|ms|s|sec|seconds|minutes|h|hours|days|weeks|bits?|bytes|tokens|pct|percent|b)$",
                        re.IGNORECASE)
 
 
