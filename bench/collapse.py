@@ -11,8 +11,8 @@ these are its figures too; scoring salads with the model makes a full run take m
 are tuned on the calibration split only. The held-out split
 was looked at once and then two false alarms found there were fixed, so the report is on the
 reserve split (the default), which had never been looked at; see bench/results/2026-11-25-collapse.json.
-A later batch of samples (`batch` in the corpus, e.g. the 2026-12-06 continuations) is reported on its
-own, over its held-out and reserve items, so the earlier figures stay comparable.
+A later batch of samples (`batch` in the corpus: the 2026-12-06 continuations, the python-docs coherent
+sections) is reported on its own, over its held-out and reserve items, so the earlier figures stay comparable.
 Usage: python bench/collapse.py [--split reserve|held-out|calibration|all] [--corpus bench/corpus]
                                 [--details] [--out FILE.json]"""
 
@@ -167,7 +167,7 @@ def main() -> None:
     for split in splits:
         report[split] = evaluate([c for c in coherent if c["split"] == split and "batch" not in c],
                                  [d for d in degenerate if d["split"] == split and "batch" not in d], args.details)
-    for batch in sorted({d["batch"] for d in degenerate if "batch" in d}):  # later samples, reported on their own
+    for batch in sorted({x["batch"] for x in coherent + degenerate if "batch" in x}):  # later sets, reported on their own
         unseen = [split for split in splits if split != "calibration"]
         if unseen:
             report[f"batch {batch} ({' + '.join(unseen)})"] = evaluate(

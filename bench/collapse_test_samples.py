@@ -4,7 +4,10 @@ calibration split for tests/test_collapse_detector.py (fast: no tokenizer, no mo
 - coherent: real sections, 6 per shape picked by a fixed seed, plus the sections that made the
   detector of 2026-11-23 fire (base64 in a README, a names list, language codes, a changelog of
   near-identical lines, doctest output, repeated boilerplate): none may fire (one more,
-  deb:llvm/changelog.gz#2, a comma list of package names, still fires as a synonym chain);
+  deb:llvm/changelog.gz#2, a comma list of package names, still fires as a synonym chain), and
+  Python-docs sections (calibration split of coherent_pydocs.jsonl.gz) that made the detector of
+  2026-12-06 fire: reference pages repeating a boilerplate sentence for each function, grid tables
+  with repeated cells, a doctest's repeated traceback just before prose;
 - degenerate: real loops and salads of the embedded model and random-weight models, whole and
   spliced after real text, with their labelled onsets.
 Usage: python bench/collapse_test_samples.py"""
@@ -25,12 +28,16 @@ OLD_FALSE_ALARMS = [
     "deb:libxau-dev/changelog.gz#0", "stdlib-code:pydoc.docclass#0", "stdlib-code:traceback.format#0",
     "deb:yq/README.rst.gz#1", "pypi:mlx_lm/BENCHMARKS.md#0",
 ]
+PYDOCS_FALSE_ALARMS = [
+    "pydocs:library/calendar#0", "pydocs:library/time#2", "pydocs:library/os.path#1", "pydocs:library/ssl#8",
+    "pydocs:library/tarfile#0", "pydocs:library/time#3", "pydocs:library/unittest#7",
+]
 DEGENERATE = [
     "smollm2-cont-greedy-003", "smollm2-cont-greedy-007", "smollm2-cont-greedy-011", "smollm2-greedy-01",
     "smollm2-greedy-07", "smollm2-cont-t20-002", "smollm2-cont-t16-001", "smollm2-cont-t13-000",
     "smollm2-chat-t20-00", "smollm2-hot-01", "random-llama-00", "random-llama-101",
     "splice-calibration-070", "splice-calibration-100", "splice-calibration-107", "splice-calibration-144",
-    "splice-calibration-023", "splice-calibration-098",
+    "splice-calibration-023", "splice-calibration-098", "smollm2-cont-t16-111",
 ]
 
 
@@ -44,6 +51,9 @@ def main() -> None:
         picked += rng.sample([item for item in calibration if item["shape"] == shape], 6)
     by_id = {item["id"]: item for item in real}
     picked += [by_id[i] for i in OLD_FALSE_ALARMS if i in by_id and by_id[i] not in picked]
+    with gzip.open(CORPUS / "coherent_pydocs.jsonl.gz", "rt") as fh:
+        pydocs = {item["id"]: item for item in map(json.loads, fh)}
+    picked += [pydocs[i] for i in PYDOCS_FALSE_ALARMS]
     degenerate = {d["id"]: d for d in map(json.loads, (CORPUS / "degenerate.jsonl").read_text().splitlines())}
     chosen = [degenerate[i] for i in DEGENERATE]
     keep = ("id", "shape", "kind", "source", "licence", "onset", "text")

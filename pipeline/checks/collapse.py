@@ -29,6 +29,8 @@ _WORD = re.compile(r"\S+")
 _CHAIN_ITEM = re.compile(r"^[a-z][a-z'’-]*$")  # lowercase words: synonyms, not tickers or numbers
 _PUNCTUATION = re.compile(r"[^\w\s'’]")  # anything but letters, digits and apostrophes
 _LOWER_RUN = re.compile(r"[a-z]+")
+_TABLE_RULE = re.compile(r"^[+=|][-=+:|]{2,}$")  # "+-----+", "|---|:--:|", "====="
+TABLE_CELL_WORDS = 12  # more words than this without a "|" and the "row" is prose (or salad) again
 _STRIP = str.maketrans("", "", "\"'“”‘’()[]*_`")
 
 
@@ -40,6 +42,8 @@ class Thresholds:
     repeat_streak: int = 20  # consecutive words whose n-gram was seen before: a loop, not a refrain
     third_share: float = 0.5  # ... of which this share already seen twice before (a span's third time round)
     long_streak: int = 80  # consecutive repeated words that make a loop even if each span only came twice
+    period_share: float = 0.8  # a loop's last period is mostly repeated words; a reference page's boilerplate
+    # sentence, third time round, sits between new ones ("Return an iterator for the month *month* ...")
     short_cycle_words: int = 8  # consecutive third-time n-grams over at most 3 distinct words: "- Server - Server ..."
     repeat_lookback: int = 600  # words: how far back an n-gram counts as "seen earlier"
     min_unique_ratio: float = 0.3  # distinct words / words, over the window's alphabetic words
@@ -115,6 +119,10 @@ class CollapseDetector:
         self._soup: deque[_Word] = deque()
         self._soup_sums: Counter[str] = Counter()  # stop, boundary over the soup window
         self._ngram_last: dict[tuple, tuple[int, int]] = {}  # n-gram -> (last index, times seen in a row of lookbacks)
+        self._seen_at: list[int] = []  # per word: where its n-gram came last before (-1: never)
+        self._repeated_before: list[int] = [0]  # prefix sums of repeated words, for any span's share
+        self._table_line = False  # this line is a table row or rule: judged like code
+        self._since_pipe = 0  # words since the last "|"
         self._streak = 0
         self._streak_again = 0  # words of the current streak whose n-gram came a third time
         self._run_again = 0  # consecutive such words
@@ -199,14 +207,20 @@ class CollapseDetector:
         fence = self._line_start and raw.startswith(("```", "~~~"))
         if fence:
             self._in_code = not self._in_code
+        if self._line_start:
+            self._table_line = raw.startswith("|") or bool(_TABLE_RULE.match(raw))
+            self._since_pipe = 0
+        self._since_pipe = 0 if "|" in raw else self._since_pipe + 1
+        self._table_line = self._table_line and self._since_pipe <= TABLE_CELL_WORDS  # a salad after a "|" is no cell
         seen = self._ngram_seen(index)
         word = _Word(
             norm=norm, alpha=any(c.isalpha() for c in norm), ident=any(c in raw for c in "_/=()"),
             repeated=seen >= 1, again=seen >= 2,
             adjacent=len(bare) > 1 and bare.isalpha() and bare.islower() and raw == self._raw_prev,
             stop=bare.lower() in STOPWORDS, boundary=ends_clause(raw) or next_char == "\n",
-            comma=raw.endswith((",", ";")), code=self._in_code or fence,
+            comma=raw.endswith((",", ";")), code=self._in_code or fence or self._table_line,
         )
+        self._repeated_before.append(self._repeated_before[-1] + word.repeated)
         self._line_start = next_char == "\n"
         self._raw_prev = "" if word.boundary or word.code else raw  # "v\nv" in a diagram is not "the the"
         self._streak = self._streak + 1 if word.repeated else 0
@@ -258,10 +272,12 @@ class CollapseDetector:
         """How many times this word's n-gram came before, each time within the lookback of the next."""
         n = self.t.ngram
         if index + 1 < n:
+            self._seen_at.append(-1)
             return 0
         gram = tuple(self._words[index - n + 1: index + 1])
         last, times = self._ngram_last.get(gram, (None, 0))
         seen = times if last is not None and index - last <= self.t.repeat_lookback else 0
+        self._seen_at.append(last if seen else -1)
         self._ngram_last[gram] = (index, seen + 1)
         return seen
 
@@ -280,7 +296,7 @@ class CollapseDetector:
 
     def _add_counts(self, word: _Word, sign: int) -> None:
         self._sums.update({"repeated": sign * word.repeated, "again": sign * word.again, "adjacent": sign * word.adjacent,
-                           "alpha": sign * word.alpha, "boundary": sign * word.boundary})
+                           "alpha": sign * word.alpha, "boundary": sign * word.boundary, "code": sign * word.code})
         if word.alpha:
             self._alpha_counts[word.norm] += sign
             if not self._alpha_counts[word.norm]:
@@ -310,15 +326,23 @@ class CollapseDetector:
         repeated only once is a refrain, a quoted line, a changelog's boilerplate). In code, only
         a very long run counts."""
         t, size = self.t, len(self._window)
-        streak_needed = 2 * t.long_streak if code else t.repeat_streak
+        periodic = code or self._period_share(index) >= t.period_share
+        streak_needed = 2 * t.long_streak if code else t.repeat_streak * (1 if periodic else 2)
         third_time = self._streak_again >= t.third_share * self._streak or code
         short_cycle = self._run_again >= t.short_cycle_words * (3 if code else 1) and self._is_short_cycle()
         if (self._streak >= streak_needed and third_time) or (not code and self._streak >= t.long_streak) or short_cycle:
             self._fire("loop", index - self._streak - t.ngram + 2)
-        elif (not code and self._sums["repeated"] / size >= t.repeat_share
+        elif (not code and periodic and self._sums["code"] * 4 < size and self._sums["repeated"] / size >= t.repeat_share
               and self._sums["again"] >= t.third_share * self._sums["repeated"]):
             self._fire("loop", self._first_repeat(index - size + 1))
         return self.verdict.detected
+
+    def _period_share(self, index: int) -> float:
+        """Share of repeated words since this word's n-gram last came: the loop's last period."""
+        last = self._seen_at[index]
+        if last < 0:
+            return 0.0
+        return (self._repeated_before[index + 1] - self._repeated_before[last + 1]) / (index - last)
 
     def _is_short_cycle(self) -> bool:
         """The last words cycle through at most 3 distinct words, some of them words ("Lemminken," again and again)."""
