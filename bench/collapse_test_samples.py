@@ -29,7 +29,7 @@ OLD_FALSE_ALARMS = [
     "deb:yq/README.rst.gz#1", "pypi:mlx_lm/BENCHMARKS.md#0",
 ]
 PYDOCS_FALSE_ALARMS = [
-    "pydocs:library/calendar#0", "pydocs:library/time#2", "pydocs:library/os.path#1", "pydocs:library/ssl#8",
+    "pydocs:library/calendar#0", "pydocs:library/time#2", "pydocs:library/os.path#1",
     "pydocs:library/tarfile#0", "pydocs:library/time#3", "pydocs:library/unittest#7",
 ]
 DEGENERATE = [

@@ -180,3 +180,22 @@ def test_a_salads_start_is_where_the_text_turns_improbable():
     assert onset_by_surprisal(salad, onset=40, fired=100) == 0  # improbable from the start
     drift = prose + [4.0, 5.0, 3.0, 5.0] * 30  # a salad of ordinary words is no more surprising than prose
     assert onset_by_surprisal(drift, onset=210, fired=260) is None
+
+
+def test_a_loop_that_counts_is_still_a_loop_but_reference_boilerplate_is_not():
+    """A model looping over an entry with a counter ("Issue #2", "#3", ...) repeats everything but the
+    number: a loop. A reference page repeats one sentence under each function, with new text between:
+    not one (it needs a much longer streak)."""
+    counting = "0.2.12 (2018-06-19)\n======\n" + "".join(
+        f"- Fixed some issues with the TrieChar.\n  (Issue #{n}, Thanks @fanc999 for the contribution.)\n" for n in range(1, 16))
+    verdict = detect_collapse(counting)
+    assert verdict.detected and verdict.signal == "loop"
+    functions = [("itermonthdays", "simply be day of the month numbers, with zero outside the month"),
+                 ("itermonthpairs", "tuples consisting of a day of the month number and a week day number"),
+                 ("itermonthtriples", "tuples consisting of a year, a month and a day of the month numbers"),
+                 ("itermonthquads", "tuples consisting of a year, a month, a day of the month and a week day")]
+    reference = "".join(
+        f"`{name}(year, month)`\n\nReturn an iterator for the month *month* in the year *year* similar to "
+        f"`itermonthdates`, but not restricted by the `datetime.date` range. Days returned will be {rest}.\n\n"
+        for name, rest in functions)
+    assert not detect_collapse(reference).detected

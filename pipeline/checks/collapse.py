@@ -31,6 +31,7 @@ _PUNCTUATION = re.compile(r"[^\w\s'’]")  # anything but letters, digits and ap
 _LOWER_RUN = re.compile(r"[a-z]+")
 _TABLE_RULE = re.compile(r"^[+=|][-=+:|]{2,}$")  # "+-----+", "|---|:--:|", "====="
 TABLE_CELL_WORDS = 12  # more words than this without a "|" and the "row" is prose (or salad) again
+_DIGITS = re.compile(r"\d+")
 _STRIP = str.maketrans("", "", "\"'“”‘’()[]*_`")
 
 
@@ -119,8 +120,10 @@ class CollapseDetector:
         self._soup: deque[_Word] = deque()
         self._soup_sums: Counter[str] = Counter()  # stop, boundary over the soup window
         self._ngram_last: dict[tuple, tuple[int, int]] = {}  # n-gram -> (last index, times seen in a row of lookbacks)
-        self._seen_at: list[int] = []  # per word: where its n-gram came last before (-1: never)
-        self._repeated_before: list[int] = [0]  # prefix sums of repeated words, for any span's share
+        # For the period test, n-grams with their digits blanked: a loop that counts ("Issue #2", "#3") still repeats
+        self._loose_last: dict[tuple, int] = {}
+        self._seen_at: list[int] = []  # per word: where its loose n-gram came last before (-1: never)
+        self._repeated_before: list[int] = [0]  # prefix sums of words whose loose n-gram came before
         self._table_line = False  # this line is a table row or rule: judged like code
         self._since_pipe = 0  # words since the last "|"
         self._streak = 0
@@ -220,7 +223,7 @@ class CollapseDetector:
             stop=bare.lower() in STOPWORDS, boundary=ends_clause(raw) or next_char == "\n",
             comma=raw.endswith((",", ";")), code=self._in_code or fence or self._table_line,
         )
-        self._repeated_before.append(self._repeated_before[-1] + word.repeated)
+        self._note_loose(index)
         self._line_start = next_char == "\n"
         self._raw_prev = "" if word.boundary or word.code else raw  # "v\nv" in a diagram is not "the the"
         self._streak = self._streak + 1 if word.repeated else 0
@@ -272,12 +275,10 @@ class CollapseDetector:
         """How many times this word's n-gram came before, each time within the lookback of the next."""
         n = self.t.ngram
         if index + 1 < n:
-            self._seen_at.append(-1)
             return 0
         gram = tuple(self._words[index - n + 1: index + 1])
         last, times = self._ngram_last.get(gram, (None, 0))
         seen = times if last is not None and index - last <= self.t.repeat_lookback else 0
-        self._seen_at.append(last if seen else -1)
         self._ngram_last[gram] = (index, seen + 1)
         return seen
 
@@ -336,6 +337,14 @@ class CollapseDetector:
               and self._sums["again"] >= t.third_share * self._sums["repeated"]):
             self._fire("loop", self._first_repeat(index - size + 1))
         return self.verdict.detected
+
+    def _note_loose(self, index: int) -> None:
+        gram = tuple(_DIGITS.sub("0", w) for w in self._words[max(index - self.t.ngram + 1, 0): index + 1])
+        last = self._loose_last.get(gram, -1) if index + 1 >= self.t.ngram else -1
+        last = last if index - last <= self.t.repeat_lookback else -1
+        self._loose_last[gram] = index
+        self._seen_at.append(last)
+        self._repeated_before.append(self._repeated_before[-1] + (last >= 0))
 
     def _period_share(self, index: int) -> float:
         """Share of repeated words since this word's n-gram last came: the loop's last period."""
