@@ -1,7 +1,8 @@
 """Chatter trimming (pipeline/checks/chatter.py) on real text. Prints one JSON object.
 
 False trims: every section of bench/corpus/coherent_real.jsonl.gz (package READMEs, changelogs, docs,
-code, tables; text nobody here wrote and never used to write the patterns), and every paragraph of it
+code, tables; text nobody here wrote and never used to write the patterns) and of coherent_pydocs.jsonl.gz
+(the Python documentation, its FAQ and HOWTOs included; added later, never seen by the patterns), and every paragraph of it
 taken as a section's start (with the two paragraphs after it, so a trailing line is judged too): any
 cut is content lost. What is cut from the embedded model's real attempts at the example post, per
 file in tests/real_text/ (which of them were used to write the patterns is in each file's `source`).
@@ -25,9 +26,9 @@ REPO = Path(__file__).resolve().parent.parent
 PARAGRAPH = re.compile(r"\n\s*\n")
 
 
-def false_trims() -> dict:
+def false_trims(corpus: str) -> dict:
     sections, starts, cut = 0, 0, []
-    with gzip.open(REPO / "bench/corpus/coherent_real.jsonl.gz", "rt") as fh:
+    with gzip.open(REPO / "bench/corpus" / corpus, "rt") as fh:
         for item in map(json.loads, fh):
             sections += 1
             paragraphs = [p for p in PARAGRAPH.split(item["text"]) if p.strip()]
@@ -52,7 +53,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    emit({"benchmark": "chatter", "real_text_false_trims": false_trims(), "model_attempts": model_attempts()}, args.out)
+    emit({"benchmark": "chatter", "real_text_false_trims": false_trims("coherent_real.jsonl.gz"),
+          "python_docs_false_trims": false_trims("coherent_pydocs.jsonl.gz"), "model_attempts": model_attempts()}, args.out)
 
 
 if __name__ == "__main__":

@@ -119,6 +119,10 @@ def test_the_real_preambles_of_the_calibration_outputs_are_cut_and_nothing_else(
     "Great questions come from readers. This one did too.",
     "Here's what this post covers:\n\n- memory\n- limits",
     "Here is how I wrote the post: late at night, after the build.\nMore on that below.",
+    # Real text from the Python 3.11 docs (PSF-2.0), which bench/chatter.py found cut: a code word is no
+    # "post", and "should instead read:" is no "should I ...?" offer
+    "Here is an example session that uses the `POST` method:\n\n```\n>>> import http.client, urllib.parse\n```",
+    "For example, this line from the above example:\n\n```none\nprobe process(\"python\")\n```\n\nshould instead read:",
 ])
 def test_presenting_content_is_not_a_preamble(text):
     assert trim_chatter(text, "Some heading").removed == []

@@ -29,13 +29,15 @@ _ABOUT_WRITING = re.compile(
     r"\b(?:writ(?:e|ing)|draft(?:ing)?)\b[^\n]{0,40}\b(?:section|paragraph|post|part)\b[^\n]{0,40}:[ \t]*\n+",
     re.IGNORECASE)
 _SECTION_WORDS = re.compile(r"\b(?:section|version|draft|rewrite|post|paragraph|text|answer|response)\b", re.IGNORECASE)
+_INLINE_CODE = re.compile(r"`[^`\n]*`")  # "the `POST` method" names code, not the post being written
 _PROSE_START = re.compile(r"\A\s*[A-Za-z\"“‘']")  # not a fence, list, table or code after "Here's an example:"
 _FLATTERY = re.compile(r"\A\s*(?:what an?|that's an?|that is an?)?\s*(?:great|good|excellent|interesting)\s+"
                        r"question[!.]+[ \t]*", re.IGNORECASE)
+# An offer or question to the user at the very end; whole words ("should instead read:" is no "should I")
 _OFFER = re.compile(
     r"\n[ \t]*\n?[ \t]*((?:would you like|do you want|shall i|should i|let me know|i hope (?:this|that) helps|"
     r"feel free to|what would be|can i help|how can i (?:help|assist)|is there anything|if you(?:'d| would) like)"
-    r"[^\n]{0,200})\s*\Z",
+    r"\b[^\n]{0,200})\s*\Z",
     re.IGNORECASE)
 _FIRST_LINE = re.compile(r"\A\s*([^\n]*)(?:\n+|\Z)")
 _LAST_LINE = re.compile(r"(?:\A|\n+)([^\n]*)\s*\Z")
@@ -111,7 +113,7 @@ def _presenting(text: str) -> re.Match | None:
     """The model presenting its answer, when what follows is that answer: it names the writing ("section",
     "version", ...), or it is "Here's an example:" followed by prose rather than code, a list or a table."""
     lead = _PRESENTING.match(text)
-    if lead and (_SECTION_WORDS.search(lead.group()) or _PROSE_START.match(text[lead.end():])):
+    if lead and (_SECTION_WORDS.search(_INLINE_CODE.sub("", lead.group())) or _PROSE_START.match(text[lead.end():])):
         return lead
     return None
 
