@@ -121,7 +121,9 @@ class CollapseDetector:
         self._soup_sums: Counter[str] = Counter()  # stop, boundary over the soup window
         self._ngram_last: dict[tuple, tuple[int, int]] = {}  # n-gram -> (last index, times seen in a row of lookbacks)
         # For the period test, n-grams with their digits blanked: a loop that counts ("Issue #2", "#3") still repeats
-        self._loose_last: dict[tuple, int] = {}
+        self._loose_last: dict[tuple, int] = {}  # n-grams with digits only (the others are their own loose form)
+        self._has_digit: list[bool] = []
+        self._code_in_window = 0
         self._seen_at: list[int] = []  # per word: where its loose n-gram came last before (-1: never)
         self._repeated_before: list[int] = [0]  # prefix sums of words whose loose n-gram came before
         self._table_line = False  # this line is a table row or rule: judged like code
@@ -204,6 +206,7 @@ class CollapseDetector:
         index = len(self._words)
         norm = "#." if is_list_number(raw) else raw.lower().translate(_STRIP)  # "11." loops like "12."
         self._words.append(norm)
+        self._has_digit.append(_DIGITS.search(norm) is not None)
         self._starts.append(start)
         self.verdict.words_seen = index + 1
         bare = raw.strip(".,;:!?\"'“”‘’()[]*_")
@@ -211,10 +214,11 @@ class CollapseDetector:
         if fence:
             self._in_code = not self._in_code
         if self._line_start:
-            self._table_line = raw.startswith("|") or bool(_TABLE_RULE.match(raw))
+            self._table_line = raw[:1] == "|" or (raw[:1] in "+=" and bool(_TABLE_RULE.match(raw)))
             self._since_pipe = 0
-        self._since_pipe = 0 if "|" in raw else self._since_pipe + 1
-        self._table_line = self._table_line and self._since_pipe <= TABLE_CELL_WORDS  # a salad after a "|" is no cell
+        if self._table_line:
+            self._since_pipe = 0 if "|" in raw else self._since_pipe + 1
+            self._table_line = self._since_pipe <= TABLE_CELL_WORDS  # a salad after a table's last "|" is no cell
         seen = self._ngram_seen(index)
         word = _Word(
             norm=norm, alpha=any(c.isalpha() for c in norm), ident=any(c in raw for c in "_/=()"),
@@ -223,7 +227,7 @@ class CollapseDetector:
             stop=bare.lower() in STOPWORDS, boundary=ends_clause(raw) or next_char == "\n",
             comma=raw.endswith((",", ";")), code=self._in_code or fence or self._table_line,
         )
-        self._note_loose(index)
+        self._repeated_before.append(self._repeated_before[-1] + (self._seen_at[index] >= 0))
         self._line_start = next_char == "\n"
         self._raw_prev = "" if word.boundary or word.code else raw  # "v\nv" in a diagram is not "the the"
         self._streak = self._streak + 1 if word.repeated else 0
@@ -275,11 +279,20 @@ class CollapseDetector:
         """How many times this word's n-gram came before, each time within the lookback of the next."""
         n = self.t.ngram
         if index + 1 < n:
+            self._seen_at.append(-1)
             return 0
         gram = tuple(self._words[index - n + 1: index + 1])
         last, times = self._ngram_last.get(gram, (None, 0))
-        seen = times if last is not None and index - last <= self.t.repeat_lookback else 0
+        recent = last is not None and index - last <= self.t.repeat_lookback
+        seen = times if recent else 0
         self._ngram_last[gram] = (index, seen + 1)
+        if True in self._has_digit[index - n + 1: index + 1]:  # the period test's n-gram: digits blanked
+            loose = tuple(_DIGITS.sub("0", word) for word in gram)
+            prior = self._loose_last.get(loose, -1)
+            self._loose_last[loose] = index
+            self._seen_at.append(prior if prior >= 0 and index - prior <= self.t.repeat_lookback else -1)
+        else:
+            self._seen_at.append(last if recent and last is not None else -1)
         return seen
 
     def _slide(self, word: _Word) -> None:
@@ -297,7 +310,8 @@ class CollapseDetector:
 
     def _add_counts(self, word: _Word, sign: int) -> None:
         self._sums.update({"repeated": sign * word.repeated, "again": sign * word.again, "adjacent": sign * word.adjacent,
-                           "alpha": sign * word.alpha, "boundary": sign * word.boundary, "code": sign * word.code})
+                           "alpha": sign * word.alpha, "boundary": sign * word.boundary})
+        self._code_in_window += sign * word.code
         if word.alpha:
             self._alpha_counts[word.norm] += sign
             if not self._alpha_counts[word.norm]:
@@ -333,18 +347,10 @@ class CollapseDetector:
         short_cycle = self._run_again >= t.short_cycle_words * (3 if code else 1) and self._is_short_cycle()
         if (self._streak >= streak_needed and third_time) or (not code and self._streak >= t.long_streak) or short_cycle:
             self._fire("loop", index - self._streak - t.ngram + 2)
-        elif (not code and periodic and self._sums["code"] * 4 < size and self._sums["repeated"] / size >= t.repeat_share
+        elif (not code and periodic and self._code_in_window * 4 < size and self._sums["repeated"] / size >= t.repeat_share
               and self._sums["again"] >= t.third_share * self._sums["repeated"]):
             self._fire("loop", self._first_repeat(index - size + 1))
         return self.verdict.detected
-
-    def _note_loose(self, index: int) -> None:
-        gram = tuple(_DIGITS.sub("0", w) for w in self._words[max(index - self.t.ngram + 1, 0): index + 1])
-        last = self._loose_last.get(gram, -1) if index + 1 >= self.t.ngram else -1
-        last = last if index - last <= self.t.repeat_lookback else -1
-        self._loose_last[gram] = index
-        self._seen_at.append(last)
-        self._repeated_before.append(self._repeated_before[-1] + (last >= 0))
 
     def _period_share(self, index: int) -> float:
         """Share of repeated words since this word's n-gram last came: the loop's last period."""
