@@ -103,8 +103,8 @@ def usr_share_docs():
             if not path.is_file() or path.stat().st_size > 3_000_000 or path.name == "copyright":
                 continue
             name = path.name[:-3] if path.name.endswith(".gz") else path.name
-            if not wanted.search(str(path.relative_to(folder))) or name.endswith(_NOT_TEXT):
-                continue
+            if not wanted.search(str(path.relative_to(folder))) or name.endswith(_NOT_TEXT) or "/_sources/" in str(path):
+                continue  # (Sphinx sources, e.g. python3.11-doc's: bench/build_docs_corpus.py reads those apart)
             try:
                 raw = gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
                 text = raw.decode("utf-8")
@@ -320,12 +320,34 @@ def shingles(text: str) -> set[int]:
     return {hash(" ".join(tokens[i:i + 6])) for i in range(0, max(len(tokens) - 5, 1), 3)}
 
 
+class NearDuplicates:
+    """Admits a section unless it is unusable, already seen, or shares over half its 6-word shingles with
+    one kept section (the same README in two versions, a vendored copy)."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.index: dict[int, list[int]] = defaultdict(list)  # shingle -> kept sections that have it
+        self.kept = 0
+
+    def admit(self, text: str) -> bool:
+        if not usable(text) or fingerprint(text) in self.seen:
+            return False
+        marks = shingles(text)
+        shared = Counter(other for mark in marks for other in self.index.get(mark, ()))
+        if shared and shared.most_common(1)[0][1] > 0.5 * len(marks):
+            return False
+        self.seen.add(fingerprint(text))
+        for mark in marks:
+            self.index[mark].append(self.kept)
+        self.kept += 1
+        return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "corpus" / "coherent_real.jsonl.gz")
     args = parser.parse_args()
-    items, seen = [], set()
-    index: dict[int, list[int]] = defaultdict(list)  # shingle -> sections that have it
+    items, unique = [], NearDuplicates()
     per_package: Counter = Counter()
     for generator in (metadata_docs, shipped_docs, usr_share_docs, stdlib_docs, table_docs, code_docs):
         for doc in generator():
@@ -333,15 +355,8 @@ def main() -> None:
             for number, text in enumerate([doc["text"]] if doc.get("whole") else sections_of(doc["text"])):
                 if kept >= MAX_SECTIONS_PER_DOC or per_package[doc["package"]] >= MAX_SECTIONS_PER_PACKAGE:
                     break
-                if not usable(text) or fingerprint(text) in seen:
+                if not unique.admit(text):
                     continue
-                marks = shingles(text)
-                shared = Counter(other for mark in marks for other in index.get(mark, ()))
-                if shared and shared.most_common(1)[0][1] > 0.5 * len(marks):
-                    continue  # near duplicate (the same README in two versions, a vendored copy)
-                seen.add(fingerprint(text))
-                for mark in marks:
-                    index[mark].append(len(items))
                 kept += 1
                 per_package[doc["package"]] += 1
                 items.append({"id": f"{doc['doc']}#{number}", "label": "coherent", "shape": shape_of(text),

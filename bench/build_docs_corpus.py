@@ -22,7 +22,7 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from build_coherent_corpus import ROOT, fingerprint, sections_of, shape_of, shingles, split_of, usable
+from build_coherent_corpus import ROOT, NearDuplicates, sections_of, shape_of, split_of
 
 SOURCES = Path("/usr/share/doc/python3.11/html/_sources")
 SECTIONS_PER_PAGE = 10  # more than for changelogs: a "What's New" article is many posts' worth of topics
@@ -171,22 +171,14 @@ def main() -> None:
     if args.show:
         print(to_markdown((SOURCES / f"{args.show}.rst.txt").read_text()))
         return
-    items, seen = [], set()
-    index: dict[int, list[int]] = defaultdict(list)
+    items, unique = [], NearDuplicates()
     for page, text in pages():
         kept = 0
         for number, section in enumerate(sections_of(text)):
             if kept >= SECTIONS_PER_PAGE:
                 break
-            if not usable(section) or fingerprint(section) in seen:
+            if not unique.admit(section):
                 continue
-            marks = shingles(section)
-            shared = Counter(other for mark in marks for other in index.get(mark, ()))
-            if shared and shared.most_common(1)[0][1] > 0.5 * len(marks):
-                continue
-            seen.add(fingerprint(section))
-            for mark in marks:
-                index[mark].append(len(items))
             kept += 1
             items.append({"id": f"pydocs:{page}#{number}", "label": "coherent", "shape": shape_of(section),
                           "source": "python-docs", "package": "python3.11-doc", "doc": f"pydocs:{page}",
