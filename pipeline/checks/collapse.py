@@ -206,7 +206,7 @@ class CollapseDetector:
         index = len(self._words)
         norm = "#." if is_list_number(raw) else raw.lower().translate(_STRIP)  # "11." loops like "12."
         self._words.append(norm)
-        self._has_digit.append(_DIGITS.search(norm) is not None)
+        self._has_digit.append(not norm.isalpha() and _DIGITS.search(norm) is not None)
         self._starts.append(start)
         self.verdict.words_seen = index + 1
         bare = raw.strip(".,;:!?\"'“”‘’()[]*_")
@@ -301,16 +301,24 @@ class CollapseDetector:
         if len(self._window) > self.t.window:
             self._add_counts(self._window.popleft(), -1)
         self._soup.append(word)
-        self._soup_sums.update({"stop": word.stop, "boundary": word.boundary, "alpha": word.alpha and not word.ident,
-                                "comma": word.comma})
+        self._add_soup_counts(word, +1)
         if len(self._soup) > self.t.soup_window:
-            old = self._soup.popleft()
-            self._soup_sums.subtract({"stop": old.stop, "boundary": old.boundary, "alpha": old.alpha and not old.ident,
-                                      "comma": old.comma})
+            self._add_soup_counts(self._soup.popleft(), -1)
+
+    def _add_soup_counts(self, word: _Word, sign: int) -> None:
+        sums = self._soup_sums  # item by item: Counter.update() is written in Python and costs more
+        sums["stop"] += sign * word.stop
+        sums["boundary"] += sign * word.boundary
+        sums["alpha"] += sign * (word.alpha and not word.ident)
+        sums["comma"] += sign * word.comma
 
     def _add_counts(self, word: _Word, sign: int) -> None:
-        self._sums.update({"repeated": sign * word.repeated, "again": sign * word.again, "adjacent": sign * word.adjacent,
-                           "alpha": sign * word.alpha, "boundary": sign * word.boundary})
+        sums = self._sums
+        sums["repeated"] += sign * word.repeated
+        sums["again"] += sign * word.again
+        sums["adjacent"] += sign * word.adjacent
+        sums["alpha"] += sign * word.alpha
+        sums["boundary"] += sign * word.boundary
         self._code_in_window += sign * word.code
         if word.alpha:
             self._alpha_counts[word.norm] += sign
@@ -339,16 +347,20 @@ class CollapseDetector:
     def _judge_loop(self, index: int, code: bool = False) -> bool:
         """A loop: a long run of n-grams seen before, with spans coming round a third time (a span
         repeated only once is a refrain, a quoted line, a changelog's boilerplate). In code, only
-        a very long run counts."""
-        t, size = self.t, len(self._window)
-        periodic = code or self._period_share(index) >= t.period_share
-        streak_needed = 2 * t.long_streak if code else t.repeat_streak * (1 if periodic else 2)
-        third_time = self._streak_again >= t.third_share * self._streak or code
+        a very long run counts. The period test runs last: it is the costly one."""
+        t, size, streak = self.t, len(self._window), self._streak
+        third_time = self._streak_again >= t.third_share * streak or code
         short_cycle = self._run_again >= t.short_cycle_words * (3 if code else 1) and self._is_short_cycle()
-        if (self._streak >= streak_needed and third_time) or (not code and self._streak >= t.long_streak) or short_cycle:
-            self._fire("loop", index - self._streak - t.ngram + 2)
-        elif (not code and periodic and self._code_in_window * 4 < size and self._sums["repeated"] / size >= t.repeat_share
-              and self._sums["again"] >= t.third_share * self._sums["repeated"]):
+        if code:
+            looping = streak >= 2 * t.long_streak or short_cycle
+        else:
+            looping = (streak >= t.long_streak or short_cycle or (third_time and streak >= t.repeat_streak and (
+                streak >= 2 * t.repeat_streak or self._period_share(index) >= t.period_share)))
+        if looping:
+            self._fire("loop", index - streak - t.ngram + 2)
+        elif (not code and self._sums["repeated"] >= t.repeat_share * size and self._code_in_window * 4 < size
+              and self._sums["again"] >= t.third_share * self._sums["repeated"]
+              and self._period_share(index) >= t.period_share):
             self._fire("loop", self._first_repeat(index - size + 1))
         return self.verdict.detected
 
