@@ -199,3 +199,18 @@ def test_a_loop_that_counts_is_still_a_loop_but_reference_boilerplate_is_not():
         f"`itermonthdates`, but not restricted by the `datetime.date` range. Days returned will be {rest}.\n\n"
         for name, rest in functions)
     assert not detect_collapse(reference).detected
+
+
+def test_a_loop_of_numbers_is_judged_by_its_tokens_too():
+    """SmolLM2 continuing a changelog: one timestamp over and over (real output, bench/corpus). Eleven
+    rounds are only 22 words but ~180 tokens: with token counts it is a loop; by words alone, not yet."""
+    text = "Recent changes to the `fontconfig` package:\n\n- " + "2022-09-04 12:22:11.133: " * 11
+    ends, position = [], 0
+    for word in text.split(" "):  # each timestamp word costs 8 tokens, as in SmolLM2's tokenizer
+        step = max(len(word) // 8, 1)
+        ends += [min(position + k * step, position + len(word)) for k in range(1, 8)] + [position + len(word) + 1]
+        position += len(word) + 1
+    ends = sorted({min(end, len(text)) for end in ends if end > 0})
+    verdict = detect_collapse(text, token_ends=ends)
+    assert verdict.detected and verdict.signal == "loop"
+    assert not detect_collapse(text).detected

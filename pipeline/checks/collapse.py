@@ -42,6 +42,8 @@ class Thresholds:
     repeat_share: float = 0.75  # share of the window's n-grams seen earlier in the text
     repeat_streak: int = 20  # consecutive words whose n-gram was seen before: a loop, not a refrain
     third_share: float = 0.5  # ... of which this share already seen twice before (a span's third time round)
+    streak_tokens: int = 64  # a streak of 8+ words this many tokens long counts as long enough (dates and
+    streak_min_words: int = 8  # versions cost many tokens a word: "2022-09-04 12:22:11.133: 2022-09-04 ...")
     long_streak: int = 80  # consecutive repeated words that make a loop even if each span only came twice
     period_share: float = 0.8  # a loop's last period is mostly repeated words; a reference page's boilerplate
     # sentence, third time round, sits between new ones ("Return an iterator for the month *month* ...")
@@ -123,6 +125,7 @@ class CollapseDetector:
         # For the period test, n-grams with their digits blanked: a loop that counts ("Issue #2", "#3") still repeats
         self._loose_last: dict[tuple, int] = {}  # n-grams with digits only (the others are their own loose form)
         self._has_digit: list[bool] = []
+        self._tokens_at: list[int] = []  # tokens seen when each word was added
         self._code_in_window = 0
         self._seen_at: list[int] = []  # per word: where its loose n-gram came last before (-1: never)
         self._repeated_before: list[int] = [0]  # prefix sums of words whose loose n-gram came before
@@ -207,6 +210,7 @@ class CollapseDetector:
         norm = "#." if is_list_number(raw) else raw.lower().translate(_STRIP)  # "11." loops like "12."
         self._words.append(norm)
         self._has_digit.append(not norm.isalpha() and _DIGITS.search(norm) is not None)
+        self._tokens_at.append(self._tokens_seen)
         self._starts.append(start)
         self.verdict.words_seen = index + 1
         bare = raw.strip(".,;:!?\"'“”‘’()[]*_")
@@ -354,7 +358,9 @@ class CollapseDetector:
         if code:
             looping = streak >= 2 * t.long_streak or short_cycle
         else:
-            looping = (streak >= t.long_streak or short_cycle or (third_time and streak >= t.repeat_streak and (
+            long_enough = streak >= t.repeat_streak or (
+                streak >= t.streak_min_words and self._tokens_at[index] - self._tokens_at[index - streak] >= t.streak_tokens)
+            looping = (streak >= t.long_streak or short_cycle or (third_time and long_enough and (
                 streak >= 2 * t.repeat_streak or self._period_share(index) >= t.period_share)))
         if looping:
             self._fire("loop", index - streak - t.ngram + 2)
