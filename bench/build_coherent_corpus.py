@@ -320,6 +320,17 @@ def shingles(text: str) -> set[int]:
     return {hash(" ".join(tokens[i:i + 6])) for i in range(0, max(len(tokens) - 5, 1), 3)}
 
 
+def write_corpus(items: list[dict], out: Path) -> dict:
+    """Write the sections as gzip'd JSON Lines; returns their counts by split and shape."""
+    with gzip.open(out, "wt", compresslevel=9) as fh:
+        for item in items:
+            fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+    counts: dict = defaultdict(Counter)
+    for item in items:
+        counts[item["split"]][item["shape"]] += 1
+    return {k: dict(v) for k, v in sorted(counts.items())}
+
+
 class NearDuplicates:
     """Admits a section unless it is unusable, already seen, or shares over half its 6-word shingles with
     one kept section (the same README in two versions, a vendored copy)."""
@@ -362,16 +373,10 @@ def main() -> None:
                 items.append({"id": f"{doc['doc']}#{number}", "label": "coherent", "shape": shape_of(text),
                               "source": doc["source"], "package": doc["package"], "doc": doc["doc"],
                               "licence": doc["licence"], "split": split_of(doc["package"]), "onset": None, "text": text})
-    with gzip.open(args.out, "wt", compresslevel=9) as fh:
-        for item in items:
-            fh.write(json.dumps(item, ensure_ascii=False) + "\n")
-    counts: dict = defaultdict(Counter)
-    for item in items:
-        counts[item["split"]][item["shape"]] += 1
     print(json.dumps({"sections": len(items), "documents": len({i["doc"] for i in items}),
                       "packages": len({i["package"] for i in items}),
                       "by_source": Counter(i["source"] for i in items),
-                      "by_split_and_shape": {k: dict(v) for k, v in sorted(counts.items())}}, indent=1))
+                      "by_split_and_shape": write_corpus(items, args.out)}, indent=1))
 
 
 if __name__ == "__main__":

@@ -16,13 +16,11 @@ Usage: python bench/build_docs_corpus.py [--out bench/corpus/coherent_pydocs.jso
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import re
-from collections import Counter, defaultdict
 from pathlib import Path
 
-from build_coherent_corpus import ROOT, NearDuplicates, sections_of, shape_of, split_of
+from build_coherent_corpus import ROOT, NearDuplicates, sections_of, shape_of, split_of, write_corpus
 
 SOURCES = Path("/usr/share/doc/python3.11/html/_sources")
 SECTIONS_PER_PAGE = 10  # more than for changelogs: a "What's New" article is many posts' worth of topics
@@ -184,14 +182,8 @@ def main() -> None:
                           "source": "python-docs", "package": "python3.11-doc", "doc": f"pydocs:{page}",
                           "licence": "PSF-2.0", "split": split_of(page), "batch": "python-docs", "onset": None,
                           "text": section})
-    with gzip.open(args.out, "wt", compresslevel=9) as fh:
-        for item in items:
-            fh.write(json.dumps(item, ensure_ascii=False) + "\n")
-    counts: dict = defaultdict(Counter)
-    for item in items:
-        counts[item["split"]][item["shape"]] += 1
     print(json.dumps({"sections": len(items), "pages": len({i["doc"] for i in items}),
-                      "by_split_and_shape": {k: dict(v) for k, v in sorted(counts.items())}}, indent=1))
+                      "by_split_and_shape": write_corpus(items, args.out)}, indent=1))
 
 
 if __name__ == "__main__":
