@@ -32,6 +32,8 @@ _LOWER_RUN = re.compile(r"[a-z]+")
 _TABLE_RULE = re.compile(r"^[+=|][-=+:|]{2,}$")  # "+-----+", "|---|:--:|", "====="
 TABLE_CELL_WORDS = 12  # more words than this without a "|" and the "row" is prose (or salad) again
 _DIGITS = re.compile(r"\d+")
+_LETTER = re.compile(r"[^\W\d_]")
+_IDENT_MARK = re.compile(r"[_/=()]")
 _STRIP = str.maketrans("", "", "\"'“”‘’()[]*_`")
 
 
@@ -89,7 +91,7 @@ _FUNCTION_WORDS = (  # one string of words reads better than 70 quoted ones
 STOPWORDS = frozenset(_FUNCTION_WORDS.split())
 
 
-@dataclass
+@dataclass(slots=True)
 class _Word:
     norm: str  # lowercased, quotes and brackets stripped
     alpha: bool  # has a letter: only such words count for variety and function-word share
@@ -158,7 +160,8 @@ class CollapseDetector:
         consumed = 0
         for match in _WORD.finditer(self._tail):
             if match.end() == len(self._tail):
-                self._judge_partial(match)  # the word may continue, but a glued loop can't wait
+                if match.end() - match.start() >= self.t.glued_token_chars:
+                    self._judge_partial(match)  # the word may continue, but a glued loop can't wait
                 break
             self._add_word(match.group(), self._offset + match.start(), self._tail[match.end()])
             consumed = match.end()
@@ -225,7 +228,7 @@ class CollapseDetector:
             self._table_line = self._since_pipe <= TABLE_CELL_WORDS  # a salad after a table's last "|" is no cell
         seen = self._ngram_seen(index)
         word = _Word(
-            norm=norm, alpha=any(c.isalpha() for c in norm), ident=any(c in raw for c in "_/=()"),
+            norm=norm, alpha=_LETTER.search(norm) is not None, ident=_IDENT_MARK.search(raw) is not None,
             repeated=seen >= 1, again=seen >= 2,
             adjacent=len(bare) > 1 and bare.isalpha() and bare.islower() and raw == self._raw_prev,
             stop=bare.lower() in STOPWORDS, boundary=ends_clause(raw) or next_char == "\n",
@@ -253,9 +256,9 @@ class CollapseDetector:
             self._run_on_start = index + 1
         if word.boundary or _PUNCTUATION.search(raw):
             self._unpunctuated_start = index + 1
-        if self._is_glued_loop(raw):
+        if len(raw) >= self.t.glued_token_chars and self._is_glued_loop(raw):
             return self._fire("loop", index)
-        if self._is_glued_salad(raw):
+        if len(raw) >= self.t.glued_token_chars and self._is_glued_salad(raw):
             return self._fire("word_salad", index)
         if self._chain_len >= self.t.chain_items:  # a chain is evidence on its own, however early
             return self._fire("synonym_chain", self._chain_start)
