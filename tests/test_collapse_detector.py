@@ -214,3 +214,18 @@ def test_a_loop_of_numbers_is_judged_by_its_tokens_too():
     verdict = detect_collapse(text, token_ends=ends)
     assert verdict.detected and verdict.signal == "loop"
     assert not detect_collapse(text).detected
+
+
+def test_the_same_text_under_new_headings_is_reference_but_under_the_same_heading_a_loop():
+    """es5-shim's README repeats one paragraph under each method's list item: each name is new, so the
+    repeat is how the page is written. The model repeating a heading with its paragraph is a loop."""
+    paragraph = ("    Silently fails on all legacy engines.  This should be\n    fine unless you are depending on the "
+                 "safety and security\n    provisions of this method, which you cannot possibly\n    obtain in legacy engines.\n\n")
+    methods = ["Object.seal", "Object.freeze", "Object.preventExtensions", "Object.isSealed"]
+    reference = "Some methods cannot be shimmed:\n\n" + "".join(f"* {name}\n\n{paragraph}" for name in methods)
+    assert not detect_collapse(reference).detected
+    looping = "Some methods cannot be shimmed:\n\n" + "".join(f"* Object.freeze\n\n{paragraph}" for _ in methods)
+    verdict = detect_collapse(looping)
+    assert verdict.detected and verdict.signal == "loop"
+    headed = "".join(f"#### {name}\n\n{paragraph}" for name in ["Summary"] * 4)
+    assert detect_collapse(headed).detected

@@ -31,6 +31,7 @@ _PUNCTUATION = re.compile(r"[^\w\s'’]")  # anything but letters, digits and ap
 _LOWER_RUN = re.compile(r"[a-z]+")
 _TABLE_RULE = re.compile(r"^[+=|][-=+:|]{2,}$")  # "+-----+", "|---|:--:|", "====="
 TABLE_CELL_WORDS = 12  # more words than this without a "|" and the "row" is prose (or salad) again
+LABEL_WORDS = 8  # a heading or list item this short names what follows: a label
 _DIGITS = re.compile(r"\d+")
 _LETTER = re.compile(r"[^\W\d_]")
 _IDENT_MARK = re.compile(r"[_/=()]")
@@ -138,6 +139,13 @@ class CollapseDetector:
         self._run_again = 0  # consecutive such words
         self._in_code = False
         self._line_start = True  # the next word starts a line
+        # Reference pages repeat boilerplate under a new name ("#### parser.parseFlags(...)", "* Object.freeze");
+        # a loop repeats its headings too. Where the last new heading or short list item began, until it recurs:
+        self._line_first = 0  # index of this line's first word
+        self._line_label = False  # this line is a heading or a list item (a label if it stays short)
+        self._labels: set[tuple[str, ...]] = set()  # labels seen, digits blanked
+        self._new_label: tuple[str, ...] = ()
+        self._new_label_at = -1
         self._chain_len = 0
         self._chain_start = 0
         self._item_words = 0
@@ -221,6 +229,8 @@ class CollapseDetector:
         if fence:
             self._in_code = not self._in_code
         if self._line_start:
+            self._line_first = index
+            self._line_label = raw[:1] == "#" or raw in ("*", "-", "+") or is_list_number(raw)
             self._table_line = raw[:1] == "|" or (raw[:1] in "+=" and bool(_TABLE_RULE.match(raw)))
             self._since_pipe = 0
         if self._table_line:
@@ -236,6 +246,8 @@ class CollapseDetector:
         )
         self._repeated_before.append(self._repeated_before[-1] + (self._seen_at[index] >= 0))
         self._line_start = next_char == "\n"
+        if self._line_start and self._line_label and index - self._line_first < LABEL_WORDS:
+            self._note_label(index)
         self._raw_prev = "" if word.boundary or word.code else raw  # "v\nv" in a diagram is not "the the"
         self._streak = self._streak + 1 if word.repeated else 0
         self._streak_again = self._streak_again + word.again if word.repeated else 0
@@ -270,7 +282,7 @@ class CollapseDetector:
     def _is_glued_salad(self, raw: str) -> bool:
         """'TheColorOfArubaBakeryDhleYoho...': many words run together in one token, as no text does
         (identifiers are shorter; URLs and paths have separators)."""
-        if len(raw) < 2 * self.t.glued_token_chars or any(c in raw for c in "/:.=@\\"):
+        if len(raw) < 2 * self.t.glued_token_chars or any(c in raw for c in "/:.=@\\`#"):  # "`x`](#x)": markup
             return False
         humps = sum(1 for a, b in itertools.pairwise(raw) if a.islower() and b.isupper())
         runs = _LOWER_RUN.findall(raw)  # words glued together have lowercase runs; base64 has short ones
@@ -364,14 +376,31 @@ class CollapseDetector:
             long_enough = streak >= t.repeat_streak or (
                 streak >= t.streak_min_words and self._tokens_at[index] - self._tokens_at[index - streak] >= t.streak_tokens)
             looping = (streak >= t.long_streak or short_cycle or (third_time and long_enough and (
-                streak >= 2 * t.repeat_streak or self._period_share(index) >= t.period_share)))
+                streak >= 2 * t.repeat_streak or self._period_share(index) >= t.period_share)
+                and not self._new_label_in_period(index)))
         if looping:
             self._fire("loop", index - streak - t.ngram + 2)
         elif (not code and self._sums["repeated"] >= t.repeat_share * size and self._code_in_window * 4 < size
               and self._sums["again"] >= t.third_share * self._sums["repeated"]
-              and self._period_share(index) >= t.period_share):
+              and self._period_share(index) >= t.period_share and not self._new_label_in_period(index)):
             self._fire("loop", self._first_repeat(index - size + 1))
         return self.verdict.detected
+
+    def _note_label(self, index: int) -> None:
+        label = tuple(_DIGITS.sub("0", word) for word in self._words[self._line_first: index + 1])
+        if label not in self._labels:
+            self._labels.add(label)
+            self._new_label, self._new_label_at = label, self._line_first
+        elif label == self._new_label:  # the new name came round again: a loop of it
+            self._new_label_at = -1
+
+    def _new_label_in_period(self, index: int) -> bool:
+        """A new heading or short list item since the repeated run last came: the same text under
+        another name, as reference pages are written (a loop repeats its headings too)."""
+        came = [at for at in (self._seen_at[index], self._seen_at[index - max(self._streak, 1) + 1]) if at >= 0]
+        if not came:
+            return False
+        return self._new_label_at > min(came)  # since the repeated run's first word (or its last) came before
 
     def _period_share(self, index: int) -> float:
         """Share of repeated words since this word's n-gram last came: the loop's last period."""
