@@ -25,7 +25,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-
 from build_coherent_corpus import ROOT, NearDuplicates, sections_of, shape_of, split_of, write_corpus
 from collapse import coherent_items
 

@@ -220,7 +220,8 @@ def test_the_same_text_under_new_headings_is_reference_but_under_the_same_headin
     """es5-shim's README repeats one paragraph under each method's list item: each name is new, so the
     repeat is how the page is written. The model repeating a heading with its paragraph is a loop."""
     paragraph = ("    Silently fails on all legacy engines.  This should be\n    fine unless you are depending on the "
-                 "safety and security\n    provisions of this method, which you cannot possibly\n    obtain in legacy engines.\n\n")
+                 "safety and security\n    provisions of this method, which you cannot possibly\n"
+                 "    obtain in legacy engines.\n\n")
     methods = ["Object.seal", "Object.freeze", "Object.preventExtensions", "Object.isSealed"]
     reference = "Some methods cannot be shimmed:\n\n" + "".join(f"* {name}\n\n{paragraph}" for name in methods)
     assert not detect_collapse(reference).detected
