@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
-FILES = ("coherent_real.jsonl.gz", "coherent_pydocs.jsonl.gz", "coherent.jsonl", "coherent_model.jsonl",
+FILES = ("coherent_real.jsonl.gz", "coherent_pydocs.jsonl.gz", "coherent_npm.jsonl.gz", "coherent.jsonl", "coherent_model.jsonl",
          "degenerate.jsonl")
 WINDOW, CONTEXT = 400, 200
 
