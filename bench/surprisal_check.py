@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from collapse import coherent_items, ends_of, load, percentile, rate, stream
@@ -22,8 +22,11 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
 def nats_by_id(path: Path) -> dict[str, list[float]]:
+    """Each item's scores by id; the few ids two items share (two `__exit__` methods) are left out."""
     with gzip.open(path, "rt") as fh:
-        return {row["id"]: row["nats"] for row in map(json.loads, fh)}
+        rows = [(row["id"], row["nats"]) for row in map(json.loads, fh)]
+    shared = {key for key, count in Counter(key for key, _ in rows).items() if count > 1}
+    return {key: nats for key, nats in rows if key not in shared}
 
 
 def group_of(item: dict) -> str:
