@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import signal
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NoReturn
 
@@ -15,6 +16,7 @@ import click
 
 from . import errors, report, writer
 from .backends import check_model, model_for, open_backend, open_prompt_formatter
+from .checks.collapse import Verdict
 from .checks.files import FileReport, check_text
 from .checks.tokens import collapse_of
 from .config.load import key_line
@@ -142,14 +144,18 @@ def exit_code(outcomes: list[report.Outcome]) -> int:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def check(paths: tuple[Path, ...], as_json: bool) -> None:
+@click.option("--read/--no-read", "read", default=None,
+              help="Also read the text with the embedded model, which finds word salad the text signals miss "
+                   "(default: on where MLX has a GPU, as on Apple Silicon; slow on a CPU).")
+def check(paths: tuple[Path, ...], as_json: bool, read: bool | None) -> None:
     """Re-run every check on a draft folder (output/posts/DRAFT/) after editing it, against what its run.json
     recorded; or the text checks (collapse, leaked think markers, text cut mid-sentence) on text FILES.
     Exit 0 clean, 3 when something needs attention."""
     reports: list[FileReport | DraftReport] = []
+    judge = functools.partial(collapse_of, read=read)
     for path in paths:
         try:
-            reports.append(check_draft(path) if path.is_dir() else check_file(path))
+            reports.append(check_draft(path, judge) if path.is_dir() else check_file(path, judge))
         except errors.PipelineError as exc:
             fail(exc, as_json)
     if as_json:
@@ -277,12 +283,12 @@ def refresh_review(draft: Path) -> None:
         click.echo(f"warning: the review pages were not rebuilt ({exc}); run `pipeline review`", err=True)
 
 
-def check_file(path: Path) -> FileReport:
+def check_file(path: Path, judge: Callable[[str], Verdict]) -> FileReport:
     if not path.exists():
         raise errors.InputError(f"{path}: no such file or folder",
                                 hint="check the path; pipeline check reads a draft folder, or text and markdown files")
     try:
-        return check_text(str(path), path.read_text(encoding="utf-8"), judge=collapse_of)
+        return check_text(str(path), path.read_text(encoding="utf-8"), judge=judge)
     except (OSError, UnicodeDecodeError) as exc:
         raise errors.InputError(f"{path}: cannot read as UTF-8 text: {getattr(exc, 'strerror', None) or exc}",
                                 hint="check the path; pipeline check reads a draft folder, or text and markdown files") from exc

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import errors
 from .checks.chatter import trim_chatter
+from .checks.collapse import Verdict
 from .checks.files import prose_only
 from .checks.findings import ATTENTION, INFO, Finding
 from .checks.links import links_in
@@ -60,7 +62,7 @@ class DraftReport:
                 "sections": [s.as_dict() for s in self.sections]}
 
 
-def check_draft(draft_dir: Path) -> DraftReport:
+def check_draft(draft_dir: Path, judge: Callable[[str], Verdict] = collapse_of) -> DraftReport:
     manifest = read_manifest(draft_dir)
     markdown = read_text(draft_dir / "index.md")
     recorded = {s["heading"]: s for s in manifest["sections"]}
@@ -69,7 +71,7 @@ def check_draft(draft_dir: Path) -> DraftReport:
     reference = reference_of(manifest, [p.text for p in parts if p.heading not in recorded])
     repeats = repetition_findings([(p.heading, without_review_notes(p.text)) for p in prose])
     previous = previous_issues(draft_dir.parent, draft_dir.name, set(recorded)) if kind_of(manifest) == "newsletter" else []
-    checks = [SectionCheck(p.heading, p.line, section_findings(p, recorded[p.heading], reference, manifest)
+    checks = [SectionCheck(p.heading, p.line, section_findings(p, recorded[p.heading], reference, manifest, judge)
                            + repeats.get(n, []) + previous_issue_findings(without_review_notes(p.text), previous))
               for n, p in enumerate(prose)]
     written = {p.heading for p in prose}
@@ -78,13 +80,14 @@ def check_draft(draft_dir: Path) -> DraftReport:
     return DraftReport(str(draft_dir), kind_of(manifest), checks)
 
 
-def section_findings(part: Part, recorded: dict, reference: Reference, manifest: dict) -> list[Finding]:
+def section_findings(part: Part, recorded: dict, reference: Reference, manifest: dict,
+                     judge: Callable[[str], Verdict]) -> list[Finding]:
     """The run's checks on one section's text as the reviewer left it."""
     notes = len(REVIEW_NOTE.findall(part.text))
     text = without_review_notes(part.text)
     findings = check_section(text, recorded.get("target_words") or 0, think_markers(manifest))
     findings = [f for f in findings if recorded.get("target_words") or f.code not in {"short", "long"}]
-    findings += collapse_findings(text, part.line)
+    findings += collapse_findings(text, part.line, judge)
     findings += chatter_findings(text, part.heading, recorded)
     findings += check_prose(text, reference.known, reference.links, reference.strict)
     if notes:
@@ -93,8 +96,8 @@ def section_findings(part: Part, recorded: dict, reference: Reference, manifest:
     return findings
 
 
-def collapse_findings(text: str, heading_line: int) -> list[Finding]:
-    verdict = collapse_of(prose_only(text))
+def collapse_findings(text: str, heading_line: int, judge: Callable[[str], Verdict]) -> list[Finding]:
+    verdict = judge(prose_only(text))
     if not verdict.detected or verdict.onset is None:
         return []
     line = heading_line + 2 + text.count("\n", 0, verdict.onset)  # the text starts after the heading and a blank line

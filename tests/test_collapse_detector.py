@@ -230,3 +230,13 @@ def test_the_same_text_under_new_headings_is_reference_but_under_the_same_headin
     assert verdict.detected and verdict.signal == "loop"
     headed = "".join(f"#### {name}\n\n{paragraph}" for name in ["Summary"] * 4)
     assert detect_collapse(headed).detected
+
+
+def test_salad_window_finds_the_first_improbable_stretch():
+    """`pipeline check --read`: the first 32-token window averaging 8 nats a token or more."""
+    from pipeline.checks.collapse import salad_window
+
+    prose = [0.0] + [3.0] * 99
+    assert salad_window(prose) is None
+    # 5 tokens at 3 nats and 27 at 9 are the first window to average 8 or more: 258 / 32
+    assert salad_window(prose[:40] + [9.0] * 40 + prose[:20]) == (35, 67, 8.0625)

@@ -66,6 +66,8 @@ class Thresholds:
     min_words: int = 24  # evidence needed before anything fires
     surprisal_tokens: int = 16  # tokens in the model-surprisal window (while streaming from a backend that reports it)
     surprisal_nats: float = 7.4  # mean nats a token over that window: improbable to the model that wrote it
+    read_tokens: int = 32  # `pipeline check` reading a file with the embedded model: a window this long ...
+    read_nats: float = 8.0  # ... averaging this many nats a token is salad (text people wrote stayed under it)
     locate_lookback: int = 256  # tokens before the text signals' onset where a salad's start is looked for
     locate_nats: float = 7.0  # mean nats a token from the located start to where the detector fired ...
     locate_gap_nats: float = 2.5  # ... and this much above the text before it
@@ -513,6 +515,23 @@ def onset_by_surprisal(nats: Sequence[float], onset: int, fired: int, t: Thresho
         return first  # improbable all the way back: salad from the start of the stretch
     if mean(split, fired) >= t.locate_nats and mean(split, fired) - mean(first, split) >= t.locate_gap_nats:
         return split
+    return None
+
+
+def salad_window(nats: Sequence[float], t: Thresholds = Thresholds()) -> tuple[int, int, float] | None:
+    """The first `read_tokens`-token window whose mean surprisal reaches `read_nats`, as (its first token,
+    the token after it, its mean): how `pipeline check` finds a salad the text signals miss. The bar is
+    higher than generation's (a small model finds people's names, numbers and code more surprising than
+    its own output), over a longer window."""
+    size = t.read_tokens
+    if len(nats) < size:
+        return None
+    total = sum(nats[:size])
+    for first in range(len(nats) - size + 1):
+        if first:
+            total += nats[first + size - 1] - nats[first - 1]
+        if total >= t.read_nats * size:
+            return first, first + size, total / size
     return None
 
 

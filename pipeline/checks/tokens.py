@@ -4,8 +4,10 @@ Token boundaries: the collapse detector's token-cost signal (invented words spli
 each) needs them; the embedded tokenizer gives the counts the detector was calibrated with, so a file
 is judged as generation judges a stream. Surprisal: when the text signals find a word salad, they
 place its start roughly (they need tens of words of it); the embedded model scores the text up to
-there and the start is where it turns improbable (collapse.onset_by_surprisal). Clean text never
-loads the model. Without the embedded model both aids are off and the text signals still judge; on a
+there and the start is where it turns improbable (collapse.onset_by_surprisal). Reading with the
+model (`read`; by default where MLX has a GPU, as on Apple Silicon): text the signals pass is scored
+whole, and a 32-token stretch improbable enough is a word salad (collapse.salad_window); otherwise
+clean text never loads the model. Without the embedded model both aids are off and the text signals still judge; on a
 machine that never ran it, the first check converts it into the user cache, as a first run does."""
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 from functools import cache
 from typing import Any
 
-from .collapse import SALAD_SIGNALS, Verdict, detect_collapse, onset_by_surprisal
+from .collapse import SALAD_SIGNALS, Verdict, detect_collapse, onset_by_surprisal, salad_window
 
 log = logging.getLogger("pipeline")
 
@@ -63,15 +65,42 @@ def scored(text: str) -> tuple[list[int], list[float]] | None:
     return [end for _, end in encoding.offsets], scorer.surprisal(encoding.ids)
 
 
-def collapse_of(prose: str) -> Verdict:
+def collapse_of(prose: str, read: bool | None = None) -> Verdict:
     """Written text judged as generation judges a stream: token by token, with the embedded tokenizer's
-    tokens; a word salad's start then located by the embedded model's surprisal."""
+    tokens; a word salad's start then located by the embedded model's surprisal. `read`: also score
+    text the signals pass (None: where MLX has a GPU)."""
     encoding = _encoding(prose)
     ends = None if encoding is None else [end for _, end in encoding.offsets]
     verdict = detect_collapse(prose, token_ends=ends)
     if ends and verdict.detected and verdict.signal in SALAD_SIGNALS and verdict.onset is not None:
         _locate_salad(prose, verdict, verdict.onset, encoding.ids, ends)
+    elif ends and not verdict.detected and (read or (read is None and _has_gpu())):
+        return _read_with_model(prose, verdict, encoding.ids, ends)
     return verdict
+
+
+@cache
+def _has_gpu() -> bool:
+    try:
+        import mlx.core as mx
+
+        return mx.default_device().type == mx.gpu
+    except Exception:  # noqa: BLE001 - no MLX here: nothing to read with
+        return False
+
+
+def _read_with_model(prose: str, verdict: Verdict, ids: list[int], ends: list[int]) -> Verdict:
+    scorer = _scorer()
+    nats = scorer.surprisal(ids) if scorer is not None else []
+    found = salad_window(nats)
+    if found is None:
+        return verdict
+    first, after, mean = found
+    located = onset_by_surprisal(nats, first, after)  # the stretch may start before the window
+    onset = first if located is None else located
+    start = ends[onset - 1] if onset else 0
+    return Verdict(True, start + len(prose[start:]) - len(prose[start:].lstrip()), "word_salad", verdict.words_seen,
+                   ends[after - 1], {**verdict.signals, "surprisal_nats": round(mean, 2), "onset_from": "model surprisal"})
 
 
 def _locate_salad(prose: str, verdict: Verdict, text_onset: int, ids: list[int], ends: list[int]) -> None:
