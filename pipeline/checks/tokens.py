@@ -7,8 +7,9 @@ place its start roughly (they need tens of words of it); the embedded model scor
 there and the start is where it turns improbable (collapse.onset_by_surprisal). Reading with the
 model (`read`; by default where MLX has a GPU, as on Apple Silicon): text the signals pass is scored
 whole, and a 32-token stretch improbable enough is a word salad (collapse.salad_window); otherwise
-clean text never loads the model. Without the embedded model both aids are off and the text signals still judge; on a
-machine that never ran it, the first check converts it into the user cache, as a first run does."""
+clean text never loads the model. Without the embedded model both aids are off and the text signals
+still judge; on a machine that never ran it, the first check converts it into the user cache, as a
+first run does."""
 
 from __future__ import annotations
 
@@ -98,9 +99,13 @@ def _read_with_model(prose: str, verdict: Verdict, ids: list[int], ends: list[in
     first, after, mean = found
     located = onset_by_surprisal(nats, first, after)  # the stretch may start before the window
     onset = first if located is None else located
-    start = ends[onset - 1] if onset else 0
-    return Verdict(True, start + len(prose[start:]) - len(prose[start:].lstrip()), "word_salad", verdict.words_seen,
+    return Verdict(True, _word_at(prose, ends[onset - 1] if onset else 0), "word_salad", verdict.words_seen,
                    ends[after - 1], {**verdict.signals, "surprisal_nats": round(mean, 2), "onset_from": "model surprisal"})
+
+
+def _word_at(prose: str, start: int) -> int:
+    """A token's start is often the space before its word: the onset is the word's."""
+    return start + len(prose[start:]) - len(prose[start:].lstrip())
 
 
 def _locate_salad(prose: str, verdict: Verdict, text_onset: int, ids: list[int], ends: list[int]) -> None:
@@ -111,6 +116,5 @@ def _locate_salad(prose: str, verdict: Verdict, text_onset: int, ids: list[int],
     fired = sum(1 for end in ends if end <= (verdict.fired_at or len(prose)))
     onset = onset_by_surprisal(scorer.surprisal(ids[:fired]), sum(1 for end in ends if end <= text_onset), fired)
     if onset is not None:
-        start = ends[onset - 1] if onset else 0
-        verdict.onset = start + len(prose[start:]) - len(prose[start:].lstrip())  # at the word, not the space before
+        verdict.onset = _word_at(prose, ends[onset - 1] if onset else 0)
         verdict.signals["onset_from"] = "model surprisal"
