@@ -22,7 +22,7 @@ from collapse import coherent_items, ends_of, load, percentile, rate, stream
 from common import emit
 
 import pipeline  # noqa: F401 - before mlx, as every entry point
-from pipeline.checks.collapse import salad_window
+from pipeline.checks.collapse import SALAD_SIGNALS, onset_by_surprisal, salad_window
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
@@ -42,15 +42,23 @@ def group_of(item: dict) -> str:
 MODES = ("text", "text+surprisal", "check: text, then read")
 
 
-def judged(text: str, ends: list[int], nats: list[float], mode: str) -> tuple[bool, int | None, bool]:
-    """(fired, at which token, by the model's surprisal) for one text: streamed with the generation rule
-    (text+surprisal), or with the text signals alone and then, if they pass it, read whole as
-    `pipeline check --read` reads it (collapse.salad_window)."""
+def judged(text: str, ends: list[int], nats: list[float], mode: str) -> tuple[bool, int | None, bool, int | None]:
+    """(fired, at which token, by the model's surprisal, the onset token `pipeline check` would report)
+    for one text: streamed with the generation rule (text+surprisal), or with the text signals alone
+    and then, if they pass it, read whole as `pipeline check --read` reads it (collapse.salad_window).
+    The reported onset is check's (checks/tokens.collapse_of): a salad's start placed by surprisal."""
     verdict, at = stream(text, ends, nats if mode == "text+surprisal" else None)
+    onset = None if verdict.onset is None else sum(1 for end in ends if end <= verdict.onset)
     if verdict.detected or mode != MODES[2]:
-        return verdict.detected, at, "surprisal_nats" in verdict.signals
+        if verdict.detected and verdict.signal in SALAD_SIGNALS and onset is not None and at is not None:
+            located = onset_by_surprisal(nats[:at], onset, at)
+            onset = onset if located is None else located
+        return verdict.detected, at, "surprisal_nats" in verdict.signals, onset
     found = salad_window(nats)
-    return (True, found[1], True) if found else (False, None, False)
+    if not found:
+        return False, None, False, None
+    located = onset_by_surprisal(nats, found[0], found[1])
+    return True, found[1], True, found[0] if located is None else located
 
 
 def evaluate(coherent: list[dict], degenerate: list[dict], nats: dict[str, list[float]]) -> dict:
@@ -59,23 +67,29 @@ def evaluate(coherent: list[dict], degenerate: list[dict], nats: dict[str, list[
         fired: dict[str, list] = defaultdict(list)
         examples = []
         for item in coherent:
-            hit, _, by_model = judged(item["text"], ends_of(item["text"]), nats[item["id"]], mode)
+            hit, _, by_model, _ = judged(item["text"], ends_of(item["text"]), nats[item["id"]], mode)
             fired[item["shape"]].append(hit)
             if hit and by_model:
                 examples.append(item["id"])
         caught: dict[str, list] = defaultdict(list)
         delays: dict[str, list] = defaultdict(list)
+        reported: dict[str, list] = defaultdict(list)
         for item in degenerate:
             ends = ends_of(item["text"])
-            hit, at, _ = judged(item["text"], ends, nats[item["id"]], mode)
+            hit, at, _, onset = judged(item["text"], ends, nats[item["id"]], mode)
             caught[item["kind"]].append(hit)
+            labelled = sum(1 for end in ends if end <= item["onset"])
             if hit and at is not None:
-                delays[item["kind"]].append(max(at - sum(1 for end in ends if end <= item["onset"]), 0))
+                delays[item["kind"]].append(max(at - labelled, 0))
+            if hit and onset is not None:
+                reported[item["kind"]].append(abs(onset - labelled))
         report[mode] = {
             "false_positives_per_shape": {shape: f"{sum(hits)}/{len(hits)}" for shape, hits in sorted(fired.items())},
             "false_positive_rate": rate(sum(sum(h) for h in fired.values()), sum(len(h) for h in fired.values())),
             "recall_per_kind": {kind: f"{sum(hits)}/{len(hits)}" for kind, hits in sorted(caught.items())},
             "delay_tokens": {kind: {"p50": percentile(v, 0.5), "p95": percentile(v, 0.95)} for kind, v in sorted(delays.items())},
+            "reported_onset_error_tokens": {kind: {"p50": percentile(v, 0.5), "p95": percentile(v, 0.95)}
+                                            for kind, v in sorted(reported.items())},
             **({"fired_by_surprisal": examples[:20]} if examples else {}),
         }
     return report
