@@ -270,10 +270,11 @@ class CollapseDetector:
             self._run_on_start = index + 1
         if word.boundary or _PUNCTUATION.search(raw):
             self._unpunctuated_start = index + 1
-        if len(raw) >= self.t.glued_token_chars and self._is_glued_loop(raw):
-            return self._fire("loop", index)
-        if len(raw) >= self.t.glued_token_chars and self._is_glued_salad(raw):
-            return self._fire("word_salad", index)
+        if len(raw) >= self.t.glued_token_chars:  # checked here: most words are short, and calls cost
+            if self._is_glued_loop(raw):
+                return self._fire("loop", index)
+            if self._is_glued_salad(raw):
+                return self._fire("word_salad", index)
         if self._chain_len >= self.t.chain_items:  # a chain is evidence on its own, however early
             return self._fire("synonym_chain", self._chain_start)
         if self._sums["adjacent"] >= self.t.adjacent_repeats:  # so is stuttering: "the the ... of of"
@@ -308,7 +309,7 @@ class CollapseDetector:
         seen = times if recent else 0
         self._ngram_last[gram] = (index, seen + 1)
         if True in self._has_digit[index - n + 1: index + 1]:  # the period test's n-gram: digits blanked
-            loose = tuple(_DIGITS.sub("0", word) for word in gram)
+            loose = _digits_blanked(gram)
             prior = self._loose_last.get(loose, -1)
             self._loose_last[loose] = index
             self._seen_at.append(prior if prior >= 0 and index - prior <= self.t.repeat_lookback else -1)
@@ -389,7 +390,7 @@ class CollapseDetector:
         return self.verdict.detected
 
     def _note_label(self, index: int) -> None:
-        label = tuple(_DIGITS.sub("0", word) for word in self._words[self._line_first: index + 1])
+        label = _digits_blanked(self._words[self._line_first: index + 1])
         if label not in self._labels:
             self._labels.add(label)
             self._new_label, self._new_label_at = label, self._line_first
@@ -518,19 +519,19 @@ def onset_by_surprisal(nats: Sequence[float], onset: int, fired: int, t: Thresho
     return None
 
 
+def _digits_blanked(words: Sequence[str]) -> tuple[str, ...]:
+    """'Issue #2' and 'Issue #3' alike: what a counting loop repeats."""
+    return tuple(_DIGITS.sub("0", word) for word in words)
+
+
 def salad_window(nats: Sequence[float], t: Thresholds = Thresholds()) -> tuple[int, int, float] | None:
     """The first `read_tokens`-token window whose mean surprisal reaches `read_nats`, as (its first token,
     the token after it, its mean): how `pipeline check` finds a salad the text signals miss. The bar is
     higher than generation's (a small model finds people's names, numbers and code more surprising than
     its own output), over a longer window."""
-    size = t.read_tokens
-    if len(nats) < size:
-        return None
-    total = sum(nats[:size])
+    size, sums = t.read_tokens, list(itertools.accumulate(nats, initial=0.0))
     for first in range(len(nats) - size + 1):
-        if first:
-            total += nats[first + size - 1] - nats[first - 1]
-        if total >= t.read_nats * size:
+        if (total := sums[first + size] - sums[first]) >= t.read_nats * size:
             return first, first + size, total / size
     return None
 
