@@ -101,6 +101,8 @@ def main() -> None:
     parser.add_argument("--nats", type=Path, default=CORPUS / "surprisal.jsonl.gz")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    if not args.nats.exists():
+        raise SystemExit(f"{args.nats} is missing: it is made by bench/surprisal_dump.py (see bench/corpus/README.md)")
     nats = nats_by_id(args.nats)
     coherent = [c for c in coherent_items(CORPUS) if c["id"] in nats]
     degenerate = [d for d in load(CORPUS / "degenerate.jsonl") if d["id"] in nats]
