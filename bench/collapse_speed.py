@@ -10,29 +10,15 @@ Usage: python bench/collapse_speed.py --against REV [--rounds 5] [--out FILE.jso
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 from collapse import coherent_items, ends_of, load
-from common import alternating, emit
+from common import alternating, detector_at, emit
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "bench" / "corpus"
-
-
-def detector_module(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(f"pipeline.checks.{name}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    module.__package__ = "pipeline.checks"  # its relative imports resolve against this checkout's package
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def tokens_per_s(module, streams: list[list[str]]) -> float:
@@ -51,12 +37,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    source = subprocess.run(["git", "show", f"{args.against}:pipeline/checks/collapse.py"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "collapse.py").write_text(source)
-        modules = {"this checkout": detector_module(ROOT / "pipeline/checks/collapse.py", "collapse_now"),
-                   args.against: detector_module(Path(tmp) / "collapse.py", "collapse_then")}
+    modules = {"this checkout": detector_at(None), args.against: detector_at(args.against)}
     texts = [c["text"] for c in coherent_items(CORPUS) if c["split"] == "reserve"][:600]
     texts += [d["text"] for d in load(CORPUS / "degenerate.jsonl") if d["split"] == "reserve"]
     streams = [[text[a:b] for a, b in zip([0, *ends], ends, strict=False)] for text in texts for ends in [ends_of(text)]]

@@ -1,0 +1,49 @@
+"""False alarms of the collapse detector on one coherent set, every split, against an earlier revision.
+
+For a set built after the detector was tuned (bench/build_npm_corpus.py, bench/build_docs_corpus.py):
+every section is streamed token by token (the embedded tokenizer's tokens) through this checkout's
+detector and through the one at REV, and the sections that fire are counted per split and shape. Run
+once with REV = the revision the set was built against, this is the blind figure on all of it; after
+tuning on its calibration split, the held-out and reserve rows are the ones to report.
+Usage: python bench/collapse_blind.py SET.jsonl.gz --against REV [--out FILE.json]"""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from pathlib import Path
+
+from collapse import ends_of, load
+from common import detector_at, emit
+
+
+def fired(module, text: str) -> bool:
+    detector, start = module.CollapseDetector(), 0
+    for end in ends_of(text):
+        detector.feed(text[start:end], 1)
+        start = end
+    return detector.finish().detected
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("set", type=Path)
+    parser.add_argument("--against", required=True, help="a git revision")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    items = load(args.set)
+    report: dict = {"benchmark": "collapse_blind", "set": args.set.name, "sections": len(items)}
+    for name, module in (("this checkout", detector_at(None)), (args.against, detector_at(args.against))):
+        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for item in items:
+            hit = fired(module, item["text"])
+            group = "held-out + reserve" if item["split"] != "calibration" else "calibration"
+            for key in {"all", item["split"], group, f"{group} / {item['shape']}", f"all / {item['shape']}"}:
+                counts[key][0] += hit
+                counts[key][1] += 1
+        report[name] = {key: f"{hits} / {total}" for key, (hits, total) in sorted(counts.items())}
+    emit(report, args.out)
+
+
+if __name__ == "__main__":
+    main()
