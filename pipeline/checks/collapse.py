@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from .text import ends_clause, is_list_number
 
 _WORD = re.compile(r"\S+")
+_SPACE = re.compile(r"\s")  # what ends a word: the same whitespace as _WORD's \S
 _CHAIN_ITEM = re.compile(r"^[a-z][a-z'’-]*$")  # lowercase words: synonyms, not tickers or numbers
 _PUNCTUATION = re.compile(r"[^\w\s'’]")  # anything but letters, digits and apostrophes
 _LOWER_RUN = re.compile(r"[a-z]+")
@@ -167,20 +168,34 @@ class CollapseDetector:
         self._tokens_seen += tokens
         piece_start = self._offset + len(self._tail)
         self._tail += delta
-        consumed = 0
-        for match in _WORD.finditer(self._tail):
-            if match.end() == len(self._tail):
-                if match.end() - match.start() >= self.t.glued_token_chars:
-                    self._judge_partial(match)  # the word may continue, but a glued loop can't wait
-                break
-            self._add_word(match.group(), self._offset + match.start(), self._tail[match.end()])
-            consumed = match.end()
-            if self.verdict.detected:
-                break
-        self._tail, self._offset = self._tail[consumed:], self._offset + consumed
+        if _SPACE.search(delta):
+            self._add_complete_words()
+        elif len(self._tail) >= self.t.glued_token_chars:  # no word ended (most pieces): only a long one needs a look
+            self._judge_unfinished_word()
         if surprisal is not None and tokens and delta.strip() and not self.verdict.detected and not self._in_code:
             self._judge_surprisal(tokens, surprisal, piece_start)
         return self.verdict
+
+    def _add_complete_words(self) -> None:
+        """Judge each word of the tail that whitespace has ended; keep the unfinished one."""
+        tail, consumed = self._tail, 0
+        for match in _WORD.finditer(tail):
+            end = match.end()
+            if end == len(tail):
+                if end - match.start() >= self.t.glued_token_chars:
+                    self._judge_partial(match)  # the word may continue, but a glued loop can't wait
+                break
+            self._add_word(match.group(), self._offset + match.start(), tail[end])
+            consumed = end
+            if self.verdict.detected:
+                break
+        self._tail, self._offset = tail[consumed:], self._offset + consumed
+
+    def _judge_unfinished_word(self) -> None:
+        """The tail holds at most one word, unfinished (complete ones were judged when whitespace ended them)."""
+        match = _WORD.search(self._tail)
+        if match and match.end() - match.start() >= self.t.glued_token_chars:
+            self._judge_partial(match)
 
     def _judge_surprisal(self, tokens: int, nats: float, start: int) -> None:
         """Salad is improbable to the model that wrote it (SmolLM2's coherent output averages ~2.6 nats a
@@ -293,7 +308,7 @@ class CollapseDetector:
 
     def _is_glued_loop(self, raw: str) -> bool:
         """'zymezymezyme...': a loop inside one whitespace-free token (rules like '|-----|' are not)."""
-        if len(raw) < self.t.glued_token_chars or sum(c.isalpha() for c in raw) < 0.8 * len(raw) or "/" in raw:
+        if len(raw) < self.t.glued_token_chars or "/" in raw or sum(map(str.isalpha, raw)) < 0.8 * len(raw):
             return False  # a link repeats its host and path ("commons-cli/commons-cli/badge.svg")
         return _compression(raw.encode()) < 0.5
 
