@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import re
 import zlib
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -95,18 +95,23 @@ _FUNCTION_WORDS = (  # one string of words reads better than 70 quoted ones
 STOPWORDS = frozenset(_FUNCTION_WORDS.split())
 
 
-@dataclass(slots=True)
 class _Word:
-    norm: str  # lowercased, quotes and brackets stripped
-    alpha: bool  # has a letter: only such words count for variety and function-word share
-    ident: bool  # snake_case, a path or a call: an identifier, which token soup is not made of
-    repeated: bool  # its n-gram was seen earlier
-    again: bool  # ... at least twice earlier: the span's third time round
-    adjacent: bool  # the same word twice in a row ("the the")
-    stop: bool
-    boundary: bool  # ends a sentence or a line
-    comma: bool  # ends with , or ; (lists are punctuated, token soup is not)
-    code: bool  # inside a fenced code block: only loops are judged there
+    """One word as the sliding windows count it. A plain class with a positional __init__: one is made per
+    word, and a dataclass called with ten keyword arguments cost several times as much."""
+
+    __slots__ = ("norm", "alpha", "ident", "repeated", "again", "adjacent", "stop", "boundary", "comma", "code")
+
+    def __init__(self, raw: str, norm: str, bare: str, seen: int, boundary: bool, code: bool, raw_prev: str) -> None:
+        self.norm = norm  # lowercased, quotes and brackets stripped
+        self.alpha = _LETTER.search(norm) is not None  # has a letter: only such words count for variety, function words
+        self.ident = _IDENT_MARK.search(raw) is not None  # snake_case, a path or a call: token soup is not made of these
+        self.repeated = seen >= 1  # its n-gram was seen earlier
+        self.again = seen >= 2  # ... at least twice earlier: the span's third time round
+        self.adjacent = len(bare) > 1 and bare.isalpha() and bare.islower() and raw == raw_prev  # "the the"
+        self.stop = bare.lower() in STOPWORDS
+        self.boundary = boundary  # ends a sentence or a line
+        self.comma = raw.endswith((",", ";"))  # lists are punctuated, token soup is not
+        self.code = code  # inside a fenced code block (or a table): only loops are judged there
 
 
 class CollapseDetector:
@@ -123,10 +128,11 @@ class CollapseDetector:
         self._raw_prev = ""
         self._starts: list[int] = []
         self._window: deque[_Word] = deque()
-        self._alpha_counts: Counter = Counter()
-        self._sums: Counter[str] = Counter()  # running totals over the window: repeated, adjacent, alpha
+        self._alpha_counts: dict[str, int] = {}  # the window's words that have a letter, with their counts
+        # Running totals over the window and the soup window (plain dicts: a Counter's missing key costs a call)
+        self._sums = dict.fromkeys(("repeated", "again", "adjacent", "alpha", "boundary"), 0)
         self._soup: deque[_Word] = deque()
-        self._soup_sums: Counter[str] = Counter()  # stop, boundary over the soup window
+        self._soup_sums = dict.fromkeys(("stop", "boundary", "alpha", "comma"), 0)
         self._ngram_last: dict[tuple, tuple[int, int]] = {}  # n-gram -> (last index, times seen in a row of lookbacks)
         # For the period test, n-grams with their digits blanked: a loop that counts ("Issue #2", "#3") still repeats
         self._loose_last: dict[tuple, int] = {}  # n-grams with digits only (the others are their own loose form)
@@ -254,13 +260,8 @@ class CollapseDetector:
             self._since_pipe = 0 if "|" in raw else self._since_pipe + 1
             self._table_line = self._since_pipe <= TABLE_CELL_WORDS  # a salad after a table's last "|" is no cell
         seen = self._ngram_seen(index)
-        word = _Word(
-            norm=norm, alpha=_LETTER.search(norm) is not None, ident=_IDENT_MARK.search(raw) is not None,
-            repeated=seen >= 1, again=seen >= 2,
-            adjacent=len(bare) > 1 and bare.isalpha() and bare.islower() and raw == self._raw_prev,
-            stop=bare.lower() in STOPWORDS, boundary=ends_clause(raw) or next_char == "\n",
-            comma=raw.endswith((",", ";")), code=self._in_code or fence or self._table_line,
-        )
+        word = _Word(raw, norm, bare, seen, ends_clause(raw) or next_char == "\n",
+                     self._in_code or fence or self._table_line, self._raw_prev)
         self._repeated_before.append(self._repeated_before[-1] + (self._seen_at[index] >= 0))
         self._line_start = next_char == "\n"
         if self._line_start and self._line_label and index - self._line_first < LABEL_WORDS:
@@ -342,25 +343,41 @@ class CollapseDetector:
         if len(self._soup) > self.t.soup_window:
             self._add_soup_counts(self._soup.popleft(), -1)
 
+    # Only the flags a word has change a total, and most words have few: testing is cheaper than adding 0.
     def _add_soup_counts(self, word: _Word, sign: int) -> None:
-        sums = self._soup_sums  # item by item: Counter.update() is written in Python and costs more
-        sums["stop"] += sign * word.stop
-        sums["boundary"] += sign * word.boundary
-        sums["alpha"] += sign * (word.alpha and not word.ident)
-        sums["comma"] += sign * word.comma
+        sums = self._soup_sums
+        if word.stop:
+            sums["stop"] += sign
+        if word.boundary:
+            sums["boundary"] += sign
+        if word.alpha and not word.ident:
+            sums["alpha"] += sign
+        if word.comma:
+            sums["comma"] += sign
 
     def _add_counts(self, word: _Word, sign: int) -> None:
         sums = self._sums
-        sums["repeated"] += sign * word.repeated
-        sums["again"] += sign * word.again
-        sums["adjacent"] += sign * word.adjacent
-        sums["alpha"] += sign * word.alpha
-        sums["boundary"] += sign * word.boundary
-        self._code_in_window += sign * word.code
+        if word.repeated:
+            sums["repeated"] += sign
+        if word.again:
+            sums["again"] += sign
+        if word.adjacent:
+            sums["adjacent"] += sign
+        if word.boundary:
+            sums["boundary"] += sign
+        if word.code:
+            self._code_in_window += sign
         if word.alpha:
-            self._alpha_counts[word.norm] += sign
-            if not self._alpha_counts[word.norm]:
-                del self._alpha_counts[word.norm]
+            sums["alpha"] += sign
+            self._count_alpha(word.norm, sign)
+
+    def _count_alpha(self, norm: str, sign: int) -> None:
+        counts = self._alpha_counts
+        left = counts.get(norm, 0) + sign
+        if left:
+            counts[norm] = left
+        else:
+            del counts[norm]  # the distinct words in the window are its keys
 
     def _track_chain(self, raw: str, index: int) -> None:
         """Count consecutive comma-separated items of at most `chain_item_words` lowercase words."""
