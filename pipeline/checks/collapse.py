@@ -122,7 +122,7 @@ class CollapseDetector:
         self.verdict = Verdict()
         self._tail = ""  # text not yet split into complete words (kept short: feeding stays O(1))
         self._tokens_seen = 0
-        self._fragments: deque[tuple[int, bool]] = deque()  # (tokens seen when the word ended, plain word?)
+        self._plain_run = 0  # consecutive plain words up to the last one (the token-cost signal judges only those)
         self._offset = 0  # character offset of _tail in the whole text
         self._words: list[str] = []
         self._raw_prev = ""
@@ -271,10 +271,8 @@ class CollapseDetector:
         self._streak_again = self._streak_again + word.again if word.repeated else 0
         self._run_again = self._run_again + 1 if word.again else 0
         self._slide(word)
-        self._fragments.append((self._tokens_seen, bare.isalpha() and not bare.isupper() and not word.boundary
-                                and not word.comma))  # "Karl Cronburg, Krzesimir Nowak, ...": names, not soup
-        if len(self._fragments) > self.t.fragment_window + 1:
-            self._fragments.popleft()
+        plain = bare.isalpha() and not bare.isupper() and not word.boundary and not word.comma
+        self._plain_run = self._plain_run + 1 if plain else 0  # "Karl Cronburg, Krzesimir Nowak, ...": names, not soup
         if word.code:
             self._chain_len = self._item_words = 0
             self._run_on_start = self._unpunctuated_start = index + 1
@@ -458,7 +456,7 @@ class CollapseDetector:
             return self._fire("word_salad", first)
         if self._is_soup():
             return self._fire("word_salad", index - len(self._soup) + 1)
-        if self._is_fragmented():
+        if self._is_fragmented(index):
             return self._fire("word_salad", index - self.t.fragment_window + 1)
         if index - self._run_on_start + 1 >= t.run_on_words:
             return self._fire("run_on", self._run_on_start)
@@ -479,12 +477,13 @@ class CollapseDetector:
             return False
         return len({w.norm for w in self._soup}) >= 0.7 * size  # many different words: not a loop
 
-    def _is_fragmented(self) -> bool:
+    def _is_fragmented(self, index: int) -> bool:
         """Invented words: a run of plain words that each cost far more tokens than words do."""
-        if len(self._fragments) <= self.t.fragment_window or not all(plain for _, plain in list(self._fragments)[1:]):
+        size = self.t.fragment_window
+        if index < size or self._plain_run < size:
             return False
-        spent = self._fragments[-1][0] - self._fragments[0][0]
-        return spent >= self.t.fragment_tokens_per_word * self.t.fragment_window
+        spent = self._tokens_at[index] - self._tokens_at[index - size]  # the tokens of the last `size` words
+        return spent >= self.t.fragment_tokens_per_word * size
 
     def _first_adjacent(self, index: int) -> int:
         for position, word in enumerate(self._window):
