@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from .text import ends_clause, is_list_number
+from .text import CLAUSE_PUNCTUATION, CLOSERS, ends_clause, is_list_number
 
 _WORD = re.compile(r"\S+")
 _SPACE = re.compile(r"\s")  # what ends a word: the same whitespace as _WORD's \S
@@ -37,6 +37,7 @@ _DIGITS = re.compile(r"\d+")
 _LETTER = re.compile(r"[^\W\d_]")
 _IDENT_MARK = re.compile(r"[_/=()]")
 _STRIP = str.maketrans("", "", "\"'“”‘’()[]*_`")
+_CLAUSE_END_CHARS = frozenset(CLAUSE_PUNCTUATION + CLOSERS)  # a clause end's last character is one of these
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ class CollapseDetector:
         self._ngram_last: dict[tuple, tuple[int, int]] = {}  # n-gram -> (last index, times seen in a row of lookbacks)
         # For the period test, n-grams with their digits blanked: a loop that counts ("Issue #2", "#3") still repeats
         self._loose_last: dict[tuple, int] = {}  # n-grams with digits only (the others are their own loose form)
-        self._has_digit: list[bool] = []
+        self._last_digit_word = -1  # index of the last word with a digit in it
         self._tokens_at: list[int] = []  # tokens seen when each word was added
         self._code_in_window = 0
         self._seen_at: list[int] = []  # per word: where its loose n-gram came last before (-1: never)
@@ -241,9 +242,11 @@ class CollapseDetector:
     # -- per-word updates, O(1) each -------------------------------------------------------------
     def _add_word(self, raw: str, start: int, next_char: str) -> None:
         index = len(self._words)
-        norm = "#." if is_list_number(raw) else raw.lower().translate(_STRIP)  # "11." loops like "12."
+        list_number = raw.endswith((".", ")")) and is_list_number(raw)  # most words end otherwise: no regex for them
+        norm = "#." if list_number else raw.lower().translate(_STRIP)  # "11." loops like "12."
         self._words.append(norm)
-        self._has_digit.append(not norm.isalpha() and _DIGITS.search(norm) is not None)
+        if not norm.isalpha() and _DIGITS.search(norm) is not None:
+            self._last_digit_word = index
         self._tokens_at.append(self._tokens_seen)
         self._starts.append(start)
         self.verdict.words_seen = index + 1
@@ -253,15 +256,16 @@ class CollapseDetector:
             self._in_code = not self._in_code
         if self._line_start:
             self._line_first = index
-            self._line_label = raw[:1] == "#" or raw in ("*", "-", "+") or is_list_number(raw)
+            self._line_label = raw[:1] == "#" or raw in ("*", "-", "+") or list_number
             self._table_line = raw[:1] == "|" or (raw[:1] in "+=" and bool(_TABLE_RULE.match(raw)))
             self._since_pipe = 0
         if self._table_line:
             self._since_pipe = 0 if "|" in raw else self._since_pipe + 1
             self._table_line = self._since_pipe <= TABLE_CELL_WORDS  # a salad after a table's last "|" is no cell
         seen = self._ngram_seen(index)
-        word = _Word(raw, norm, bare, seen, ends_clause(raw) or next_char == "\n",
-                     self._in_code or fence or self._table_line, self._raw_prev)
+        ends = raw[-1] in _CLAUSE_END_CHARS and ends_clause(raw)  # the regex only for words that may end a clause
+        word = _Word(raw, norm, bare, seen, ends or next_char == "\n", self._in_code or fence or self._table_line,
+                     self._raw_prev)
         self._repeated_before.append(self._repeated_before[-1] + (self._seen_at[index] >= 0))
         self._line_start = next_char == "\n"
         if self._line_start and self._line_label and index - self._line_first < LABEL_WORDS:
@@ -322,7 +326,7 @@ class CollapseDetector:
         recent = last is not None and index - last <= self.t.repeat_lookback
         seen = times if recent else 0
         self._ngram_last[gram] = (index, seen + 1)
-        if True in self._has_digit[index - n + 1: index + 1]:  # the period test's n-gram: digits blanked
+        if self._last_digit_word > index - n:  # the period test's n-gram: digits blanked
             loose = _digits_blanked(gram)
             prior = self._loose_last.get(loose, -1)
             self._loose_last[loose] = index
