@@ -240,3 +240,32 @@ def test_salad_window_finds_the_first_improbable_stretch():
     assert salad_window(prose) is None
     # 5 tokens at 3 nats and 27 at 9 are the first window to average 8 or more: 258 / 32
     assert salad_window(prose[:40] + [9.0] * 40 + prose[:20]) == (35, 67, 8.0625)
+
+
+OTHER_LANGUAGES = json.loads((Path(__file__).resolve().parent / "real_text" / "other_languages.json").read_text())
+
+
+@pytest.mark.parametrize("item", OTHER_LANGUAGES["coherent"], ids=lambda item: item["id"])
+def test_text_in_other_languages_is_not_word_salad(item):
+    """Czech, Russian, Korean, Vietnamese ...: no English function words, and every word costs the English
+    tokenizer ~3 tokens, which is what token soup looks like to English-built signals. Judged with the
+    embedded tokenizer's counts, as generation and `pipeline check` judge."""
+    from pipeline.checks.tokens import token_ends
+
+    ends = token_ends(item["text"])
+    assert ends, "the embedded tokenizer is needed: make setup"
+    verdict = detect_collapse(item["text"], token_ends=ends)
+    assert not verdict.detected, (verdict.signal, item["text"][verdict.onset: verdict.onset + 120])
+
+
+def test_salad_and_loops_are_still_caught_around_other_scripts():
+    """The other-language rules must not open a hole: a salad mixing scripts inside words, English soup
+    after a foreign name or two, and a loop in Japanese (one unspaced 'word') are still collapse."""
+    mixed = ("PleaseAstronamelatheroundLocа represents every environmentalreasonEconomomg guum constantly "
+             "vaccж shieldsassesodicPP aggressivelyNear campscapes ratsiresяč receivermysqlnalsMich "
+             "fonditérevCont Coxquoise docking augment Carbon faireropt raztus Flash commemorative equitable "
+             "stainundi Guptaranç comparativelyatics Sami Carryarette Ophthalm")
+    assert detect_collapse("We met in Zürich and Kraków last year. " + SOUP[19:] + " " + mixed).detected
+    japanese = "この章では、モデルのメモリ使用量について説明します。" + "同じ文を繰り返し" * 8
+    verdict = detect_collapse(japanese + "\n\n" + japanese)
+    assert verdict.detected and verdict.signal == "loop"

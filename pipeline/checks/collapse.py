@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 import zlib
 from collections import deque
 from collections.abc import Sequence
@@ -35,6 +36,7 @@ TABLE_CELL_WORDS = 12  # more words than this without a "|" and the "row" is pro
 LABEL_WORDS = 8  # a heading or list item this short names what follows: a label
 _DIGITS = re.compile(r"\d+")
 _LETTER = re.compile(r"[^\W\d_]")
+_PERIODIC = re.compile(r"(.{2,30}?)\1{3,}")  # the same stretch four times back to back
 _IDENT_MARK = re.compile(r"[_/=()]")
 _STRIP = str.maketrans("", "", "\"'“”‘’()[]*_`")
 _CLAUSE_END_CHARS = frozenset(CLAUSE_PUNCTUATION + CLOSERS)  # a clause end's last character is one of these
@@ -93,7 +95,22 @@ _FUNCTION_WORDS = (  # one string of words reads better than 70 quoted ones
     "these those i we you he she they my our your his her their me us them not no so than then there here what "
     "which who how when where why can will would should could do does did have has had"
 )
-STOPWORDS = frozenset(_FUNCTION_WORDS.split())
+_OTHER_FUNCTION_WORDS = (  # the commonest short words of the languages most written in Latin script
+    "der die das den dem des und ist nicht ein eine einen zu mit von im auf sich es sie er wir ich auch oder wird "
+    "de le la les un une des du et est que qui dans pour pas sur au ce il elle nous vous ou par "
+    "el los las del y en una por con para se lo su al como más "
+    "o os as do da dos das em um uma não com ao "
+    "di che per gli della non è si "
+    "het een van op te dat zijn niet voor wordt met naar ook kan "
+    "og och er det en at til på som med av för ikke inte "
+    "w z na się nie jest że "
+    "dan yang ke dari untuk dengan ini itu pada tidak akan atau "
+    "ve bir bu ile için olarak "
+    "și în cu pe nu sau"
+)
+OTHER_FUNCTION_WORDS = frozenset(_OTHER_FUNCTION_WORDS.split()) - frozenset(_FUNCTION_WORDS.split())
+STOPWORDS = frozenset(_FUNCTION_WORDS.split()) | OTHER_FUNCTION_WORDS  # token soup has none of any language's
+FOREIGN_SHARE = 0.05  # of a text's words in another language: English's function words and token costs don't apply
 
 
 class _Word:
@@ -123,6 +140,7 @@ class CollapseDetector:
         self.verdict = Verdict()
         self._tail = ""  # text not yet split into complete words (kept short: feeding stays O(1))
         self._tokens_seen = 0
+        self._lettered = self._foreign = 0  # words with letters; of them, words of another language (_is_foreign_word)
         self._plain_run = 0  # consecutive plain words up to the last one (the token-cost signal judges only those)
         self._offset = 0  # character offset of _tail in the whole text
         self._words: list[str] = []
@@ -275,7 +293,11 @@ class CollapseDetector:
         self._streak_again = self._streak_again + word.again if word.repeated else 0
         self._run_again = self._run_again + 1 if word.again else 0
         self._slide(word)
-        plain = bare.isalpha() and not bare.isupper() and not word.boundary and not word.comma
+        if word.alpha:
+            self._lettered += 1
+            self._foreign += not bare.isascii() and _is_foreign_word(bare)
+        plain = (bare.isascii() and bare.isalpha() and not bare.isupper() and not word.boundary and not word.comma
+                 and bare not in OTHER_FUNCTION_WORDS)  # "Straße", "met", "dan": costly to the tokenizer, not invented
         self._plain_run = self._plain_run + 1 if plain else 0  # "Karl Cronburg, Krzesimir Nowak, ...": names, not soup
         if word.code:
             self._chain_len = self._item_words = 0
@@ -313,6 +335,8 @@ class CollapseDetector:
         """'zymezymezyme...': a loop inside one whitespace-free token (rules like '|-----|' are not)."""
         if len(raw) < self.t.glued_token_chars or "/" in raw or sum(map(str.isalpha, raw)) < 0.8 * len(raw):
             return False  # a link repeats its host and path ("commons-cli/commons-cli/badge.svg")
+        if not raw.isascii():  # Japanese and Chinese run whole sentences together: only a repeat is a loop there
+            return _PERIODIC.search(raw) is not None
         return _compression(raw.encode()) < 0.5
 
     def _ngram_seen(self, index: int) -> int:
@@ -458,9 +482,11 @@ class CollapseDetector:
             return
         if self._is_salad(size):
             return self._fire("word_salad", first)
-        if self._is_soup():
+        if self._foreign >= FOREIGN_SHARE * self._lettered:  # another language: the last two are English's
+            pass
+        elif self._is_soup():
             return self._fire("word_salad", index - len(self._soup) + 1)
-        if self._is_fragmented(index):
+        elif self._is_fragmented(index):
             return self._fire("word_salad", index - self.t.fragment_window + 1)
         if index - self._run_on_start + 1 >= t.run_on_words:
             return self._fire("run_on", self._run_on_start)
@@ -523,6 +549,19 @@ class CollapseDetector:
 
 def _compression(raw: bytes) -> float:
     return len(zlib.compress(raw, 6)) / max(len(raw), 1)
+
+
+_EAST_ASIAN = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "HANGUL": "CJK"}  # one Japanese word mixes three scripts
+
+
+def _is_foreign_word(bare: str) -> bool:
+    """A word of another language as people write one: letters of one script, cased as words are ("Straße",
+    "которые", "Ñandú", "日本語"), not a salad's mix ("Locа" with a Cyrillic a, "fonditérevCont")."""
+    if not bare.isalpha() or bare not in (bare.lower(), bare.upper(), bare.capitalize()):
+        return False
+    scripts = {_EAST_ASIAN.get(name, name) for name in (unicodedata.name(ch, "?").split(" ")[0] for ch in bare
+                                                        if not ch.isascii())}
+    return len(scripts) == 1 and ("LATIN" in scripts or not any(ch.isascii() for ch in bare))
 
 
 SALAD_SIGNALS = frozenset({"word_salad", "run_on"})
