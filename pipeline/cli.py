@@ -144,10 +144,10 @@ def exit_code(outcomes: list[report.Outcome]) -> int:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-@click.option("--read/--no-read", "read", default=None,
+@click.option("--read/--no-read", "read", default=True, show_default=True,
               help="Also read the text with the embedded model, which finds word salad the text signals miss "
-                   "(default: on where MLX has a GPU, as on Apple Silicon; slow on a CPU).")
-def check(paths: tuple[Path, ...], as_json: bool, read: bool | None) -> None:
+                   "(on a 2-core CPU ~20 s for a 1,100-word draft instead of ~1 s).")
+def check(paths: tuple[Path, ...], as_json: bool, read: bool) -> None:
     """Re-run every check on a draft folder (output/posts/DRAFT/) after editing it, against what its run.json
     recorded; or the text checks (collapse, leaked think markers, text cut mid-sentence) on text FILES.
     Exit 0 clean, 3 when something needs attention."""

@@ -5,9 +5,8 @@ each) needs them; the embedded tokenizer gives the counts the detector was calib
 is judged as generation judges a stream. Surprisal: when the text signals find a word salad, they
 place its start roughly (they need tens of words of it); the embedded model scores the text up to
 there and the start is where it turns improbable (collapse.onset_by_surprisal). Reading with the
-model (`read`; by default where MLX has a GPU, as on Apple Silicon): text the signals pass is scored
-whole, and a 32-token stretch improbable enough is a word salad (collapse.salad_window); otherwise
-clean text never loads the model. Without the embedded model both aids are off and the text signals
+model (`read`, the default): text the signals pass is scored whole, and a 32-token stretch improbable
+enough is a word salad (collapse.salad_window); without it, clean text never loads the model. Without the embedded model both aids are off and the text signals
 still judge; on a machine that never ran it, the first check converts it into the user cache, as a
 first run does."""
 
@@ -66,28 +65,18 @@ def scored(text: str) -> tuple[list[int], list[float]] | None:
     return [end for _, end in encoding.offsets], scorer.surprisal(encoding.ids)
 
 
-def collapse_of(prose: str, read: bool | None = None) -> Verdict:
+def collapse_of(prose: str, read: bool = True) -> Verdict:
     """Written text judged as generation judges a stream: token by token, with the embedded tokenizer's
     tokens; a word salad's start then located by the embedded model's surprisal. `read`: also score
-    text the signals pass (None: where MLX has a GPU)."""
+    text the signals pass (the text signals alone miss salad shaped like real text)."""
     encoding = _encoding(prose)
     ends = None if encoding is None else [end for _, end in encoding.offsets]
     verdict = detect_collapse(prose, token_ends=ends)
     if ends and verdict.detected and verdict.signal in SALAD_SIGNALS and verdict.onset is not None:
         _locate_salad(prose, verdict, verdict.onset, encoding.ids, ends)
-    elif ends and not verdict.detected and (read or (read is None and _has_gpu())):
+    elif ends and not verdict.detected and read:
         return _read_with_model(prose, verdict, encoding.ids, ends)
     return verdict
-
-
-@cache
-def _has_gpu() -> bool:
-    try:
-        import mlx.core as mx
-
-        return mx.default_device().type == mx.gpu
-    except Exception:  # noqa: BLE001 - no MLX here: nothing to read with
-        return False
 
 
 def _read_with_model(prose: str, verdict: Verdict, ids: list[int], ends: list[int]) -> Verdict:
