@@ -3,6 +3,7 @@ must be caught near its onset, and streaming must agree with the whole-text verd
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -269,3 +270,20 @@ def test_salad_and_loops_are_still_caught_around_other_scripts():
     japanese = "この章では、モデルのメモリ使用量について説明します。" + "同じ文を繰り返し" * 8
     verdict = detect_collapse(japanese + "\n\n" + japanese)
     assert verdict.detected and verdict.signal == "loop"
+
+
+def test_a_table_row_of_repeated_cells_is_data_but_a_row_past_the_tables_width_is_a_loop():
+    """Benchmark and support tables repeat cells ("| n/a | n/a |", "| ✅ | ✅ |") row after row; a row
+    that keeps cycling past the width of the rows before it is a model stuck in the table."""
+    header = "| function | shape | numba | numpy | bottleneck | pandas | ratio | notes | extra | more | last |\n"
+    rule = "|---" * 11 + "|\n"
+    rows = "".join(f"| `f{i}` | ({i},) | {i}ms | " + "n/a | " * 7 + "1.00x |\n" for i in range(12))
+    table = "Results on the benchmark machine:\n\n" + header + rule + rows
+    assert not detect_collapse(table).detected
+    with gzip.open(CORPUS / "coherent_pypi.jsonl.gz", "rt", encoding="utf-8") as lines:
+        real = {item["id"]: item["text"] for item in map(json.loads, lines)}
+    for wide in ("pypi:numbagg@0.9.6:README#4", "pypi:cibuildwheel@4.3.5:README#0"):  # n/a and ✅ cells
+        assert not detect_collapse(real[wide]).detected, wide
+    runaway = table + "| `g` | (1,) | 1ms | " + "n/a | " * 40 + "\n"
+    verdict = detect_collapse(runaway)
+    assert verdict.detected and verdict.signal == "loop" and verdict.onset > len(table)

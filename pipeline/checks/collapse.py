@@ -162,6 +162,7 @@ class CollapseDetector:
         self._repeated_before: list[int] = [0]  # prefix sums of words whose loose n-gram came before
         self._table_line = False  # this line is a table row or rule: judged like code
         self._since_pipe = 0  # words since the last "|"
+        self._row_cells = self._table_cells = 0  # "|" in this row; the most in a row of this table so far
         self._streak = 0
         self._streak_again = 0  # words of the current streak whose n-gram came a third time
         self._run_again = 0  # consecutive such words
@@ -273,12 +274,15 @@ class CollapseDetector:
         if fence:
             self._in_code = not self._in_code
         if self._line_start:
+            self._table_cells = max(self._table_cells, self._row_cells) if self._table_line else 0
+            self._row_cells = 0
             self._line_first = index
             self._line_label = raw[:1] == "#" or raw in ("*", "-", "+") or list_number
             self._table_line = raw[:1] == "|" or (raw[:1] in "+=" and bool(_TABLE_RULE.match(raw)))
             self._since_pipe = 0
         if self._table_line:
             self._since_pipe = 0 if "|" in raw else self._since_pipe + 1
+            self._row_cells += raw.count("|")
             self._table_line = self._since_pipe <= TABLE_CELL_WORDS  # a salad after a table's last "|" is no cell
         seen = self._ngram_seen(index)
         ends = raw[-1] in _CLAUSE_END_CHARS and ends_clause(raw)  # the regex only for words that may end a clause
@@ -430,7 +434,8 @@ class CollapseDetector:
         a very long run counts. The period test runs last: it is the costly one."""
         t, size, streak = self.t, len(self._window), self._streak
         third_time = self._streak_again >= t.third_share * streak or code
-        short_cycle = self._run_again >= t.short_cycle_words * (3 if code else 1) and self._is_short_cycle()
+        short_cycle = (self._run_again >= t.short_cycle_words * (3 if code else 1) and self._is_short_cycle()
+                       and not self._within_table_width())
         if code:
             looping = streak >= 2 * t.long_streak or short_cycle
         else:
@@ -469,6 +474,10 @@ class CollapseDetector:
         if last < 0:
             return 0.0
         return (self._repeated_before[index + 1] - self._repeated_before[last + 1]) / (index - last)
+
+    def _within_table_width(self) -> bool:
+        """A table row no wider than the rows before it: its cells may all say "n/a" or "✅"."""
+        return self._table_line and 0 < self._row_cells <= self._table_cells
 
     def _is_short_cycle(self) -> bool:
         """The last words cycle through at most 3 distinct words, some of them words ("Lemminken," again and again)."""
