@@ -207,11 +207,12 @@ class CollapseDetector:
         tail, consumed = self._tail, 0
         for match in _WORD.finditer(tail):
             end = match.end()
+            under_text = tail[match.start()] == "~" and bool(self._words) and "\n\n" not in tail[consumed: match.start()]
             if end == len(tail):
                 if end - match.start() >= self.t.glued_token_chars:
                     self._judge_partial(match)  # the word may continue, but a glued loop can't wait
                 break
-            self._add_word(match.group(), self._offset + match.start(), tail[end])
+            self._add_word(match.group(), self._offset + match.start(), tail[end], under_text)
             consumed = end
             if self.verdict.detected:
                 break
@@ -242,11 +243,21 @@ class CollapseDetector:
 
     def _judge_partial(self, match: re.Match) -> None:
         token = match.group()
+        if self._in_code_when_complete(token):
+            return  # code and table cells are judged for loops of words only, as _add_word does
         signal = "loop" if self._is_glued_loop(token) else "word_salad" if self._is_glued_salad(token) else None
         if signal:
             self._words.append(token.lower())
             self._starts.append(self._offset + match.start())
             self._fire(signal, len(self._words) - 1)
+
+    def _in_code_when_complete(self, token: str) -> bool:
+        """Whether _add_word will treat this unfinished word as code: in a fence, opening one, or a table cell."""
+        if self._in_code:
+            return True
+        if self._line_start:
+            return token.startswith(("```", "~~~", "|")) or (token[:1] in "+=" and bool(_TABLE_RULE.match(token)))
+        return self._table_line and ("|" in token or self._since_pipe < TABLE_CELL_WORDS)
 
     def finish(self) -> Verdict:
         """Judge the last word too, and record the final signal values."""
@@ -259,7 +270,7 @@ class CollapseDetector:
         return self.verdict
 
     # -- per-word updates, O(1) each -------------------------------------------------------------
-    def _add_word(self, raw: str, start: int, next_char: str) -> None:
+    def _add_word(self, raw: str, start: int, next_char: str, under_text: bool = False) -> None:
         index = len(self._words)
         list_number = raw.endswith((".", ")")) and is_list_number(raw)  # most words end otherwise: no regex for them
         norm = "#." if list_number else raw.lower().translate(_STRIP)  # "11." loops like "12."
@@ -270,7 +281,8 @@ class CollapseDetector:
         self._starts.append(start)
         self.verdict.words_seen = index + 1
         bare = raw.strip(".,;:!?\"'“”‘’()[]*_")
-        fence = self._line_start and raw.startswith(("```", "~~~"))
+        fence = self._line_start and raw.startswith(("```", "~~~")) and not (under_text and raw.strip("~") == "")
+        # a line of tildes right under a line of text underlines it as a heading (reStructuredText)
         if fence:
             self._in_code = not self._in_code
         if self._line_start:
