@@ -6,9 +6,9 @@ is judged as generation judges a stream. Surprisal: when the text signals find a
 place its start roughly (they need tens of words of it); the embedded model scores the text up to
 there and the start is where it turns improbable (collapse.onset_by_surprisal). Reading with the
 model (`read`, the default): text the signals pass is scored whole, and a 32-token stretch improbable
-enough is a word salad (collapse.salad_window); without it, clean text never loads the model. Without the embedded model both aids are off and the text signals
-still judge; on a machine that never ran it, the first check converts it into the user cache, as a
-first run does."""
+enough is a word salad (collapse.salad_window); without it, clean text never loads the model.
+Without the embedded model both aids are off and the text signals still judge; on a machine that
+never ran it, the first check converts it into the user cache, as a first run does."""
 
 from __future__ import annotations
 
