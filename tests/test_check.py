@@ -154,12 +154,12 @@ def test_check_counts_tokens_so_invented_words_are_caught_where_they_start(tmp_p
 
 @pytest.mark.mlx
 def test_check_locates_a_salad_where_the_model_finds_it_improbable(tmp_path, monkeypatch):
-    """A real Debian changelog section with real SmolLM2 salad spliced in (calibration split). The text
-    signals fire ~160 tokens into the salad and place its start well after the splice; the embedded
-    model's surprisal puts it at the splice. Without the model, the text signals' onset stands."""
+    """SmolLM2 at temperature 1.6 continuing a real table of network services (calibration split). The
+    text signals fire well into the salad and place its start 365 characters after it; the embedded
+    model's surprisal puts it where it is. Without the model, the text signals' onset stands."""
     from pipeline.checks import tokens
 
-    path, sample = corpus_salad(tmp_path, "splice-calibration-099")
+    path, sample = corpus_salad(tmp_path, "smollm2-cont-t16-116")
     located = checked_collapse(path)
     assert abs(located["onset"] - sample["onset"]) <= 10
     assert located["signals"]["onset_from"] == "model surprisal"
@@ -173,8 +173,7 @@ def test_check_read_finds_salad_the_text_signals_pass_and_passes_what_people_wro
     """`--read`: the embedded model reads the whole text. Real SmolLM2 output at a high temperature
     (calibration split) that the text signals pass: its first 32 tokens average 8.7 nats a token,
     word salad. A real NEWS section full of version numbers and names, whose 16-token windows cross
-    the generation bar (7.4 nats), stays under the read bar. Without --read (the default on a
-    machine without a GPU, like this one) the salad passes."""
+    the generation bar (7.4 nats), stays under the read bar. With --no-read the salad passes."""
     def collapse(*args) -> dict:
         return json.loads(check("--json", *args).stdout)["files"][0]["collapse"]
 
