@@ -29,6 +29,7 @@ from pathlib import Path
 from .paths import cache_root
 
 log = logging.getLogger("pipeline")
+THREADS_VARIABLE = "OPENBLAS_NUM_THREADS"
 DISABLE_VARIABLE = "PIPELINE_CPU_BLAS"  # "reference": MLX's own BLAS; "openblas": no forwarder (benchmarks, bug hunts)
 FORWARDER_SOURCE = Path(__file__).parent / "native" / "gemv_forward.c"
 _loaded: str | None = None  # what was loaded: "openblas (...)", or None
@@ -52,6 +53,7 @@ def use_fast_blas() -> str | None:
     library = _openblas()
     if library is None:
         return None
+    os.environ.setdefault(THREADS_VARIABLE, str(free_cores()))  # read when OpenBLAS loads; the user's value wins
     try:
         loadable = _loadable(library)
         openblas = ctypes.CDLL(str(loadable), mode=os.RTLD_NOW)  # local for now: the forwarder must come first
@@ -60,8 +62,19 @@ def use_fast_blas() -> str | None:
         return None
     forwarding = os.environ.get(DISABLE_VARIABLE) != "openblas" and _load_forwarder(openblas)
     ctypes.CDLL(str(loadable), mode=os.RTLD_NOW | os.RTLD_GLOBAL)  # now global, behind the forwarder
-    _loaded = f"openblas ({loadable})" + (", one-row products through sgemv" if forwarding else "")
+    threads = openblas.openblas_get_num_threads()
+    _loaded = (f"openblas ({loadable}), {threads} thread{'s' * (threads != 1)}"
+               + (", one-row products through sgemv" if forwarding else ""))
     return _loaded
+
+
+def free_cores() -> int:
+    """Cores not busy when the process starts (by the 1-minute load average), at least one. OpenBLAS's threads
+    wait for each other spinning: one more than the free cores halves prefill and decode beside a busy core
+    (2 cores: 84-92 prefill and ~8.2 decode tokens/s with 2 threads, 157 and ~15.2 with 1; idle, 2 threads are
+    ~20% faster than 1; bench/blas_threads.py)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, cores - round(os.getloadavg()[0])))
 
 
 def _load_forwarder(openblas: ctypes.CDLL) -> bool:

@@ -117,3 +117,16 @@ def test_embedded_model_runs_dense_on_the_cpu_and_says_so():
     dense, stored = probe(MODEL), probe(MODEL, PIPELINE_CPU_WEIGHTS="stored")
     assert dense["weights"] == "float32 (dequantized for the CPU)" and stored["weights"] == "as stored"
     assert "Paris" in dense["text"] and "Paris" in stored["text"]  # the same model, both ways
+
+
+def test_openblas_threads_are_the_users_setting_or_the_free_cores(monkeypatch):
+    """OpenBLAS's threads spin waiting for each other: more threads than free cores halves its speed
+    (bench/blas_threads.py). The count is chosen before OpenBLAS loads, and the user's setting wins."""
+    assert ", 1 thread," in probe(OPENBLAS_NUM_THREADS="1")["blas"]
+    assert ", 2 threads," in probe(OPENBLAS_NUM_THREADS="2")["blas"]
+    from pipeline import cpu_blas
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    for load, threads in ((0.2, 4), (1.0, 3), (2.6, 1), (9.0, 1)):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        assert cpu_blas.free_cores() == threads
