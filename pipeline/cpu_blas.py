@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from .paths import cache_root
@@ -68,13 +69,33 @@ def use_fast_blas() -> str | None:
     return _loaded
 
 
-def free_cores() -> int:
-    """Cores not busy when the process starts (by the 1-minute load average), at least one. OpenBLAS's threads
-    wait for each other spinning: one more than the free cores halves prefill and decode beside a busy core
-    (2 cores: 84-92 prefill and ~8.2 decode tokens/s with 2 threads, 157 and ~15.2 with 1; idle, 2 threads are
-    ~20% faster than 1; bench/blas_threads.py)."""
+def free_cores(sample_s: float = 0.2) -> int:
+    """Cores idle right now (over `sample_s`, from /proc/stat), at least one. OpenBLAS's threads wait for each
+    other spinning: one more than the free cores halves prefill and decode beside a busy core (2 cores: 84-92
+    prefill and ~8.2 decode tokens/s with 2 threads, 157 and ~15.2 with 1; idle, 2 threads are ~20% faster
+    than 1; bench/blas_threads.py). Not the load average: it lags a minute (after `make run`'s installation
+    it still counted a busy core)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, cores - round(os.getloadavg()[0])))
+    try:
+        before = _cpu_times()
+        time.sleep(sample_s)
+        busy = busy_cores(before, _cpu_times())
+    except (OSError, ValueError):
+        busy = os.getloadavg()[0]
+    return max(1, min(cores, cores - round(busy)))
+
+
+def _cpu_times() -> list[int]:
+    with open("/proc/stat", encoding="ascii") as stat:
+        return [int(field) for field in stat.readline().split()[1:]]  # the "cpu" line: all cores, in clock ticks
+
+
+def busy_cores(before: list[int], after: list[int]) -> float:
+    """How many cores' worth of time was spent busy between two readings of /proc/stat's first line."""
+    spent = [b - a for a, b in zip(before, after, strict=False)]
+    idle = spent[3] + (spent[4] if len(spent) > 4 else 0)  # idle and iowait
+    total = sum(spent[:8])  # guest time is counted in user already
+    return 0.0 if total <= 0 else (total - idle) / total * (os.cpu_count() or 1)
 
 
 def _load_forwarder(openblas: ctypes.CDLL) -> bool:

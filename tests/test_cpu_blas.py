@@ -9,6 +9,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -119,14 +120,20 @@ def test_embedded_model_runs_dense_on_the_cpu_and_says_so():
     assert "Paris" in dense["text"] and "Paris" in stored["text"]  # the same model, both ways
 
 
-def test_openblas_threads_are_the_users_setting_or_the_free_cores(monkeypatch):
+def test_openblas_threads_are_the_users_setting_or_the_free_cores():
     """OpenBLAS's threads spin waiting for each other: more threads than free cores halves its speed
     (bench/blas_threads.py). The count is chosen before OpenBLAS loads, and the user's setting wins."""
     assert ", 1 thread," in probe(OPENBLAS_NUM_THREADS="1")["blas"]
     assert ", 2 threads," in probe(OPENBLAS_NUM_THREADS="2")["blas"]
-    from pipeline import cpu_blas
+    from pipeline.cpu_blas import busy_cores, free_cores
 
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
-    for load, threads in ((0.2, 4), (1.0, 3), (2.6, 1), (9.0, 1)):
-        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
-        assert cpu_blas.free_cores() == threads
+    ticks = os.cpu_count() or 1
+    assert busy_cores([100, 0, 50, 1000, 5, 0, 0, 0], [100, 0, 50, 1000 + 20 * ticks, 5, 0, 0, 0]) == 0
+    assert busy_cores([0, 0, 0, 0, 0, 0, 0, 0], [10, 0, 10, 0, 0, 0, 0, 0]) == ticks
+    cores = len(os.sched_getaffinity(0))
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])  # a real busy core beside it
+    try:
+        time.sleep(0.3)
+        assert free_cores() <= max(1, cores - 1)
+    finally:
+        hog.kill()
