@@ -69,7 +69,7 @@ def use_fast_blas() -> str | None:
     return _loaded
 
 
-def free_cores(sample_s: float = 0.2) -> int:
+def free_cores(sample_s: float = 0.1) -> int:
     """Cores idle right now (over `sample_s`, from /proc/stat), at least one. OpenBLAS's threads wait for each
     other spinning: one more than the free cores halves prefill and decode beside a busy core (2 cores: 84-92
     prefill and ~8.2 decode tokens/s with 2 threads, 157 and ~15.2 with 1; idle, 2 threads are ~20% faster
