@@ -63,8 +63,8 @@ def use_fast_blas() -> str | None:
         return None
     forwarding = os.environ.get(DISABLE_VARIABLE) != "openblas" and _load_forwarder(openblas)
     ctypes.CDLL(str(loadable), mode=os.RTLD_NOW | os.RTLD_GLOBAL)  # now global, behind the forwarder
-    threads = openblas.openblas_get_num_threads()
-    _loaded = (f"openblas ({loadable}), {threads} thread{'s' * (threads != 1)}"
+    threads = openblas.openblas_get_num_threads() if hasattr(openblas, "openblas_get_num_threads") else 0
+    _loaded = (f"openblas ({loadable})" + (f", {threads} thread{'s' * (threads != 1)}" if threads else "")
                + (", one-row products through sgemv" if forwarding else ""))
     return _loaded
 
@@ -79,7 +79,7 @@ def free_cores(sample_s: float = 0.1) -> int:
     try:
         before = _cpu_times()
         time.sleep(sample_s)
-        busy = busy_cores(before, _cpu_times())
+        busy = cores * busy_share(before, _cpu_times())  # the machine's share, where this process may run
     except (OSError, ValueError):
         busy = os.getloadavg()[0]
     return max(1, min(cores, cores - round(busy)))
@@ -90,12 +90,12 @@ def _cpu_times() -> list[int]:
         return [int(field) for field in stat.readline().split()[1:]]  # the "cpu" line: all cores, in clock ticks
 
 
-def busy_cores(before: list[int], after: list[int]) -> float:
-    """How many cores' worth of time was spent busy between two readings of /proc/stat's first line."""
+def busy_share(before: list[int], after: list[int]) -> float:
+    """The share of CPU time spent busy between two readings of /proc/stat's first line (all cores)."""
     spent = [b - a for a, b in zip(before, after, strict=False)]
     idle = spent[3] + (spent[4] if len(spent) > 4 else 0)  # idle and iowait
     total = sum(spent[:8])  # guest time is counted in user already
-    return 0.0 if total <= 0 else (total - idle) / total * (os.cpu_count() or 1)
+    return 0.0 if total <= 0 else (total - idle) / total
 
 
 def _load_forwarder(openblas: ctypes.CDLL) -> bool:

@@ -125,11 +125,11 @@ def test_openblas_threads_are_the_users_setting_or_the_free_cores():
     (bench/blas_threads.py). The count is chosen before OpenBLAS loads, and the user's setting wins."""
     assert ", 1 thread," in probe(OPENBLAS_NUM_THREADS="1")["blas"]
     assert ", 2 threads," in probe(OPENBLAS_NUM_THREADS="2")["blas"]
-    from pipeline.cpu_blas import busy_cores, free_cores
+    from pipeline.cpu_blas import busy_share, free_cores
 
-    ticks = os.cpu_count() or 1
-    assert busy_cores([100, 0, 50, 1000, 5, 0, 0, 0], [100, 0, 50, 1000 + 20 * ticks, 5, 0, 0, 0]) == 0
-    assert busy_cores([0, 0, 0, 0, 0, 0, 0, 0], [10, 0, 10, 0, 0, 0, 0, 0]) == ticks
+    assert busy_share([100, 0, 50, 1000, 5, 0, 0, 0], [100, 0, 50, 1040, 5, 0, 0, 0]) == 0
+    assert busy_share([100, 0, 50, 1000, 5, 0, 0, 0], [110, 0, 60, 1020, 5, 0, 0, 0]) == 0.5  # user, system
+    assert busy_share([0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 10, 10, 0, 0, 0]) == 0  # waiting for the disk is idle
     cores = len(os.sched_getaffinity(0))
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])  # a real busy core beside it
     try:
