@@ -256,7 +256,7 @@ class CollapseDetector:
         if self._in_code:
             return True
         if self._line_start:
-            return token.startswith(("```", "~~~", "|")) or (token[:1] in "+=" and bool(_TABLE_RULE.match(token)))
+            return token.startswith(("```", "~~~")) or _starts_table_row(token)
         return self._table_line and ("|" in token or self._since_pipe < TABLE_CELL_WORDS)
 
     def finish(self) -> Verdict:
@@ -290,7 +290,7 @@ class CollapseDetector:
             self._row_cells = 0
             self._line_first = index
             self._line_label = raw[:1] == "#" or raw in ("*", "-", "+") or list_number
-            self._table_line = raw[:1] == "|" or (raw[:1] in "+=" and bool(_TABLE_RULE.match(raw)))
+            self._table_line = _starts_table_row(raw)
             self._since_pipe = 0
         if self._table_line:
             self._since_pipe = 0 if "|" in raw else self._since_pipe + 1
@@ -503,11 +503,10 @@ class CollapseDetector:
             return
         if self._is_salad(size):
             return self._fire("word_salad", first)
-        if self._foreign >= FOREIGN_SHARE * self._lettered:  # another language: the last two are English's
-            pass
-        elif self._is_soup():
+        english = self._foreign < FOREIGN_SHARE * self._lettered  # soup and token cost are English's signals
+        if english and self._is_soup():
             return self._fire("word_salad", index - len(self._soup) + 1)
-        elif self._is_fragmented(index):
+        if english and self._is_fragmented(index):
             return self._fire("word_salad", index - self.t.fragment_window + 1)
         if index - self._run_on_start + 1 >= t.run_on_words:
             return self._fire("run_on", self._run_on_start)
@@ -566,6 +565,11 @@ class CollapseDetector:
             "run_on_words": len(self._words) - self._run_on_start,
             **({"surprisal_nats": round(self._nats_sum[1] / self._nats_sum[0], 2)} if self._nats_sum[0] else {}),
         }
+
+
+def _starts_table_row(raw: str) -> bool:
+    """A line's first word that makes it a table row or rule: "|", "+-----+", "====="."""
+    return raw[:1] == "|" or (raw[:1] in "+=" and bool(_TABLE_RULE.match(raw)))
 
 
 def _compression(raw: bytes) -> float:
