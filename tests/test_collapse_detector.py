@@ -260,13 +260,17 @@ def test_text_in_other_languages_is_not_word_salad(item):
 
 
 def test_salad_and_loops_are_still_caught_around_other_scripts():
-    """The other-language rules must not open a hole: a salad mixing scripts inside words, English soup
-    after a foreign name or two, and a loop in Japanese (one unspaced 'word') are still collapse."""
+    """The other-language rules must not open a hole: a salad mixing scripts inside words ("Locа" with a
+    Cyrillic a) after English with a foreign name or two is not "another language" (counted as one, it
+    would switch soup off and pass), and a loop in Japanese (one unspaced 'word') is still a loop."""
+    english = ("We met in Zürich and Kraków last year to compare how our models use memory, and the numbers "
+               "we wrote down then still hold for the machine on my desk today. ")
     mixed = ("PleaseAstronamelatheroundLocа represents every environmentalreasonEconomomg guum constantly "
              "vaccж shieldsassesodicPP aggressivelyNear campscapes ratsiresяč receivermysqlnalsMich "
              "fonditérevCont Coxquoise docking augment Carbon faireropt raztus Flash commemorative equitable "
              "stainundi Guptaranç comparativelyatics Sami Carryarette Ophthalm")
-    assert detect_collapse("We met in Zürich and Kraków last year. " + SOUP[19:] + " " + mixed).detected
+    verdict = detect_collapse(english + mixed)
+    assert verdict.detected and verdict.signal == "word_salad" and verdict.onset == len(english)
     japanese = "この章では、モデルのメモリ使用量について説明します。" + "同じ文を繰り返し" * 8
     verdict = detect_collapse(japanese + "\n\n" + japanese)
     assert verdict.detected and verdict.signal == "loop"
