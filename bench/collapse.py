@@ -60,10 +60,12 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def stream(text: str, ends: list[int], nats: list[float] | None = None) -> tuple[Verdict, int | None]:
+def stream(text: str, ends: list[int], nats: list[float] | None = None,
+           detector_class: type = CollapseDetector) -> tuple[Verdict, int | None]:
     """Feed the text token by token, as during generation (with each token's surprisal when given);
-    returns (verdict, tokens fed when it fired). Without surprisal this is what `pipeline check` does."""
-    detector, start = CollapseDetector(), 0
+    returns (verdict, tokens fed when it fired). Without surprisal this is what `pipeline check` does.
+    `detector_class`: another revision's detector (bench/common.py detector_at)."""
+    detector, start = detector_class(), 0
     for count, end in enumerate(ends, start=1):
         if detector.feed(text[start:end], 1, None if nats is None else nats[count - 1]).detected:
             return detector.verdict, count

@@ -13,16 +13,12 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
-from collapse import ends_of, load
+from collapse import ends_of, load, stream
 from common import detector_at, emit
 
 
 def fired(module, text: str) -> bool:
-    detector, start = module.CollapseDetector(), 0
-    for end in ends_of(text):
-        detector.feed(text[start:end], 1)
-        start = end
-    return detector.finish().detected
+    return stream(text, ends_of(text), detector_class=module.CollapseDetector)[0].detected
 
 
 def main() -> None:
