@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -293,14 +294,68 @@ def test_a_table_row_of_repeated_cells_is_data_but_a_row_past_the_tables_width_i
     assert verdict.detected and verdict.signal == "loop" and verdict.onset > len(table)
 
 
+def corpus_texts(name: str) -> dict[str, str]:
+    with gzip.open(CORPUS / name, "rt", encoding="utf-8") as lines:
+        return {item["id"]: item["text"] for item in map(json.loads, lines)}
+
+
+def test_reference_entries_under_their_own_code_span_terms_are_not_a_loop():
+    """Reference pages repeat a paragraph under each name they document (`LifoQueue(maxsize=0)`,
+    `PriorityQueue(maxsize=0)`); a line that is one code span names what follows, as a heading does.
+    A loop repeats its term too, and is still a loop."""
+    docs = corpus_texts("coherent_pydocs.jsonl.gz")
+    for entry in ("pydocs:library/queue#0", "pydocs:library/importlib.resources#1", "pydocs:library/urllib.request#3"):
+        assert not detect_collapse(docs[entry]).detected, entry
+    text = docs["pydocs:library/queue#0"]
+    start = text.index("`LifoQueue(maxsize=0)`")
+    entry = text[start: text.index("`PriorityQueue(maxsize=0)`")]
+    verdict = detect_collapse(text[:start] + entry * 4)
+    assert verdict.detected and verdict.signal == "loop" and start <= verdict.onset < start + 2 * len(entry)
+
+
+def test_lists_of_formats_flags_and_package_names_are_not_synonym_chains():
+    """"jpeg, png, gif, tiff, rgb, pbm, ...", "clang-format, clang-tidy, libomp-dev, ...", CPU flags: comma
+    runs of short or costly names, not of words. Judged with the embedded tokenizer's counts; a chain of
+    synonyms is still one, with counts and without."""
+    from pipeline.checks.tokens import token_ends
+
+    real = {**corpus_texts("coherent_pydocs.jsonl.gz"), **corpus_texts("coherent_real.jsonl.gz"),
+            **corpus_texts("coherent_pypi.jsonl.gz")}
+    for name in ("pydocs:library/email.mime#1", "deb:llvm/changelog.gz#2", "pypi:py-cpuinfo2@10.1.1:README#0"):
+        verdict = detect_collapse(real[name], token_ends=token_ends(real[name]))
+        assert not verdict.detected, (name, verdict.signal)
+    for counts in (token_ends(CHAIN), None):
+        verdict = detect_collapse(CHAIN, token_ends=counts)
+        assert verdict.detected and verdict.signal == "synonym_chain"
+
+
+def test_a_restructuredtext_simple_table_is_a_table_and_salad_after_it_is_still_salad():
+    """"=====  =====" rules with rows between them and no "|": the rows repeat cells ("malloc + debug")
+    as a table's rows do. The table ends at a blank line; a salad there is judged as text again."""
+    table = corpus_texts("coherent_pydocs.jsonl.gz")["pydocs:c-api/memory#3"]
+    assert not detect_collapse(table).detected
+    start = table.index("Default memory allocators:")
+    end = table.index("\n\n", table.index("=====", table.index("Release build", start)) + 1)
+    text = table[:end] + "\n\n" + SOUP
+    verdict = detect_collapse(text)
+    assert verdict.detected and verdict.signal == "word_salad" and verdict.onset > end
+    rng = random.Random(7)  # streamed in random pieces, the table and its end are found as in the whole text
+    for _ in range(20):
+        detector, start = CollapseDetector(), 0
+        while start < len(text):
+            step = rng.randint(1, 16)
+            detector.feed(text[start: start + step])
+            start += step
+        streamed = detector.finish()
+        assert (streamed.detected, streamed.onset, streamed.signal) == (True, verdict.onset, "word_salad")
+
+
 def test_streamed_in_random_pieces_it_judges_any_text_as_it_judges_it_whole():
     """Seeded fuzz: real text of every kind (people's, degenerate, other languages) cut and spliced with
     odd characters (tabs, \\r, NBSP, U+2028, zero-width spaces, combining marks, emoji, CJK, pipes,
     fences), fed in random pieces of 1-16 characters: no exception, and the verdict of the whole text.
     (One difference is by design: streaming judges a long glued word before it ends, so a markup
     character arriving later in the same word cannot clear it; these seeded texts do not hit that.)"""
-    import random
-
     rng = random.Random(20261206)
     sources = [item["text"] for item in load("degenerate.jsonl")[:150]] + [item["text"] for item in load("coherent.jsonl")]
     sources += [item["text"] for item in OTHER_LANGUAGES["coherent"]]

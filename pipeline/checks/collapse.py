@@ -36,6 +36,7 @@ TABLE_CELL_WORDS = 12  # more words than this without a "|" and the "row" is pro
 LABEL_WORDS = 8  # a heading or list item this short names what follows: a label
 _DIGITS = re.compile(r"\d+")
 _LETTER = re.compile(r"[^\W\d_]")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _PERIODIC = re.compile(r"(.{2,30}?)\1{3,}")  # the same stretch four times back to back
 _IDENT_MARK = re.compile(r"[_/=()]")
 _STRIP = str.maketrans("", "", "\"'“”‘’()[]*_`")
@@ -65,6 +66,8 @@ class Thresholds:
     glued_token_chars: int = 24  # one "word" this long that compresses well is a loop inside a token
     chain_items: int = 10  # consecutive short lowercase comma-separated items
     chain_item_words: int = 2  # words per chain item, at most
+    chain_item_letters: float = 5.0  # letters a chain's words average, at least ...
+    chain_item_tokens: float = 3.0  # ... and tokens its items (with their commas) average, at most
     run_on_words: int = 110  # words with no sentence end and no line break
     unpunctuated_words: int = 30  # words with no punctuation at all (no comma, dash, bracket, quote)
     min_words: int = 24  # evidence needed before anything fires
@@ -161,6 +164,7 @@ class CollapseDetector:
         self._seen_at: list[int] = []  # per word: where its loose n-gram came last before (-1: never)
         self._repeated_before: list[int] = [0]  # prefix sums of words whose loose n-gram came before
         self._table_line = False  # this line is a table row or rule: judged like code
+        self._simple_table = False  # in a reST simple table (rules of "=" columns, rows without "|")
         self._since_pipe = 0  # words since the last "|"
         self._row_cells = self._table_cells = 0  # "|" in this row; the most in a row of this table so far
         self._streak = 0
@@ -207,12 +211,12 @@ class CollapseDetector:
         tail, consumed = self._tail, 0
         for match in _WORD.finditer(tail):
             end = match.end()
-            under_text = tail[match.start()] == "~" and bool(self._words) and "\n\n" not in tail[consumed: match.start()]
+            blank = bool(self._words) and _BLANK_LINE.search(tail, consumed, match.start()) is not None
             if end == len(tail):
                 if end - match.start() >= self.t.glued_token_chars:
-                    self._judge_partial(match)  # the word may continue, but a glued loop can't wait
+                    self._judge_partial(match, blank)  # the word may continue, but a glued loop can't wait
                 break
-            self._add_word(match.group(), self._offset + match.start(), tail[end], under_text)
+            self._add_word(match.group(), self._offset + match.start(), tail[end], blank)
             consumed = end
             if self.verdict.detected:
                 break
@@ -222,7 +226,7 @@ class CollapseDetector:
         """The tail holds at most one word, unfinished (complete ones were judged when whitespace ended them)."""
         match = _WORD.search(self._tail)
         if match and match.end() - match.start() >= self.t.glued_token_chars:
-            self._judge_partial(match)
+            self._judge_partial(match, bool(self._words) and _BLANK_LINE.search(self._tail, 0, match.start()) is not None)
 
     def _judge_surprisal(self, tokens: int, nats: float, start: int) -> None:
         """Salad is improbable to the model that wrote it (SmolLM2's coherent output averages ~2.6 nats a
@@ -241,9 +245,9 @@ class CollapseDetector:
             self.verdict = Verdict(True, self._nats[0][2], "word_salad", len(self._words), max(last, start),
                                    self._signal_values())
 
-    def _judge_partial(self, match: re.Match) -> None:
+    def _judge_partial(self, match: re.Match, blank: bool) -> None:
         token = match.group()
-        if self._in_code_when_complete(token):
+        if self._in_code_when_complete(token, blank):
             return  # code and table cells are judged for loops of words only, as _add_word does
         signal = "loop" if self._is_glued_loop(token) else "word_salad" if self._is_glued_salad(token) else None
         if signal:
@@ -251,13 +255,13 @@ class CollapseDetector:
             self._starts.append(self._offset + match.start())
             self._fire(signal, len(self._words) - 1)
 
-    def _in_code_when_complete(self, token: str) -> bool:
+    def _in_code_when_complete(self, token: str, blank: bool) -> bool:
         """Whether _add_word will treat this unfinished word as code: in a fence, opening one, or a table cell."""
         if self._in_code:
             return True
         if self._line_start:
-            return token.startswith(("```", "~~~")) or _starts_table_row(token)
-        return self._table_line and ("|" in token or self._since_pipe < TABLE_CELL_WORDS)
+            return token.startswith(("```", "~~~")) or _starts_table_row(token) or (self._simple_table and not blank)
+        return self._table_line and (self._simple_table or "|" in token or self._since_pipe < TABLE_CELL_WORDS)
 
     def finish(self) -> Verdict:
         """Judge the last word too, and record the final signal values."""
@@ -270,7 +274,7 @@ class CollapseDetector:
         return self.verdict
 
     # -- per-word updates, O(1) each -------------------------------------------------------------
-    def _add_word(self, raw: str, start: int, next_char: str, under_text: bool = False) -> None:
+    def _add_word(self, raw: str, start: int, next_char: str, blank: bool = False) -> None:
         index = len(self._words)
         list_number = raw.endswith((".", ")")) and is_list_number(raw)  # most words end otherwise: no regex for them
         norm = "#." if list_number else raw.lower().translate(_STRIP)  # "11." loops like "12."
@@ -281,6 +285,7 @@ class CollapseDetector:
         self._starts.append(start)
         self.verdict.words_seen = index + 1
         bare = raw.strip(".,;:!?\"'“”‘’()[]*_")
+        under_text = index > 0 and not blank
         fence = self._line_start and raw.startswith(("```", "~~~")) and not (under_text and raw.strip("~") == "")
         # a line of tildes right under a line of text underlines it as a heading (reStructuredText)
         if fence:
@@ -289,20 +294,24 @@ class CollapseDetector:
             self._table_cells = max(self._table_cells, self._row_cells) if self._table_line else 0
             self._row_cells = 0
             self._line_first = index
-            self._line_label = raw[:1] == "#" or raw in ("*", "-", "+") or list_number
-            self._table_line = _starts_table_row(raw)
+            self._line_label = raw[:1] == "#" or raw in ("*", "-", "+") or list_number or (raw[:1] == "`" and not fence)
+            self._simple_table = self._simple_table and not blank  # a reST simple table ends at a blank line
+            self._table_line = _starts_table_row(raw) or self._simple_table
             self._since_pipe = 0
         if self._table_line:
             self._since_pipe = 0 if "|" in raw else self._since_pipe + 1
             self._row_cells += raw.count("|")
-            self._table_line = self._since_pipe <= TABLE_CELL_WORDS  # a salad after a table's last "|" is no cell
+            if raw[:1] == "=" and index > self._line_first and _TABLE_RULE.match(raw):
+                self._simple_table = True  # "=====  =====": a reST simple table's rule; its rows have no "|"
+            self._table_line = self._simple_table or self._since_pipe <= TABLE_CELL_WORDS  # a salad after a table's last "|" is no cell
         seen = self._ngram_seen(index)
         ends = raw[-1] in _CLAUSE_END_CHARS and ends_clause(raw)  # the regex only for words that may end a clause
         word = _Word(raw, norm, bare, seen, ends or next_char == "\n", self._in_code or fence or self._table_line,
                      self._raw_prev)
         self._repeated_before.append(self._repeated_before[-1] + (self._seen_at[index] >= 0))
         self._line_start = next_char == "\n"
-        if self._line_start and self._line_label and index - self._line_first < LABEL_WORDS:
+        if (self._line_start and self._line_label and index - self._line_first < LABEL_WORDS
+                and (self._words[self._line_first][:1] != "`" or raw.rstrip(":").endswith("`"))):
             self._note_label(index)
         self._raw_prev = "" if word.boundary or word.code else raw  # "v\nv" in a diagram is not "the the"
         self._streak = self._streak + 1 if word.repeated else 0
@@ -331,7 +340,7 @@ class CollapseDetector:
                 return self._fire("loop", index)
             if self._is_glued_salad(raw):
                 return self._fire("word_salad", index)
-        if self._chain_len >= self.t.chain_items:  # a chain is evidence on its own, however early
+        if self._chain_len >= self.t.chain_items and self._chain_of_words(index):  # evidence on its own, however early
             return self._fire("synonym_chain", self._chain_start)
         if self._sums["adjacent"] >= self.t.adjacent_repeats:  # so is stuttering: "the the ... of of"
             return self._fire("word_salad", self._first_adjacent(index))
@@ -440,6 +449,15 @@ class CollapseDetector:
             self._chain_len, self._item_words = 0, 0
 
     # -- judging ---------------------------------------------------------------------------------
+    def _chain_of_words(self, index: int) -> bool:
+        """Synonyms are words: a list of formats, flags or package names ("rgb, pbm, pgm", "libomp-dev, lld")
+        has short items, or items that cost the tokenizer several tokens each."""
+        words = self._words[self._chain_start: index + 1]
+        if sum(c.isalpha() for word in words for c in word) < self.t.chain_item_letters * len(words):
+            return False
+        spent = self._tokens_at[index] - self._tokens_at[self._chain_start - 1] if self._chain_start else 0
+        return spent <= self.t.chain_item_tokens * self._chain_len  # 0 where tokens are not counted
+
     def _judge_loop(self, index: int, code: bool = False) -> bool:
         """A loop: a long run of n-grams seen before, with spans coming round a third time (a span
         repeated only once is a refrain, a quoted line, a changelog's boilerplate). In code, only
