@@ -313,6 +313,17 @@ def test_reference_entries_under_their_own_code_span_terms_are_not_a_loop():
     assert verdict.detected and verdict.signal == "loop" and start <= verdict.onset < start + 2 * len(entry)
 
 
+def test_commits_that_repeat_their_message_under_new_subjects_are_not_a_loop():
+    """A changelog of security fixes repeats one paragraph under each commit's own subject line (a short
+    paragraph of its own, as a heading is); a model that repeats the whole commit, subject and all, loops."""
+    log = corpus_texts("coherent_real.jsonl.gz")["deb:libxext-dev/changelog.gz#1"]
+    assert not detect_collapse(log).detected
+    start = log.index("commit 96d1da55")
+    commit = log[start: log.index("commit 082d70b1")]
+    verdict = detect_collapse(log[:start] + commit * 4)
+    assert verdict.detected and verdict.signal == "loop" and start <= verdict.onset < start + 2 * len(commit)
+
+
 def test_lists_of_formats_flags_and_package_names_are_not_synonym_chains():
     """"jpeg, png, gif, tiff, rgb, pbm, ...", "clang-format, clang-tidy, libomp-dev, ...", CPU flags: comma
     runs of short or costly names, not of words. Judged with the embedded tokenizer's counts; a chain of

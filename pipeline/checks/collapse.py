@@ -172,10 +172,10 @@ class CollapseDetector:
         self._run_again = 0  # consecutive such words
         self._in_code = False
         self._line_start = True  # the next word starts a line
-        # Reference pages repeat boilerplate under a new name ("#### parser.parseFlags(...)", "* Object.freeze");
-        # a loop repeats its headings too. Where the last new heading or short list item began, until it recurs:
+        # Reference pages and changelogs repeat boilerplate under a new name ("#### parser.parseFlags(...)", "* Object.freeze",
+        # "`LifoQueue(maxsize=0)`", a commit's subject line); a loop repeats its labels too. Where the last new one began:
         self._line_first = 0  # index of this line's first word
-        self._line_label = False  # this line is a heading or a list item (a label if it stays short)
+        self._line_label = False  # a heading, list item, paragraph's first line or code-span term (a label if short)
         self._labels: set[tuple[str, ...]] = set()  # labels seen, digits blanked
         self._new_label: tuple[str, ...] = ()
         self._new_label_at = -1
@@ -294,7 +294,8 @@ class CollapseDetector:
             self._table_cells = max(self._table_cells, self._row_cells) if self._table_line else 0
             self._row_cells = 0
             self._line_first = index
-            self._line_label = raw[:1] == "#" or raw in ("*", "-", "+") or list_number or (raw[:1] == "`" and not fence)
+            self._line_label = (raw[:1] == "#" or raw in ("*", "-", "+") or list_number
+                                or blank or (raw[:1] == "`" and not fence))  # a paragraph's first line; a term
             self._simple_table = self._simple_table and not blank  # a reST simple table ends at a blank line
             self._table_line = _starts_table_row(raw) or self._simple_table
             self._since_pipe = 0
@@ -310,8 +311,7 @@ class CollapseDetector:
                      self._raw_prev)
         self._repeated_before.append(self._repeated_before[-1] + (self._seen_at[index] >= 0))
         self._line_start = next_char == "\n"
-        if (self._line_start and self._line_label and index - self._line_first < LABEL_WORDS
-                and (self._words[self._line_first][:1] != "`" or raw.rstrip(":").endswith("`"))):
+        if self._line_start and self._line_label and index - self._line_first < LABEL_WORDS:
             self._note_label(index)
         self._raw_prev = "" if word.boundary or word.code else raw  # "v\nv" in a diagram is not "the the"
         self._streak = self._streak + 1 if word.repeated else 0
