@@ -424,6 +424,19 @@ def adoc_to_markdown(text: str) -> str:
         if re.match(r"^\.[A-Za-z`'\"]", line) and blank_before:  # a block title
             emit(f"**{inline(line[1:].strip())}**")
             continue
+        if (line.startswith(" ") and not after_label and blank_before and not _ADOC_LIST.match(line)
+                and not _ADOC_LABEL.match(line)):  # an indented paragraph: a literal block, to the next blank line
+            literal = [line]
+            while index < len(lines) and lines[index].strip():
+                literal.append(lines[index].expandtabs(8).rstrip())
+                index += 1
+            if out and out[-1].strip():
+                emit("")
+            for code_line in _dedent_code(literal):
+                emit(code_line)
+            emit("")
+            attribute = ""
+            continue
         paragraph = [line]
         while index < len(lines) and lines[index].strip() and not _ADOC_SKIP_LINE.match(lines[index]) \
                 and lines[index].strip() not in ("+", "--") and not _ADOC_DELIMITER.match(lines[index].rstrip()) \
@@ -613,8 +626,10 @@ def _table(node: _Node) -> list[str]:
     if not rows:
         return []
     width = max(len(r) for r in rows)
+    if width == 1 and len(rows) == 1:  # a box around a paragraph
+        return [rows[0][0].replace("\\|", "|")]
     if width == 1:  # PostgreSQL's function tables: one column, a signature, a description and examples per row
-        return [f"**{rows[0][0]}**", "\n".join("- " + r[0].replace("\\|", "|") for r in rows[1:])]
+        return [_bold(rows[0][0]), "\n".join("- " + r[0].replace("\\|", "|") for r in rows[1:])]
     rows = [r + [""] * (width - len(r)) for r in rows]
     lines = ["| " + " | ".join(r) + " |" for r in rows]
     return ["\n".join([lines[0], "| " + " | ".join(["---"] * width) + " |", *lines[1:]])]
