@@ -324,6 +324,27 @@ def test_commits_that_repeat_their_message_under_new_subjects_are_not_a_loop():
     assert verdict.detected and verdict.signal == "loop" and start <= verdict.onset < start + 2 * len(commit)
 
 
+def test_a_long_sentence_that_ends_as_one_is_not_a_run_on_but_a_ramble_that_goes_on_or_breaks_off_is():
+    """READMEs and reference tables hold sentences of 30-45 words without a comma ("This option is useful
+    if you provide a versioned library that targets Baseline Widely available on each version's release
+    date and ..."). Held together by function words and ended by a period, they are sentences; the
+    model's fluent rambles run on past 45 words or break off without an end."""
+    real = {**corpus_texts("coherent_npm.jsonl.gz"), **corpus_texts("coherent_pypi.jsonl.gz"),
+            **corpus_texts("coherent_debdocs.jsonl.gz")}
+    for name in ("npm:baseline-browser-mapping@2.11.41#3", "pypi:pyright@1.1.414:README#1",
+                 "deb:sqlite3-doc:opcode.html#7", "deb:debian-reference-en:ch01:2#2"):
+        verdict = detect_collapse(real[name])
+        assert not verdict.detected, (name, verdict.signal)
+    opening = "We tuned the cache last week. "
+    ramble = ("it is the way that we all want to go when the time comes for us to be there with the people who "
+              "matter and the things that we do for them in the end are what make us who we are and what we "
+              "will be for the rest of the days that come after this one")
+    for text in (opening + ramble + ".", opening + " ".join(ramble.split()[:36]) + "\n\nAnd so on."):
+        verdict = detect_collapse(text)
+        assert verdict.detected and verdict.signal == "run_on" and verdict.onset == len(opening), text
+    assert not detect_collapse(opening + " ".join(ramble.split()[:36]) + ".").detected
+
+
 def test_lists_of_formats_flags_and_package_names_are_not_synonym_chains():
     """"jpeg, png, gif, tiff, rgb, pbm, ...", "clang-format, clang-tidy, libomp-dev, ...", CPU flags: comma
     runs of short or costly names, not of words. Judged with the embedded tokenizer's counts; a chain of

@@ -69,7 +69,9 @@ class Thresholds:
     chain_item_letters: float = 5.0  # letters a chain's words average, at least ...
     chain_item_tokens: float = 3.0  # ... and tokens its items (with their commas) average, at most
     run_on_words: int = 110  # words with no sentence end and no line break
-    unpunctuated_words: int = 30  # words with no punctuation at all (no comma, dash, bracket, quote)
+    unpunctuated_words: int = 30  # words with no punctuation at all (no comma, dash, bracket, quote) ...
+    fluent_stopwords: float = 0.3  # ... unless this share of them are function words: a long sentence, if it ends as
+    fluent_run_on_words: int = 46  # one (with a period, a comma or code) before this many
     min_words: int = 24  # evidence needed before anything fires
     surprisal_tokens: int = 16  # tokens in the model-surprisal window (while streaming from a backend that reports it)
     surprisal_nats: float = 7.4  # mean nats a token over that window: improbable to the model that wrote it
@@ -334,6 +336,8 @@ class CollapseDetector:
         if word.boundary or raw.startswith(("#", "|", "-", "*", "`")):
             self._run_on_start = index + 1
         if word.boundary or _PUNCTUATION.search(raw):
+            if index - self._unpunctuated_start >= self.t.unpunctuated_words and not _ends_as_prose(raw):
+                return self._fire("run_on", self._unpunctuated_start)  # a long fluent run broken off, not finished
             self._unpunctuated_start = index + 1
         if len(raw) >= self.t.glued_token_chars:  # checked here: most words are short, and calls cost
             if self._is_glued_loop(raw):
@@ -528,8 +532,14 @@ class CollapseDetector:
             return self._fire("word_salad", index - self.t.fragment_window + 1)
         if index - self._run_on_start + 1 >= t.run_on_words:
             return self._fire("run_on", self._run_on_start)
-        if index - self._unpunctuated_start + 1 >= t.unpunctuated_words:
+        run = index - self._unpunctuated_start + 1
+        if run >= t.unpunctuated_words and (run >= t.fluent_run_on_words or not self._is_fluent(self._unpunctuated_start)):
             return self._fire("run_on", self._unpunctuated_start)
+
+    def _is_fluent(self, start: int) -> bool:
+        """A run of words held together by function words, as a long sentence is (judged when it ends)."""
+        first = self._words[start: start + self.t.unpunctuated_words]
+        return sum(word in STOPWORDS for word in first) >= self.t.fluent_stopwords * len(first)
 
     def _is_salad(self, size: int) -> bool:
         """A full window that keeps reusing a few words."""
@@ -583,6 +593,11 @@ class CollapseDetector:
             "run_on_words": len(self._words) - self._run_on_start,
             **({"surprisal_nats": round(self._nats_sum[1] / self._nats_sum[0], 2)} if self._nats_sum[0] else {}),
         }
+
+
+def _ends_as_prose(raw: str) -> bool:
+    """A word that ends a long sentence or carries it on: "devices.", "(layout,", "`IBM_DB_HOME`"."""
+    return raw.rstrip(")]\"'”’*_").endswith((".", ",", ";", ":")) or "`" in raw
 
 
 def _starts_table_row(raw: str) -> bool:
