@@ -382,6 +382,19 @@ def test_a_restructuredtext_simple_table_is_a_table_and_salad_after_it_is_still_
         assert (streamed.detected, streamed.onset, streamed.signal) == (True, verdict.onset, "word_salad")
 
 
+def test_table_rows_named_by_their_first_cell_may_share_a_long_description():
+    """PostgreSQL's probe table repeats "arg0 and arg1 contain the fork and block numbers of the page ..."
+    row after row, each row under its own name; rows that repeat their name too, or only count it up,
+    are a model stuck in the table."""
+    table = corpus_texts("coherent_debdocs.jsonl.gz")["deb:postgresql-doc-15:dynamic-trace.html#3"]
+    assert not detect_collapse(table).detected
+    row = next(line for line in table.splitlines() if line.startswith("| `smgr-md-read-done`")) + "\n"
+    head = table[: table.index(row)]
+    for stuck in (row * 4, "".join(row.replace("smgr-md-read-done", f"probe-{n}") for n in range(4))):
+        verdict = detect_collapse(head + stuck)
+        assert verdict.detected and verdict.signal == "loop" and verdict.onset >= len(head), stuck[:60]
+
+
 def test_streamed_in_random_pieces_it_judges_any_text_as_it_judges_it_whole():
     """Seeded fuzz: real text of every kind (people's, degenerate, other languages) cut and spliced with
     odd characters (tabs, \\r, NBSP, U+2028, zero-width spaces, combining marks, emoji, CJK, pipes,

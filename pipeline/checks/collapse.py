@@ -169,6 +169,7 @@ class CollapseDetector:
         self._simple_table = False  # in a reST simple table (rules of "=" columns, rows without "|")
         self._since_pipe = 0  # words since the last "|"
         self._row_cells = self._table_cells = 0  # "|" in this row; the most in a row of this table so far
+        self._row_named = False
         self._streak = 0
         self._streak_again = 0  # words of the current streak whose n-gram came a third time
         self._run_again = 0  # consecutive such words
@@ -295,6 +296,7 @@ class CollapseDetector:
         if self._line_start:
             self._table_cells = max(self._table_cells, self._row_cells) if self._table_line else 0
             self._row_cells = 0
+            self._row_named = False
             self._line_first = index
             self._line_label = (raw[:1] == "#" or raw in ("*", "-", "+") or list_number
                                 or blank or (raw[:1] == "`" and not fence))  # a paragraph's first line; a term
@@ -304,6 +306,9 @@ class CollapseDetector:
         if self._table_line:
             self._since_pipe = 0 if "|" in raw else self._since_pipe + 1
             self._row_cells += raw.count("|")
+            if self._row_cells >= 2 and not self._row_named and index - self._line_first < LABEL_WORDS:
+                self._row_named = True  # a row's first cell names it, as a heading does: "| `smgr-md-read-done` |"
+                self._note_label(index)
             if raw[:1] == "=" and index > self._line_first and _TABLE_RULE.match(raw):
                 self._simple_table = True  # "=====  =====": a reST simple table's rule; its rows have no "|"
             self._table_line = self._simple_table or self._since_pipe <= TABLE_CELL_WORDS  # a salad after a table's last "|" is no cell
