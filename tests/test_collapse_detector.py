@@ -382,6 +382,16 @@ def test_a_restructuredtext_simple_table_is_a_table_and_salad_after_it_is_still_
         assert (streamed.detected, streamed.onset, streamed.signal) == (True, verdict.onset, "word_salad")
 
 
+def test_command_synopses_and_type_unions_are_not_token_soup():
+    """"update [--init] [--remote] [-N|--no-fetch] ... [--reference <repository>]" and
+    "{ReadableStreamDefaultController|ReadableByteStreamController}": options, placeholders and types."""
+    docs = corpus_texts("coherent_debdocs.jsonl.gz")
+    for name in ("deb:git-doc:git-submodule.txt#1", "deb:nodejs-doc:webstreams.md#1"):
+        verdict = detect_collapse(docs[name])
+        assert not verdict.detected, (name, verdict.signal)
+    assert detect_collapse("I started the run. " + SOUP[19:].replace("transform", "--transform")).detected
+
+
 def test_table_rows_named_by_their_first_cell_may_share_a_long_description():
     """PostgreSQL's probe table repeats "arg0 and arg1 contain the fork and block numbers of the page ..."
     row after row, each row under its own name; rows that repeat their name too, or only count it up,

@@ -38,7 +38,7 @@ _DIGITS = re.compile(r"\d+")
 _LETTER = re.compile(r"[^\W\d_]")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _PERIODIC = re.compile(r"(.{2,30}?)\1{3,}")  # the same stretch four times back to back
-_IDENT_MARK = re.compile(r"[_/=()]")
+_IDENT_MARK = re.compile(r"[_/=()<>|{}]|^\[?--?[^\W\d_]")  # snake_case, paths, calls, <placeholders>, --options
 _STRIP = str.maketrans("", "", "\"'“”‘’()[]*_`")
 _CLAUSE_END_CHARS = frozenset(CLAUSE_PUNCTUATION + CLOSERS)  # a clause end's last character is one of these
 
@@ -359,7 +359,7 @@ class CollapseDetector:
     def _is_glued_salad(self, raw: str) -> bool:
         """'TheColorOfArubaBakeryDhleYoho...': many words run together in one token, as no text does
         (identifiers are shorter; URLs and paths have separators)."""
-        if len(raw) < 2 * self.t.glued_token_chars or any(c in raw for c in "/:.=@\\`#"):  # "`x`](#x)": markup
+        if len(raw) < 2 * self.t.glued_token_chars or any(c in raw for c in "/:.=@\\`#|{}<>"):  # "`x`](#x)": markup
             return False
         humps = sum(1 for a, b in itertools.pairwise(raw) if a.islower() and b.isupper())
         runs = _LOWER_RUN.findall(raw)  # words glued together have lowercase runs; base64 has short ones
