@@ -392,6 +392,17 @@ def test_command_synopses_and_type_unions_are_not_token_soup():
     assert detect_collapse("I started the run. " + SOUP[19:].replace("transform", "--transform")).detected
 
 
+def test_an_example_shown_twice_is_not_a_loop_but_a_third_time_is():
+    """Node's docs give each example twice, as ES module and as CommonJS, 200 words apiece; a model that
+    writes the block a third time is looping."""
+    doc = corpus_texts("coherent_debdocs.jsonl.gz")["deb:nodejs-doc:buffer.md#0"]
+    assert not detect_collapse(doc).detected
+    start = doc.index("```cjs")
+    block = doc[start: doc.index("```", start + 6) + 4]
+    verdict = detect_collapse(doc[:start] + block * 3)
+    assert verdict.detected and verdict.signal == "loop" and verdict.fired_at < start + 3 * len(block)
+
+
 def test_table_rows_named_by_their_first_cell_may_share_a_long_description():
     """PostgreSQL's probe table repeats "arg0 and arg1 contain the fork and block numbers of the page ..."
     row after row, each row under its own name; rows that repeat their name too, or only count it up,

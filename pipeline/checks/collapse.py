@@ -469,14 +469,14 @@ class CollapseDetector:
 
     def _judge_loop(self, index: int, code: bool = False) -> bool:
         """A loop: a long run of n-grams seen before, with spans coming round a third time (a span
-        repeated only once is a refrain, a quoted line, a changelog's boilerplate). In code, only
-        a very long run counts. The period test runs last: it is the costly one."""
+        repeated only once is a refrain, a quoted line, a changelog's boilerplate). In code, only a
+        very long run or a short cycle counts. The period test runs last: it is the costly one."""
         t, size, streak = self.t, len(self._window), self._streak
-        third_time = self._streak_again >= t.third_share * streak or code
+        third_time = self._streak_again >= t.third_share * streak
         short_cycle = (self._run_again >= t.short_cycle_words * (3 if code else 1) and self._is_short_cycle()
                        and not self._within_table_width())
         if code:
-            looping = streak >= 2 * t.long_streak or short_cycle
+            looping = (streak >= 2 * t.long_streak and third_time) or short_cycle  # an example shown twice: no loop
         else:
             long_enough = streak >= t.repeat_streak or (
                 streak >= t.streak_min_words and self._tokens_at[index] - self._tokens_at[index - streak] >= t.streak_tokens)
