@@ -311,7 +311,8 @@ class CollapseDetector:
                 self._note_label(index)
             if raw[:1] == "=" and index > self._line_first and _TABLE_RULE.match(raw):
                 self._simple_table = True  # "=====  =====": a reST simple table's rule; its rows have no "|"
-            self._table_line = self._simple_table or self._since_pipe <= TABLE_CELL_WORDS  # a salad after a table's last "|" is no cell
+            # a salad after a pipe table's last "|" is no cell
+            self._table_line = self._simple_table or self._since_pipe <= TABLE_CELL_WORDS
         seen = self._ngram_seen(index)
         ends = raw[-1] in _CLAUSE_END_CHARS and ends_clause(raw)  # the regex only for words that may end a clause
         word = _Word(raw, norm, bare, seen, ends or next_char == "\n", self._in_code or fence or self._table_line,
