@@ -403,6 +403,18 @@ def test_an_example_shown_twice_is_not_a_loop_but_a_third_time_is():
     assert verdict.detected and verdict.signal == "loop" and verdict.fired_at < start + 3 * len(block)
 
 
+def test_acronyms_repeated_parameters_and_rows_named_by_two_cells_are_text():
+    """Debian Reference's terse technical prose ("Modern desktop system may mount removable media such as
+    ISO9660 formatted CD automatically"), a signature list ("date(time-value, modifier, modifier, ...)")
+    and SQLite's table of changes keyed by two cells ("| DELETE | UPDATE |", "| DELETE | DELETE |")."""
+    docs = corpus_texts("coherent_debdocs.jsonl.gz")
+    for name in ("deb:debian-reference-en:ch09:7#4", "deb:sqlite3-doc:lang_datefunc.html#0",
+                 "deb:sqlite3-doc:session/sqlite3changegroup_add.html#0"):
+        verdict = detect_collapse(docs[name])
+        assert not verdict.detected, (name, verdict.signal)
+    assert detect_collapse("Checks passed. the the memory of of the cache the the system was").detected
+
+
 def test_table_rows_named_by_their_first_cell_may_share_a_long_description():
     """PostgreSQL's probe table repeats "arg0 and arg1 contain the fork and block numbers of the page ..."
     row after row, each row under its own name; rows that repeat their name too, or only count it up,

@@ -127,10 +127,12 @@ class _Word:
     def __init__(self, raw: str, norm: str, bare: str, seen: int, boundary: bool, code: bool, raw_prev: str) -> None:
         self.norm = norm  # lowercased, quotes and brackets stripped
         self.alpha = _LETTER.search(norm) is not None  # has a letter: only such words count for variety, function words
-        self.ident = _IDENT_MARK.search(raw) is not None  # snake_case, a path or a call: token soup is not made of these
+        # snake_case, a path, a call, an acronym or a version ("UTF-8", "ISO9660"): token soup is not made of these
+        self.ident = _IDENT_MARK.search(raw) is not None or (len(bare) > 1 and bare.isupper())
         self.repeated = seen >= 1  # its n-gram was seen earlier
         self.again = seen >= 2  # ... at least twice earlier: the span's third time round
-        self.adjacent = len(bare) > 1 and bare.isalpha() and bare.islower() and raw == raw_prev  # "the the"
+        self.adjacent = (len(bare) > 1 and bare.isalpha() and bare.islower() and raw == raw_prev  # "the the", not
+                         and not raw.endswith(","))  # "modifier, modifier, ..."
         self.stop = bare.lower() in STOPWORDS
         self.boundary = boundary  # ends a sentence or a line
         self.comma = raw.endswith((",", ";"))  # lists are punctuated, token soup is not
@@ -169,7 +171,6 @@ class CollapseDetector:
         self._simple_table = False  # in a reST simple table (rules of "=" columns, rows without "|")
         self._since_pipe = 0  # words since the last "|"
         self._row_cells = self._table_cells = 0  # "|" in this row; the most in a row of this table so far
-        self._row_named = False
         self._streak = 0
         self._streak_again = 0  # words of the current streak whose n-gram came a third time
         self._run_again = 0  # consecutive such words
@@ -296,7 +297,6 @@ class CollapseDetector:
         if self._line_start:
             self._table_cells = max(self._table_cells, self._row_cells) if self._table_line else 0
             self._row_cells = 0
-            self._row_named = False
             self._line_first = index
             self._line_label = (raw[:1] == "#" or raw in ("*", "-", "+") or list_number
                                 or blank or (raw[:1] == "`" and not fence))  # a paragraph's first line; a term
@@ -306,9 +306,8 @@ class CollapseDetector:
         if self._table_line:
             self._since_pipe = 0 if "|" in raw else self._since_pipe + 1
             self._row_cells += raw.count("|")
-            if self._row_cells >= 2 and not self._row_named and index - self._line_first < LABEL_WORDS:
-                self._row_named = True  # a row's first cell names it, as a heading does: "| `smgr-md-read-done` |"
-                self._note_label(index)
+            if "|" in raw and 2 <= self._row_cells <= 3 and index - self._line_first < LABEL_WORDS:
+                self._note_label(index)  # a row's first cell or two name it, as a heading does: "| DELETE | UPDATE |"
             if raw[:1] == "=" and index > self._line_first and _TABLE_RULE.match(raw):
                 self._simple_table = True  # "=====  =====": a reST simple table's rule; its rows have no "|"
             # a salad after a pipe table's last "|" is no cell
