@@ -215,7 +215,7 @@ class CollapseDetector:
         tail, consumed = self._tail, 0
         for match in _WORD.finditer(tail):
             end = match.end()
-            blank = bool(self._words) and _BLANK_LINE.search(tail, consumed, match.start()) is not None
+            blank = self._blank_between(tail, consumed, match.start())
             if end == len(tail):
                 if end - match.start() >= self.t.glued_token_chars:
                     self._judge_partial(match, blank)  # the word may continue, but a glued loop can't wait
@@ -226,11 +226,16 @@ class CollapseDetector:
                 break
         self._tail, self._offset = tail[consumed:], self._offset + consumed
 
+    def _blank_between(self, tail: str, start: int, end: int) -> bool:
+        """A blank line before this word (most gaps are one space: counting newlines is cheaper than a regex)."""
+        return (bool(self._words) and tail.count("\n", start, end) > 1
+                and _BLANK_LINE.search(tail, start, end) is not None)
+
     def _judge_unfinished_word(self) -> None:
         """The tail holds at most one word, unfinished (complete ones were judged when whitespace ended them)."""
         match = _WORD.search(self._tail)
         if match and match.end() - match.start() >= self.t.glued_token_chars:
-            self._judge_partial(match, bool(self._words) and _BLANK_LINE.search(self._tail, 0, match.start()) is not None)
+            self._judge_partial(match, self._blank_between(self._tail, 0, match.start()))
 
     def _judge_surprisal(self, tokens: int, nats: float, start: int) -> None:
         """Salad is improbable to the model that wrote it (SmolLM2's coherent output averages ~2.6 nats a
