@@ -38,7 +38,8 @@ _DIGITS = re.compile(r"\d+")
 _LETTER = re.compile(r"[^\W\d_]")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _PERIODIC = re.compile(r"(.{2,30}?)\1{3,}")  # the same stretch four times back to back
-_IDENT_MARK = re.compile(r"[_/=()<>|{}]|^\[?--?[^\W\d_]")  # snake_case, paths, calls, <placeholders>, --options
+_IDENT_MARK = re.compile(r"[_/=()<>|{}]")  # snake_case, paths, calls, <placeholders>, {A|B} types
+_OPTION = re.compile(r"\[?--?[^\W\d_]")  # a command-line option: "--init", "[-N"
 _STRIP = str.maketrans("", "", "\"'“”‘’()[]*_`")
 _CLAUSE_END_CHARS = frozenset(CLAUSE_PUNCTUATION + CLOSERS)  # a clause end's last character is one of these
 
@@ -128,7 +129,8 @@ class _Word:
         self.norm = norm  # lowercased, quotes and brackets stripped
         self.alpha = _LETTER.search(norm) is not None  # has a letter: only such words count for variety, function words
         # snake_case, a path, a call, an acronym or a version ("UTF-8", "ISO9660"): token soup is not made of these
-        self.ident = _IDENT_MARK.search(raw) is not None or (len(bare) > 1 and bare.isupper())
+        self.ident = (_IDENT_MARK.search(raw) is not None or (len(bare) > 1 and bare.isupper())
+                      or (raw[0] in "-[" and _OPTION.match(raw) is not None))
         self.repeated = seen >= 1  # its n-gram was seen earlier
         self.again = seen >= 2  # ... at least twice earlier: the span's third time round
         self.adjacent = (len(bare) > 1 and bare.isalpha() and bare.islower() and raw == raw_prev  # "the the", not
@@ -214,22 +216,21 @@ class CollapseDetector:
         """Judge each word of the tail that whitespace has ended; keep the unfinished one."""
         tail, consumed = self._tail, 0
         for match in _WORD.finditer(tail):
-            end = match.end()
-            blank = self._blank_between(tail, consumed, match.start())
+            start, end = match.span()
             if end == len(tail):
-                if end - match.start() >= self.t.glued_token_chars:
-                    self._judge_partial(match, blank)  # the word may continue, but a glued loop can't wait
+                if end - start >= self.t.glued_token_chars:  # the word may continue, but a glued loop can't wait
+                    self._judge_partial(match, self._blank_between(tail, consumed, start))
                 break
-            self._add_word(match.group(), self._offset + match.start(), tail[end], blank)
+            blank = tail.count("\n", consumed, start) > 1 and self._blank_between(tail, consumed, start)
+            self._add_word(match.group(), self._offset + start, tail[end], blank)
             consumed = end
             if self.verdict.detected:
                 break
         self._tail, self._offset = tail[consumed:], self._offset + consumed
 
     def _blank_between(self, tail: str, start: int, end: int) -> bool:
-        """A blank line before this word (most gaps are one space: counting newlines is cheaper than a regex)."""
-        return (bool(self._words) and tail.count("\n", start, end) > 1
-                and _BLANK_LINE.search(tail, start, end) is not None)
+        """A blank line before this word (callers that judge every word count its newlines first: cheaper)."""
+        return bool(self._words) and _BLANK_LINE.search(tail, start, end) is not None
 
     def _judge_unfinished_word(self) -> None:
         """The tail holds at most one word, unfinished (complete ones were judged when whitespace ended them)."""
