@@ -415,6 +415,20 @@ def test_acronyms_repeated_parameters_and_rows_named_by_two_cells_are_text():
     assert detect_collapse("Checks passed. the the memory of of the cache the the system was").detected
 
 
+def test_names_that_differ_in_a_digit_are_new_names_but_a_heading_that_counts_is_not():
+    """`keyword.isReservedWordES5` and `...ES6`, `PROTOCOL_TLSv1_1` and `..._2` are different entries of a
+    reference page; "## Step 2", "## Step 3" over the same paragraph is a model counting in a loop."""
+    real = {**corpus_texts("coherent_npm.jsonl.gz"), **corpus_texts("coherent_pydocs.jsonl.gz")}
+    for name in ("npm:esutils@2.0.3#2", "pydocs:library/ssl#8"):
+        verdict = detect_collapse(real[name])
+        assert not verdict.detected, (name, verdict.signal)
+    paragraph = ("Open the settings file, set the cache size to half of the memory you have, save it, and run "
+                 "the build again so the new limit takes effect before the next section is written.\n\n")
+    text = "# Setup\n\nWe start from a clean machine.\n\n" + "".join(f"## Step {n}\n\n{paragraph}" for n in range(1, 6))
+    verdict = detect_collapse(text)
+    assert verdict.detected and verdict.signal == "loop"
+
+
 def test_table_rows_named_by_their_first_cell_may_share_a_long_description():
     """PostgreSQL's probe table repeats "arg0 and arg1 contain the fork and block numbers of the page ..."
     row after row, each row under its own name; rows that repeat their name too, or only count it up,

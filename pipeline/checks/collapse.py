@@ -498,7 +498,7 @@ class CollapseDetector:
         return self.verdict.detected
 
     def _note_label(self, index: int) -> None:
-        label = _digits_blanked(self._words[self._line_first: index + 1])
+        label = _numbers_blanked(self._words[self._line_first: index + 1])
         if label not in self._labels:
             self._labels.add(label)
             self._new_label, self._new_label_at = label, self._line_first
@@ -665,6 +665,11 @@ def onset_by_surprisal(nats: Sequence[float], onset: int, fired: int, t: Thresho
 def _digits_blanked(words: Sequence[str]) -> tuple[str, ...]:
     """'Issue #2' and 'Issue #3' alike: what a counting loop repeats."""
     return tuple(_DIGITS.sub("0", word) for word in words)
+
+
+def _numbers_blanked(words: Sequence[str]) -> tuple[str, ...]:
+    """A label's numbers blanked ("Step 2", "(1.0.0-3)"), not the digits of a name ("isReservedWordES5", "TLSv1_2")."""
+    return tuple(word if sum(map(str.isalpha, word)) >= 4 else _DIGITS.sub("0", word) for word in words)
 
 
 def salad_window(nats: Sequence[float], t: Thresholds = Thresholds()) -> tuple[int, int, float] | None:
