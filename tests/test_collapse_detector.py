@@ -429,6 +429,16 @@ def test_names_that_differ_in_a_digit_are_new_names_but_a_heading_that_counts_is
     assert verdict.detected and verdict.signal == "loop"
 
 
+def test_settings_printed_without_punctuation_are_not_a_run_on():
+    """SQLite's shell prints `defensive 0 dqs_ddl 1 dqs_dml 1 enable_fkey 0 ...`: snake_case names break a
+    run as punctuation does. Thirty plain words without punctuation and function words still are one."""
+    doc = corpus_texts("coherent_debdocs.jsonl.gz")["deb:sqlite3-doc:tclsqlite.html#5"]
+    assert not detect_collapse(doc).detected
+    run = " ".join(["alpha beta gamma delta epsilon zeta eta theta iota kappa"] * 3)
+    verdict = detect_collapse("The names follow. " + run + " lambda mu nu xi omicron")
+    assert verdict.detected and verdict.signal in ("run_on", "word_salad")
+
+
 def test_table_rows_named_by_their_first_cell_may_share_a_long_description():
     """PostgreSQL's probe table repeats "arg0 and arg1 contain the fork and block numbers of the page ..."
     row after row, each row under its own name; rows that repeat their name too, or only count it up,

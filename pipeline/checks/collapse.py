@@ -346,8 +346,8 @@ class CollapseDetector:
         self._track_chain(raw, index)
         if word.boundary or raw.startswith(("#", "|", "-", "*", "`")):
             self._run_on_start = index + 1
-        if word.boundary or _PUNCTUATION.search(raw):
-            if index - self._unpunctuated_start >= self.t.unpunctuated_words and not _ends_as_prose(raw):
+        if word.boundary or _PUNCTUATION.search(raw) or "_" in raw:  # snake_case breaks a run as punctuation does
+            if index - self._unpunctuated_start >= self.t.unpunctuated_words and not _ends_as_prose(raw) and "_" not in raw:
                 return self._fire("run_on", self._unpunctuated_start)  # a long fluent run broken off, not finished
             self._unpunctuated_start = index + 1
         if len(raw) >= self.t.glued_token_chars:  # checked here: most words are short, and calls cost
