@@ -354,6 +354,14 @@ def adoc_to_markdown(text: str) -> str:
         out.append(line)
         blank_before = not line.strip()
 
+    def emit_code(block: list[str]) -> None:
+        """A literal block, set off by blank lines, its common indentation removed."""
+        if out and out[-1].strip():
+            emit("")
+        for code_line in _dedent_code(block):
+            emit(code_line)
+        emit("")
+
     while index < len(lines):
         line = lines[index].expandtabs(8).rstrip()
         following = lines[index + 1].rstrip() if index + 1 < len(lines) else ""
@@ -430,11 +438,7 @@ def adoc_to_markdown(text: str) -> str:
             while index < len(lines) and lines[index].strip():
                 literal.append(lines[index].expandtabs(8).rstrip())
                 index += 1
-            if out and out[-1].strip():
-                emit("")
-            for code_line in _dedent_code(literal):
-                emit(code_line)
-            emit("")
+            emit_code(literal)
             attribute = ""
             continue
         paragraph = [line]
@@ -445,11 +449,7 @@ def adoc_to_markdown(text: str) -> str:
             paragraph.append(lines[index].expandtabs(8).rstrip())
             index += 1
         if attribute == "verse":
-            if out and out[-1].strip():
-                emit("")
-            for code_line in _dedent_code([re.sub(r"'([^']+)'", r"\1", adoc_attributes(p)) for p in paragraph]):
-                emit(code_line)
-            emit("")
+            emit_code([re.sub(r"'([^']+)'", r"\1", adoc_attributes(p)) for p in paragraph])
             attribute = ""
             continue
         label = _ADOC_LABEL.match(line)
@@ -471,11 +471,7 @@ def adoc_to_markdown(text: str) -> str:
             after_label, attribute = False, ""
             continue
         if line.startswith(" ") and not after_label:  # an indented paragraph: a literal block
-            if out and out[-1].strip():
-                emit("")
-            for code_line in _dedent_code(paragraph):
-                emit(code_line)
-            emit("")
+            emit_code(paragraph)
             attribute = ""
             continue
         text = "\n".join(inline(p.strip()) for p in paragraph)
