@@ -182,7 +182,7 @@ class CollapseDetector:
         # "`LifoQueue(maxsize=0)`", a commit's subject line); a loop repeats its labels too. Where the last new one began:
         self._line_first = 0  # index of this line's first word
         self._line_label = False  # a heading, list item, paragraph's first line or code-span term (a label if short)
-        self._labels: set[tuple[str, ...]] = set()  # labels seen, digits blanked
+        self._labels: set[tuple[str, ...]] = set()  # labels seen, numbers blanked
         self._new_label: tuple[str, ...] = ()
         self._new_label_at = -1
         self._chain_len = 0
