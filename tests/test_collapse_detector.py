@@ -345,6 +345,18 @@ def test_a_long_sentence_that_ends_as_one_is_not_a_run_on_but_a_ramble_that_goes
     assert not detect_collapse(opening + " ".join(ramble.split()[:36]) + ".").detected
 
 
+def test_the_embedded_models_long_sentence_is_not_a_run_on():
+    """The embedded model's own output for the example post (2026-12-06), stopped as a run-on before this
+    rule and retried: 33 words without a comma, held together by "during", "may", "such as", "because"."""
+    text = ("The main point to consider when evaluating memory vs. CPU speed is that a 35 GB model on a 64 GB Mac "
+            "has limited capacity for data processing, as only 9GB of available RAM can be used at once, which makes "
+            "each token require a significant amount of power and resources. This limitation allows for maximum "
+            "performance but also limits overall utilization compared to other models. In this scenario, the "
+            "2-second sleep cycle during peak loads may not leave enough time for data storage or even for some "
+            "applications such as AI because these tasks are typically performed by AI models that run on GPUs.")
+    assert not detect_collapse(text).detected
+
+
 def test_lists_of_formats_flags_and_package_names_are_not_synonym_chains():
     """"jpeg, png, gif, tiff, rgb, pbm, ...", "clang-format, clang-tidy, libomp-dev, ...", CPU flags: comma
     runs of short or costly names, not of words. Judged with the embedded tokenizer's counts; a chain of

@@ -116,6 +116,12 @@ _OTHER_FUNCTION_WORDS = (  # the commonest short words of the languages most wri
 )
 OTHER_FUNCTION_WORDS = frozenset(_OTHER_FUNCTION_WORDS.split()) - frozenset(_FUNCTION_WORDS.split())
 STOPWORDS = frozenset(_FUNCTION_WORDS.split()) | OTHER_FUNCTION_WORDS  # token soup has none of any language's
+# Words that hold a long English sentence together besides the function words above (not soup evidence:
+# salad has its share of them); with those, they tell a long sentence from a fluent ramble.
+_GLUE_WORDS = ("into onto about over under after before between through during while since until upon via per "
+               "may might must shall such all any each every some both either neither also only just very more most "
+               "because although though whether even not nor")
+SENTENCE_GLUE = STOPWORDS | frozenset(_GLUE_WORDS.split())
 FOREIGN_SHARE = 0.05  # of a text's words in another language: English's function words and token costs don't apply
 
 
@@ -550,7 +556,7 @@ class CollapseDetector:
     def _is_fluent(self, start: int) -> bool:
         """A run of words held together by function words, as a long sentence is (judged when it ends)."""
         first = self._words[start: start + self.t.unpunctuated_words]
-        return sum(word in STOPWORDS for word in first) >= self.t.fluent_stopwords * len(first)
+        return sum(word in SENTENCE_GLUE for word in first) >= self.t.fluent_stopwords * len(first)
 
     def _is_salad(self, size: int) -> bool:
         """A full window that keeps reusing a few words."""
