@@ -118,9 +118,9 @@ OTHER_FUNCTION_WORDS = frozenset(_OTHER_FUNCTION_WORDS.split()) - frozenset(_FUN
 STOPWORDS = frozenset(_FUNCTION_WORDS.split()) | OTHER_FUNCTION_WORDS  # token soup has none of any language's
 # Words that hold a long English sentence together besides the function words above (not soup evidence:
 # salad has its share of them); with those, they tell a long sentence from a fluent ramble.
-_GLUE_WORDS = ("into onto about over under after before between through during while since until upon via per "
+_GLUE_WORDS = ("into onto about over under after before between through during while since until upon via "
                "may might must shall such all any each every some both either neither also only just very more most "
-               "because although though whether even not nor")
+               "because although though whether even nor")
 SENTENCE_GLUE = STOPWORDS | frozenset(_GLUE_WORDS.split())
 FOREIGN_SHARE = 0.05  # of a text's words in another language: English's function words and token costs don't apply
 
@@ -353,7 +353,7 @@ class CollapseDetector:
         if word.boundary or raw.startswith(("#", "|", "-", "*", "`")):
             self._run_on_start = index + 1
         if word.boundary or _PUNCTUATION.search(raw) or "_" in raw:  # snake_case breaks a run as punctuation does
-            if index - self._unpunctuated_start >= self.t.unpunctuated_words and not _ends_as_prose(raw) and "_" not in raw:
+            if index - self._unpunctuated_start >= self.t.unpunctuated_words and not _ends_as_prose(raw):
                 return self._fire("run_on", self._unpunctuated_start)  # a long fluent run broken off, not finished
             self._unpunctuated_start = index + 1
         if len(raw) >= self.t.glued_token_chars:  # checked here: most words are short, and calls cost
@@ -613,8 +613,8 @@ class CollapseDetector:
 
 
 def _ends_as_prose(raw: str) -> bool:
-    """A word that ends a long sentence or carries it on: "devices.", "(layout,", "`IBM_DB_HOME`"."""
-    return raw.rstrip(")]\"'”’*_").endswith((".", ",", ";", ":")) or "`" in raw
+    """A word that ends a long sentence or carries it on: "devices.", "(layout,", "`IBM_DB_HOME`", "dm_mirror"."""
+    return raw.rstrip(")]\"'”’*_").endswith((".", ",", ";", ":")) or "`" in raw or "_" in raw
 
 
 def _starts_table_row(raw: str) -> bool:
