@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -120,7 +121,7 @@ def test_embedded_model_runs_dense_on_the_cpu_and_says_so():
     assert "Paris" in dense["text"] and "Paris" in stored["text"]  # the same model, both ways
 
 
-def test_openblas_threads_are_the_users_setting_or_the_free_cores():
+def test_openblas_threads_are_the_users_setting_or_the_free_cores(monkeypatch):
     """OpenBLAS's threads spin waiting for each other: more threads than free cores halves its speed
     (bench/blas_threads.py). The count is chosen before OpenBLAS loads, and the user's setting wins."""
     assert ", 1 thread," in probe(OPENBLAS_NUM_THREADS="1")["blas"]
@@ -131,9 +132,13 @@ def test_openblas_threads_are_the_users_setting_or_the_free_cores():
     assert busy_share([100, 0, 50, 1000, 5, 0, 0, 0], [110, 0, 60, 1020, 5, 0, 0, 0]) == 0.5  # user, system
     assert busy_share([0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 10, 10, 0, 0, 0]) == 0  # waiting for the disk is idle
     cores = len(os.sched_getaffinity(0))
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])  # a real busy core beside it
     try:
         time.sleep(0.3)
         assert free_cores() <= max(1, cores - 1)
+        # unset, pipeline chooses: OpenBLAS alone would start a thread for every core, the busy one too
+        chosen = re.search(r", (\d+) threads?,", probe()["blas"])
+        assert chosen and int(chosen.group(1)) <= max(1, cores - 1)
     finally:
         hog.kill()
