@@ -56,7 +56,7 @@ its pages contribute. Split by a hash of the source document (`split_of(doc)`): 
 25%, reserve 25%. Every item carries `batch: "debian-docs"`; `source` is `debian-<package>`. The .deb
 files are kept in --cache/debs/ and unpacked in --cache/root/<package>/, so a rebuild reads the same files
 without the network (the pinned versions may leave the archive; a cache keeps them).
-Usage: python bench/build_debdocs_corpus.py [--cache /work/scratch/debdocs] [--out FILE] [--dump DIR]"""
+Usage: python bench/build_debdocs_corpus.py [--cache DIR] [--out FILE] [--dump DIR]"""
 
 from __future__ import annotations
 
@@ -788,7 +788,7 @@ def documents(cache: Path):
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--cache", type=Path, default=Path("/work/scratch/debdocs"))
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "pipeline-bench" / "debdocs")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "corpus" / "coherent_debdocs.jsonl.gz")
     parser.add_argument("--dump", type=Path, help="also write each converted page here (to read them)")
     args = parser.parse_args()

@@ -33,7 +33,7 @@ Rules:
 Every item carries `batch: "pypi-readmes"`. Each JSON reply is cached in --cache (less its `releases`, the
 file lists of every version; a 404 as `null`), so a rebuild reads the same versions and crawls the same
 packages (an error other than 404 is not cached: the package is skipped); at most 4 requests at a time.
-Usage: python bench/build_pypi_corpus.py [--packages 700] [--cache /work/scratch/pypi_cache] [--out FILE]"""
+Usage: python bench/build_pypi_corpus.py [--packages 700] [--cache DIR] [--out FILE]"""
 
 from __future__ import annotations
 
@@ -218,7 +218,7 @@ def older_readme_packages() -> set[str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--packages", type=int, default=700)
-    parser.add_argument("--cache", type=Path, default=Path("/work/scratch/pypi_cache"))
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "pipeline-bench" / "pypi")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "corpus" / "coherent_pypi.jsonl.gz")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
