@@ -90,11 +90,11 @@ SKIP = {"perltoc.pod", "perlmodlib.pod", "perluniprops.pod", "howto-index.txt", 
 
 
 # -- packages ---------------------------------------------------------------------------------
-def unpacked(package: str, version: str, cache: Path) -> Path:
+def unpacked(package: str, version: str, cache: Path, arch: str = "all") -> Path:
     """The package's files, unpacked under cache/root/<package>/ (downloaded into cache/debs/ once)."""
     debs, root = cache / "debs", cache / "root" / package
     debs.mkdir(parents=True, exist_ok=True)
-    name = f"{package}_{version.replace(':', '%3a')}_all.deb"
+    name = f"{package}_{version.replace(':', '%3a')}_{arch}.deb"
     if not (debs / name).exists():
         subprocess.run(["apt-get", "download", f"{package}={version}"], cwd=debs, check=True)
     if not root.exists():
