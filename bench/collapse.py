@@ -61,11 +61,12 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def stream(text: str, ends: list[int], nats: list[float] | None = None,
-           detector_class: type = CollapseDetector) -> tuple[Verdict, int | None]:
+           detector_class: type = CollapseDetector, language: str | None = None) -> tuple[Verdict, int | None]:
     """Feed the text token by token, as during generation (with each token's surprisal when given);
     returns (verdict, tokens fed when it fired). Without surprisal this is what `pipeline check` does.
-    `detector_class`: another revision's detector (bench/common.py detector_at)."""
-    detector, start = detector_class(), 0
+    `detector_class`: another revision's detector (bench/common.py detector_at). `language`: a brief's
+    `language:` (None: left unset, as the revisions before the setting judged every text)."""
+    detector, start = (detector_class() if language is None else detector_class(language=language)), 0
     for count, end in enumerate(ends, start=1):
         if detector.feed(text[start:end], 1, None if nats is None else nats[count - 1]).detected:
             return detector.verdict, count
@@ -83,11 +84,12 @@ def rate(hits: int, total: int) -> float | None:
     return round(hits / total, 4) if total else None
 
 
-def evaluate(coherent: list[dict], degenerate: list[dict], details: bool = False) -> dict:
+def evaluate(coherent: list[dict], degenerate: list[dict], details: bool = False, as_written: bool = False) -> dict:
+    """`as_written`: each coherent text judged in its own language, as a brief's `language:` would have it."""
     by_shape: dict[str, list] = defaultdict(list)
     fired: list[dict] = []
     for item in coherent:
-        verdict, _ = stream(item["text"], ends_of(item["text"]))
+        verdict, _ = stream(item["text"], ends_of(item["text"]), language=item.get("language") if as_written else None)
         by_shape[item["shape"]].append(verdict.detected)
         if verdict.detected:
             fired.append({"id": item["id"], "shape": item["shape"], "signal": verdict.signal,
@@ -175,6 +177,10 @@ def main() -> None:
             report[f"batch {batch} ({' + '.join(unseen)})"] = evaluate(
                 [c for c in coherent if c.get("batch") == batch and c["split"] in unseen],
                 [d for d in degenerate if d.get("batch") == batch and d["split"] in unseen], args.details)
+            if any("language" in c for c in coherent if c.get("batch") == batch):  # with the brief's `language:` set
+                report[f"batch {batch} ({' + '.join(unseen)}), language: as written"] = evaluate(
+                    [c for c in coherent if c.get("batch") == batch and c["split"] in unseen], [], args.details,
+                    as_written=True)
     sample = [c["text"] for c in coherent if c["split"] in splits][:600] + [d["text"] for d in degenerate if d["split"] in splits]
     report["throughput"] = throughput(sample)
     emit(report, args.out)

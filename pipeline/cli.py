@@ -6,9 +6,10 @@ import datetime as dt
 import functools
 import json
 import logging
+import re
 import signal
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NoReturn
 
@@ -16,10 +17,11 @@ import click
 
 from . import errors, report, writer
 from .backends import check_model, model_for, open_backend, open_prompt_formatter
-from .checks.collapse import Verdict
-from .checks.files import FileReport, check_text
+from .checks.collapse import ENGLISH
+from .checks.files import FileReport, Judge, check_text
 from .checks.tokens import collapse_of
 from .config.load import key_line
+from .config.schema import LANGUAGE_PATTERN
 from .init import write_project
 from .install import install_files
 from .progress import make_reporter
@@ -141,13 +143,22 @@ def exit_code(outcomes: list[report.Outcome]) -> int:
     return errors.EXIT_ATTENTION if any(r.status == "needs_attention" for r in results) else errors.EXIT_OK
 
 
+def language_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(LANGUAGE_PATTERN, value):
+        raise click.BadParameter(f"{value!r} is not a language code: give one such as en, de or pt-BR")
+    return value
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--read/--no-read", "read", default=True, show_default=True,
               help="Also read the text with the embedded model, which finds word salad the text signals miss "
                    "(on a 2-core CPU ~20 s for a 1,100-word draft instead of ~1 s).")
-def check(paths: tuple[Path, ...], as_json: bool, read: bool) -> None:
+@click.option("--language", metavar="CODE", callback=language_option,
+              help="The language the text is written in (en, de, pt-BR): the collapse check's English-only "
+                   "signals judge only English. Default: a draft's, as its run.json recorded it; en for files.")
+def check(paths: tuple[Path, ...], as_json: bool, read: bool, language: str | None) -> None:
     """Re-run every check on a draft folder (output/posts/DRAFT/) after editing it, against what its run.json
     recorded; or the text checks (collapse, leaked think markers, text cut mid-sentence) on text FILES.
     Exit 0 clean, 3 when something needs attention."""
@@ -155,7 +166,8 @@ def check(paths: tuple[Path, ...], as_json: bool, read: bool) -> None:
     judge = functools.partial(collapse_of, read=read)
     for path in paths:
         try:
-            reports.append(check_draft(path, judge) if path.is_dir() else check_file(path, judge))
+            reports.append(check_draft(path, judge, language) if path.is_dir()
+                           else check_file(path, judge, language or ENGLISH))
         except errors.PipelineError as exc:
             fail(exc, as_json)
     if as_json:
@@ -283,12 +295,12 @@ def refresh_review(draft: Path) -> None:
         click.echo(f"warning: the review pages were not rebuilt ({exc}); run `pipeline review`", err=True)
 
 
-def check_file(path: Path, judge: Callable[[str], Verdict]) -> FileReport:
+def check_file(path: Path, judge: Judge, language: str) -> FileReport:
     if not path.exists():
         raise errors.InputError(f"{path}: no such file or folder",
                                 hint="check the path; pipeline check reads a draft folder, or text and markdown files")
     try:
-        return check_text(str(path), path.read_text(encoding="utf-8"), judge=judge)
+        return check_text(str(path), path.read_text(encoding="utf-8"), judge=judge, language=language)
     except (OSError, UnicodeDecodeError) as exc:
         raise errors.InputError(f"{path}: cannot read as UTF-8 text: {getattr(exc, 'strerror', None) or exc}",
                                 hint="check the path; pipeline check reads a draft folder, or text and markdown files") from exc

@@ -69,6 +69,7 @@ def section_record(result: SectionResult) -> dict:
         "enable_thinking": prompt.enable_thinking,
         "settings": prompt.settings.model_dump(),
         "target_words": prompt.target_words,
+        "language": prompt.language,
         "messages": list(prompt.messages),
         "rendered_prompt": result.rendered_prompt,
         "status": "needs_attention" if result.needs_attention else "ok",

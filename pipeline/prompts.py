@@ -36,6 +36,7 @@ class SectionPrompt:
     settings: SamplingSettings
     template: str
     template_files: tuple[str, ...] = ()  # the system and section templates' files, as resolved
+    language: str = "en"  # the brief's: what the collapse detector judges the text as
 
     @property
     def enable_thinking(self) -> bool:
@@ -138,6 +139,7 @@ def brief_context(loaded: LoadedBrief) -> dict:
     post = {
         "title": brief.title, "description": brief.description, "tags": brief.tags,
         "author": brief.author, "research": brief.research, "date": brief.post_date().isoformat(),
+        "language": brief.language,
     }
     return {"post": post, "facts": brief.facts, "vars": brief.variables,
             "outline": [s.heading for s in brief.sections], "outline_summaries": outline_summaries(brief.sections)}
@@ -280,6 +282,6 @@ def render_prompts(loaded: LoadedBrief, extra: dict | None = None) -> list[Secti
             index=index, heading=section.heading, target_words=section.words, stage=section.stage,
             messages=({"role": "system", "content": system}, {"role": "user", "content": user}),
             settings=brief.settings_for(section), template=template,
-            template_files=(system_file, template_file(env, template, project)),
+            template_files=(system_file, template_file(env, template, project)), language=brief.language,
         ))
     return prompts

@@ -6,16 +6,16 @@ draft folder is not written."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import errors
 from .checks.chatter import trim_chatter
-from .checks.collapse import Verdict
-from .checks.files import prose_only
+from .checks.collapse import ENGLISH
+from .checks.files import Judge, prose_only
 from .checks.findings import ATTENTION, INFO, Finding
 from .checks.links import links_in
 from .checks.numbers import known_values
@@ -62,7 +62,8 @@ class DraftReport:
                 "sections": [s.as_dict() for s in self.sections]}
 
 
-def check_draft(draft_dir: Path, judge: Callable[[str], Verdict] = collapse_of) -> DraftReport:
+def check_draft(draft_dir: Path, judge: Judge = collapse_of, language: str | None = None) -> DraftReport:
+    """`language`: what the text is written in; by default each section's, as run.json recorded it."""
     manifest = read_manifest(draft_dir)
     markdown = read_text(draft_dir / "index.md")
     recorded = {s["heading"]: s for s in manifest["sections"]}
@@ -71,7 +72,8 @@ def check_draft(draft_dir: Path, judge: Callable[[str], Verdict] = collapse_of) 
     reference = reference_of(manifest, [p.text for p in parts if p.heading not in recorded])
     repeats = repetition_findings([(p.heading, without_review_notes(p.text)) for p in prose])
     previous = previous_issues(draft_dir.parent, draft_dir.name, set(recorded)) if kind_of(manifest) == "newsletter" else []
-    checks = [SectionCheck(p.heading, p.line, section_findings(p, recorded[p.heading], reference, manifest, judge)
+    judged = {h: functools.partial(judge, language=language or s.get("language", ENGLISH)) for h, s in recorded.items()}
+    checks = [SectionCheck(p.heading, p.line, section_findings(p, recorded[p.heading], reference, manifest, judged[p.heading])
                            + repeats.get(n, []) + previous_issue_findings(without_review_notes(p.text), previous))
               for n, p in enumerate(prose)]
     written = {p.heading for p in prose}
@@ -81,7 +83,7 @@ def check_draft(draft_dir: Path, judge: Callable[[str], Verdict] = collapse_of) 
 
 
 def section_findings(part: Part, recorded: dict, reference: Reference, manifest: dict,
-                     judge: Callable[[str], Verdict]) -> list[Finding]:
+                     judge: Judge) -> list[Finding]:
     """The run's checks on one section's text as the reviewer left it."""
     notes = len(REVIEW_NOTE.findall(part.text))
     text = without_review_notes(part.text)
@@ -96,7 +98,7 @@ def section_findings(part: Part, recorded: dict, reference: Reference, manifest:
     return findings
 
 
-def collapse_findings(text: str, heading_line: int, judge: Callable[[str], Verdict]) -> list[Finding]:
+def collapse_findings(text: str, heading_line: int, judge: Judge) -> list[Finding]:
     verdict = judge(prose_only(text))
     if not verdict.detected or verdict.onset is None:
         return []

@@ -96,7 +96,8 @@ def redo_prompts(manifest: dict, chosen: list[dict], instruction: str | None) ->
 
 def recorded_prompt(section: dict) -> SectionPrompt:
     return SectionPrompt(section["index"], section["heading"], section["target_words"], section["stage"],
-                         tuple(section["messages"]), SamplingSettings(**section["settings"]), section["template"])
+                         tuple(section["messages"]), SamplingSettings(**section["settings"]), section["template"],
+                         language=section.get("language", "en"))
 
 
 def current_prompts(manifest: dict, redoing: set[str]) -> dict[str, SectionPrompt]:

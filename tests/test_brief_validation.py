@@ -383,6 +383,19 @@ def test_bad_slug(invalid, slug):
                         f"e.g. my-post (got {slug!r})"]
 
 
+@pytest.mark.parametrize("language, problem", [
+    ("German", "must be a language code such as en, de or pt-BR (got 'German')"),
+    ("12", "Input should be a valid string (got 12): put the text in quotes"),
+])
+def test_bad_language(invalid, language, problem):
+    assert invalid(f"title: T\nlanguage: {language}\n" + SECTION) == [f"briefs/x.yaml:2:11: language: {problem}"]
+
+
+def test_norwegian_is_a_language_not_false(project, write_brief):
+    """YAML 1.1 reads `no` as false; the brief loader reads YAML 1.2's booleans only (true, false)."""
+    assert load_brief(write_brief("title: T\nlanguage: no\n" + SECTION, "x.yaml")).brief.language == "no"
+
+
 @pytest.mark.parametrize("template", ["../../etc/passwd", "/etc/passwd", "sub/../../x.j2"])
 def test_template_outside_the_templates_folder(invalid, template):
     problems = invalid(f"title: T\n{SECTION}    template: {template}\n")

@@ -260,6 +260,38 @@ def test_text_in_other_languages_is_not_word_salad(item):
     assert not verdict.detected, (verdict.signal, item["text"][verdict.onset: verdict.onset + 120])
 
 
+@pytest.mark.parametrize("item", OTHER_LANGUAGES["written_in"], ids=lambda item: item["id"])
+def test_text_in_the_language_the_brief_names_is_judged_without_englishs_signals(item):
+    """Indonesian or Dutch written in ASCII looks like English to the detector: their function words are not
+    English's (token soup), and a Swedish sentence of 46 words without a comma is a run-on by English's glue
+    words. The brief's `language:` says what the text is; English's signals then stay out."""
+    from pipeline.checks.tokens import token_ends
+
+    ends = token_ends(item["text"])
+    assert ends, "the embedded tokenizer is needed: make setup"
+    as_english = detect_collapse(item["text"], token_ends=ends)
+    assert as_english.detected and as_english.signal in {"word_salad", "run_on"}  # why the setting exists
+    verdict = detect_collapse(item["text"], token_ends=ends, language=item["language"])
+    assert not verdict.detected, (verdict.signal, item["text"][verdict.onset: verdict.onset + 120])
+
+
+def test_loops_and_repetitive_salad_are_caught_in_any_language():
+    """What judges every language: repeats (loops), few distinct words, words doubled ("the the")."""
+    from pipeline.checks.collapse import is_english
+
+    indonesian = next(i["text"] for i in OTHER_LANGUAGES["written_in"] if i["language"] == "id")
+    first = indonesian.split("\n\n")[1]
+    looped = detect_collapse(first + " " + (" ".join(first.split()[:30]) + " ") * 4, language="id")
+    assert looped.detected and looped.signal == "loop" and looped.onset and looped.onset > len(first) - 200
+    salad = ("Ich habe die Grenzen gemessen. die die System System Verwaltung der der die Aufsicht die die Daten "
+             "der System System die der der Verwaltung die die Cache Speicher der die der der Grenze die die System "
+             "der Steuerung die die Speicher der der System die die")
+    verdict = detect_collapse(salad, language="de")
+    assert verdict.detected and verdict.signal == "word_salad"
+    assert [is_english(code) for code in ("en", "en-GB", "EN_us", "de", "pt-BR", "eng")] == [
+        True, True, True, False, False, False]
+
+
 def test_salad_and_loops_are_still_caught_around_other_scripts():
     """The other-language rules must not open a hole: a salad mixing scripts inside words ("Locа" with a
     Cyrillic a) after English with a foreign name or two is not "another language" (counted as one, it

@@ -3,6 +3,9 @@ and a section that always collapses is flagged with its best clean text kept."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from pipeline.progress import Reporter
@@ -112,3 +115,22 @@ sections:
         assert attempt["tokens_out"] < 100  # of a 2000-token cap
         assert attempt["tokens_after_onset"] <= 64
     assert result.status == "needs_attention"
+
+
+def test_the_briefs_language_decides_which_signals_judge_the_stream(write_brief, project, fake):
+    """Real Indonesian (a translated manual page) streamed as a section: judged as English it is token
+    soup and the section is retried; with `language: id` it is kept as written, and run.json says why."""
+    real = json.loads((Path(__file__).parent / "real_text" / "other_languages.json").read_text())["written_in"]
+    indonesian = next(i["text"] for i in real if i["language"] == "id").split("## Deskripsi\n", 1)[1]
+    runs = {}
+    for language, replies in (("id", [indonesian]), ("en", [indonesian, CLEAN])):
+        fake.enqueue(*replies)
+        brief = write_brief(BRIEF.format(attempts=3).replace("title: Ladder", f"title: Ladder {language}\nlanguage: {language}"),
+                            name=f"{language}.yaml")
+        runs[language] = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
+    kept = runs["id"].manifest["sections"][0]
+    assert [a["finish_reason"] for a in kept["attempts"]] == ["stop"] and kept["language"] == "id"
+    assert indonesian.split()[0] in (runs["id"].draft_dir / "index.md").read_text()
+    retried = runs["en"].manifest["sections"][0]
+    assert retried["attempts"][0]["finish_reason"] == "collapse" and retried["attempts"][0]["collapse"]["signal"] == "word_salad"
+    assert retried["language"] == "en"

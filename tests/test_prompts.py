@@ -190,6 +190,15 @@ def test_prompts_carry_their_sections_settings(render):
     assert first.settings.penalty_context == first.settings.max_tokens == 60
 
 
+def test_the_briefs_language_reaches_the_prompts_and_the_shipped_system_message(render):
+    english = render()[0]
+    assert english.language == "en" and "plain English." in english.messages[0]["content"]
+    german = render(text="language: de\n" + BRIEF)[0]
+    assert german.language == "de"
+    assert "Write in the language whose code is de." in german.messages[0]["content"]
+    assert "English" not in german.messages[0]["content"]
+
+
 def test_a_template_can_list_what_the_other_sections_cover(render, templates):
     (templates / "aware.j2").write_text(
         "Write {{ section.heading }}.\n{% for other in outline_summaries if other.position != position %}"

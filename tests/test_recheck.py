@@ -204,3 +204,38 @@ def test_the_example_post_on_real_model_output_reports_its_invented_numbers_and_
     assert result.exit_code == 3
     assert any(code == "unverified_number" for found in findings(result).values() for code, _ in found)
 
+
+
+INDONESIAN = next(i["text"] for i in json.loads((REPO / "tests" / "real_text" / "other_languages.json").read_text())
+                  ["written_in"] if i["language"] == "id").split("## Deskripsi\n", 1)[1]  # one section: no headings
+
+
+def collapse_in(result) -> set[str]:
+    return {heading for heading, found in findings(result).items() if ("collapse", "attention") in found}
+
+
+def test_the_recheck_judges_each_section_in_the_language_its_run_recorded(cli, draft, tmp_path):
+    """A reviewer who rewrote a section in Indonesian (real text, a translated manual page): judged as English
+    it is token soup; run.json's `language` (the brief's), or --language, says what it is written in."""
+    heading = "Load, run, exit"
+    edit(draft, SECTIONS[heading], INDONESIAN)
+    assert collapse_in(cli("check", str(draft), "--json", "--no-read")) == {heading}
+    assert collapse_in(cli("check", str(draft), "--json", "--no-read", "--language", "id")) == set()
+    manifest = json.loads((draft / "run.json").read_text())
+    assert {s["language"] for s in manifest["sections"]} == {"en"}
+    for section in manifest["sections"]:
+        section["language"] = "id"
+    (draft / "run.json").write_text(json.dumps(manifest))
+    assert collapse_in(cli("check", str(draft), "--json", "--no-read")) == set()
+
+    loose = tmp_path / "catatan.md"
+    loose.write_text("## Catatan\n\n" + INDONESIAN)
+    for language, flagged in ((None, True), ("id", False)):
+        result = cli("check", str(loose), "--json", "--no-read", *(["--language", language] if language else []))
+        assert json.loads(result.stdout)["files"][0]["collapse"]["detected"] is flagged
+
+
+def test_a_language_that_is_not_a_code_is_refused_naming_the_option(cli, draft):
+    result = cli("check", str(draft), "--language", "Bahasa Indonesia")
+    assert result.exit_code == 2 and "--language" in result.output
+    assert "'Bahasa Indonesia' is not a language code" in result.output

@@ -148,3 +148,22 @@ sections:
     cut = lambda text, a, b: text[text.index(a): text.index(b)]  # noqa: E731
     assert before.split("## Two")[0] == after.split("## Two")[0] and before.split("## Three")[1] == after.split("## Three")[1]
     assert cut(before, "## Two", "## Three") != cut(after, "## Two", "## Three")  # a new seed, new text
+
+
+def test_a_redo_judges_the_new_text_in_the_language_the_run_recorded(cli, project):
+    """A post written in Indonesian (`language: id`): the redone section's real Indonesian text is judged as
+    Indonesian, as the run judged it, not as English token soup that would be retried."""
+    from .test_recheck import INDONESIAN
+
+    copy_examples(project, "post.yaml")
+    brief = project / "briefs" / "post.yaml"
+    brief.write_text("language: id\n" + brief.read_text())
+    script = project / "briefs" / "script.json"
+    script.write_text(json.dumps({"sections": SECTIONS}))
+    assert cli("run", "briefs/post.yaml", "--model", f"script:{script}").exit_code == 0
+    draft = next((project / "output" / "posts").iterdir())
+    result = cli("redo", str(draft), "--section", "Load, run, exit", backend=ScriptBackend(default=INDONESIAN))
+    assert result.exit_code == 0, result.stderr
+    redone = next(s for s in json.loads((draft / "run.json").read_text())["sections"] if s["heading"] == "Load, run, exit")
+    assert redone["language"] == "id" and [a["finish_reason"] for a in redone["attempts"]] == ["stop"]
+    assert INDONESIAN.split()[0] in (draft / "index.md").read_text()

@@ -123,6 +123,12 @@ _GLUE_WORDS = ("into onto about over under after before between through during w
                "because although though whether even nor")
 SENTENCE_GLUE = STOPWORDS | frozenset(_GLUE_WORDS.split())
 FOREIGN_SHARE = 0.05  # of a text's words in another language: English's function words and token costs don't apply
+ENGLISH = "en"
+
+
+def is_english(language: str) -> bool:
+    """A language code ("en", "en-GB", "de", "pt-BR") that names English."""
+    return re.split(r"[-_]", language)[0].lower() == ENGLISH
 
 
 class _Word:
@@ -150,8 +156,11 @@ class _Word:
 class CollapseDetector:
     """Feed text as it streams; `verdict.detected` turns true at the first confident signal."""
 
-    def __init__(self, thresholds: Thresholds = Thresholds()):
+    def __init__(self, thresholds: Thresholds = Thresholds(), language: str = ENGLISH):
+        """`language`: what the text is written in. English's signals (token soup, token cost, an unpunctuated
+        sentence judged by English's glue words) are built on English and judge only English text."""
         self.t = thresholds
+        self._english = is_english(language)
         self.verdict = Verdict()
         self._tail = ""  # text not yet split into complete words (kept short: feeding stays O(1))
         self._tokens_seen = 0
@@ -353,7 +362,7 @@ class CollapseDetector:
         if word.boundary or raw.startswith(("#", "|", "-", "*", "`")):
             self._run_on_start = index + 1
         if word.boundary or _PUNCTUATION.search(raw) or "_" in raw:  # snake_case breaks a run as punctuation does
-            if index - self._unpunctuated_start >= self.t.unpunctuated_words and not _ends_as_prose(raw):
+            if self._english and index - self._unpunctuated_start >= self.t.unpunctuated_words and not _ends_as_prose(raw):
                 return self._fire("run_on", self._unpunctuated_start)  # a long fluent run broken off, not finished
             self._unpunctuated_start = index + 1
         if len(raw) >= self.t.glued_token_chars:  # checked here: most words are short, and calls cost
@@ -542,7 +551,7 @@ class CollapseDetector:
             return
         if self._is_salad(size):
             return self._fire("word_salad", first)
-        english = self._foreign < FOREIGN_SHARE * self._lettered  # soup and token cost are English's signals
+        english = self._english and self._foreign < FOREIGN_SHARE * self._lettered  # soup and token cost: English's
         if english and self._is_soup():
             return self._fire("word_salad", index - len(self._soup) + 1)
         if english and self._is_fragmented(index):
@@ -550,7 +559,8 @@ class CollapseDetector:
         if index - self._run_on_start + 1 >= t.run_on_words:
             return self._fire("run_on", self._run_on_start)
         run = index - self._unpunctuated_start + 1
-        if run >= t.unpunctuated_words and (run >= t.fluent_run_on_words or not self._is_fluent(self._unpunctuated_start)):
+        if self._english and run >= t.unpunctuated_words and (
+                run >= t.fluent_run_on_words or not self._is_fluent(self._unpunctuated_start)):
             return self._fire("run_on", self._unpunctuated_start)
 
     def _is_fluent(self, start: int) -> bool:
@@ -690,10 +700,11 @@ def salad_window(nats: Sequence[float], t: Thresholds = Thresholds()) -> tuple[i
     return None
 
 
-def detect_collapse(text: str, thresholds: Thresholds = Thresholds(), token_ends: Sequence[int] | None = None) -> Verdict:
+def detect_collapse(text: str, thresholds: Thresholds = Thresholds(), token_ends: Sequence[int] | None = None,
+                    language: str = ENGLISH) -> Verdict:
     """Judge a whole text as if it had streamed in: token by token where the token boundaries are
     known (checks/tokens.py), which also turns on the token-cost signal."""
-    detector = CollapseDetector(thresholds)
+    detector = CollapseDetector(thresholds, language)
     start = 0
     for end in token_ends or ():
         if detector.feed(text[start:end], 1).detected:

@@ -9,10 +9,11 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from .collapse import Verdict, detect_collapse
+from .collapse import ENGLISH, Verdict, detect_collapse
 from .section import DEFAULT_THINK_MARKERS, think_leaks
 from .text import FRONT_MATTER, REVIEW_NOTE, ends_mid_sentence
 
+Judge = Callable[..., Verdict]  # judge(prose, language=...): how a section's prose is judged for collapse
 _HEADING = re.compile(r"(?m)^#{1,6} .*$")
 _FENCE = re.compile(r"(?ms)^ {0,3}(```|~~~).*?^ {0,3}\1[^\n]*$")
 _TABLE_ROW = re.compile(r"(?m)^ {0,3}\|.*$")
@@ -69,13 +70,13 @@ def parts_of(text: str) -> list[Part]:
 
 
 def check_text(path: str, text: str, markers: tuple[str, str] = DEFAULT_THINK_MARKERS,
-               judge: Callable[[str], Verdict] = detect_collapse) -> FileReport:
+               judge: Judge = detect_collapse, language: str = ENGLISH) -> FileReport:
     """`judge`: how a section's prose is judged for collapse (the CLI passes tokens.collapse_of, which
-    reads the embedded tokenizer; this module stays pure)."""
+    reads the embedded tokenizer; this module stays pure). `language`: what the text is written in."""
     prose = prose_only(text)
     report = FileReport(path, collapse={"detected": False, "onset": None})
     for part in parts_of(text):
-        verdict = judge(prose[part.start: part.end])
+        verdict = judge(prose[part.start: part.end], language=language)
         if verdict.detected:
             assert verdict.onset is not None  # a detected collapse always carries its onset
             onset = part.start + verdict.onset

@@ -16,7 +16,7 @@ import logging
 from functools import cache
 from typing import Any
 
-from .collapse import SALAD_SIGNALS, Verdict, detect_collapse, onset_by_surprisal, salad_window
+from .collapse import ENGLISH, SALAD_SIGNALS, Verdict, detect_collapse, onset_by_surprisal, salad_window
 
 log = logging.getLogger("pipeline")
 
@@ -65,13 +65,13 @@ def scored(text: str) -> tuple[list[int], list[float]] | None:
     return [end for _, end in encoding.offsets], scorer.surprisal(encoding.ids)
 
 
-def collapse_of(prose: str, read: bool = True) -> Verdict:
+def collapse_of(prose: str, read: bool = True, language: str = ENGLISH) -> Verdict:
     """Written text judged as generation judges a stream: token by token, with the embedded tokenizer's
     tokens; a word salad's start then located by the embedded model's surprisal. `read`: also score
-    text the signals pass (the text signals alone miss salad shaped like real text)."""
+    text the signals pass (the text signals alone miss salad shaped like real text). `language`: the text's."""
     encoding = _encoding(prose)
     ends = None if encoding is None else [end for _, end in encoding.offsets]
-    verdict = detect_collapse(prose, token_ends=ends)
+    verdict = detect_collapse(prose, token_ends=ends, language=language)
     if ends and verdict.detected and verdict.signal in SALAD_SIGNALS and verdict.onset is not None:
         _locate_salad(prose, verdict, verdict.onset, encoding.ids, ends)
     elif ends and not verdict.detected and read:

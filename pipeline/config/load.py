@@ -92,6 +92,8 @@ def _friendly(err: ErrorDetails) -> str:
         return "required key is missing; add it"
     if err["type"] == "string_pattern_mismatch" and tuple(err["loc"]) == ("slug",):
         return f"must be lowercase letters, digits and single hyphens, e.g. my-post (got {err['input']!r})"
+    if err["type"] == "string_pattern_mismatch" and tuple(err["loc"]) == ("language",):
+        return f"must be a language code such as en, de or pt-BR (got {err['input']!r})"
     if err["type"] in _UNQUOTED and isinstance(err.get("input"), str):
         return f"{err['msg']} (got {err['input']!r}): write {_UNQUOTED[err['type']]} without quotes"
     if err["type"] == "string_type" and isinstance(err.get("input"), bool | int | float):

@@ -16,6 +16,7 @@ from ..filters import FILTER_SETS
 
 DEFAULT_MODEL = "builtin:smollm2"
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$"  # ISO 639 and a region or script: de, pt-BR, zh-Hant
 
 
 class Strict(BaseModel):
@@ -193,6 +194,9 @@ class Brief(Strict):
     tags: list[str] = Field(default_factory=list)
     author: str | None = None
     model: str = Field(DEFAULT_MODEL, min_length=1)
+    language: str = Field("en", pattern=LANGUAGE_PATTERN, description="The language the draft is written in, as "
+                          "a code (en, de, pt-BR). The collapse check's token-soup, token-cost and long-sentence "
+                          "signals are English's and judge only English; templates see it as post.language.")
     research: str = Field("", description="Notes the writer may use; shared by every section.")
     facts: dict[str, Fact] = Field(default_factory=dict, description="Numbers and names the post may cite.")
     variables: dict[str, object] = Field(default_factory=dict, description="Extra template variables.")

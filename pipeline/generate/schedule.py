@@ -119,14 +119,14 @@ def attempt_prompt(backend: Backend, pending: Pending) -> str:
 def call(backend: Backend, task: Task, rendered: str, plan: Plan, reporter: Reporter, seed: int | None = None) -> Attempt:
     schema = schema_for(task, plan, backend.capabilities.constrained)
     request = Request(rendered, plan.settings, plan.seed if seed is None else seed, task.prompt.heading, schema)
-    watch = new_watch(backend, rendered, plan)
+    watch = new_watch(backend, rendered, plan, task.prompt.language)
     streamed = watch_stream(backend.stream(request), watch, lambda n: reporter.tokens(task.prompt, n))
     return judge(streamed, task, rendered, plan, backend.capabilities.think_markers, schema is not None)
 
 
-def new_watch(backend: Backend, rendered: str, plan: Plan) -> Watch:
+def new_watch(backend: Backend, rendered: str, plan: Plan, language: str) -> Watch:
     markers = backend.capabilities.think_markers
-    return Watch(markers, prompt_opens_think(rendered, markers), plan.settings.collapse_watch)
+    return Watch(markers, prompt_opens_think(rendered, markers), plan.settings.collapse_watch, language)
 
 
 def split_attempt(backend: Backend, task: Task, plan: Plan, reporter: Reporter) -> Attempt:
@@ -148,7 +148,7 @@ def decode_together(backend: Backend, batch: list[Pending], reporter: Reporter) 
     rendered = [attempt_prompt(backend, p) for p in batch]
     for pending in batch:
         reporter.attempt_started(pending.task.prompt, pending.plan.number)
-    watches = [new_watch(backend, text, p.plan) for text, p in zip(rendered, batch, strict=True)]
+    watches = [new_watch(backend, text, p.plan, p.task.prompt.language) for text, p in zip(rendered, batch, strict=True)]
     schemas = [schema_for(p.task, p.plan, backend.capabilities.constrained) for p in batch]
     requests = [Request(text, p.plan.settings, p.plan.seed, p.task.prompt.heading, schema)
                 for text, p, schema in zip(rendered, batch, schemas, strict=True)]

@@ -5,11 +5,12 @@ moment it reports collapse, so a degenerate section costs tokens up to the onset
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..backends import Delta, GenerationStats, Stream
-from ..checks.collapse import CollapseDetector, Verdict
+from ..checks.collapse import ENGLISH, CollapseDetector, Verdict
 from ..checks.text import without_surrogates
 from ..thinking import split_thinking
 
@@ -55,10 +56,10 @@ class NoDetector:
 
 
 class Watch:
-    def __init__(self, markers: tuple[str, str], starts_inside: bool, collapse_watch: bool):
+    def __init__(self, markers: tuple[str, str], starts_inside: bool, collapse_watch: bool, language: str = ENGLISH):
         self.text = VisibleText(markers, starts_inside)
         self.new_detector: Callable[[], CollapseDetector | NoDetector] = (
-            CollapseDetector if collapse_watch else NoDetector)
+            functools.partial(CollapseDetector, language=language) if collapse_watch else NoDetector)
         self.detector = self.new_detector()
         self.checkpoints: list[tuple[int, int]] = []  # (visible chars, tokens so far)
         self.tokens = 0

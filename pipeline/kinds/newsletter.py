@@ -195,7 +195,7 @@ def pick_task(backend: Backend, brief: Brief, index: int, items: list) -> Task:
     settings = brief.settings_for(section)
     messages = pick_messages(items, section.instruction or "", section.max_items)
     prompt = SectionPrompt(index=index, heading=section.heading, target_words=0, stage=section.stage,
-                           messages=messages, settings=settings, template="(news pick)")
+                           messages=messages, settings=settings, template="(news pick)", language=brief.language)
     return Task(prompt, backend.render(messages, settings.enable_thinking),
                 parse=lambda text: parse_picks(text, items, section.max_items),
                 schema=pick_schema(len(items), section.max_items))
