@@ -377,6 +377,33 @@ def test_a_long_sentence_that_ends_as_one_is_not_a_run_on_but_a_ramble_that_goes
     assert not detect_collapse(opening + " ".join(ramble.split()[:36]) + ".").detected
 
 
+def test_a_long_sentence_that_opens_an_aside_goes_on_and_is_not_a_run_on():
+    """The Debian Administrator's Handbook and the Securing Debian Manual: 31-39 words without a comma, then
+    "(see #794466)." or "(like `shorewall` or `fwbuilder`)." An opening bracket carries the sentence on, as a
+    comma does; the model's ramble that breaks off at a blank line is still a run-on."""
+    books = corpus_texts("coherent_debprose.jsonl.gz")
+    for name in ("deb:debian-handbook:sect.virtualization.html#0", "deb:harden-doc:firewall-setup.html#3"):
+        verdict = detect_collapse(books[name])
+        assert not verdict.detected, (name, verdict.signal)
+    opening = "We tuned the cache last week. "
+    ramble = ("it is the way that we all want to go when the time comes for us to be there with the people who "
+              "matter and the things that we do for them in the end are what make us who we are")
+    verdict = detect_collapse(opening + ramble + "\n\nAnd so on.")
+    assert verdict.detected and verdict.signal == "run_on" and verdict.onset == len(opening)
+
+
+def test_a_code_span_that_opens_a_long_line_names_what_follows():
+    """The kernel's pixel-format page repeats one description under each format it documents, on the line
+    the format's name opens (`V4L2_PIX_FMT_NV12_16L16` stores pixels in 16x16 tiles, ...): a new name, as
+    a heading is, however long its line. The same entry, name and all, four times is a loop."""
+    page = corpus_texts("coherent_debprose.jsonl.gz")["deb:linux-doc-6.1:userspace-api/media/v4l/pixfmt-yuv-planar.rst#2"]
+    assert not detect_collapse(page).detected
+    start = page.index("`V4L2_PIX_FMT_NV12_4L4`")
+    entry = page[start: page.index("`V4L2_PIX_FMT_NV12_16L16`")]
+    verdict = detect_collapse(page[:start] + entry * 4)
+    assert verdict.detected and verdict.signal == "loop" and start <= verdict.onset < start + 2 * len(entry)
+
+
 def test_the_embedded_models_long_sentence_is_not_a_run_on():
     """The embedded model's own output for the example post (2026-12-06), stopped as a run-on before this
     rule and retried: 33 words without a comma, held together by "during", "may", "such as", "because"."""

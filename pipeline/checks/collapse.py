@@ -341,6 +341,8 @@ class CollapseDetector:
         self._line_start = next_char == "\n"
         if self._line_start and self._line_label and index - self._line_first < LABEL_WORDS:
             self._note_label(index)
+        elif index == self._line_first and raw[:1] == "`" and len(raw) > 2 and raw.rstrip(".,;:").endswith("`") and not fence:
+            self._note_label(index)  # a code span that opens a line names it, however long the line: "`NV12_4L4` stores ..."
         self._raw_prev = "" if word.boundary or word.code else raw  # "v\nv" in a diagram is not "the the"
         self._streak = self._streak + 1 if word.repeated else 0
         self._streak_again = self._streak_again + word.again if word.repeated else 0
@@ -623,8 +625,9 @@ class CollapseDetector:
 
 
 def _ends_as_prose(raw: str) -> bool:
-    """A word that ends a long sentence or carries it on: "devices.", "(layout,", "`IBM_DB_HOME`", "dm_mirror"."""
-    return raw.rstrip(")]\"'”’*_").endswith((".", ",", ";", ":")) or "`" in raw or "_" in raw
+    """A word that ends a long sentence or carries it on: "devices.", "(layout,", "`IBM_DB_HOME`", "dm_mirror",
+    or opens an aside: "(see #794466).", "(like `shorewall`)"."""
+    return raw.rstrip(")]\"'”’*_").endswith((".", ",", ";", ":")) or "`" in raw or "_" in raw or raw[0] == "("
 
 
 def _starts_table_row(raw: str) -> bool:
