@@ -2,7 +2,7 @@
 calibrated and measured without running the model again (bench/corpus/surprisal.jsonl.gz).
 
 Two steps, because scoring ~3M tokens takes hours on this 2-core CPU and minutes on a GPU:
-  python bench/surprisal_dump.py ids OUT_IDS.jsonl.gz        # here: the embedded tokenizer's ids per item
+  python bench/surprisal_dump.py ids OUT_IDS.jsonl.gz [FILE ...]  # here: the embedded tokenizer's ids per item
   python bench/surprisal_dump.py score IDS MODEL_DIR OUT.gz [ROWS]  # anywhere MLX runs; ROWS: shards
 The scoring is MLXBackend.surprisal's, written out so it runs with mlx and mlx-lm alone (the GPU
 machine has no pipeline install): the weights dequantized to float32 as on a CPU, windows of 400
@@ -16,16 +16,17 @@ import gzip
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 FILES = ("coherent_real.jsonl.gz", "coherent_pydocs.jsonl.gz", "coherent_npm.jsonl.gz", "coherent.jsonl", "coherent_model.jsonl",
-         "degenerate.jsonl")
+         "degenerate.jsonl", "coherent_pypi.jsonl.gz", "coherent_debdocs.jsonl.gz", "coherent_debprose.jsonl.gz")
 WINDOW, CONTEXT = 400, 200
 
 
-def items():
-    for name in FILES:
+def items(files: Sequence[str] = FILES):
+    for name in files:
         opener = gzip.open if name.endswith(".gz") else open
         with opener(CORPUS / name, "rt") as fh:
             for line in fh:
@@ -33,12 +34,12 @@ def items():
                     yield name, json.loads(line)
 
 
-def dump_ids(out: Path) -> None:
+def dump_ids(out: Path, files: Sequence[str] = FILES) -> None:
     import pipeline  # noqa: F401 - before mlx, as every entry point
     from pipeline.checks.tokens import _encoding
 
     with gzip.open(out, "wt") as fh:
-        for name, item in items():
+        for name, item in items(files):
             encoding = _encoding(item["text"])
             fh.write(json.dumps({"id": item["id"], "file": name, "ids": encoding.ids}) + "\n")
 
@@ -92,6 +93,6 @@ def score(ids_path: Path, model_dir: Path, out: Path, batch: int = 32, shard_row
 
 if __name__ == "__main__":
     if sys.argv[1] == "ids":
-        dump_ids(Path(sys.argv[2]))
+        dump_ids(Path(sys.argv[2]), sys.argv[3:] or FILES)
     else:
         score(Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]), shard_rows=int(sys.argv[5]) if len(sys.argv) > 5 else 0)
