@@ -786,6 +786,60 @@ def documents(cache: Path):
             yield package, f"deb:{package}:{name}", licence, convert(raw.decode("utf-8", "replace"))
 
 
+def converted_pages(documents, dump: Path | None) -> dict[str, list]:
+    """package -> [(doc, licence, sections, shapes)] of every converted document (each also written to `dump`)."""
+    pages: dict[str, list] = defaultdict(list)
+    for package, doc, licence, text in documents:
+        if dump:
+            target = dump / (doc.replace("/", "+").replace(":", "_").replace(" ", "_") + ".md")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        sections = sections_of(short_fences(text))
+        pages[package].append((doc, licence, sections, [shape_of(section) for section in sections]))
+    return pages
+
+
+def items_of(pages: dict[str, list], chosen: dict[str, dict[str, list[int]]], batch: str) -> list[dict]:
+    """The chosen sections (package -> doc -> section numbers) as corpus items, in document order."""
+    return [{"id": f"{doc}#{number}", "label": "coherent", "shape": shapes[number], "source": f"debian-{package}",
+             "package": f"deb:{package}", "doc": doc, "licence": licence, "split": split_of(doc), "batch": batch,
+             "onset": None, "text": sections[number]}
+            for package, docs in pages.items() for doc, licence, sections, shapes in sorted(docs)
+            for number in sorted(chosen[package][doc])]
+
+
+def summary(pages: dict[str, list], items: list[dict], by_split_and_shape: dict) -> str:
+    packages = sorted({i["package"] for i in items})
+    return json.dumps({"pages": {p: len(d) for p, d in pages.items()}, "sections": len(items),
+                       "documents": len({i["doc"] for i in items}),
+                       "by_package_and_shape": {p: Counter(i["shape"] for i in items if i["package"] == p) for p in packages},
+                       "by_package_and_split": {p: Counter(i["split"] for i in items if i["package"] == p) for p in packages},
+                       "licences": Counter(i["licence"] for i in items), "by_split_and_shape": by_split_and_shape}, indent=1)
+
+
+def select(docs: list, unique: NearDuplicates) -> dict[str, list[int]]:
+    """The sections kept of each page of one package: first every table and numbers section (up to the cap
+    per page), then the other shapes, one section per page and round, up to SECTIONS_PER_PACKAGE."""
+    docs.sort(key=lambda d: hashlib.sha256(d[0].encode()).hexdigest())
+    chosen: dict[str, list[int]] = defaultdict(list)
+    for doc, _, sections, shapes in docs:
+        for number, section in enumerate(sections):
+            if shapes[number] in PREFERRED_SHAPES and len(chosen[doc]) < SECTIONS_PER_DOC and unique.admit(section):
+                chosen[doc].append(number)
+    taken = sum(map(len, chosen.values()))
+    rest = {doc: [n for n, shape in enumerate(shapes) if shape not in PREFERRED_SHAPES][::-1]
+            for doc, _, _, shapes in docs}
+    for _ in range(SECTIONS_PER_DOC):
+        for doc, _, sections, _ in docs:
+            while rest[doc] and taken < SECTIONS_PER_PACKAGE and len(chosen[doc]) < SECTIONS_PER_DOC:
+                number = rest[doc].pop()  # the page's next section in document order, past near duplicates
+                if unique.admit(sections[number]):
+                    chosen[doc].append(number)
+                    taken += 1
+                    break
+    return chosen
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "pipeline-bench" / "debdocs")
@@ -796,45 +850,9 @@ def main() -> None:
     for item in coherent_items(ROOT / "bench" / "corpus"):  # nothing already in the older sets
         if item.get("batch") != BATCH:
             unique.admit(item["text"])
-    pages: dict[str, list] = defaultdict(list)  # package -> [(doc, licence, sections, shapes)]
-    for package, doc, licence, text in documents(args.cache):
-        if args.dump:
-            target = args.dump / (doc.replace("/", "+").replace(":", "_") + ".md")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
-        sections = sections_of(short_fences(text))
-        pages[package].append((doc, licence, sections, [shape_of(section) for section in sections]))
-    items = []
-    for package, docs in pages.items():
-        docs.sort(key=lambda d: hashlib.sha256(d[0].encode()).hexdigest())
-        chosen: dict[str, list[int]] = defaultdict(list)
-        for doc, _, sections, shapes in docs:  # first every table and numbers section (up to the cap per page)
-            for number, section in enumerate(sections):
-                if shapes[number] in PREFERRED_SHAPES and len(chosen[doc]) < SECTIONS_PER_DOC and unique.admit(section):
-                    chosen[doc].append(number)
-        taken = sum(map(len, chosen.values()))
-        rest = {doc: [n for n, shape in enumerate(shapes) if shape not in PREFERRED_SHAPES][::-1]
-                for doc, _, _, shapes in docs}
-        for _ in range(SECTIONS_PER_DOC):  # then the other shapes, one section per page and round
-            for doc, _, sections, _ in docs:
-                while rest[doc] and taken < SECTIONS_PER_PACKAGE and len(chosen[doc]) < SECTIONS_PER_DOC:
-                    number = rest[doc].pop()  # the page's next section in document order, past near duplicates
-                    if unique.admit(sections[number]):
-                        chosen[doc].append(number)
-                        taken += 1
-                        break
-        for doc, licence, sections, shapes in sorted(docs):
-            for number in sorted(chosen[doc]):
-                items.append({"id": f"{doc}#{number}", "label": "coherent", "shape": shapes[number],
-                              "source": f"debian-{package}", "package": f"deb:{package}", "doc": doc,
-                              "licence": licence, "split": split_of(doc), "batch": BATCH, "onset": None,
-                              "text": sections[number]})
-    print(json.dumps({"pages": {p: len(d) for p, d in pages.items()}, "sections": len(items),
-                      "documents": len({i["doc"] for i in items}),
-                      "by_package_and_shape": {p: Counter(i["shape"] for i in items if i["package"] == p)
-                                               for p in sorted({i["package"] for i in items})},
-                      "licences": Counter(i["licence"] for i in items),
-                      "by_split_and_shape": write_corpus(items, args.out)}, indent=1))
+    pages = converted_pages(documents(args.cache), args.dump)
+    items = items_of(pages, {package: select(docs, unique) for package, docs in pages.items()}, BATCH)
+    print(summary(pages, items, write_corpus(items, args.out)))
 
 
 if __name__ == "__main__":

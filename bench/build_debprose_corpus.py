@@ -73,8 +73,18 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from build_coherent_corpus import ROOT, NearDuplicates, sections_of, shape_of, split_of
-from build_debdocs_corpus import _blocks, _dedent_code, _Node, _Tree, licence_of, short_fences, unpacked
+from build_coherent_corpus import ROOT, NearDuplicates
+from build_debdocs_corpus import (
+    _blocks,
+    _dedent_code,
+    _Node,
+    _Tree,
+    converted_pages,
+    items_of,
+    licence_of,
+    summary,
+    unpacked,
+)
 from build_docs_corpus import to_markdown as rst_to_markdown
 from collapse import coherent_items
 
@@ -407,32 +417,9 @@ def main() -> None:
     for item in coherent_items(ROOT / "bench" / "corpus"):  # nothing already in the older sets
         if item.get("batch") != BATCH:
             unique.admit(item["text"])
-    pages: dict[str, list] = defaultdict(list)  # package -> [(doc, licence, sections, shapes)]
-    for package, doc, licence, text in documents(args.cache):
-        if args.dump:
-            target = args.dump / (doc.replace("/", "+").replace(":", "_").replace(" ", "_") + ".md")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
-        sections = sections_of(short_fences(text))
-        pages[package].append((doc, licence, sections, [shape_of(section) for section in sections]))
-    items = []
-    for package, docs in pages.items():
-        chosen = select(docs, unique)
-        for doc, licence, sections, shapes in sorted(docs):
-            for number in sorted(chosen[doc]):
-                items.append({"id": f"{doc}#{number}", "label": "coherent", "shape": shapes[number],
-                              "source": f"debian-{package}", "package": f"deb:{package}", "doc": doc,
-                              "licence": licence, "split": split_of(doc), "batch": BATCH, "onset": None,
-                              "text": sections[number]})
-    print(json.dumps({"pages": {p: len(d) for p, d in pages.items()}, "sections": len(items),
-                      "documents": len({i["doc"] for i in items}),
-                      "by_package_and_shape": {p: Counter(i["shape"] for i in items if i["package"] == p)
-                                               for p in sorted({i["package"] for i in items})},
-                      "by_package_and_split": {p: Counter(i["split"] for i in items if i["package"] == p)
-                                               for p in sorted({i["package"] for i in items})},
-                      "licences": Counter(i["licence"] for i in items),
-                      "by_split_and_shape": write_corpus(items, args.out)}, indent=1))
-
+    pages = converted_pages(documents(args.cache), args.dump)
+    items = items_of(pages, {package: select(docs, unique) for package, docs in pages.items()}, BATCH)
+    print(summary(pages, items, write_corpus(items, args.out)))
 
 if __name__ == "__main__":
     main()

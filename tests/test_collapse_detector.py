@@ -331,6 +331,15 @@ def corpus_texts(name: str) -> dict[str, str]:
         return {item["id"]: item["text"] for item in map(json.loads, lines)}
 
 
+def assert_an_entry_four_times_loops(text: str, entry_start: str, next_entry: str) -> None:
+    """The entry from `entry_start` up to `next_entry`, name and all, written four times: a loop from its
+    first or second copy."""
+    start = text.index(entry_start)
+    entry = text[start: text.index(next_entry)]
+    verdict = detect_collapse(text[:start] + entry * 4)
+    assert verdict.detected and verdict.signal == "loop" and start <= verdict.onset < start + 2 * len(entry)
+
+
 def test_reference_entries_under_their_own_code_span_terms_are_not_a_loop():
     """Reference pages repeat a paragraph under each name they document (`LifoQueue(maxsize=0)`,
     `PriorityQueue(maxsize=0)`); a line that is one code span names what follows, as a heading does.
@@ -338,11 +347,7 @@ def test_reference_entries_under_their_own_code_span_terms_are_not_a_loop():
     docs = corpus_texts("coherent_pydocs.jsonl.gz")
     for entry in ("pydocs:library/queue#0", "pydocs:library/importlib.resources#1", "pydocs:library/urllib.request#3"):
         assert not detect_collapse(docs[entry]).detected, entry
-    text = docs["pydocs:library/queue#0"]
-    start = text.index("`LifoQueue(maxsize=0)`")
-    entry = text[start: text.index("`PriorityQueue(maxsize=0)`")]
-    verdict = detect_collapse(text[:start] + entry * 4)
-    assert verdict.detected and verdict.signal == "loop" and start <= verdict.onset < start + 2 * len(entry)
+    assert_an_entry_four_times_loops(docs["pydocs:library/queue#0"], "`LifoQueue(maxsize=0)`", "`PriorityQueue(maxsize=0)`")
 
 
 def test_commits_that_repeat_their_message_under_new_subjects_are_not_a_loop():
@@ -350,10 +355,7 @@ def test_commits_that_repeat_their_message_under_new_subjects_are_not_a_loop():
     paragraph of its own, as a heading is); a model that repeats the whole commit, subject and all, loops."""
     log = corpus_texts("coherent_real.jsonl.gz")["deb:libxext-dev/changelog.gz#1"]
     assert not detect_collapse(log).detected
-    start = log.index("commit 96d1da55")
-    commit = log[start: log.index("commit 082d70b1")]
-    verdict = detect_collapse(log[:start] + commit * 4)
-    assert verdict.detected and verdict.signal == "loop" and start <= verdict.onset < start + 2 * len(commit)
+    assert_an_entry_four_times_loops(log, "commit 96d1da55", "commit 082d70b1")
 
 
 def test_a_long_sentence_that_ends_as_one_is_not_a_run_on_but_a_ramble_that_goes_on_or_breaks_off_is():
@@ -398,10 +400,7 @@ def test_a_code_span_that_opens_a_long_line_names_what_follows():
     a heading is, however long its line. The same entry, name and all, four times is a loop."""
     page = corpus_texts("coherent_debprose.jsonl.gz")["deb:linux-doc-6.1:userspace-api/media/v4l/pixfmt-yuv-planar.rst#2"]
     assert not detect_collapse(page).detected
-    start = page.index("`V4L2_PIX_FMT_NV12_4L4`")
-    entry = page[start: page.index("`V4L2_PIX_FMT_NV12_16L16`")]
-    verdict = detect_collapse(page[:start] + entry * 4)
-    assert verdict.detected and verdict.signal == "loop" and start <= verdict.onset < start + 2 * len(entry)
+    assert_an_entry_four_times_loops(page, "`V4L2_PIX_FMT_NV12_4L4`", "`V4L2_PIX_FMT_NV12_16L16`")
 
 
 def test_the_embedded_models_long_sentence_is_not_a_run_on():
