@@ -840,20 +840,21 @@ def select(docs: list, unique: NearDuplicates) -> dict[str, list[int]]:
     return chosen
 
 
-def main() -> None:
+def build(name: str, batch: str, documents, select, write) -> None:
+    """A Debian set's builder: its command line (--cache, --out, --dump), then pages, selection, corpus."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "pipeline-bench" / "debdocs")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "corpus" / "coherent_debdocs.jsonl.gz")
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "pipeline-bench" / name)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "corpus" / f"coherent_{name}.jsonl.gz")
     parser.add_argument("--dump", type=Path, help="also write each converted page here (to read them)")
     args = parser.parse_args()
     unique = NearDuplicates()
     for item in coherent_items(ROOT / "bench" / "corpus"):  # nothing already in the older sets
-        if item.get("batch") != BATCH:
+        if item.get("batch") != batch:
             unique.admit(item["text"])
     pages = converted_pages(documents(args.cache), args.dump)
-    items = items_of(pages, {package: select(docs, unique) for package, docs in pages.items()}, BATCH)
-    print(summary(pages, items, write_corpus(items, args.out)))
+    items = items_of(pages, {package: select(docs, unique) for package, docs in pages.items()}, batch)
+    print(summary(pages, items, write(items, args.out)))
 
 
 if __name__ == "__main__":
-    main()
+    build("debdocs", BATCH, documents, select, write_corpus)

@@ -64,7 +64,6 @@ Usage: python bench/build_debprose_corpus.py [--cache DIR] [--out FILE] [--dump 
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import hashlib
 import json
@@ -73,20 +72,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from build_coherent_corpus import ROOT, NearDuplicates
-from build_debdocs_corpus import (
-    _blocks,
-    _dedent_code,
-    _Node,
-    _Tree,
-    converted_pages,
-    items_of,
-    licence_of,
-    summary,
-    unpacked,
-)
+from build_coherent_corpus import NearDuplicates
+from build_debdocs_corpus import _blocks, _dedent_code, _Node, _Tree, build, licence_of, unpacked
 from build_docs_corpus import to_markdown as rst_to_markdown
-from collapse import coherent_items
 
 PACKAGES = {"debian-handbook": ("11.20220922", "all"), "harden-doc": ("3.19+nmu1", "all"),
             "debian-history": ("2.28", "all"), "rust-doc": ("1.63.0+dfsg1-2", "all"),
@@ -407,19 +395,5 @@ def write_corpus(items: list[dict], out: Path) -> dict:
     return {k: dict(v) for k, v in sorted(counts.items())}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "pipeline-bench" / "debprose")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "corpus" / "coherent_debprose.jsonl.gz")
-    parser.add_argument("--dump", type=Path, help="also write each converted document here (to read them)")
-    args = parser.parse_args()
-    unique = NearDuplicates()
-    for item in coherent_items(ROOT / "bench" / "corpus"):  # nothing already in the older sets
-        if item.get("batch") != BATCH:
-            unique.admit(item["text"])
-    pages = converted_pages(documents(args.cache), args.dump)
-    items = items_of(pages, {package: select(docs, unique) for package, docs in pages.items()}, BATCH)
-    print(summary(pages, items, write_corpus(items, args.out)))
-
 if __name__ == "__main__":
-    main()
+    build("debprose", BATCH, documents, select, write_corpus)
