@@ -134,3 +134,27 @@ def test_the_briefs_language_decides_which_signals_judge_the_stream(write_brief,
     retried = runs["en"].manifest["sections"][0]
     assert retried["attempts"][0]["finish_reason"] == "collapse" and retried["attempts"][0]["collapse"]["signal"] == "word_salad"
     assert retried["language"] == "en"
+
+
+def test_salad_in_another_language_from_a_backend_without_probabilities_is_read_and_retried(write_brief, project, fake):
+    """A Dutch draft (`language: nl`) from a backend that streams no probabilities (the scripted one, as the HTTP
+    backend): English's salad signals are off and nothing watched the stream for salad, so the embedded model
+    reads the section after it ends. Real salad (the embedded model's, after a real Dutch manual page) is cut
+    back to the page's last sentence and retried; the clean second answer is kept."""
+    salad = json.loads((Path(__file__).parent / "real_text" / "other_languages.json").read_text())["salads"][0]
+    clean = "Het bestand bevat de standaardinstellingen voor deluser en delgroup. Elke regel is een optie met een waarde."
+    fake.enqueue(salad["text"], clean)
+    brief = write_brief(BRIEF.format(attempts=3).replace("title: Ladder", "title: Ladder\nlanguage: nl"))
+    result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
+    first, second = result.manifest["sections"][0]["attempts"]
+    assert first["finish_reason"] == "stop" and first["collapse"] is None  # the stream itself was not stopped
+    read = [f for f in first["findings"] if f["code"] == "collapse"]
+    assert read and "embedded model reading" in read[0]["message"]
+    assert second["usable"] and result.status == "ok" and clean in (result.draft_dir / "index.md").read_text()
+
+    from pipeline.generate.attempts import read_unwatched
+
+    kept, findings = read_unwatched(salad["text"], "nl", scored=False)
+    assert kept == salad["text"][: salad["splice"]].strip() and findings  # cut back to the page's last sentence
+    for language, scored in (("en", False), ("nl", True)):  # English's signals, or the model's while streaming
+        assert read_unwatched(salad["text"], language, scored) == (salad["text"], [])

@@ -11,10 +11,11 @@ from typing import Any
 
 from ..backends import GenerationStats
 from ..checks.chatter import trim_chatter
-from ..checks.collapse import Verdict
+from ..checks.collapse import Verdict, is_english
 from ..checks.findings import ATTENTION, INFO, Finding
 from ..checks.section import check_section
 from ..checks.text import trim_to_sentence
+from ..checks.tokens import collapse_of
 from ..prompts import SectionPrompt
 from ..thinking import prompt_opens_think, split_thinking
 from .ladder import PROSE_LADDER, STRUCTURED_LADDER, Plan, Rung
@@ -143,7 +144,8 @@ def judge(streamed: Streamed, task: Task, rendered: str, plan: Plan, markers: tu
         findings += [Finding("unusable_answer", ATTENTION, error)] if error else []
     elif not streamed.collapse:
         text, trimmed = trim_chatter_finding(text, task.prompt)
-        findings += trimmed + check_section(text, task.prompt.target_words, markers)
+        text, read = read_unwatched(text, task.prompt.language, streamed.scored)
+        findings += trimmed + read + check_section(text, task.prompt.target_words, markers)
     elif not text.strip():
         findings.append(Finding("empty", ATTENTION, "no clean text before the collapse"))
     if streamed.finish_reason == "dropped":
@@ -155,6 +157,20 @@ def judge(streamed: Streamed, task: Task, rendered: str, plan: Plan, markers: tu
     return Attempt(plan.number, plan.rung.name, plan.seed, plan.changes, streamed.finish_reason, streamed.raw, text,
                    len(streamed.raw) - len(streamed.visible), streamed.stats, tuple(findings),
                    streamed.collapse, streamed.tokens_after_onset, value, error, constrained)
+
+
+def read_unwatched(text: str, language: str, scored: bool) -> tuple[str, list[Finding]]:
+    """Text in another language from a backend that streamed no probabilities: English's salad signals are off
+    and nothing else watched for salad, so the embedded model reads it as `pipeline check` does; a salad
+    is cut back as a streamed one is."""
+    if scored or is_english(language) or not text.strip():
+        return text, []
+    verdict = collapse_of(text, read=True, language=language)
+    if not verdict.detected or verdict.onset is None:
+        return text, []
+    return trim_to_sentence(text[:verdict.onset]), [Finding(
+        "collapse", ATTENTION, f"{verdict.signal} from character {verdict.onset}, found by the embedded model reading "
+        f"the text (this backend streams no probabilities); cut back to the last sentence before it")]
 
 
 def trim_chatter_finding(text: str, prompt: SectionPrompt) -> tuple[str, list[Finding]]:

@@ -25,6 +25,7 @@ class Streamed:
     stats: GenerationStats
     collapse: Verdict | None
     tokens_after_onset: int | None
+    scored: bool = False  # the backend reported the tokens' surprisal (the model's own salad signal watched them)
 
 
 class VisibleText:
@@ -64,6 +65,7 @@ class Watch:
         self.checkpoints: list[tuple[int, int]] = []  # (visible chars, tokens so far)
         self.tokens = 0
         self.nats = 0.0  # the model's surprisal of the tokens so far, where the backend reports it
+        self.scored = False
 
     def add(self, delta: Delta) -> bool:
         """Take one streamed piece; True once the visible text has collapsed."""
@@ -74,6 +76,7 @@ class Watch:
             added = self.text.visible
         spent, self.tokens = delta.generation_tokens - self.tokens, delta.generation_tokens
         nats = None if delta.surprisal is None else delta.surprisal - self.nats
+        self.scored = self.scored or delta.surprisal is not None
         self.nats = self.nats if delta.surprisal is None else delta.surprisal  # the final delta carries none
         self.checkpoints.append((len(self.text.visible), self.tokens))
         return self.detector.feed(added, spent, nats if added else None).detected  # reasoning is not judged
@@ -81,9 +84,9 @@ class Watch:
     def result(self, finish_reason: str, stats: GenerationStats | None) -> Streamed:
         verdict, stats = self.detector.finish(), stats or GenerationStats()
         if not verdict.detected or verdict.onset is None:
-            return Streamed(self.text.raw, self.text.visible, finish_reason, stats, None, None)
+            return Streamed(self.text.raw, self.text.visible, finish_reason, stats, None, None, self.scored)
         after = self.tokens - tokens_at(self.checkpoints, verdict.onset)
-        return Streamed(self.text.raw, self.text.visible, finish_reason, stats, verdict, after)
+        return Streamed(self.text.raw, self.text.visible, finish_reason, stats, verdict, after, self.scored)
 
 
 def tokens_at(checkpoints: list[tuple[int, int]], offset: int) -> int:
