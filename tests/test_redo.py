@@ -157,7 +157,8 @@ def test_a_redo_judges_the_new_text_in_the_language_the_run_recorded(cli, projec
 
     copy_examples(project, "post.yaml")
     brief = project / "briefs" / "post.yaml"
-    brief.write_text("language: id\n" + brief.read_text())
+    assert "\nlanguage: en\n" in brief.read_text()
+    brief.write_text(brief.read_text().replace("\nlanguage: en\n", "\nlanguage: id\n"))
     script = project / "briefs" / "script.json"
     script.write_text(json.dumps({"sections": SECTIONS}))
     assert cli("run", "briefs/post.yaml", "--model", f"script:{script}").exit_code == 0
