@@ -16,6 +16,7 @@ from pathlib import Path
 
 from collapse import ends_of, load, stream
 from common import emit
+from surprisal import window_peak
 
 import pipeline  # noqa: F401  (before mlx: the CPU's BLAS)
 from pipeline.checks.collapse import Thresholds, salad_window
@@ -56,10 +57,8 @@ def main() -> None:
         if stream(item["text"], ends_of(item["text"]))[0].detected:
             by_text[shape] += 1
             continue
-        values = nats[item["id"]]
-        window = Thresholds().read_tokens
-        peaks.append(max(sum(values[i: i + window]) / window for i in range(max(len(values) - window + 1, 1))))
-        by_read[shape] += salad_window(values) is not None
+        peaks.append(window_peak(nats[item["id"]], Thresholds().read_tokens))
+        by_read[shape] += salad_window(nats[item["id"]]) is not None
     emit({"benchmark": "check_read_sample", "set": args.set.name, "sections": len(items),
           "false_alarms_per_shape": {shape: f"{by_text[shape] + by_read[shape]} / {count}"
                                      for shape, count in sorted(sections.items())},
