@@ -340,6 +340,39 @@ def assert_an_entry_four_times_loops(text: str, entry_start: str, next_entry: st
     assert verdict.detected and verdict.signal == "loop" and start <= verdict.onset < start + 2 * len(entry)
 
 
+def test_the_same_words_four_times_back_to_back_are_a_loop_within_64_tokens():
+    """SmolLM2 repeating one version line or timestamp (real output, bench/corpus, calibration split):
+    few words to count, many tokens each. Four verbatim copies over 32+ tokens are a loop; the words-based
+    tests waited 79 and 111 tokens past the first repeat."""
+    from pipeline.checks.tokens import token_ends
+
+    degenerate = {item["id"]: item for item in map(json.loads, (CORPUS / "degenerate.jsonl").read_text().splitlines())}
+    for name in ("smollm2-cont-greedy-063", "smollm2-cont-greedy-078"):  # "*  1.0.0.0", "2018-01-22 11:22:22"
+        item = degenerate[name]
+        ends = token_ends(item["text"])
+        verdict = detect_collapse(item["text"], token_ends=ends)
+        assert verdict.detected and verdict.signal == "loop"
+        fired, onset = sum(end <= verdict.fired_at for end in ends), sum(end <= item["onset"] for end in ends)
+        assert fired - onset <= 64, name
+
+
+def test_a_line_written_three_times_is_text_but_four_times_a_loop():
+    """Real text repeats itself thrice: a GCC changelog lists "PR target/96914 (ARM)," three times, axios's
+    README lists one sponsor's block three times. A fourth copy of either is a loop."""
+    from pipeline.checks.tokens import token_ends
+
+    gcc = corpus_texts("coherent_real.jsonl.gz")["deb:libquadmath0/changelog.Debian.gz#26"]
+    axios = corpus_texts("coherent_npm.jsonl.gz")["npm:axios@1.21.1#0"]
+    start = axios.index('<a\n                href="https://opencollective.com/axios/contribute"')
+    sponsor = axios[start: axios.index("<a", start + 2)]
+    fourth = {gcc: gcc.replace("(ARM), PR rtl", "(ARM), PR target/96914 (ARM), PR rtl"),
+              axios: axios.replace(sponsor * 3, sponsor * 4)}
+    for text, looping in fourth.items():
+        assert not detect_collapse(text, token_ends=token_ends(text)).detected
+        verdict = detect_collapse(looping, token_ends=token_ends(looping))
+        assert verdict.detected and verdict.signal == "loop"
+
+
 def test_reference_entries_under_their_own_code_span_terms_are_not_a_loop():
     """Reference pages repeat a paragraph under each name they document (`LifoQueue(maxsize=0)`,
     `PriorityQueue(maxsize=0)`); a line that is one code span names what follows, as a heading does.

@@ -54,6 +54,9 @@ class Thresholds:
     streak_tokens: int = 64  # a streak of 8+ words this many tokens long counts as long enough (dates and
     streak_min_words: int = 8  # versions cost many tokens a word: "2022-09-04 12:22:11.133: 2022-09-04 ...")
     long_streak: int = 80  # consecutive repeated words that make a loop even if each span only came twice
+    verbatim_copies: int = 4  # the same words this many times back to back, every word as it came a period before ...
+    verbatim_tokens: int = 32  # ... over this many tokens: a loop however its words look (real text repeats a
+    # line thrice at most: "PR target/96914 (ARM)," three times in a GCC changelog, a sponsor's block in a README)
     period_share: float = 0.8  # a loop's last period is mostly repeated words; a reference page's boilerplate
     # sentence, third time round, sits between new ones ("Return an iterator for the month *month* ...")
     short_cycle_words: int = 8  # consecutive third-time n-grams over at most 3 distinct words: "- Server - Server ..."
@@ -188,6 +191,7 @@ class CollapseDetector:
         self._simple_table = False  # in a reST simple table (rules of "=" columns, rows without "|")
         self._since_pipe = 0  # words since the last "|"
         self._row_cells = self._table_cells = 0  # "|" in this row; the most in a row of this table so far
+        self._period = self._period_run = 0  # where this word's n-gram came last; words in a row it came that far back
         self._streak = 0
         self._streak_again = 0  # words of the current streak whose n-gram came a third time
         self._run_again = 0  # consecutive such words
@@ -354,6 +358,8 @@ class CollapseDetector:
         plain = (bare.isascii() and bare.isalpha() and not bare.isupper() and not word.boundary and not word.comma
                  and bare not in OTHER_FUNCTION_WORDS)  # "Straße", "met", "dan": costly to the tokenizer, not invented
         self._plain_run = self._plain_run + 1 if plain else 0  # "Karl Cronburg, Krzesimir Nowak, ...": names, not soup
+        if not word.code and self._is_verbatim_loop(index):
+            return self._fire("loop", index - self._streak - self.t.ngram + 2)
         if word.code:
             self._chain_len = self._item_words = 0
             self._run_on_start = self._unpunctuated_start = index + 1
@@ -378,6 +384,15 @@ class CollapseDetector:
             return self._fire("word_salad", self._first_adjacent(index))
         if index + 1 >= self.t.min_words:
             self._judge(index)
+
+    def _is_verbatim_loop(self, index: int) -> bool:
+        """The last words are the same few words back to back verbatim_copies times: a loop, even of
+        timestamps or version strings that no other loop test counts as words ("2014-01-01: 2014-01-01: ...")."""
+        period, copies = self._period, self.t.verbatim_copies
+        if not period or self._period_run + self.t.ngram - 1 < (copies - 1) * period:
+            return False
+        first = index - self._period_run - self.t.ngram + 1 - period  # where the first copy began
+        return first >= 0 and self._tokens_at[index] - self._tokens_at[first] >= self.t.verbatim_tokens
 
     def _is_glued_salad(self, raw: str) -> bool:
         """'TheColorOfArubaBakeryDhleYoho...': many words run together in one token, as no text does
@@ -407,6 +422,9 @@ class CollapseDetector:
         recent = last is not None and index - last <= self.t.repeat_lookback
         seen = times if recent else 0
         self._ngram_last[gram] = (index, seen + 1)
+        period = index - last if recent and last is not None else 0
+        self._period_run = self._period_run + 1 if period and period == self._period else int(period > 0)
+        self._period = period
         if self._last_digit_word > index - n:  # the period test's n-gram: digits blanked
             loose = _digits_blanked(gram)
             prior = self._loose_last.get(loose, -1)
