@@ -555,6 +555,31 @@ def test_table_rows_named_by_their_first_cell_may_share_a_long_description():
         assert verdict.detected and verdict.signal == "loop" and verdict.onset >= len(head), stuck[:60]
 
 
+def test_a_long_first_cell_still_names_its_row():
+    """GnuCash's tax-form table (seventh set, calibration) names each row by a 9-word first cell ("**F1040 \\**
+    N612 Fed tax withheld, Social Security, spouse") and repeats most of the description; a row written
+    four times over is still a loop."""
+    table = corpus_texts("coherent_numdocs.jsonl.gz")["deb:gnucash-docs:gnucash-help-en/set-tax-options.html#5"]
+    assert not detect_collapse(table).detected
+    row = next(line for line in table.splitlines() if "N612 Fed tax withheld" in line) + "\n"
+    head = table[: table.index(row)]
+    verdict = detect_collapse(head + row * 4)
+    assert verdict.detected and verdict.signal == "loop" and verdict.onset >= len(head)
+
+
+def test_the_same_output_printed_thrice_in_code_is_no_short_cycle():
+    """pandas' guide prints one frame three times (np.abs, "abs", a lambda: the same result) and its rows of NaN
+    end each copy with three distinct words (seventh set, calibration); in code a short cycle must hold for
+    its whole 24-word run, as 24 words of "NaN" would."""
+    from pipeline.checks.tokens import token_ends
+
+    text = corpus_texts("coherent_numdocs.jsonl.gz")["deb:python-pandas-doc:user_guide/basics.html:6#5"]
+    assert not detect_collapse(text, token_ends=token_ends(text)).detected
+    stuck = "```\nIn [1]: frame\nOut[1]:\n" + "2000-01-04       NaN       NaN\n" * 16 + "```\n"
+    verdict = detect_collapse("The frame:\n\n" + stuck)
+    assert verdict.detected and verdict.signal == "loop"
+
+
 def test_streamed_in_random_pieces_it_judges_any_text_as_it_judges_it_whole():
     """Seeded fuzz: real text of every kind (people's, degenerate, other languages) cut and spliced with
     odd characters (tabs, \\r, NBSP, U+2028, zero-width spaces, combining marks, emoji, CJK, pipes,

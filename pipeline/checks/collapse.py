@@ -331,7 +331,7 @@ class CollapseDetector:
         if self._table_line:
             self._since_pipe = 0 if "|" in raw else self._since_pipe + 1
             self._row_cells += raw.count("|")
-            if "|" in raw and 2 <= self._row_cells <= 3 and index - self._line_first < LABEL_WORDS:
+            if "|" in raw and 2 <= self._row_cells <= 3:
                 self._note_label(index)  # a row's first cell or two name it, as a heading does: "| DELETE | UPDATE |"
             if raw[:1] == "=" and index > self._line_first and _TABLE_RULE.match(raw):
                 self._simple_table = True  # "=====  =====": a reST simple table's rule; its rows have no "|"
@@ -514,7 +514,8 @@ class CollapseDetector:
         very long run or a short cycle counts. The period test runs last: it is the costly one."""
         t, size, streak = self.t, len(self._window), self._streak
         third_time = self._streak_again >= t.third_share * streak
-        short_cycle = (self._run_again >= t.short_cycle_words * (3 if code else 1) and self._is_short_cycle()
+        cycle_words = t.short_cycle_words * (3 if code else 1)
+        short_cycle = (self._run_again >= cycle_words and self._is_short_cycle(cycle_words)
                        and not self._within_table_width())
         if code:
             looping = (streak >= 2 * t.long_streak and third_time) or short_cycle  # an example shown twice: no loop
@@ -559,9 +560,9 @@ class CollapseDetector:
         """A table row no wider than the rows before it: its cells may all say "n/a" or "✅"."""
         return self._table_line and 0 < self._row_cells <= self._table_cells
 
-    def _is_short_cycle(self) -> bool:
+    def _is_short_cycle(self, words: int) -> bool:
         """The last words cycle through at most 3 distinct words, some of them words ("Lemminken," again and again)."""
-        last = self._words[-self.t.short_cycle_words:]
+        last = self._words[-words:]
         return len(set(last)) <= 3 and any(c.isalpha() for word in last for c in word)
 
     def _judge(self, index: int) -> None:
