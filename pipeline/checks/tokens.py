@@ -16,7 +16,7 @@ import logging
 from functools import cache
 from typing import Any
 
-from .collapse import ENGLISH, SALAD_SIGNALS, Verdict, detect_collapse, onset_by_surprisal, salad_window
+from .collapse import ENGLISH, SALAD_SIGNALS, Thresholds, Verdict, detect_collapse, onset_by_surprisal, salad_window
 
 log = logging.getLogger("pipeline")
 
@@ -80,6 +80,8 @@ def collapse_of(prose: str, read: bool = True, language: str = ENGLISH) -> Verdi
 
 
 def _read_with_model(prose: str, verdict: Verdict, ids: list[int], ends: list[int]) -> Verdict:
+    if len(ids) < Thresholds().read_tokens:
+        return verdict  # shorter than one reading window: nothing to read, no model to load
     scorer = _scorer()
     nats = scorer.surprisal(ids) if scorer is not None else []
     found = salad_window(nats)

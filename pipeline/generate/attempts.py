@@ -11,7 +11,7 @@ from typing import Any
 
 from ..backends import GenerationStats
 from ..checks.chatter import trim_chatter
-from ..checks.collapse import Verdict, is_english
+from ..checks.collapse import Verdict
 from ..checks.findings import ATTENTION, INFO, Finding
 from ..checks.section import check_section
 from ..checks.text import trim_to_sentence
@@ -160,10 +160,10 @@ def judge(streamed: Streamed, task: Task, rendered: str, plan: Plan, markers: tu
 
 
 def read_unwatched(text: str, language: str, scored: bool) -> tuple[str, list[Finding]]:
-    """Text in another language from a backend that streamed no probabilities: English's salad signals are off
-    and nothing else watched for salad, so the embedded model reads it as `pipeline check` does; a salad
-    is cut back as a streamed one is."""
-    if scored or is_english(language) or not text.strip():
+    """Text from a backend that streamed no probabilities: only text signals watched it (in another language,
+    not even English's salad signals), and they miss salad shaped like real text, so the embedded model reads
+    it as `pipeline check` does; a salad is cut back as a streamed one is."""
+    if scored or not text.strip():
         return text, []
     verdict = collapse_of(text, read=True, language=language)
     if not verdict.detected or verdict.onset is None:
