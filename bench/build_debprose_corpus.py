@@ -358,23 +358,33 @@ def documents(cache: Path):
 def select(docs: list, unique: NearDuplicates) -> dict[str, list[int]]:
     """The sections kept of each document of one package: numbers and tables first (at most PREFERRED's counts),
     then the other shapes, one section per document and round, up to SECTIONS_PER_PACKAGE."""
+    return pick(docs, unique, SECTIONS_PER_PACKAGE)
+
+
+def pick(docs: list, unique: NearDuplicates, per_package: int, usable: Any = None, first: Any = None) -> dict[str, list[int]]:
+    """Documents in the order of a hash of their name; PREFERRED's shapes first (at most so many a package), then
+    the others, one section per document and round, until the package has `per_package`. `usable(sections)`: the
+    numbers of a document's sections that may be taken (default all); `first(sections, number)`: a sort key, the
+    others' order within a document (default as written)."""
     docs.sort(key=lambda d: hashlib.sha256(d[0].encode()).hexdigest())
+    allowed = {doc: list(range(len(sections))) if usable is None else usable(sections) for doc, _, sections, _ in docs}
     chosen: dict[str, list[int]] = defaultdict(list)
     taken = 0
     for shape, most in PREFERRED.items():  # the rarest first
         count = 0
         for doc, _, sections, shapes in docs:
-            for number, section in enumerate(sections):
+            for number in allowed[doc]:
                 if (shapes[number] == shape and count < most
-                        and len(chosen[doc]) < SECTIONS_PER_DOC and unique.admit(section)):
+                        and len(chosen[doc]) < SECTIONS_PER_DOC and unique.admit(sections[number])):
                     chosen[doc].append(number)
                     count += 1
         taken += count
-    rest = {doc: [n for n, shape in enumerate(shapes) if shape not in PREFERRED][::-1]
-            for doc, _, _, shapes in docs}
+    rest = {doc: sorted((n for n in allowed[doc] if shapes[n] not in PREFERRED),
+                        key=lambda n: n if first is None else first(sections, n), reverse=True)  # popped from the end
+            for doc, _, sections, shapes in docs}
     for _ in range(SECTIONS_PER_DOC):
         for doc, _, sections, _ in docs:
-            while rest[doc] and taken < SECTIONS_PER_PACKAGE and len(chosen[doc]) < SECTIONS_PER_DOC:
+            while rest[doc] and taken < per_package and len(chosen[doc]) < SECTIONS_PER_DOC:
                 number = rest[doc].pop()
                 if unique.admit(sections[number]):
                     chosen[doc].append(number)

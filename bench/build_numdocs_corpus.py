@@ -70,24 +70,20 @@ Usage: python bench/build_numdocs_corpus.py [--cache DIR] [--out FILE] [--dump D
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
 from build_coherent_corpus import NearDuplicates
 from build_debdocs_corpus import _ADMONITIONS, _blocks, _Node, _Tree, _walk, build, licence_of, unpacked
-from build_debprose_corpus import TEXINFO, _prune, _split_at, html_markdown, write_corpus
+from build_debprose_corpus import TEXINFO, _prune, _split_at, html_markdown, pick, write_corpus
 
 PACKAGES = {"python-pandas-doc": "1.5.3+dfsg-2", "python-scipy-doc": "1.10.1-2",
             "python-statsmodels-doc": "0.13.5+dfsg-7", "python-xarray-doc": "2023.01.0-1.1",
             "python-django-doc": "3:3.2.25-0+deb12u7", "apache2-doc": "2.4.71-1~deb12u1",
             "gnucash-docs": "4.13-1", "r-doc-html": "4.2.2.20221110-2"}
 LICENCES = {"r-doc-html": "verbatim and modified copies permitted (the R manuals' notice)"}  # no `Files: *` stanza
-SECTIONS_PER_DOC = 6
 SECTIONS_PER_PACKAGE = 200
-PREFERRED = {"numbers": 80, "table": 50}  # at most this many sections of these shapes a package, taken first
 BATCH = "numbers-docs"
 SKIP = {"index.html", "genindex.html", "search.html", "tutorials.html",  # pandas: links to external tutorials
         "license.html", "sitemap.html", "directives.html", "quickreference.html", "overrides.html",
@@ -223,32 +219,9 @@ def select(docs: list, unique: NearDuplicates) -> dict[str, list[int]]:
     """The sections kept of each document of one package: numbers and tables first (at most PREFERRED's counts),
     then the other shapes, one section per document and round (its sections with the most figures first), up to
     SECTIONS_PER_PACKAGE. Sections with an example that failed at build time are never taken."""
-    docs.sort(key=lambda d: hashlib.sha256(d[0].encode()).hexdigest())
-    usable = {doc: [n for n, section in enumerate(sections) if not build_failures(section)]
-              for doc, _, sections, _ in docs}
-    chosen: dict[str, list[int]] = defaultdict(list)
-    taken = 0
-    for shape, most in PREFERRED.items():  # the rarest first
-        count = 0
-        for doc, _, sections, shapes in docs:
-            for number in usable[doc]:
-                if (shapes[number] == shape and count < most
-                        and len(chosen[doc]) < SECTIONS_PER_DOC and unique.admit(sections[number])):
-                    chosen[doc].append(number)
-                    count += 1
-        taken += count
-    rest = {doc: sorted((n for n in usable[doc] if shapes[n] not in PREFERRED),
-                        key=lambda n: (digit_share(sections[n]), -n))  # popped from the end: most figures first
-            for doc, _, sections, shapes in docs}
-    for _ in range(SECTIONS_PER_DOC):
-        for doc, _, sections, _ in docs:
-            while rest[doc] and taken < SECTIONS_PER_PACKAGE and len(chosen[doc]) < SECTIONS_PER_DOC:
-                number = rest[doc].pop()
-                if unique.admit(sections[number]):
-                    chosen[doc].append(number)
-                    taken += 1
-                    break
-    return chosen
+    return pick(docs, unique, SECTIONS_PER_PACKAGE,
+                usable=lambda sections: [n for n, section in enumerate(sections) if not build_failures(section)],
+                first=lambda sections, n: (-digit_share(sections[n]), n))
 
 
 if __name__ == "__main__":
