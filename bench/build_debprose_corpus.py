@@ -361,8 +361,9 @@ def select(docs: list, unique: NearDuplicates) -> dict[str, list[int]]:
     return pick(docs, unique, SECTIONS_PER_PACKAGE)
 
 
-def pick(docs: list, unique: NearDuplicates, per_package: int, usable: Any = None, first: Any = None) -> dict[str, list[int]]:
-    """Documents in the order of a hash of their name; PREFERRED's shapes first (at most so many a package), then
+def pick(docs: list, unique: NearDuplicates, per_package: int, usable: Any = None, first: Any = None,
+         preferred: dict[str, int] = PREFERRED) -> dict[str, list[int]]:
+    """Documents in the order of a hash of their name; `preferred`'s shapes first (at most so many a package), then
     the others, one section per document and round, until the package has `per_package`. `usable(sections)`: the
     numbers of a document's sections that may be taken (default all); `first(sections, number)`: a sort key, the
     others' order within a document (default as written)."""
@@ -370,7 +371,7 @@ def pick(docs: list, unique: NearDuplicates, per_package: int, usable: Any = Non
     allowed = {doc: list(range(len(sections))) if usable is None else usable(sections) for doc, _, sections, _ in docs}
     chosen: dict[str, list[int]] = defaultdict(list)
     taken = 0
-    for shape, most in PREFERRED.items():  # the rarest first
+    for shape, most in preferred.items():  # the rarest first
         count = 0
         for doc, _, sections, shapes in docs:
             for number in allowed[doc]:
@@ -379,7 +380,7 @@ def pick(docs: list, unique: NearDuplicates, per_package: int, usable: Any = Non
                     chosen[doc].append(number)
                     count += 1
         taken += count
-    rest = {doc: sorted((n for n in allowed[doc] if shapes[n] not in PREFERRED),
+    rest = {doc: sorted((n for n in allowed[doc] if shapes[n] not in preferred),
                         key=lambda n: n if first is None else first(sections, n), reverse=True)  # popped from the end
             for doc, _, sections, shapes in docs}
     for _ in range(SECTIONS_PER_DOC):
