@@ -71,6 +71,7 @@ import textwrap
 from collections import Counter, defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from build_coherent_corpus import ROOT, NearDuplicates, sections_of, shape_of, split_of, write_corpus
 from build_npm_corpus import draft_like
@@ -820,19 +821,38 @@ def summary(pages: dict[str, list], items: list[dict], by_split_and_shape: dict)
 def select(docs: list, unique: NearDuplicates) -> dict[str, list[int]]:
     """The sections kept of each page of one package: first every table and numbers section (up to the cap
     per page), then the other shapes, one section per page and round, up to SECTIONS_PER_PACKAGE."""
+    return pick(docs, unique, SECTIONS_PER_PACKAGE, {PREFERRED_SHAPES: len(docs) * SECTIONS_PER_DOC})  # every one
+
+
+def pick(docs: list, unique: NearDuplicates, per_package: int, preferred: dict, usable: Any = None,
+         first: Any = None) -> dict[str, list[int]]:
+    """Documents in the order of a hash of their name; `preferred`'s shapes first (a shape, or a tuple of shapes
+    taken together in document order: at most so many a package), then the others, one section per document and
+    round, until the package has `per_package`. `usable(sections)`: the numbers of a document's sections that may
+    be taken (default all); `first(sections, number)`: a sort key, the others' order within a document (default
+    as written)."""
     docs.sort(key=lambda d: hashlib.sha256(d[0].encode()).hexdigest())
+    allowed = {doc: list(range(len(sections))) if usable is None else usable(sections) for doc, _, sections, _ in docs}
+    groups = {(kinds,) if isinstance(kinds, str) else kinds: most for kinds, most in preferred.items()}
     chosen: dict[str, list[int]] = defaultdict(list)
-    for doc, _, sections, shapes in docs:
-        for number, section in enumerate(sections):
-            if shapes[number] in PREFERRED_SHAPES and len(chosen[doc]) < SECTIONS_PER_DOC and unique.admit(section):
-                chosen[doc].append(number)
-    taken = sum(map(len, chosen.values()))
-    rest = {doc: [n for n, shape in enumerate(shapes) if shape not in PREFERRED_SHAPES][::-1]
-            for doc, _, _, shapes in docs}
+    taken = 0
+    for kinds, most in groups.items():  # the rarest first
+        count = 0
+        for doc, _, sections, shapes in docs:
+            for number in allowed[doc]:
+                if (shapes[number] in kinds and count < most
+                        and len(chosen[doc]) < SECTIONS_PER_DOC and unique.admit(sections[number])):
+                    chosen[doc].append(number)
+                    count += 1
+        taken += count
+    taken_first = {shape for kinds in groups for shape in kinds}
+    rest = {doc: sorted((n for n in allowed[doc] if shapes[n] not in taken_first),
+                        key=lambda n: n if first is None else first(sections, n), reverse=True)  # popped from the end
+            for doc, _, sections, shapes in docs}
     for _ in range(SECTIONS_PER_DOC):
         for doc, _, sections, _ in docs:
-            while rest[doc] and taken < SECTIONS_PER_PACKAGE and len(chosen[doc]) < SECTIONS_PER_DOC:
-                number = rest[doc].pop()  # the page's next section in document order, past near duplicates
+            while rest[doc] and taken < per_package and len(chosen[doc]) < SECTIONS_PER_DOC:
+                number = rest[doc].pop()  # the document's next section in that order, past near duplicates
                 if unique.admit(sections[number]):
                     chosen[doc].append(number)
                     taken += 1

@@ -65,7 +65,6 @@ Usage: python bench/build_debprose_corpus.py [--cache DIR] [--out FILE] [--dump 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import re
 from collections import Counter, defaultdict
@@ -73,7 +72,7 @@ from pathlib import Path
 from typing import Any
 
 from build_coherent_corpus import NearDuplicates
-from build_debdocs_corpus import _blocks, _dedent_code, _Node, _Tree, build, licence_of, unpacked
+from build_debdocs_corpus import _blocks, _dedent_code, _Node, _Tree, build, licence_of, pick, unpacked
 from build_docs_corpus import to_markdown as rst_to_markdown
 
 PACKAGES = {"debian-handbook": ("11.20220922", "all"), "harden-doc": ("3.19+nmu1", "all"),
@@ -358,40 +357,7 @@ def documents(cache: Path):
 def select(docs: list, unique: NearDuplicates) -> dict[str, list[int]]:
     """The sections kept of each document of one package: numbers and tables first (at most PREFERRED's counts),
     then the other shapes, one section per document and round, up to SECTIONS_PER_PACKAGE."""
-    return pick(docs, unique, SECTIONS_PER_PACKAGE)
-
-
-def pick(docs: list, unique: NearDuplicates, per_package: int, usable: Any = None, first: Any = None,
-         preferred: dict[str, int] = PREFERRED) -> dict[str, list[int]]:
-    """Documents in the order of a hash of their name; `preferred`'s shapes first (at most so many a package), then
-    the others, one section per document and round, until the package has `per_package`. `usable(sections)`: the
-    numbers of a document's sections that may be taken (default all); `first(sections, number)`: a sort key, the
-    others' order within a document (default as written)."""
-    docs.sort(key=lambda d: hashlib.sha256(d[0].encode()).hexdigest())
-    allowed = {doc: list(range(len(sections))) if usable is None else usable(sections) for doc, _, sections, _ in docs}
-    chosen: dict[str, list[int]] = defaultdict(list)
-    taken = 0
-    for shape, most in preferred.items():  # the rarest first
-        count = 0
-        for doc, _, sections, shapes in docs:
-            for number in allowed[doc]:
-                if (shapes[number] == shape and count < most
-                        and len(chosen[doc]) < SECTIONS_PER_DOC and unique.admit(sections[number])):
-                    chosen[doc].append(number)
-                    count += 1
-        taken += count
-    rest = {doc: sorted((n for n in allowed[doc] if shapes[n] not in preferred),
-                        key=lambda n: n if first is None else first(sections, n), reverse=True)  # popped from the end
-            for doc, _, sections, shapes in docs}
-    for _ in range(SECTIONS_PER_DOC):
-        for doc, _, sections, _ in docs:
-            while rest[doc] and taken < per_package and len(chosen[doc]) < SECTIONS_PER_DOC:
-                number = rest[doc].pop()
-                if unique.admit(sections[number]):
-                    chosen[doc].append(number)
-                    taken += 1
-                    break
-    return chosen
+    return pick(docs, unique, SECTIONS_PER_PACKAGE, PREFERRED)
 
 
 def write_corpus(items: list[dict], out: Path) -> dict:

@@ -75,8 +75,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from build_coherent_corpus import NearDuplicates
-from build_debdocs_corpus import _ADMONITIONS, _blocks, _Node, _Tree, _walk, build, licence_of, unpacked
-from build_debprose_corpus import TEXINFO, _prune, _split_at, html_markdown, pick, write_corpus
+from build_debdocs_corpus import _ADMONITIONS, _blocks, _Node, _Tree, _walk, build, licence_of, pick, unpacked
+from build_debprose_corpus import PREFERRED, TEXINFO, _prune, _split_at, html_markdown, write_corpus
 
 PACKAGES = {"python-pandas-doc": "1.5.3+dfsg-2", "python-scipy-doc": "1.10.1-2",
             "python-statsmodels-doc": "0.13.5+dfsg-7", "python-xarray-doc": "2023.01.0-1.1",
@@ -219,7 +219,7 @@ def select(docs: list, unique: NearDuplicates) -> dict[str, list[int]]:
     """The sections kept of each document of one package: numbers and tables first (at most PREFERRED's counts),
     then the other shapes, one section per document and round (its sections with the most figures first), up to
     SECTIONS_PER_PACKAGE. Sections with an example that failed at build time are never taken."""
-    return pick(docs, unique, SECTIONS_PER_PACKAGE,
+    return pick(docs, unique, SECTIONS_PER_PACKAGE, PREFERRED,
                 usable=lambda sections: [n for n, section in enumerate(sections) if not build_failures(section)],
                 first=lambda sections, n: (-digit_share(sections[n]), n))
 

@@ -56,8 +56,8 @@ import re
 from pathlib import Path
 
 from build_coherent_corpus import NearDuplicates
-from build_debdocs_corpus import build, docbook_to_markdown, licence_of, unpacked
-from build_debprose_corpus import TEXINFO, _split_at, html_markdown, info_nodes, pick, write_corpus
+from build_debdocs_corpus import build, docbook_to_markdown, licence_of, pick, unpacked
+from build_debprose_corpus import TEXINFO, _split_at, html_markdown, info_nodes, write_corpus
 from build_numdocs_corpus import digit_share
 
 PACKAGES = {"ffmpeg-doc": ("7:5.1.9-0+deb12u1", "all"), "ntpsec-doc": ("1.2.2+dfsg1-1+deb12u1", "all"),
@@ -112,8 +112,7 @@ def select(docs: list, unique: NearDuplicates) -> dict[str, list[int]]:
     """The sections kept of each document of one package: numbers-heavy, then table sections first (at most
     PREFERRED's counts), then the other shapes, one section per document and round (its sections with the most
     figures first), up to SECTIONS_PER_PACKAGE."""
-    return pick(docs, unique, SECTIONS_PER_PACKAGE, first=lambda sections, n: (-digit_share(sections[n]), n),
-                preferred=PREFERRED)
+    return pick(docs, unique, SECTIONS_PER_PACKAGE, PREFERRED, first=lambda sections, n: (-digit_share(sections[n]), n))
 
 
 if __name__ == "__main__":
