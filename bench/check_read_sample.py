@@ -14,13 +14,16 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from collapse import ends_of, load, stream
+from collapse import ends_of, load
 from common import emit
 from surprisal import window_peak
+from surprisal_check import MODES, judged
 
 import pipeline  # noqa: F401  (before mlx: the CPU's BLAS)
-from pipeline.checks.collapse import Thresholds, salad_window
+from pipeline.checks.collapse import Thresholds
 from pipeline.checks.tokens import scored
+
+CHECK = MODES[2]  # `pipeline check`: the text signals, then the model's reading
 
 
 def sample(path: Path, n: int) -> list[dict]:
@@ -54,11 +57,11 @@ def main() -> None:
     for item in items:
         shape = item["shape"]
         sections[shape] += 1
-        if stream(item["text"], ends_of(item["text"]))[0].detected:
-            by_text[shape] += 1
-            continue
-        peaks.append(window_peak(nats[item["id"]], Thresholds().read_tokens))
-        by_read[shape] += salad_window(nats[item["id"]]) is not None
+        fired, _, by_model, _ = judged(item["text"], ends_of(item["text"]), nats[item["id"]], CHECK)
+        by_text[shape] += fired and not by_model
+        by_read[shape] += fired and by_model
+        if not fired or by_model:
+            peaks.append(window_peak(nats[item["id"]], Thresholds().read_tokens))
     emit({"benchmark": "check_read_sample", "set": args.set.name, "sections": len(items),
           "false_alarms_per_shape": {shape: f"{by_text[shape] + by_read[shape]} / {count}"
                                      for shape, count in sorted(sections.items())},
