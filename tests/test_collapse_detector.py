@@ -580,6 +580,27 @@ def test_the_same_output_printed_thrice_in_code_is_no_short_cycle():
     assert verdict.detected and verdict.signal == "loop"
 
 
+def test_a_sparse_matrix_in_display_math_is_no_loop_but_what_follows_it_is_judged():
+    """statsmodels' factor model writes its matrices out in LaTeX, rows of "0 & 0 & 0 \\\\" (seventh set,
+    reserve), and SciPy's integration tutorial a 14x14 pattern of "0" and "*" (calibration): display math is
+    judged like code, for short cycles of words only. It ends at its closing delimiter or a blank line,
+    so a loop or salad after it, or a stray "\\[" in prose, is judged as before."""
+    from pipeline.checks.tokens import token_ends
+
+    texts = corpus_texts("coherent_numdocs.jsonl.gz")
+    for key in ("deb:python-statsmodels-doc:examples/notebooks/generated/statespace_dfm_coincident.html:8#1",
+                "deb:python-scipy-doc:tutorial/integrate.html:7#3"):
+        assert not detect_collapse(texts[key], token_ends=token_ends(texts[key])).detected, key
+    matrix = texts["deb:python-statsmodels-doc:examples/notebooks/generated/statespace_dfm_coincident.html:8#1"]
+    loop = "The factor loads on income with a lag of 2 months and a weight of 0.4 in the model. " * 5
+    for after in ("\n\n" + loop, "\n\nAs \\[x\n\n" + loop):
+        verdict = detect_collapse(matrix + after, token_ends=token_ends(matrix + after))
+        assert verdict.detected and verdict.signal == "loop" and verdict.onset >= len(matrix), after[:20]
+    stuck = "\\[\\begin{bmatrix}\n" + "\\lambda & 0 & \\lambda & 0 & " * 10 + "\n\\end{bmatrix}\\]"
+    verdict = detect_collapse("The loadings are:\n\n" + stuck)
+    assert verdict.detected and verdict.signal == "loop"
+
+
 def test_streamed_in_random_pieces_it_judges_any_text_as_it_judges_it_whole():
     """Seeded fuzz: real text of every kind (people's, degenerate, other languages) cut and spliced with
     odd characters (tabs, \\r, NBSP, U+2028, zero-width spaces, combining marks, emoji, CJK, pipes,

@@ -196,6 +196,7 @@ class CollapseDetector:
         self._streak_again = 0  # words of the current streak whose n-gram came a third time
         self._run_again = 0  # consecutive such words
         self._in_code = False
+        self._math_depth = 0  # open LaTeX display math ("\\[", "\\begin{bmatrix}", "$$"): its rows are judged like code
         self._line_start = True  # the next word starts a line
         # Reference pages and changelogs repeat boilerplate under a new name ("#### parser.parseFlags(...)", "* Object.freeze",
         # "`LifoQueue(maxsize=0)`", a commit's subject line); a loop repeats its labels too. Where the last new one began:
@@ -227,7 +228,8 @@ class CollapseDetector:
             self._add_complete_words()
         elif len(self._tail) >= self.t.glued_token_chars:  # no word ended (most pieces): only a long one needs a look
             self._judge_unfinished_word()
-        if surprisal is not None and tokens and delta.strip() and not self.verdict.detected and not self._in_code:
+        if surprisal is not None and tokens and delta.strip() and not self.verdict.detected and not (
+                self._in_code or self._math_depth):
             self._judge_surprisal(tokens, surprisal, piece_start)
         return self.verdict
 
@@ -286,7 +288,7 @@ class CollapseDetector:
 
     def _in_code_when_complete(self, token: str, blank: bool) -> bool:
         """Whether _add_word will treat this unfinished word as code: in a fence, opening one, or a table cell."""
-        if self._in_code:
+        if self._in_code or self._math_depth:
             return True
         if self._line_start:
             return token.startswith(("```", "~~~")) or _starts_table_row(token) or (self._simple_table and not blank)
@@ -319,6 +321,7 @@ class CollapseDetector:
         # a line of tildes right under a line of text underlines it as a heading (reStructuredText)
         if fence:
             self._in_code = not self._in_code
+        math = self._in_math(raw, blank)
         if self._line_start:
             self._table_cells = max(self._table_cells, self._row_cells) if self._table_line else 0
             self._row_cells = 0
@@ -339,8 +342,8 @@ class CollapseDetector:
             self._table_line = self._simple_table or self._since_pipe <= TABLE_CELL_WORDS
         seen = self._ngram_seen(index)
         ends = raw[-1] in _CLAUSE_END_CHARS and ends_clause(raw)  # the regex only for words that may end a clause
-        word = _Word(raw, norm, bare, seen, ends or next_char == "\n", self._in_code or fence or self._table_line,
-                     self._raw_prev)
+        word = _Word(raw, norm, bare, seen, ends or next_char == "\n", self._in_code or fence or self._table_line
+                     or math, self._raw_prev)
         self._repeated_before.append(self._repeated_before[-1] + (self._seen_at[index] >= 0))
         self._line_start = next_char == "\n"
         if self._line_start and self._line_label and index - self._line_first < LABEL_WORDS:
@@ -364,7 +367,7 @@ class CollapseDetector:
             self._chain_len = self._item_words = 0
             self._run_on_start = self._unpunctuated_start = index + 1
             if index + 1 >= self.t.min_words:
-                self._judge_loop(index, code=True)
+                self._judge_loop(index, code=True, math=math)
             return
         self._track_chain(raw, index)
         if word.boundary or raw.startswith(("#", "|", "-", "*", "`")):
@@ -384,6 +387,20 @@ class CollapseDetector:
             return self._fire("word_salad", self._first_adjacent(index))
         if index + 1 >= self.t.min_words:
             self._judge(index)
+
+    def _in_math(self, raw: str, blank: bool) -> bool:
+        """Whether this word is in LaTeX display math ("\\[", "\\begin{bmatrix}", "$$" to their ends): a sparse
+        matrix's rows ("0 & 0 & 0 \\\\") repeat as a table's cells do. Display math holds no blank line: one ends
+        it, however it was opened (a stray "\\[" can't silence the detector for long)."""
+        depth = 0 if blank else self._math_depth
+        if "\\" in raw or raw[:2] == "$$":  # most words hold neither: no counting for them
+            opened = raw.count("\\begin{") + raw.count("\\[") - raw.count("\\end{") - raw.count("\\]")
+            if raw.count("$$") % 2:
+                opened += -1 if depth else 1  # "$$" closes the open block, else opens one
+            self._math_depth = max(depth + opened, 0)
+            return depth > 0 or self._math_depth > 0  # the words that open and close a block are in it
+        self._math_depth = depth
+        return depth > 0
 
     def _is_verbatim_loop(self, index: int) -> bool:
         """The last words are the same few words back to back verbatim_copies times: a loop, even of
@@ -508,17 +525,19 @@ class CollapseDetector:
         spent = self._tokens_at[index] - self._tokens_at[self._chain_start - 1] if self._chain_start else 0
         return spent <= self.t.chain_item_tokens * self._chain_len  # 0 where tokens are not counted
 
-    def _judge_loop(self, index: int, code: bool = False) -> bool:
+    def _judge_loop(self, index: int, code: bool = False, math: bool = False) -> bool:
         """A loop: a long run of n-grams seen before, with spans coming round a third time (a span
         repeated only once is a refrain, a quoted line, a changelog's boilerplate). In code, only a
-        very long run or a short cycle counts. The period test runs last: it is the costly one."""
+        very long run or a short cycle counts; in display math only a short cycle (a sparse matrix is rows of "0 & 0"
+        by design). The period test runs last: it is the costly one."""
         t, size, streak = self.t, len(self._window), self._streak
         third_time = self._streak_again >= t.third_share * streak
         cycle_words = t.short_cycle_words * (3 if code else 1)
         short_cycle = (self._run_again >= cycle_words and self._is_short_cycle(cycle_words)
                        and not self._within_table_width())
         if code:
-            looping = (streak >= 2 * t.long_streak and third_time) or short_cycle  # an example shown twice: no loop
+            long_run = streak >= 2 * t.long_streak and third_time and not math  # an example shown twice: no loop
+            looping = long_run or short_cycle
         else:
             long_enough = streak >= t.repeat_streak or (
                 streak >= t.streak_min_words and self._tokens_at[index] - self._tokens_at[index - streak] >= t.streak_tokens)
