@@ -57,10 +57,9 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-from build_coherent_corpus import ROOT, NearDuplicates, sections_of, shape_of, split_of
+from build_coherent_corpus import ROOT, NearDuplicates, split_of
 from build_debprose_corpus import write_corpus
-from build_npm_corpus import draft_like
-from build_pypi_corpus import PREFERRED_SHAPES, is_markdown, licence_of, normalized, older_readme_packages, tags_joined
+from build_pypi_corpus import is_markdown, licence_of, normalized, older_readme_packages, readme_sections
 from collapse import coherent_items
 
 PACKAGES = (("yfinance", "1.7.0"), ("mplfinance", "0.12.10b0"), ("backtesting", "0.6.6"), ("vectorbt", "1.2.0"),
@@ -165,20 +164,12 @@ def main() -> None:
             skipped[f"{name} {version}"] = "; ".join(reasons)
             continue
         doc = f"pypi:{name}@{version}:README"
-        sections = sections_of(draft_like(tags_joined(info["description"])))
-        shapes = [shape_of(section) for section in sections]
-        order = sorted(range(len(sections)), key=lambda i: (shapes[i] not in PREFERRED_SHAPES, i))  # as build_pypi_corpus
-        chosen: list[int] = []
-        for number in order:
-            if len(chosen) >= SECTIONS_PER_PACKAGE:
-                break
-            if unique.admit(sections[number]):
-                chosen.append(number)
-        for number in sorted(chosen):
-            items.append({"id": f"{doc}#{number}", "label": "coherent", "shape": shapes[number], "source": "pypi-readme",
+        chosen = readme_sections(info["description"], unique, SECTIONS_PER_PACKAGE)
+        for number, section, shape in chosen:
+            items.append({"id": f"{doc}#{number}", "label": "coherent", "shape": shape, "source": "pypi-readme",
                           "package": f"pypi:{name}", "doc": doc, "licence": licence, "split": split_of(f"finance:{name}"),
-                          "batch": BATCH, "onset": None, "text": sections[number]})
-        used[f"{name} {version}"] = {"licence": licence, "sections": f"{len(chosen)} of {len(sections)}",
+                          "batch": BATCH, "onset": None, "text": section})
+        used[f"{name} {version}"] = {"licence": licence, "sections": len(chosen),
                                      "split": split_of(f"finance:{name}")}
     print(json.dumps({"used": used, "skipped": skipped, "sections": len(items),
                       "licences": Counter(i["licence"] for i in items).most_common(),

@@ -215,6 +215,21 @@ def older_readme_packages() -> set[str]:
     return names
 
 
+def readme_sections(description: str, unique: NearDuplicates, limit: int) -> list[tuple[int, str, str]]:
+    """A README's sections (number, text, shape) as drafts are cut, at most `limit`: table and numbers sections
+    first, then the rest in document order; near duplicates of anything admitted before are skipped."""
+    sections = sections_of(draft_like(tags_joined(description)))
+    shapes = [shape_of(section) for section in sections]
+    order = sorted(range(len(sections)), key=lambda i: (shapes[i] not in PREFERRED_SHAPES, i))
+    chosen: list[int] = []
+    for number in order:
+        if len(chosen) >= limit:
+            break
+        if unique.admit(sections[number]):
+            chosen.append(number)
+    return [(number, sections[number], shapes[number]) for number in sorted(chosen)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--packages", type=int, default=700)
@@ -231,19 +246,10 @@ def main() -> None:
         readmes += 1
         name, version = normalized(info["name"]), info.get("version") or "0"
         doc = f"pypi:{name}@{version}:README"
-        sections = sections_of(draft_like(tags_joined(info["description"])))
-        shapes = [shape_of(section) for section in sections]
-        order = sorted(range(len(sections)), key=lambda i: (shapes[i] not in PREFERRED_SHAPES, i))
-        chosen = []
-        for number in order:
-            if len(chosen) >= SECTIONS_PER_PACKAGE:
-                break
-            if unique.admit(sections[number]):
-                chosen.append(number)
-        for number in sorted(chosen):
-            items.append({"id": f"{doc}#{number}", "label": "coherent", "shape": shapes[number], "source": "pypi-readme",
+        for number, section, shape in readme_sections(info["description"], unique, SECTIONS_PER_PACKAGE):
+            items.append({"id": f"{doc}#{number}", "label": "coherent", "shape": shape, "source": "pypi-readme",
                           "package": f"pypi:{name}", "doc": doc, "licence": licence, "split": split_of(f"pypi:{name}"),
-                          "batch": BATCH, "onset": None, "text": sections[number]})
+                          "batch": BATCH, "onset": None, "text": section})
     print(json.dumps({"readmes": readmes, "sections": len(items), "packages": len({i["package"] for i in items}),
                       "licences": Counter(i["licence"] for i in items).most_common(),
                       "by_split_and_shape": write_corpus(items, args.out)}, indent=1))
