@@ -196,7 +196,7 @@ def splices(degenerate: list[dict], per_split: dict[str, int], seed: int = 5) ->
 def main() -> None:
     out = {"degenerate": [], "coherent": []}
     for raw_file in sorted((HERE / "raw").glob("*.jsonl")):
-        for line in raw_file.read_text().splitlines():
+        for line in filter(None, raw_file.read_text().split("\n")):  # not splitlines(): a text may hold U+2028
             item = label(json.loads(line))
             if item:
                 out[item["label"]].append(item)

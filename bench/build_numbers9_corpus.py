@@ -63,10 +63,11 @@ at headings, then blank lines, never inside a fence; fences of over 500 words sp
 near-duplicate filter drops anything sharing over half its 6-word shingles with a section of the older coherent
 sets or one kept before. At most 6 sections per document. Numbers-heavy sections are taken first (documents in the
 order of a hash of their name, up to the cap per document), at most 400 a package, then tables, at most 20 a
-package (build_numprose_corpus.select, imported); then the other shapes, one section per document and round, each document's sections with the
-largest share of words holding a digit first, until the package has 120 sections counting
-the numbers-heavy ones. Split by a hash of the source document (`split_of(doc)`): calibration 50%, held-out 25%,
-reserve 25%. Every item carries `batch: "numbers-9"`; `source` is `debian-<package>`.
+package; then the other shapes, one section per document and round, each document's sections with the largest
+share of words holding a digit first, until the package has 120 sections counting the numbers-heavy ones
+(build_numprose_corpus.select, imported: the eighth set's caps and order). Split by a hash of the source
+document (`split_of(doc)`): calibration 50%, held-out 25%, reserve 25%.
+Every item carries `batch: "numbers-9"`; `source` is `debian-<package>`.
 The .deb files are kept in --cache/debs/ and unpacked in --cache/root/<package>/, so a rebuild reads the same
 files without the network; the gzip header holds no time stamp, so a rebuild gives the same bytes.
 Usage: python bench/build_numbers9_corpus.py [--cache DIR] [--out FILE] [--dump DIR]"""
