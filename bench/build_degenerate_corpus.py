@@ -101,6 +101,11 @@ def default_label(record: dict) -> tuple[str | None, str | None]:
     return (None, None)
 
 
+def json_line(item: dict) -> str:
+    """One JSON line, readable by any line splitter: U+2028 and U+2029 (str.splitlines breaks at them) escaped."""
+    return json.dumps(item, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
+
+
 def split_of(key: str) -> str:
     """The same rule as bench/build_coherent_corpus.py: calibration 50%, held-out 25%, reserve 25%."""
     bucket = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 4
@@ -202,7 +207,7 @@ def main() -> None:
                 out[item["label"]].append(item)
     out["degenerate"] += splices(out["degenerate"], {"calibration": 160, "held-out": 100, "reserve": 100})
     for name, items in (("degenerate.jsonl", out["degenerate"]), ("coherent_model.jsonl", out["coherent"])):
-        (HERE / name).write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items))
+        (HERE / name).write_text("".join(json_line(i) for i in items))
     kinds: dict = {}
     for item in out["degenerate"]:
         batch = [item["batch"]] if "batch" in item else []

@@ -85,7 +85,7 @@ def test_verdict_reports_signal_values():
 
 
 def load(name):
-    return [json.loads(line) for line in (CORPUS / name).read_text().splitlines() if line.strip()]
+    return [json.loads(line) for line in (CORPUS / name).read_text().split("\n") if line.strip()]
 
 
 def test_handwritten_corpus_does_not_fire():
@@ -346,7 +346,7 @@ def test_the_same_words_four_times_back_to_back_are_a_loop_within_64_tokens():
     tests waited 79 and 111 tokens past the first repeat."""
     from pipeline.checks.tokens import token_ends
 
-    degenerate = {item["id"]: item for item in map(json.loads, (CORPUS / "degenerate.jsonl").read_text().splitlines())}
+    degenerate = {item["id"]: item for item in load("degenerate.jsonl")}
     for name in ("smollm2-cont-greedy-063", "smollm2-cont-greedy-078"):  # "*  1.0.0.0", "2018-01-22 11:22:22"
         item = degenerate[name]
         ends = token_ends(item["text"])
@@ -598,6 +598,30 @@ def test_a_sparse_matrix_in_display_math_is_no_loop_but_what_follows_it_is_judge
         assert verdict.detected and verdict.signal == "loop" and verdict.onset >= len(matrix), after[:20]
     stuck = "\\[\\begin{bmatrix}\n" + "\\lambda & 0 & \\lambda & 0 & " * 10 + "\n\\end{bmatrix}\\]"
     verdict = detect_collapse("The loadings are:\n\n" + stuck)
+    assert verdict.detected and verdict.signal == "loop"
+
+
+def test_a_table_row_four_times_over_is_a_loop_three_times_is_a_grid_table():
+    """SmolLM2 stuck in a table (third batch of continuations, reserve): R's index table continued with empty
+    rows, and a `configure` row written again and again; table rows are judged like code, so neither was
+    caught (or only 264 tokens late). Python's strftime grid table has three identical empty rows back to back
+    (a cell's blank continuation lines), the most any real table in the corpus has; a fourth is a loop."""
+    from pipeline.checks.tokens import token_ends
+
+    degenerate = {item["id"]: item for item in load("degenerate.jsonl")}
+    for key in ("smollm2-cont3-greedy-016", "smollm2-cont3-greedy-002"):
+        item = degenerate[key]
+        ends = token_ends(item["text"])
+        verdict = detect_collapse(item["text"], token_ends=ends)
+        assert verdict.detected and verdict.signal == "loop"
+        fired, onset = sum(end <= verdict.fired_at for end in ends), sum(end <= item["onset"] for end in ends)
+        assert fired - onset <= 48, (key, fired - onset)
+    table = corpus_texts("coherent_pydocs.jsonl.gz")["pydocs:library/time#3"]
+    assert not detect_collapse(table, token_ends=token_ends(table)).detected
+    lines = table.split("\n")
+    empty = next(i for i in range(1, len(lines)) if lines[i].strip() == lines[i - 1].strip() and lines[i].startswith("|"))
+    stuck = "\n".join(lines[: empty + 1] + lines[empty - 1: empty + 1] + lines[empty + 1:])
+    verdict = detect_collapse(stuck, token_ends=token_ends(stuck))
     assert verdict.detected and verdict.signal == "loop"
 
 
