@@ -625,6 +625,26 @@ def test_a_table_row_four_times_over_is_a_loop_three_times_is_a_grid_table():
     assert verdict.detected and verdict.signal == "loop"
 
 
+def test_a_code_line_eight_times_over_is_a_loop_five_times_is_program_output():
+    """SmolLM2 writing `"print " + subprocess.Popen(` line after line in a code block (fourth batch, held-out; read
+    after its blind run): in code only a 160-word run or a 3-word cycle was a loop, so it ran to the cap. The
+    Python FAQ's threading example prints "Running worker" five times, the most any real code block in the
+    calibration split repeats a line; eight copies of a line of two or more words are a loop."""
+    from pipeline.checks.tokens import token_ends
+
+    item = {item["id"]: item for item in load("degenerate.jsonl")}["smollm2-cont4-greedy-007"]
+    ends = token_ends(item["text"])
+    verdict = detect_collapse(item["text"], token_ends=ends)
+    assert verdict.detected and verdict.signal == "loop"
+    fired, onset = sum(end <= verdict.fired_at for end in ends), sum(end <= item["onset"] for end in ends)
+    assert fired - onset <= 64
+    faq = corpus_texts("coherent_pydocs.jsonl.gz")["pydocs:faq/library#5"]
+    assert not detect_collapse(faq, token_ends=token_ends(faq)).detected
+    stuck = faq.replace("Running worker\n" * 5, "Running worker\n" * 8)
+    verdict = detect_collapse(stuck, token_ends=token_ends(stuck))
+    assert verdict.detected and verdict.signal == "loop" and stuck[verdict.onset:].startswith("Running worker")
+
+
 def test_streamed_in_random_pieces_it_judges_any_text_as_it_judges_it_whole():
     """Seeded fuzz: real text of every kind (people's, degenerate, other languages) cut and spliced with
     odd characters (tabs, \\r, NBSP, U+2028, zero-width spaces, combining marks, emoji, CJK, pipes,

@@ -58,6 +58,8 @@ class Thresholds:
     verbatim_tokens: int = 32  # ... over this many tokens: a loop however its words look (real text repeats a
     # line thrice at most: "PR target/96914 (ARM)," three times in a GCC changelog, a sponsor's block in a README)
     table_row_copies: int = 4  # the same table row this many times back to back (real tables repeat one 3 times at most)
+    code_line_copies: int = 8  # the same code line of 2+ words this many times back to back (real code and its output
+    # repeat one 5 times at most: "Running worker" printed by five threads)
     period_share: float = 0.8  # a loop's last period is mostly repeated words; a reference page's boilerplate
     # sentence, third time round, sits between new ones ("Return an iterator for the month *month* ...")
     short_cycle_words: int = 8  # consecutive third-time n-grams over at most 3 distinct words: "- Server - Server ..."
@@ -193,7 +195,8 @@ class CollapseDetector:
         self._since_pipe = 0  # words since the last "|"
         self._row_cells = self._table_cells = 0  # "|" in this row; the most in a row of this table so far
         self._period = self._period_run = 0  # where this word's n-gram came last; words in a row it came that far back
-        self._last_row: tuple[str, ...] = ()  # the last table row's words, how many times in a row, where its 2nd copy began
+        self._last_row: tuple[str, ...] = ()  # the last table row's (or code line's) words, how many times in a row, where
+        # its 2nd copy began
         self._row_copies = self._row_second = 0
         self._streak = 0
         self._streak_again = 0  # words of the current streak whose n-gram came a third time
@@ -366,7 +369,7 @@ class CollapseDetector:
         self._plain_run = self._plain_run + 1 if plain else 0  # "Karl Cronburg, Krzesimir Nowak, ...": names, not soup
         if not word.code and self._is_verbatim_loop(index):
             return self._fire("loop", index - self._streak - self.t.ngram + 2)
-        if self._line_start and self._is_repeated_row(index):
+        if self._line_start and self._is_repeated_line(index, word.code and not math):
             return self._fire("loop", self._row_second)
         if word.code:
             self._chain_len = self._item_words = 0
@@ -416,19 +419,20 @@ class CollapseDetector:
         first = index - self._period_run - self.t.ngram + 1 - period  # where the first copy began
         return first >= 0 and self._tokens_at[index] - self._tokens_at[first] >= self.t.verbatim_tokens
 
-    def _is_repeated_row(self, index: int) -> bool:
-        """This line, a table row, is the row before it for the table_row_copies-th time: a model stuck in a table
-        (a benchmark table repeats its cells, not whole rows, since each row names what it measures)."""
-        if not self._table_line:
+    def _is_repeated_line(self, index: int, code: bool) -> bool:
+        """This line, a table row or a code line, is the line before it for the table_row_copies-th (code_line_copies-th)
+        time: a model stuck in a table or a line of code (a benchmark table repeats its cells, not whole rows, since
+        each row names what it measures; only a line of 2+ words counts in code, not a closing brace)."""
+        row = tuple(self._words[self._line_first: index + 1])
+        if not (self._table_line or (code and len(row) > 1)):
             self._last_row, self._row_copies = (), 0
             return False
-        row = tuple(self._words[self._line_first: index + 1])
         if row != self._last_row:
             self._last_row, self._row_copies = row, 0
         self._row_copies += 1
         if self._row_copies == 2:
             self._row_second = self._line_first
-        return self._row_copies >= self.t.table_row_copies
+        return self._row_copies >= (self.t.table_row_copies if self._table_line else self.t.code_line_copies)
 
     def _is_glued_salad(self, raw: str) -> bool:
         """'TheColorOfArubaBakeryDhleYoho...': many words run together in one token, as no text does
