@@ -340,20 +340,25 @@ def assert_an_entry_four_times_loops(text: str, entry_start: str, next_entry: st
     assert verdict.detected and verdict.signal == "loop" and start <= verdict.onset < start + 2 * len(entry)
 
 
+def assert_loop_caught_within(sample_id: str, tokens: int) -> None:
+    """A real degenerate sample of bench/corpus, streamed as generated: a loop, stopped at most `tokens` past its
+    labelled onset."""
+    from pipeline.checks.tokens import token_ends
+
+    item = next(item for item in load("degenerate.jsonl") if item["id"] == sample_id)
+    ends = token_ends(item["text"])
+    verdict = detect_collapse(item["text"], token_ends=ends)
+    assert verdict.detected and verdict.signal == "loop", sample_id
+    fired, onset = sum(end <= verdict.fired_at for end in ends), sum(end <= item["onset"] for end in ends)
+    assert fired - onset <= tokens, (sample_id, fired - onset)
+
+
 def test_the_same_words_four_times_back_to_back_are_a_loop_within_64_tokens():
     """SmolLM2 repeating one version line or timestamp (real output, bench/corpus, calibration split):
     few words to count, many tokens each. Four verbatim copies over 32+ tokens are a loop; the words-based
     tests waited 79 and 111 tokens past the first repeat."""
-    from pipeline.checks.tokens import token_ends
-
-    degenerate = {item["id"]: item for item in load("degenerate.jsonl")}
     for name in ("smollm2-cont-greedy-063", "smollm2-cont-greedy-078"):  # "*  1.0.0.0", "2018-01-22 11:22:22"
-        item = degenerate[name]
-        ends = token_ends(item["text"])
-        verdict = detect_collapse(item["text"], token_ends=ends)
-        assert verdict.detected and verdict.signal == "loop"
-        fired, onset = sum(end <= verdict.fired_at for end in ends), sum(end <= item["onset"] for end in ends)
-        assert fired - onset <= 64, name
+        assert_loop_caught_within(name, 64)
 
 
 def test_a_line_written_three_times_is_text_but_four_times_a_loop():
@@ -608,14 +613,8 @@ def test_a_table_row_four_times_over_is_a_loop_three_times_is_a_grid_table():
     (a cell's blank continuation lines), the most any real table in the corpus has; a fourth is a loop."""
     from pipeline.checks.tokens import token_ends
 
-    degenerate = {item["id"]: item for item in load("degenerate.jsonl")}
     for key in ("smollm2-cont3-greedy-016", "smollm2-cont3-greedy-002"):
-        item = degenerate[key]
-        ends = token_ends(item["text"])
-        verdict = detect_collapse(item["text"], token_ends=ends)
-        assert verdict.detected and verdict.signal == "loop"
-        fired, onset = sum(end <= verdict.fired_at for end in ends), sum(end <= item["onset"] for end in ends)
-        assert fired - onset <= 48, (key, fired - onset)
+        assert_loop_caught_within(key, 48)
     table = corpus_texts("coherent_pydocs.jsonl.gz")["pydocs:library/time#3"]
     assert not detect_collapse(table, token_ends=token_ends(table)).detected
     lines = table.split("\n")
@@ -632,12 +631,7 @@ def test_a_code_line_eight_times_over_is_a_loop_five_times_is_program_output():
     calibration split repeats a line; eight copies of a line of two or more words are a loop."""
     from pipeline.checks.tokens import token_ends
 
-    item = {item["id"]: item for item in load("degenerate.jsonl")}["smollm2-cont4-greedy-007"]
-    ends = token_ends(item["text"])
-    verdict = detect_collapse(item["text"], token_ends=ends)
-    assert verdict.detected and verdict.signal == "loop"
-    fired, onset = sum(end <= verdict.fired_at for end in ends), sum(end <= item["onset"] for end in ends)
-    assert fired - onset <= 64
+    assert_loop_caught_within("smollm2-cont4-greedy-007", 64)
     faq = corpus_texts("coherent_pydocs.jsonl.gz")["pydocs:faq/library#5"]
     assert not detect_collapse(faq, token_ends=token_ends(faq)).detected
     stuck = faq.replace("Running worker\n" * 5, "Running worker\n" * 8)

@@ -423,10 +423,10 @@ class CollapseDetector:
         """This line, a table row or a code line, is the line before it for the table_row_copies-th (code_line_copies-th)
         time: a model stuck in a table or a line of code (a benchmark table repeats its cells, not whole rows, since
         each row names what it measures; only a line of 2+ words counts in code, not a closing brace)."""
-        row = tuple(self._words[self._line_first: index + 1])
-        if not (self._table_line or (code and len(row) > 1)):
+        if not (self._table_line or (code and index > self._line_first)):  # most lines: no tuple to build
             self._last_row, self._row_copies = (), 0
             return False
+        row = tuple(self._words[self._line_first: index + 1])
         if row != self._last_row:
             self._last_row, self._row_copies = row, 0
         self._row_copies += 1
