@@ -16,9 +16,15 @@ Usage: python bench/generate_collapse_samples.py chat OUT.jsonl [--limit N]
        python bench/generate_collapse_samples.py continue bench/corpus/raw/smollm2-cont-4.jsonl --batch 2026-12-07b \
            --name cont4 --sets coherent_numbers9.jsonl.gz coherent_pypi.jsonl.gz coherent_npm.jsonl.gz \
            coherent_pydocs.jsonl.gz coherent_debdocs.jsonl.gz --limit 70
+       python bench/generate_collapse_samples.py continue bench/corpus/raw/smollm2-cont-5.jsonl --batch 2026-12-07c \
+           --name cont5 --seed 5 --cycle greedy,t13,greedy,t07,greedy,t16,greedy,t20 \
+           --skip-docs-of bench/corpus/raw/smollm2-cont-3.jsonl bench/corpus/raw/smollm2-cont-4.jsonl \
+           --sets coherent_finance.jsonl.gz coherent_numbers9.jsonl.gz coherent_numprose.jsonl.gz coherent_numdocs.jsonl.gz \
+           coherent_debprose.jsonl.gz coherent_pypi.jsonl.gz coherent_npm.jsonl.gz coherent_pydocs.jsonl.gz \
+           coherent_debdocs.jsonl.gz --limit 64
 The third and fourth batches (--batch, --sets) continue the held-out and reserve sections of the sets named (never
 their calibration ones), so all of them are reported on; three in seven of their runs are greedy, where SmolLM2
-loops, since the earlier batches had few loops."""
+loops, since the earlier batches had few loops. The fifth (2026-12-07c) takes documents none of them took, half greedy."""
 
 from __future__ import annotations
 
@@ -56,13 +62,19 @@ CONTINUE_SETTINGS_2 = {**CONTINUE_SETTINGS, "t07": (0.7, None)}
 THIRD_BATCH_CYCLE = ("greedy", "t13", "greedy", "t16", "t07", "greedy", "t20")  # setting names, in turn
 
 
-def unseen_prefixes(sets: list[str], limit: int, seed: int = 7) -> list[dict]:
-    """Openings of the held-out and reserve sections of later coherent sets, one a document, as prefixes() cuts them."""
+def unseen_prefixes(sets: list[str], limit: int, seed: int = 7, used: set[str] = frozenset()) -> list[dict]:
+    """Openings of the held-out and reserve sections of later coherent sets, one a document (none of `used`), as
+    prefixes() cuts them."""
     items = []
     for name in sets:
         with gzip.open(CORPUS / name, "rt") as fh:
-            items += [item for item in map(json.loads, fh) if item["split"] != "calibration"]
+            items += [item for item in map(json.loads, fh) if item["split"] != "calibration" and item["doc"] not in used]
     return prefixes(limit, seed, items)
+
+
+def docs_continued(raw_files: list[Path]) -> set[str]:
+    """The documents earlier batches continued: a later batch takes others."""
+    return {json.loads(line)["doc"] for path in raw_files for line in path.read_text().split("\n") if line.strip()}
 
 
 def prefixes(limit: int, seed: int = 11, items: list[dict] | None = None) -> list[dict]:
@@ -100,6 +112,11 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", help="continue these coherent sets' held-out and reserve sections instead")
     parser.add_argument("--batch", help="the batch name recorded with --sets")
     parser.add_argument("--name", default="cont3", help="with --sets: the ids' middle part (smollm2-NAME-greedy-000)")
+    parser.add_argument("--seed", type=int, default=7, help="with --sets: the shuffle's seed")
+    parser.add_argument("--skip-docs-of", nargs="+", type=Path, default=[],
+                        help="with --sets: leave out the documents these raw files continued")
+    parser.add_argument("--cycle", default=",".join(THIRD_BATCH_CYCLE),
+                        help="with --sets: the settings taken in turn, e.g. greedy,t13,greedy,t07")
     args = parser.parse_args()
 
     import mlx.core as mx
@@ -123,8 +140,10 @@ def main() -> None:
                 jobs.append((f"smollm2-chat-{name}-{index:02d}", name, CHAT_SETTINGS[name], chat, {"prompt": prompt}))
         jobs.sort(key=lambda job: job[0].rsplit("-", 1)[1])  # every setting early, not one setting first
     elif args.sets:
-        for index, pick in enumerate(unseen_prefixes(args.sets, args.limit)):
-            name = THIRD_BATCH_CYCLE[index % len(THIRD_BATCH_CYCLE)]
+        cycle = args.cycle.split(",")
+        picks = unseen_prefixes(args.sets, args.limit, args.seed, docs_continued(args.skip_docs_of))
+        for index, pick in enumerate(picks):
+            name = cycle[index % len(cycle)]
             jobs.append((f"smollm2-{args.name}-{name}-{index:03d}", name, CONTINUE_SETTINGS_2[name], pick["prefix"],
                          pick | {"batch": args.batch}))
     else:
