@@ -672,3 +672,44 @@ def test_a_line_of_tildes_under_a_heading_underlines_it_and_opens_no_code_block(
     heading = "Extra CLI Options\n~~~~~~~~~~~~~~~~~\n\nThe delimiter defaults to a newline.\n\n"
     assert detect_collapse(heading + SOUP).detected
     assert not detect_collapse("Example:\n\n~~~~\n" + SOUP[19:] + "\n~~~~\n").detected  # a real fence: code
+
+
+def test_a_long_passage_written_again_at_once_is_a_loop_at_its_second_copy():
+    """SmolLM2 writing a 20-40-word paragraph over and over (third and fourth batches, read after their blind runs):
+    the loop tests waited for its third time round, 67-83 tokens past the first repeat. A passage of 16+ words
+    written again word for word straight after itself is a loop at its second copy (no calibration section does
+    it; at 12 words a GeographicLib list of coordinates ranges does)."""
+    from pipeline.checks.tokens import token_ends
+
+    for key in ("smollm2-cont3-greedy-054", "smollm2-cont4-greedy-019", "smollm2-cont4-greedy-030"):
+        assert_loop_caught_within(key, 48)
+    ranges = corpus_texts("coherent_numbers9.jsonl.gz")["deb:geographiclib-doc:transversemercator.html#1"]
+    assert not detect_collapse(ranges, token_ends=token_ends(ranges)).detected
+    prose = corpus_texts("coherent_real.jsonl.gz")["pypi:awscli:METADATA#0"]
+    sentence = "This package provides a unified command line interface to Amazon Web\nServices.\n\n"
+    twice = prose.replace(sentence, sentence * 2)  # 12 words: a refrain, not a loop
+    assert not detect_collapse(twice, token_ends=token_ends(twice)).detected
+    passage = ("This README is for the AWS CLI version 1. If you are looking for\ninformation about the AWS CLI version 2, "
+               "please visit the `v2\nbranch <https://github.com/aws/aws-cli/tree/v2>`__.\n")
+    stuck = prose.replace(passage, passage * 2)  # 26 words, again at once
+    verdict = detect_collapse(stuck, token_ends=token_ends(stuck))
+    second = stuck.index(passage) + len(passage)
+    assert verdict.detected and verdict.signal == "loop" and verdict.onset == second
+    assert verdict.fired_at < second + len(passage)  # before its third time round
+
+
+def test_prose_lines_counting_up_eight_times_are_a_loop_five_times_a_version_list():
+    """SmolLM2 counting in a loop (third batch, reserve): "## Filtro no Apache 2.0" and a sentence naming 2.0, then 2.1,
+    2.2, ... to the cap; every copy differs, so no repeat test saw it. Real text counts too: AWS CLI's README lists
+    five Python versions ("3.10.x and greater" to "3.14.x ..."), NTPsec's driver pages say "Not used by this driver."
+    under flag1 to flag4; five copies were the most in the calibration split. Eight are a loop."""
+    from pipeline.checks.tokens import token_ends
+
+    assert_loop_caught_within("smollm2-cont3-greedy-042", 320)
+    prose = corpus_texts("coherent_real.jsonl.gz")["pypi:awscli:METADATA#0"]
+    assert not detect_collapse(prose, token_ends=token_ends(prose)).detected
+    versions = "".join(f"-  3.{minor}.x and greater\n" for minor in range(10, 15))
+    assert versions in prose
+    counted = prose.replace(versions, "".join(f"-  3.{minor}.x and greater\n" for minor in range(10, 18)))
+    verdict = detect_collapse(counted, token_ends=token_ends(counted))
+    assert verdict.detected and verdict.signal == "loop" and counted[verdict.onset:].startswith("-  3.11.x")

@@ -57,6 +57,8 @@ class Thresholds:
     verbatim_copies: int = 4  # the same words this many times back to back, every word as it came a period before ...
     verbatim_tokens: int = 32  # ... over this many tokens: a loop however its words look (real text repeats a
     # line thrice at most: "PR target/96914 (ARM)," three times in a GCC changelog, a sponsor's block in a README)
+    tandem_words: int = 16  # a passage this many words long, at once written again word for word: a loop (0: off)
+    counting_copies: int = 8  # prose lines come round this many times with only a number stepped by one (0: off)
     table_row_copies: int = 4  # the same table row this many times back to back (real tables repeat one 3 times at most)
     code_line_copies: int = 8  # the same code line of 2+ words this many times back to back (real code and its output
     # repeat one 5 times at most: "Running worker" printed by five threads)
@@ -159,6 +161,51 @@ class _Word:
         self.code = code  # inside a fenced code block (or a table): only loops are judged there
 
 
+class _CountingLines:
+    """Prose lines that come round with only a number stepped up by one ("## Filtro no Apache 2.1", "Este documento
+    descreve ... 2.1.", then 2.2, 2.3, ...): a loop that counts, in blocks of up to MAX_PERIOD lines. Real text counts
+    too (versions, addresses, "Python 3.8, 3.9"), but in lines of a word or two, or a few times over: each block
+    must hold COUNTED_WORDS words with letters."""
+
+    MAX_PERIOD = 5
+    COUNTED_WORDS = 3
+
+    def __init__(self, copies: int) -> None:
+        self.copies = copies
+        self.lines: deque[tuple[tuple[str, ...], tuple[int, ...], int, int]] = deque(maxlen=self.MAX_PERIOD + 1)
+        self.runs = [0] * (self.MAX_PERIOD + 1)  # per period: lines in a row that match the line a period back ...
+        self.steps = [0] * (self.MAX_PERIOD + 1)  # ... how many of them stepped a number up
+        self.second = [0] * (self.MAX_PERIOD + 1)  # ... and where the second copy began (a word index)
+
+    def add(self, words: Sequence[str], first: int) -> int | None:
+        """One more prose line; the word where the loop's second copy began, once it has come round `copies` times."""
+        numbers = tuple(int(n) for word in words for n in _DIGITS.findall(word))
+        lettered = sum(1 for word in words if _LETTER.search(word) and word != "#.")
+        self.lines.append((_digits_blanked(words), numbers, lettered, first))
+        for period in range(1, min(self.MAX_PERIOD, len(self.lines) - 1) + 1):
+            shape, before = self.lines[-1], self.lines[-1 - period]
+            stepped = _steps_up(before[1], numbers)
+            if shape[0] != before[0] or not (stepped or numbers == before[1]):
+                self.runs[period] = self.steps[period] = 0
+                continue
+            if self.runs[period] == 0:
+                self.second[period] = first
+            self.runs[period] += 1
+            self.steps[period] += stepped
+            rounds = self.runs[period] // period
+            block_words = sum(line[2] for line in list(self.lines)[-period:])
+            if (rounds + 1 >= self.copies and self.steps[period] >= rounds and block_words >= self.COUNTED_WORDS):
+                return self.second[period]
+        return None
+
+
+def _steps_up(before: tuple[int, ...], after: tuple[int, ...]) -> bool:
+    """The first number that differs went up by one: "1.2.9" to "1.3.0", "10-1" to "10-2"."""
+    if len(before) != len(after):
+        return False
+    return next((b == a + 1 for a, b in zip(before, after) if a != b), False)
+
+
 class CollapseDetector:
     """Feed text as it streams; `verdict.detected` turns true at the first confident signal."""
 
@@ -198,7 +245,8 @@ class CollapseDetector:
         self._last_row: tuple[str, ...] = ()  # the last table row's (or code line's) words, how many times in a row, where
         # its 2nd copy began
         self._row_copies = self._row_second = 0
-        self._streak = 0
+        self._counting = _CountingLines(self.t.counting_copies)
+        self._streak = self._streak_period = 0
         self._streak_again = 0  # words of the current streak whose n-gram came a third time
         self._run_again = 0  # consecutive such words
         self._in_code = False
@@ -358,6 +406,8 @@ class CollapseDetector:
             self._note_label(index)  # a code span that opens a line names it, however long the line: "`NV12_4L4` stores ..."
         self._raw_prev = "" if word.boundary or word.code else raw  # "v\nv" in a diagram is not "the the"
         self._streak = self._streak + 1 if word.repeated else 0
+        if self._streak == 1:  # how far back the repeated run's first n-gram came: the period of a loop, if it is one
+            self._streak_period = index - self._seen_at[index]
         self._streak_again = self._streak_again + word.again if word.repeated else 0
         self._run_again = self._run_again + 1 if word.again else 0
         self._slide(word)
@@ -371,6 +421,10 @@ class CollapseDetector:
             return self._fire("loop", index - self._streak - self.t.ngram + 2)
         if self._line_start and self._is_repeated_line(index, word.code and not math):
             return self._fire("loop", self._row_second)
+        if self._line_start and not word.code and self.t.counting_copies:
+            second = self._counting.add(self._words[self._line_first: index + 1], self._line_first)
+            if second is not None:
+                return self._fire("loop", second)
         if word.code:
             self._chain_len = self._item_words = 0
             self._run_on_start = self._unpunctuated_start = index + 1
@@ -564,7 +618,7 @@ class CollapseDetector:
         else:
             long_enough = streak >= t.repeat_streak or (
                 streak >= t.streak_min_words and self._tokens_at[index] - self._tokens_at[index - streak] >= t.streak_tokens)
-            looping = (streak >= t.long_streak or short_cycle or (third_time and long_enough and (
+            looping = (streak >= t.long_streak or short_cycle or self._is_tandem(index) or (third_time and long_enough and (
                 streak >= 2 * t.repeat_streak or self._period_share(index) >= t.period_share)
                 and not self._new_label_in_period(index)))
         if looping:
@@ -574,6 +628,16 @@ class CollapseDetector:
               and self._period_share(index) >= t.period_share and not self._new_label_in_period(index)):
             self._fire("loop", self._first_repeat(index - size + 1))
         return self.verdict.detected
+
+    def _is_tandem(self, index: int) -> bool:
+        """The streak's words are, word for word, the words just before them, over tandem_words or more: a passage
+        written again at once, a loop's second time round (real text does not write a long passage twice in a row)."""
+        period = self._streak_period
+        if not (0 < self.t.tandem_words <= period <= self._streak + self.t.ngram - 1):
+            return False
+        words = self._words
+        return words[index - period + 1: index + 1] == words[index - 2 * period + 1: index - period + 1] and (
+            not self._new_label_in_period(index))
 
     def _note_label(self, index: int) -> None:
         label = _numbers_blanked(self._words[self._line_first: index + 1])
