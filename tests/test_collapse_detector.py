@@ -314,7 +314,9 @@ def test_a_table_row_of_repeated_cells_is_data_but_a_row_past_the_tables_width_i
     that keeps cycling past the width of the rows before it is a model stuck in the table."""
     header = "| function | shape | numba | numpy | bottleneck | pandas | ratio | notes | extra | more | last |\n"
     rule = "|---" * 11 + "|\n"
-    rows = "".join(f"| `f{i}` | ({i},) | {i}ms | " + "n/a | " * 7 + "1.00x |\n" for i in range(12))
+    names = ("sum", "mean", "std", "var", "min", "max", "argmin", "argmax", "median", "count", "nansum", "cumsum")
+    rows = "".join(f"| `{name}` | ({(i * 7) % 13},) | {(i * 5) % 11}ms | " + "n/a | " * 7 + "1.00x |\n"
+                   for i, name in enumerate(names))  # a row per function, not rows that count up
     table = "Results on the benchmark machine:\n\n" + header + rule + rows
     assert not detect_collapse(table).detected
     with gzip.open(CORPUS / "coherent_pypi.jsonl.gz", "rt", encoding="utf-8") as lines:
@@ -698,14 +700,20 @@ def test_a_long_passage_written_again_at_once_is_a_loop_at_its_second_copy():
     assert verdict.fired_at < second + len(passage)  # before its third time round
 
 
-def test_prose_lines_counting_up_eight_times_are_a_loop_five_times_a_version_list():
-    """SmolLM2 counting in a loop (third batch, reserve): "## Filtro no Apache 2.0" and a sentence naming 2.0, then 2.1,
-    2.2, ... to the cap; every copy differs, so no repeat test saw it. Real text counts too: AWS CLI's README lists
-    five Python versions ("3.10.x and greater" to "3.14.x ..."), NTPsec's driver pages say "Not used by this driver."
-    under flag1 to flag4; five copies were the most in the calibration split. Eight are a loop."""
+def test_lines_counting_up_eight_times_are_a_loop_five_times_a_version_list():
+    """SmolLM2 counting in a loop (third to fifth batches, reserve and held-out, read after their blind runs):
+    "## Filtro no Apache 2.0" and a sentence naming 2.0, then 2.1, 2.2, ...; "## New feature for v5.14.0", v5.15.0,
+    ... (some written twice); R's operator table with rows "| 1 | Minus, can be unary or binary |", "| 2 | ..." to
+    the cap. Every copy differs, so no repeat test saw them. Real text counts too: AWS CLI's README lists five
+    Python versions ("3.10.x and greater" to "3.14.x ..."), PostgreSQL's encoding table has rows LATIN3 to
+    LATIN10 over the same cell; six copies were the most in the calibration split. Eight are a loop."""
     from pipeline.checks.tokens import token_ends
 
-    assert_loop_caught_within("smollm2-cont3-greedy-042", 320)
+    for key in ("smollm2-cont3-greedy-042", "smollm2-cont5-greedy-008", "smollm2-cont5-greedy-036"):
+        assert_loop_caught_within(key, 320)
+    latin = corpus_texts("coherent_debdocs.jsonl.gz")["deb:postgresql-doc-15:multibyte.html#5"]
+    assert "| `LATIN10` | *LATIN10*, `UTF8` |" in latin
+    assert not detect_collapse(latin, token_ends=token_ends(latin)).detected
     prose = corpus_texts("coherent_real.jsonl.gz")["pypi:awscli:METADATA#0"]
     assert not detect_collapse(prose, token_ends=token_ends(prose)).detected
     versions = "".join(f"-  3.{minor}.x and greater\n" for minor in range(10, 15))

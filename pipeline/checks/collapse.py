@@ -194,7 +194,7 @@ class _CountingLines:
             self.steps[period] += stepped
             rounds = self.runs[period] // period
             block_words = sum(line[2] for line in list(self.lines)[-period:])
-            if (rounds + 1 >= self.copies and self.steps[period] >= rounds and block_words >= self.COUNTED_WORDS):
+            if (rounds + 1 >= self.copies and 2 * self.steps[period] >= rounds and block_words >= self.COUNTED_WORDS):
                 return self.second[period]
         return None
 
@@ -421,7 +421,7 @@ class CollapseDetector:
             return self._fire("loop", index - self._streak - self.t.ngram + 2)
         if self._line_start and self._is_repeated_line(index, word.code and not math):
             return self._fire("loop", self._row_second)
-        if self._line_start and not word.code and self.t.counting_copies:
+        if self._line_start and (self._table_line or not word.code) and self.t.counting_copies:
             second = self._counting.add(self._words[self._line_first: index + 1], self._line_first)
             if second is not None:
                 return self._fire("loop", second)
