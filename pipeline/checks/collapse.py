@@ -203,7 +203,7 @@ def _steps_up(before: tuple[int, ...], after: tuple[int, ...]) -> bool:
     """The first number that differs went up by one: "1.2.9" to "1.3.0", "10-1" to "10-2"."""
     if len(before) != len(after):
         return False
-    return next((b == a + 1 for a, b in zip(before, after) if a != b), False)
+    return next((b == a + 1 for a, b in zip(before, after, strict=True) if a != b), False)
 
 
 class CollapseDetector:
