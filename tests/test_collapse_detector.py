@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -612,11 +613,13 @@ def test_a_table_row_four_times_over_is_a_loop_three_times_is_a_grid_table():
     """SmolLM2 stuck in a table (third batch of continuations, reserve): R's index table continued with empty
     rows, and a `configure` row written again and again; table rows are judged like code, so neither was
     caught (or only 264 tokens late). Python's strftime grid table has three identical empty rows back to back
-    (a cell's blank continuation lines), the most any real table in the corpus has; a fourth is a loop."""
+    (a cell's blank continuation lines), the most any real table in the corpus has; a fourth is a loop. A grid
+    table's "+-----+" rule between two rows leaves them back to back (the sixth batch, held-out, after its blind run)."""
     from pipeline.checks.tokens import token_ends
 
     for key in ("smollm2-cont3-greedy-016", "smollm2-cont3-greedy-002"):
         assert_loop_caught_within(key, 48)
+    assert_loop_caught_within("smollm2-cont6-greedy-044", 64)  # "| string (str) | str |", a "+---+" rule between
     table = corpus_texts("coherent_pydocs.jsonl.gz")["pydocs:library/time#3"]
     assert not detect_collapse(table, token_ends=token_ends(table)).detected
     lines = table.split("\n")
@@ -705,15 +708,23 @@ def test_lines_counting_up_eight_times_are_a_loop_five_times_a_version_list():
     "## Filtro no Apache 2.0" and a sentence naming 2.0, then 2.1, 2.2, ...; "## New feature for v5.14.0", v5.15.0,
     ... (some written twice); R's operator table with rows "| 1 | Minus, can be unary or binary |", "| 2 | ..." to
     the cap. Every copy differs, so no repeat test saw them. Real text counts too: AWS CLI's README lists five
-    Python versions ("3.10.x and greater" to "3.14.x ..."), PostgreSQL's encoding table has rows LATIN3 to
-    LATIN10 over the same cell; six copies were the most in the calibration split. Eight are a loop."""
+    Python versions ("3.10.x and greater" to "3.14.x ..."), R's API index has `lang1` to `lang6` over one
+    description; six copies were the most in the calibration split. Eight are a loop. In a table only a count that
+    moves alone: PostgreSQL's encoding table names each row twice (`LATIN3` | *LATIN3*) up to WIN1258."""
     from pipeline.checks.tokens import token_ends
 
-    for key in ("smollm2-cont3-greedy-042", "smollm2-cont5-greedy-008", "smollm2-cont5-greedy-036"):
+    for key in ("smollm2-cont3-greedy-042", "smollm2-cont5-greedy-008", "smollm2-cont5-greedy-036",
+                "smollm2-cont6-greedy-058"):
         assert_loop_caught_within(key, 320)
-    latin = corpus_texts("coherent_debdocs.jsonl.gz")["deb:postgresql-doc-15:multibyte.html#5"]
-    assert "| `LATIN10` | *LATIN10*, `UTF8` |" in latin
-    assert not detect_collapse(latin, token_ends=token_ends(latin)).detected
+    encodings = corpus_texts("coherent_debdocs.jsonl.gz")["deb:postgresql-doc-15:multibyte.html#5"]
+    assert "| `LATIN10` | *LATIN10*, `UTF8` |" in encodings
+    assert not detect_collapse(encodings, token_ends=token_ends(encodings)).detected
+    rows = "".join(f"| `LATIN{n}` | *LATIN{n}*, `UTF8` |\n" for n in range(5, 15))  # ten rows: the index in two cells
+    more = encodings.replace("| `LATIN5` | *LATIN5*, `UTF8` |\n", rows)
+    assert not detect_collapse(more, token_ends=token_ends(more)).detected
+    alone = re.sub(r"\| `LATIN\d+` \|", "| `LATIN` |", more)  # the count in one cell only: the rest the same
+    verdict = detect_collapse(alone, token_ends=token_ends(alone))
+    assert verdict.detected and verdict.signal == "loop"
     prose = corpus_texts("coherent_real.jsonl.gz")["pypi:awscli:METADATA#0"]
     assert not detect_collapse(prose, token_ends=token_ends(prose)).detected
     versions = "".join(f"-  3.{minor}.x and greater\n" for minor in range(10, 15))

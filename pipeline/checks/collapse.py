@@ -168,7 +168,7 @@ class _CountingLines:
     must hold COUNTED_WORDS words with letters."""
 
     MAX_PERIOD = 5
-    COUNTED_WORDS = 3
+    COUNTED_WORDS = 2
 
     def __init__(self, copies: int) -> None:
         self.copies = copies
@@ -177,14 +177,16 @@ class _CountingLines:
         self.steps = [0] * (self.MAX_PERIOD + 1)  # ... how many of them stepped a number up
         self.second = [0] * (self.MAX_PERIOD + 1)  # ... and where the second copy began (a word index)
 
-    def add(self, words: Sequence[str], first: int) -> int | None:
-        """One more prose line; the word where the loop's second copy began, once it has come round `copies` times."""
+    def add(self, words: Sequence[str], first: int, row: bool) -> int | None:
+        """One more line (a table row: `row`); the word where the loop's second copy began, once it has come round
+        `copies` times. In a table only a number that moves alone counts: a real table's index moves with the
+        cells that name it ("| `WIN1252` | *WIN1252*, `UTF8` |", "| Channel *1* | DMA1 channel 1 | *0x01* |")."""
         numbers = tuple(int(n) for word in words for n in _DIGITS.findall(word))
         lettered = sum(1 for word in words if _LETTER.search(word) and word != "#.")
         self.lines.append((_digits_blanked(words), numbers, lettered, first))
         for period in range(1, min(self.MAX_PERIOD, len(self.lines) - 1) + 1):
             shape, before = self.lines[-1], self.lines[-1 - period]
-            stepped = _steps_up(before[1], numbers)
+            stepped = _steps_up(before[1], numbers, alone=row)
             if shape[0] != before[0] or not (stepped or numbers == before[1]):
                 self.runs[period] = self.steps[period] = 0
                 continue
@@ -199,11 +201,13 @@ class _CountingLines:
         return None
 
 
-def _steps_up(before: tuple[int, ...], after: tuple[int, ...]) -> bool:
-    """The first number that differs went up by one: "1.2.9" to "1.3.0", "10-1" to "10-2"."""
+def _steps_up(before: tuple[int, ...], after: tuple[int, ...], alone: bool = False) -> bool:
+    """The first number that differs went up by one: "1.2.9" to "1.3.0", "10-1" to "10-2" (`alone`: and no other
+    number changed)."""
     if len(before) != len(after):
         return False
-    return next((b == a + 1 for a, b in zip(before, after, strict=True) if a != b), False)
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    return bool(changed) and changed[0][1] == changed[0][0] + 1 and not (alone and len(changed) > 1)
 
 
 class CollapseDetector:
@@ -422,7 +426,7 @@ class CollapseDetector:
         if self._line_start and self._is_repeated_line(index, word.code and not math):
             return self._fire("loop", self._row_second)
         if self._line_start and (self._table_line or not word.code) and self.t.counting_copies:
-            second = self._counting.add(self._words[self._line_first: index + 1], self._line_first)
+            second = self._counting.add(self._words[self._line_first: index + 1], self._line_first, self._table_line)
             if second is not None:
                 return self._fire("loop", second)
         if word.code:
@@ -481,6 +485,8 @@ class CollapseDetector:
             self._last_row, self._row_copies = (), 0
             return False
         row = tuple(self._words[self._line_first: index + 1])
+        if self._table_line and all(_TABLE_RULE.match(word) for word in row):
+            return False  # a grid table's rule between rows: the rows around it are still back to back
         if row != self._last_row:
             self._last_row, self._row_copies = row, 0
         self._row_copies += 1
