@@ -58,7 +58,8 @@ class Thresholds:
     verbatim_tokens: int = 32  # ... over this many tokens: a loop however its words look (real text repeats a
     # line thrice at most: "PR target/96914 (ARM)," three times in a GCC changelog, a sponsor's block in a README)
     tandem_words: int = 16  # a passage this many words long, at once written again word for word: a loop (0: off)
-    counting_copies: int = 8  # prose lines come round this many times with only a number stepped by one (0: off)
+    counting_copies: int = 8  # lines come round this many times with only a number stepped up by one (0: off; real text
+    # counts six times at most: R's index rows `lang1` to `lang6` over one description)
     table_row_copies: int = 4  # the same table row this many times back to back (real tables repeat one 3 times at most)
     code_line_copies: int = 8  # the same code line of 2+ words this many times back to back (real code and its output
     # repeat one 5 times at most: "Running worker" printed by five threads)
@@ -162,10 +163,10 @@ class _Word:
 
 
 class _CountingLines:
-    """Prose lines that come round with only a number stepped up by one ("## Filtro no Apache 2.1", "Este documento
-    descreve ... 2.1.", then 2.2, 2.3, ...): a loop that counts, in blocks of up to MAX_PERIOD lines. Real text counts
-    too (versions, addresses, "Python 3.8, 3.9"), but in lines of a word or two, or a few times over: each block
-    must hold COUNTED_WORDS words with letters."""
+    """Lines (prose or table rows, not code) that come round with only a number stepped up by one ("## Filtro no
+    Apache 2.1", "Este documento descreve ... 2.1.", then 2.2, 2.3, ...): a loop that counts, in blocks of up to
+    MAX_PERIOD lines. Real text counts too (versions, addresses, "- 3.8", "- 3.9"), but in lines of one word, or a
+    few times over: each block must hold COUNTED_WORDS words with letters, and at least every second copy step up."""
 
     MAX_PERIOD = 5
     COUNTED_WORDS = 2
