@@ -173,7 +173,8 @@ class _CountingLines:
 
     def __init__(self, copies: int) -> None:
         self.copies = copies
-        self.lines: deque[tuple[tuple[str, ...], tuple[int, ...], int, int]] = deque(maxlen=self.MAX_PERIOD + 1)
+        # per line: its text with numbers blanked, its numbers, its words, where it began (a word index)
+        self.lines: deque[tuple[str, tuple[int, ...], Sequence[str], int]] = deque(maxlen=self.MAX_PERIOD + 1)
         self.runs = [0] * (self.MAX_PERIOD + 1)  # per period: lines in a row that match the line a period back ...
         self.steps = [0] * (self.MAX_PERIOD + 1)  # ... how many of them stepped a number up
         self.second = [0] * (self.MAX_PERIOD + 1)  # ... and where the second copy began (a word index)
@@ -182,13 +183,14 @@ class _CountingLines:
         """One more line (a table row: `row`); the word where the loop's second copy began, once it has come round
         `copies` times. In a table only a number that moves alone counts: a real table's index moves with the
         cells that name it ("| `WIN1252` | *WIN1252*, `UTF8` |", "| Channel *1* | DMA1 channel 1 | *0x01* |")."""
-        numbers = tuple(int(n) for word in words for n in _DIGITS.findall(word))
-        lettered = sum(1 for word in words if _LETTER.search(word) and word != "#.")
-        self.lines.append((_digits_blanked(words), numbers, lettered, first))
-        for period in range(1, min(self.MAX_PERIOD, len(self.lines) - 1) + 1):
-            shape, before = self.lines[-1], self.lines[-1 - period]
+        line = " ".join(words)  # one regex pass a line, not a word: this runs at every line end
+        numbers = tuple(map(int, _DIGITS.findall(line)))
+        lines = self.lines
+        lines.append((_DIGITS.sub("0", line) if numbers else line, numbers, words, first))
+        for period in range(1, min(self.MAX_PERIOD, len(lines) - 1) + 1):
+            before = lines[-1 - period]
             stepped = _steps_up(before[1], numbers, alone=row)
-            if shape[0] != before[0] or not (stepped or numbers == before[1]):
+            if lines[-1][0] != before[0] or not (stepped or numbers == before[1]):
                 self.runs[period] = self.steps[period] = 0
                 continue
             if self.runs[period] == 0:
@@ -196,10 +198,14 @@ class _CountingLines:
             self.runs[period] += 1
             self.steps[period] += stepped
             rounds = self.runs[period] // period
-            block_words = sum(line[2] for line in list(self.lines)[-period:])
-            if (rounds + 1 >= self.copies and 2 * self.steps[period] >= rounds and block_words >= self.COUNTED_WORDS):
+            if rounds + 1 >= self.copies and 2 * self.steps[period] >= rounds and self._lettered(period) >= self.COUNTED_WORDS:
                 return self.second[period]
         return None
+
+    def _lettered(self, period: int) -> int:
+        """Words with letters in the last `period` lines (list numbers such as "#." are no words)."""
+        return sum(1 for back in range(1, period + 1) for word in self.lines[-back][2]
+                   if word != "#." and _LETTER.search(word))
 
 
 def _steps_up(before: tuple[int, ...], after: tuple[int, ...], alone: bool = False) -> bool:
