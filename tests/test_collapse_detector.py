@@ -683,13 +683,13 @@ def test_a_long_passage_written_again_at_once_is_a_loop_at_its_second_copy():
     """SmolLM2 writing a 20-40-word paragraph over and over (third and fourth batches, read after their blind runs):
     the loop tests waited for its third time round, 67-83 tokens past the first repeat. A passage of 16+ words
     written again word for word straight after itself is a loop at its second copy (no calibration section does
-    it; at 12 words a GeographicLib list of coordinates ranges does)."""
+    it; at 12 words Python's `operator` page does, a column of `eq(a, b)`, `ne(a, b)`, ... under its functions)."""
     from pipeline.checks.tokens import token_ends
 
     for key in ("smollm2-cont3-greedy-054", "smollm2-cont4-greedy-019", "smollm2-cont4-greedy-030"):
         assert_loop_caught_within(key, 48)
-    ranges = corpus_texts("coherent_numbers9.jsonl.gz")["deb:geographiclib-doc:transversemercator.html#1"]
-    assert not detect_collapse(ranges, token_ends=token_ends(ranges)).detected
+    operators = corpus_texts("coherent_pydocs.jsonl.gz")["pydocs:library/operator#0"]
+    assert not detect_collapse(operators, token_ends=token_ends(operators)).detected
     prose = corpus_texts("coherent_real.jsonl.gz")["pypi:awscli:METADATA#0"]
     sentence = "This package provides a unified command line interface to Amazon Web\nServices.\n\n"
     twice = prose.replace(sentence, sentence * 2)  # 12 words: a refrain, not a loop
@@ -704,7 +704,7 @@ def test_a_long_passage_written_again_at_once_is_a_loop_at_its_second_copy():
 
 
 def test_lines_counting_up_eight_times_are_a_loop_five_times_a_version_list():
-    """SmolLM2 counting in a loop (third to fifth batches, reserve and held-out, read after their blind runs):
+    """SmolLM2 counting in a loop (third to sixth batches, reserve and held-out, read after their blind runs):
     "## Filtro no Apache 2.0" and a sentence naming 2.0, then 2.1, 2.2, ...; "## New feature for v5.14.0", v5.15.0,
     ... (some written twice); R's operator table with rows "| 1 | Minus, can be unary or binary |", "| 2 | ..." to
     the cap. Every copy differs, so no repeat test saw them. Real text counts too: AWS CLI's README lists five
