@@ -22,7 +22,7 @@ from pathlib import Path
 CORPUS = Path(__file__).resolve().parent / "corpus"
 FILES = ("coherent_real.jsonl.gz", "coherent_pydocs.jsonl.gz", "coherent_npm.jsonl.gz", "coherent.jsonl", "coherent_model.jsonl",
          "degenerate.jsonl", "coherent_pypi.jsonl.gz", "coherent_debdocs.jsonl.gz", "coherent_debprose.jsonl.gz",
-         "coherent_numdocs.jsonl.gz", "coherent_numprose.jsonl.gz")
+         "coherent_numdocs.jsonl.gz", "coherent_numprose.jsonl.gz", "coherent_numbers9.jsonl.gz", "coherent_finance.jsonl.gz")
 WINDOW, CONTEXT = 400, 200
 
 
