@@ -23,7 +23,7 @@ Usage: python bench/generate_collapse_samples.py chat OUT.jsonl [--limit N]
            coherent_debprose.jsonl.gz coherent_pypi.jsonl.gz coherent_npm.jsonl.gz coherent_pydocs.jsonl.gz \
            coherent_debdocs.jsonl.gz --limit 64
 The sixth is the fifth's command with smollm2-cont-6.jsonl, --batch 2026-12-07d --name cont6 --seed 6 and cont-5 added
-to --skip-docs-of.
+to --skip-docs-of; the seventh smollm2-cont-7.jsonl, --batch 2026-12-07e --name cont7 --seed 8, cont-6 skipped too.
 The third and fourth batches (--batch, --sets) continue the held-out and reserve sections of the sets named (never
 their calibration ones), so all of them are reported on; three in seven of their runs are greedy, where SmolLM2
 loops, since the earlier batches had few loops. The fifth (2026-12-07c) takes documents none of them took, half greedy."""
