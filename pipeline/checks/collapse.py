@@ -208,7 +208,7 @@ class _CountingLines:
                    if word != "#." and _LETTER.search(word))
 
 
-def _steps_up(before: tuple[int, ...], after: tuple[int, ...], alone: bool = False) -> bool:
+def _steps_up(before: tuple[int, ...], after: tuple[int, ...], alone: bool) -> bool:
     """The first number that differs went up by one: "1.2.9" to "1.3.0", "10-1" to "10-2" (`alone`: and no other
     number changed)."""
     if len(before) != len(after):
@@ -257,7 +257,7 @@ class CollapseDetector:
         # its 2nd copy began
         self._row_copies = self._row_second = 0
         self._counting = _CountingLines(self.t.counting_copies)
-        self._streak = self._streak_period = 0
+        self._streak = 0
         self._streak_again = 0  # words of the current streak whose n-gram came a third time
         self._run_again = 0  # consecutive such words
         self._in_code = False
@@ -417,8 +417,6 @@ class CollapseDetector:
             self._note_label(index)  # a code span that opens a line names it, however long the line: "`NV12_4L4` stores ..."
         self._raw_prev = "" if word.boundary or word.code else raw  # "v\nv" in a diagram is not "the the"
         self._streak = self._streak + 1 if word.repeated else 0
-        if self._streak == 1:  # how far back the repeated run's first n-gram came: the period of a loop, if it is one
-            self._streak_period = index - self._seen_at[index]
         self._streak_again = self._streak_again + word.again if word.repeated else 0
         self._run_again = self._run_again + 1 if word.again else 0
         self._slide(word)
@@ -645,8 +643,12 @@ class CollapseDetector:
     def _is_tandem(self, index: int) -> bool:
         """The streak's words are, word for word, the words just before them, over tandem_words or more: a passage
         written again at once, a loop's second time round (real text does not write a long passage twice in a row)."""
-        period = self._streak_period
-        if not (0 < self.t.tandem_words <= period <= self._streak + self.t.ngram - 1):
+        span = self._streak + self.t.ngram - 1
+        if not 0 < self.t.tandem_words <= span:  # most words: no streak that long
+            return False
+        start = index - self._streak + 1  # the streak's first word: how far back its n-gram came is the period
+        period = start - self._seen_at[start]
+        if not self.t.tandem_words <= period <= span:
             return False
         words = self._words
         return words[index - period + 1: index + 1] == words[index - 2 * period + 1: index - period + 1] and (
