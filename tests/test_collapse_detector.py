@@ -629,6 +629,41 @@ def test_a_table_row_four_times_over_is_a_loop_three_times_is_a_grid_table():
     assert verdict.detected and verdict.signal == "loop"
 
 
+def test_two_table_rows_coming_round_three_times_are_a_loop():
+    """SmolLM2 writing Debian's `gpg` and `gpgv` rows in turn, to the cap (seventh batch, held-out, read after its
+    blind run): each row differs from the one before it, so the repeated-row test (one row, 4 times) never counted.
+    A block of 2 or 3 rows three times back to back is a loop; no table of the calibration split repeats such a
+    block even twice, so the same two rows of a real table written twice over stay a table."""
+    from pipeline.checks.tokens import token_ends
+
+    assert_loop_caught_within("smollm2-cont7-greedy-038", 256)
+    table = corpus_texts("coherent_pydocs.jsonl.gz")["pydocs:library/time#3"]
+    pair = "| `%A`    | Locale's full weekday name.                    |       |\n"
+    rule = "+-----------+------------------------------------------------+-------+\n"
+    block = pair + rule + "| `%b`    | Locale's abbreviated month name.               |       |\n"
+    assert block in table
+    twice = table.replace(block, block + rule + block)
+    assert not detect_collapse(twice, token_ends=token_ends(twice)).detected
+    thrice = table.replace(block, block + rule + block + rule + block)
+    verdict = detect_collapse(thrice, token_ends=token_ends(thrice))
+    assert verdict.detected and verdict.signal == "loop"
+
+
+def test_empty_code_blocks_opened_and_closed_four_times_are_a_loop():
+    """SmolLM2 opening and closing empty code blocks (seventh batch, reserve, read after its blind run): a fence is
+    code and one word, so no test counted it. Eight fences in a row with nothing between them are a loop; R's manual
+    has four (a block closed, an empty one, another opened), the most of any real text in the corpus."""
+    from pipeline.checks.tokens import token_ends
+
+    assert_loop_caught_within("smollm2-cont7-t07-035", 32)
+    manual = corpus_texts("coherent_numdocs.jsonl.gz")["deb:r-doc-html:R-exts.html:63#6"]
+    assert "```\n\n```\n\n```\n\n```" in manual
+    assert not detect_collapse(manual, token_ends=token_ends(manual)).detected
+    stuck = manual.replace("```\n\n```\n\n```\n\n```", "```\n\n```\n\n" * 4 + "```\n\n```")
+    verdict = detect_collapse(stuck, token_ends=token_ends(stuck))
+    assert verdict.detected and verdict.signal == "loop"
+
+
 def test_a_code_line_eight_times_over_is_a_loop_five_times_is_program_output():
     """SmolLM2 writing `"print " + subprocess.Popen(` line after line in a code block (fourth batch, held-out; read
     after its blind run): in code only a 160-word run or a 3-word cycle was a loop, so it ran to the cap. The

@@ -61,6 +61,8 @@ class Thresholds:
     counting_copies: int = 8  # lines come round this many times with only a number stepped up by one (0: off; real text
     # counts six times at most: R's index rows `lang1` to `lang6` over one description)
     table_row_copies: int = 4  # the same table row this many times back to back (real tables repeat one 3 times at most)
+    table_block_copies: int = 3  # the same 2 or 3 table rows this many times back to back ("| gpg |", "| gpgv |", ...)
+    empty_fences: int = 8  # this many code fences in a row with nothing between them: empty blocks opened and closed
     code_line_copies: int = 8  # the same code line of 2+ words this many times back to back (real code and its output
     # repeat one 5 times at most: "Running worker" printed by five threads)
     period_share: float = 0.8  # a loop's last period is mostly repeated words; a reference page's boilerplate
@@ -208,6 +210,37 @@ class _CountingLines:
                    if word != "#." and _LETTER.search(word))
 
 
+class _RepeatedRows:
+    """The last few table rows (or code lines), and per period how many rows in a row matched the row a period back."""
+
+    MAX_PERIOD = 3
+
+    def __init__(self) -> None:
+        self.rows: deque[tuple[str, ...]] = deque(maxlen=self.MAX_PERIOD + 1)
+        self.runs = [0] * (self.MAX_PERIOD + 1)
+        self.second = [0] * (self.MAX_PERIOD + 1)  # per period: where the second copy began (a word index)
+
+    def clear(self) -> None:
+        if self.rows:
+            self.rows.clear()
+            self.runs = [0] * (self.MAX_PERIOD + 1)
+
+    def add(self, row: tuple[str, ...], first: int, copies: dict[int, int]) -> int | None:
+        """One more row; where the second copy began once a block of `period` rows has come round `copies[period]`
+        times back to back."""
+        self.rows.append(row)
+        for period, needed in copies.items():
+            if len(self.rows) <= period or self.rows[-1 - period] != row:
+                self.runs[period] = 0
+                continue
+            if self.runs[period] == 0:
+                self.second[period] = first
+            self.runs[period] += 1
+            if self.runs[period] // period + 1 >= needed:
+                return self.second[period]
+        return None
+
+
 def _steps_up(before: tuple[int, ...], after: tuple[int, ...], alone: bool) -> bool:
     """The first number that differs went up by one: "1.2.9" to "1.3.0", "10-1" to "10-2" (`alone`: and no other
     number changed)."""
@@ -253,9 +286,8 @@ class CollapseDetector:
         self._since_pipe = 0  # words since the last "|"
         self._row_cells = self._table_cells = 0  # "|" in this row; the most in a row of this table so far
         self._period = self._period_run = 0  # where this word's n-gram came last; words in a row it came that far back
-        self._last_row: tuple[str, ...] = ()  # the last table row's (or code line's) words, how many times in a row, where
-        # its 2nd copy began
-        self._row_copies = self._row_second = 0
+        self._rows = _RepeatedRows()  # the last table rows (or code lines) and how they came round
+        self._fences = 0  # code fences in a row with no other word between them
         self._counting = _CountingLines(self.t.counting_copies)
         self._streak = 0
         self._streak_again = 0  # words of the current streak whose n-gram came a third time
@@ -428,8 +460,11 @@ class CollapseDetector:
         self._plain_run = self._plain_run + 1 if plain else 0  # "Karl Cronburg, Krzesimir Nowak, ...": names, not soup
         if not word.code and self._is_verbatim_loop(index):
             return self._fire("loop", index - self._streak - self.t.ngram + 2)
-        if self._line_start and self._is_repeated_line(index, word.code and not math):
-            return self._fire("loop", self._row_second)
+        if self._line_start and (second := self._repeated_rows(index, word.code and not math)) is not None:
+            return self._fire("loop", second)
+        self._fences = self._fences + 1 if fence else 0
+        if self._fences >= self.t.empty_fences:
+            return self._fire("loop", index - self._fences + 1)
         if self._line_start and (self._table_line or not word.code) and self.t.counting_copies:
             second = self._counting.add(self._words[self._line_first: index + 1], self._line_first, self._table_line)
             if second is not None:
@@ -482,22 +517,21 @@ class CollapseDetector:
         first = index - self._period_run - self.t.ngram + 1 - period  # where the first copy began
         return first >= 0 and self._tokens_at[index] - self._tokens_at[first] >= self.t.verbatim_tokens
 
-    def _is_repeated_line(self, index: int, code: bool) -> bool:
-        """This line, a table row or a code line, is the line before it for the table_row_copies-th (code_line_copies-th)
-        time: a model stuck in a table or a line of code (a benchmark table repeats its cells, not whole rows, since
-        each row names what it measures; only a line of 2+ words counts in code, not a closing brace)."""
+    def _repeated_rows(self, index: int, code: bool) -> int | None:
+        """Where the loop's second copy began, if this line ends the same table rows (a code line) coming round back to
+        back: one row table_row_copies times, a block of 2 or 3 rows table_block_copies times; a code line of 2+ words
+        code_line_copies times (a benchmark table repeats its cells, not whole rows, since each row names what it
+        measures; only a line of 2+ words counts in code, not a closing brace)."""
         if not (self._table_line or (code and index > self._line_first)):  # most lines: no tuple to build
-            self._last_row, self._row_copies = (), 0
-            return False
+            self._rows.clear()
+            return None
         row = tuple(self._words[self._line_first: index + 1])
         if self._table_line and all(_TABLE_RULE.match(word) for word in row):
-            return False  # a grid table's rule between rows: the rows around it are still back to back
-        if row != self._last_row:
-            self._last_row, self._row_copies = row, 0
-        self._row_copies += 1
-        if self._row_copies == 2:
-            self._row_second = self._line_first
-        return self._row_copies >= (self.t.table_row_copies if self._table_line else self.t.code_line_copies)
+            return None  # a grid table's rule between rows: the rows around it are still back to back
+        if self._table_line:
+            return self._rows.add(row, self._line_first, {1: self.t.table_row_copies, 2: self.t.table_block_copies,
+                                                          3: self.t.table_block_copies})
+        return self._rows.add(row, self._line_first, {1: self.t.code_line_copies})
 
     def _is_glued_salad(self, raw: str) -> bool:
         """'TheColorOfArubaBakeryDhleYoho...': many words run together in one token, as no text does
