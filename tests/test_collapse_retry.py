@@ -136,20 +136,22 @@ def test_the_briefs_language_decides_which_signals_judge_the_stream(write_brief,
     assert retried["language"] == "en"
 
 
-def test_salad_in_another_language_from_a_backend_without_probabilities_is_read_and_retried(write_brief, project, fake):
+def test_salad_in_another_language_from_a_backend_without_probabilities_is_read_while_it_streams(write_brief, project,
+                                                                                                   fake):
     """A Dutch draft (`language: nl`) from a backend that streams no probabilities (the scripted one, as the HTTP
-    backend): English's salad signals are off and nothing watched the stream for salad, so the embedded model
-    reads the section after it ends. Real salad (the embedded model's, after a real Dutch manual page) is cut
-    back to the page's last sentence and retried; the clean second answer is kept."""
+    backend): English's salad signals are off, so the embedded model reads the stream as it grows. Real salad (the
+    embedded model's, after a real Dutch manual page) stops the stream within a read or two of its start, not at
+    its end; the clean second answer is kept. Without a reading while it streams (a section too long to read that
+    way), the section is read once it ends and cut back to the page's last sentence (read_unwatched)."""
     salad = json.loads((Path(__file__).parent / "real_text" / "other_languages.json").read_text())["salads"][0]
     clean = "Het bestand bevat de standaardinstellingen voor deluser en delgroup. Elke regel is een optie met een waarde."
     fake.enqueue(salad["text"], clean)
     brief = write_brief(BRIEF.format(attempts=3).replace("title: Ladder", "title: Ladder\nlanguage: nl"))
     result = run_brief(brief, RunOptions(out_root=project / "output"), Reporter(), opener_for(fake))
     first, second = result.manifest["sections"][0]["attempts"]
-    assert first["finish_reason"] == "stop" and first["collapse"] is None  # the stream itself was not stopped
-    read = [f for f in first["findings"] if f["code"] == "collapse"]
-    assert read and "embedded model reading" in read[0]["message"]
+    assert first["finish_reason"] == "collapse" and first["collapse"]["signal"] == "word_salad"
+    assert first["collapse"]["signals"]["onset_from"] == "model surprisal"
+    assert salad["splice"] - 200 <= first["collapse"]["onset"] <= first["collapse"]["fired_at"] < len(salad["text"]) - 200
     assert second["usable"] and result.status == "ok" and clean in (result.draft_dir / "index.md").read_text()
 
     from pipeline.generate.attempts import read_unwatched
@@ -172,3 +174,19 @@ def test_english_salad_the_text_signals_pass_is_read_when_no_probabilities_were_
     kept, findings = read_unwatched(salad["text"], "en", scored=False)
     assert findings and findings[0].code == "collapse" and "embedded model reading" in findings[0].message
     assert len(kept) <= salad["onset"] and salad["text"].startswith(kept)  # cut back before the salad
+
+
+def test_english_salad_the_text_signals_pass_stops_the_stream_once_read(write_brief, project, fake):
+    """The same real salad streamed by a backend without probabilities (the scripted one, as the HTTP backend): the
+    embedded model reads the stream every 16 tokens as it grows, so the stream is stopped soon after the salad
+    starts, not at its end, and the section is retried; the clean answer is kept."""
+    corpus = Path(__file__).resolve().parent.parent / "bench" / "corpus" / "degenerate.jsonl"
+    salad = next(item for item in map(json.loads, corpus.read_text().splitlines()) if item["id"] == "smollm2-cont-t13-035")
+    fake.enqueue(salad["text"], CLEAN)
+    result = run(write_brief, project, fake)
+    first, second = result.manifest["sections"][0]["attempts"]
+    assert first["finish_reason"] == "collapse" and first["collapse"]["signal"] == "word_salad"
+    assert first["collapse"]["signals"]["onset_from"] == "model surprisal"
+    assert first["collapse"]["fired_at"] < len(salad["text"]) - 200  # stopped before the end it would have streamed
+    assert first["tokens_after_onset"] <= 64
+    assert second["usable"] and result.status == "ok" and CLEAN in (result.draft_dir / "index.md").read_text()

@@ -318,3 +318,35 @@ def test_json_schema_is_sent_only_to_a_server_declared_to_enforce_it():
     assert "response_format" not in plain.body(Request(plain.render(MESSAGES, False), SamplingSettings(), 0))
     with pytest.raises(ModelError, match="bad model"):
         OpenAIBackend("openai:http://127.0.0.1:1/v1?other#m")
+
+
+def test_a_salad_from_the_server_is_read_while_it_streams_and_closed(tmp_path):
+    """mlx_lm.server streams no probabilities. Served here, the embedded model at temperature 1.6 writes salad; the
+    embedded model reads the stream every 16 tokens as it grows (`pipeline check`'s bar), so a stream is closed
+    soon after its salad starts: never later than the text signals alone close the same stream (the same seed),
+    and for the salads they are slow on, tens of tokens earlier."""
+    from pipeline.backends.base import DEFAULT_THINK_MARKERS
+    from pipeline.builtin_model import builtin_model_dir
+    from pipeline.generate.watch import Watch, watch_stream
+
+    served = Server(builtin_model_dir())
+    runs = []
+    try:
+        backend = OpenAIBackend(served.spec)
+        prompt = backend.render(({"role": "user", "content": "Explain why a small machine needs a memory budget."},), False)
+        settings = SamplingSettings(max_tokens=100, temperature=1.6, top_p=1.0, top_k=0, min_p=0.0, repetition_penalty=None)
+
+        def streamed(seed: int, read: bool):
+            watch = Watch(DEFAULT_THINK_MARKERS, False, True, read=read)
+            return watch_stream(backend.stream(Request(prompt, settings, seed)), watch, lambda _: None)
+
+        runs = [(streamed(seed, True), streamed(seed, False)) for seed in (1, 5)]
+    finally:
+        served.stop()
+    for read, text_only in runs:
+        assert read.finish_reason == "collapse" and read.collapse.signal == "word_salad"
+        assert text_only.visible.startswith(read.visible)  # the same tokens, closed no later
+        assert read.stats.generation_tokens <= text_only.stats.generation_tokens
+    earlier = [(read, text_only) for read, text_only in runs if read.collapse.signals.get("onset_from") == "model surprisal"]
+    assert earlier and all(read.stats.generation_tokens + 10 < text_only.stats.generation_tokens
+                           for read, text_only in earlier)

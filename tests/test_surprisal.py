@@ -53,13 +53,53 @@ def watched(stream_, watch: Watch | None = None):
 
 def test_a_hot_sample_is_stopped_early_by_its_surprisal(backend):
     with_surprisal = watched(stream(backend, temperature=2.0))
-    text_only = watched(WithoutSurprisal(stream(backend, temperature=2.0)))
+    text_only = watched(WithoutSurprisal(stream(backend, temperature=2.0)), Watch(("<think>", "</think>"), False, True,
+                                                                                  read=False))
     assert with_surprisal.finish_reason == "collapse"
     assert with_surprisal.collapse.signal == "word_salad"
     assert with_surprisal.collapse.signals["surprisal_nats"] >= Thresholds().surprisal_nats
     assert with_surprisal.stats.generation_tokens <= 40
     # the same tokens (same seed), judged by the text alone, run on for longer or to the cap
     assert text_only.stats.generation_tokens > with_surprisal.stats.generation_tokens + 10
+
+
+def test_a_stream_without_surprisal_is_read_by_the_embedded_model_as_it_grows(backend):
+    """A server streams no probabilities: the embedded model reads the visible text every 16 tokens (`pipeline
+    check`'s bar: 32 tokens at 8.0 nats), so the same hot sample stops soon after the model's own surprisal
+    would have stopped it, long before the text signals alone do; the whole text was read, so it is not read
+    again after the stream. Coherent output is read to its end and passes."""
+    from pipeline.checks.tokens import _scorer
+
+    assert _scorer() is not None  # loaded before the streams: a load draws from MLX's random state, as sampling does
+    with_surprisal = watched(stream(backend, temperature=2.0))
+    read = watched(WithoutSurprisal(stream(backend, temperature=2.0)))
+    text_only = watched(WithoutSurprisal(stream(backend, temperature=2.0)), Watch(("<think>", "</think>"), False, True,
+                                                                                  read=False))
+    assert read.finish_reason == "collapse" and read.collapse.signal == "word_salad"
+    assert read.collapse.signals["onset_from"] == "model surprisal"
+    assert read.stats.generation_tokens <= with_surprisal.stats.generation_tokens + 48
+    assert read.stats.generation_tokens < text_only.stats.generation_tokens
+    assert text_only.visible.startswith(read.visible)  # the same tokens (same seed), stopped earlier
+    coherent = watched(WithoutSurprisal(stream(backend, temperature=0.6, seed=1)))
+    assert coherent.finish_reason in ("stop", "length") and coherent.collapse is None and coherent.read
+
+
+def test_reading_a_growing_text_scores_each_token_as_one_whole_read(backend):
+    """Reading a stream 16 tokens at a time with the KV cache kept gives the nats of one read of the whole text
+    (within float32 noise); a token the growing text splits differently is read again from there."""
+    from pipeline.checks.tokens import _encoding
+
+    ids = _encoding(PROMPT * 4).ids
+    whole = backend.surprisal(ids)
+    reading = backend.reading()
+    for end in range(16, len(ids) + 16, 16):
+        reading.extend(ids[:end])
+    assert len(reading.nats) == len(ids)
+    assert max(abs(a - b) for a, b in zip(whole, reading.nats, strict=True)) < 1e-3
+    changed = ids[:20] + [ids[20] + 1] + ids[21:]
+    reading.extend(changed)
+    assert reading.ids == changed and len(reading.nats) == len(changed)
+    assert abs(reading.nats[21] - backend.surprisal(changed)[21]) < 1e-3
 
 
 def test_coherent_output_does_not_cross_the_bar(backend):  # more coherent outputs: bench/surprisal.py

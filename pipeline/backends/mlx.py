@@ -131,6 +131,10 @@ class MLXBackend:
             nats.extend((-picked).tolist())  # type: ignore[arg-type]  # a 1-D array: a list of floats
         return nats[: len(ids)]
 
+    def reading(self) -> Reading:
+        """A growing text read token by token (a stream from a backend that reports no probabilities)."""
+        return Reading(self._model)
+
     def stream_batch(self, requests: list[Request]) -> MLXBatchStream:
         return MLXBatchStream(self, requests)
 
@@ -225,6 +229,39 @@ def _on_gpu() -> bool:
     import mlx.core as mx
 
     return mx.default_device().type == mx.DeviceType.gpu
+
+
+class Reading:
+    """The model reading a text as it grows: each token scored once against all the tokens before it, the KV cache
+    kept between calls (so a whole section costs what one read of it does)."""
+
+    def __init__(self, model) -> None:
+        self._model = model
+        self._cache: list | None = None
+        self._last = None  # log-probabilities of the token after the last one read
+        self.ids: list[int] = []
+        self.nats: list[float] = []  # per token read: -log p (the first token has no context: 0)
+
+    def extend(self, ids: list[int]) -> None:
+        """Read up to the end of `ids`, the text's tokens so far; tokens already read that the growing text
+        re-tokenized differently are read again."""
+        import mlx.core as mx
+        from mlx_lm.models.cache import make_prompt_cache
+
+        if _common_prefix_len([self.ids, ids]) < len(self.ids):  # rare: a token split differently once more came
+            self._cache, self._last, self.ids, self.nats = None, None, [], []
+        new = ids[len(self.ids):]
+        if not new:
+            return
+        if self._cache is None:
+            self._cache = make_prompt_cache(self._model)
+        logits = self._model(mx.array([new]), cache=self._cache)[0].astype(mx.float32)
+        logprobs = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
+        self.nats.append(0.0 if self._last is None else _surprisal(self._last, new[0]))
+        if len(new) > 1:
+            rest = -mx.take_along_axis(logprobs[:-1], mx.array(new[1:], dtype=mx.int32)[:, None], axis=-1)[:, 0]
+            self.nats.extend(rest.tolist())  # type: ignore[arg-type]  # a 1-D array: a list of floats
+        self._last, self.ids = logprobs[-1], self.ids + new
 
 
 def _common_prefix_len(token_lists: list[list[int]]) -> int:

@@ -83,15 +83,56 @@ def _read_with_model(prose: str, verdict: Verdict, ids: list[int], ends: list[in
     if len(ids) < Thresholds().read_tokens:
         return verdict  # shorter than one reading window: nothing to read, no model to load
     scorer = _scorer()
-    nats = scorer.surprisal(ids) if scorer is not None else []
+    return _salad_read(prose, verdict, scorer.surprisal(ids) if scorer is not None else [], ends) or verdict
+
+
+def _salad_read(prose: str, verdict: Verdict, nats: list[float], ends: list[int]) -> Verdict | None:
+    """The first stretch the model found improbable enough (collapse.salad_window) as a word salad, or None."""
     found = salad_window(nats)
     if found is None:
-        return verdict
+        return None
     first, after, mean = found
     located = onset_by_surprisal(nats, first, after)  # the stretch may start before the window
     onset = first if located is None else located
     return Verdict(True, _word_at(prose, ends[onset - 1] if onset else 0), "word_salad", verdict.words_seen,
                    ends[after - 1], {**verdict.signals, "surprisal_nats": round(mean, 2), "onset_from": "model surprisal"})
+
+
+class StreamRead:
+    """A stream from a backend that reports no probabilities (a server), read by the embedded model while it grows,
+    every READ_EVERY tokens: a salad is found where `pipeline check` would find it, before the cap is spent. The last
+    HOLD_BACK tokens wait for the next read (more text may join them into other tokens)."""
+
+    READ_EVERY = 16
+    HOLD_BACK = 2
+    MAX_TOKENS = 4096  # a longer section is read once it ends, in windows (Reading keeps every token's cache)
+
+    def __init__(self) -> None:
+        scorer = _scorer() if _tokenizer() is not None else None
+        self.reading = scorer.reading() if scorer is not None else None
+        self.covered = False  # the whole text was read (no read after the stream is needed)
+        self._tokenized = 0  # characters of text when it was last tokenized
+
+    def add(self, text: str, final: bool = False) -> Verdict | None:
+        """The visible text so far (`final`: all of it); a word salad once the model found one."""
+        if self.reading is None or (not final and len(text) - self._tokenized < 2 * self.READ_EVERY):
+            return None  # no tokenizing on every streamed piece: a token is 2 characters or more, mostly
+        self._tokenized = len(text)
+        encoding = _encoding(text)
+        if encoding is None:  # no text yet (a section that streamed nothing visible)
+            self.covered = final
+            return None
+        ids, ends = encoding.ids, [end for _, end in encoding.offsets]
+        if len(ids) > self.MAX_TOKENS:
+            self.reading = None
+            return None
+        stable = len(ids) if final else len(ids) - self.HOLD_BACK
+        if stable - len(self.reading.ids) < (1 if final else self.READ_EVERY):
+            self.covered = final and len(ids) == len(self.reading.ids)
+            return None
+        self.reading.extend(ids[:stable])
+        self.covered = final
+        return _salad_read(text, Verdict(), self.reading.nats, ends[:stable])
 
 
 def _word_at(prose: str, start: int) -> int:

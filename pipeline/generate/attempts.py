@@ -144,7 +144,7 @@ def judge(streamed: Streamed, task: Task, rendered: str, plan: Plan, markers: tu
         findings += [Finding("unusable_answer", ATTENTION, error)] if error else []
     elif not streamed.collapse:
         text, trimmed = trim_chatter_finding(text, task.prompt)
-        text, read = read_unwatched(text, task.prompt.language, streamed.scored)
+        text, read = read_unwatched(text, task.prompt.language, streamed.scored or streamed.read)
         findings += trimmed + read + check_section(text, task.prompt.target_words, markers)
     elif not text.strip():
         findings.append(Finding("empty", ATTENTION, "no clean text before the collapse"))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ..backends import Delta, GenerationStats, Stream
 from ..checks.collapse import ENGLISH, CollapseDetector, Verdict
 from ..checks.text import without_surrogates
+from ..checks.tokens import StreamRead
 from ..thinking import split_thinking
 
 
@@ -26,6 +27,7 @@ class Streamed:
     collapse: Verdict | None
     tokens_after_onset: int | None
     scored: bool = False  # the backend reported the tokens' surprisal (the model's own salad signal watched them)
+    read: bool = False  # the embedded model read the whole visible text while it streamed (backends without)
 
 
 class VisibleText:
@@ -57,7 +59,9 @@ class NoDetector:
 
 
 class Watch:
-    def __init__(self, markers: tuple[str, str], starts_inside: bool, collapse_watch: bool, language: str = ENGLISH):
+    def __init__(self, markers: tuple[str, str], starts_inside: bool, collapse_watch: bool, language: str = ENGLISH,
+                 read: bool = True):
+        """`read`: where the backend reports no surprisal, the embedded model reads the visible text as it grows."""
         self.text = VisibleText(markers, starts_inside)
         self.new_detector: Callable[[], CollapseDetector | NoDetector] = (
             functools.partial(CollapseDetector, language=language) if collapse_watch else NoDetector)
@@ -66,6 +70,9 @@ class Watch:
         self.tokens = 0
         self.nats = 0.0  # the model's surprisal of the tokens so far, where the backend reports it
         self.scored = False
+        self.read = collapse_watch and read
+        self.reader: StreamRead | None = None  # the embedded model, where the backend reports no surprisal
+        self.read_verdict: Verdict | None = None
 
     def add(self, delta: Delta) -> bool:
         """Take one streamed piece; True once the visible text has collapsed."""
@@ -73,20 +80,35 @@ class Watch:
         added, retracted = self.text.add(without_surrogates(delta.text))
         if retracted:
             self.detector = self.new_detector()  # a late </think> turned earlier "visible" text into reasoning
+            self.reader = None
             added = self.text.visible
         spent, self.tokens = delta.generation_tokens - self.tokens, delta.generation_tokens
         nats = None if delta.surprisal is None else delta.surprisal - self.nats
         self.scored = self.scored or delta.surprisal is not None
         self.nats = self.nats if delta.surprisal is None else delta.surprisal  # the final delta carries none
         self.checkpoints.append((len(self.text.visible), self.tokens))
-        return self.detector.feed(added, spent, nats if added else None).detected  # reasoning is not judged
+        if self.detector.feed(added, spent, nats if added else None).detected:  # reasoning is not judged
+            return True
+        return bool(added) and self._read(final=False)
+
+    def _read(self, final: bool) -> bool:
+        """A backend that streams no probabilities: the embedded model reads the visible text as it grows."""
+        if self.scored or not self.read or self.read_verdict is not None:
+            return self.read_verdict is not None
+        if self.reader is None:
+            self.reader = StreamRead()
+        self.read_verdict = self.reader.add(self.text.visible, final)
+        return self.read_verdict is not None
 
     def result(self, finish_reason: str, stats: GenerationStats | None) -> Streamed:
-        verdict, stats = self.detector.finish(), stats or GenerationStats()
+        verdict, stats = self.read_verdict or self.detector.finish(), stats or GenerationStats()  # what stopped it
+        if not verdict.detected and self._read(final=True):  # the tail after the last read
+            verdict = self.read_verdict or verdict
+        read = self.reader is not None and self.reader.covered
         if not verdict.detected or verdict.onset is None:
-            return Streamed(self.text.raw, self.text.visible, finish_reason, stats, None, None, self.scored)
+            return Streamed(self.text.raw, self.text.visible, finish_reason, stats, None, None, self.scored, read)
         after = self.tokens - tokens_at(self.checkpoints, verdict.onset)
-        return Streamed(self.text.raw, self.text.visible, finish_reason, stats, verdict, after, self.scored)
+        return Streamed(self.text.raw, self.text.visible, finish_reason, stats, verdict, after, self.scored, read)
 
 
 def tokens_at(checkpoints: list[tuple[int, int]], offset: int) -> int:

@@ -1,0 +1,82 @@
+"""Reading while it streams: what a backend without probabilities (the HTTP backend) gains. Prints one JSON object.
+
+Each sample of a batch of continuations (bench/corpus/degenerate.jsonl, and the batch's runs that stayed coherent,
+coherent_model.jsonl) is streamed as the section the backend would write: only the model's own part, without the
+real text before it (a server's section has no opening), token by token with the embedded tokenizer. Two ways,
+side by side on the same texts: the text signals alone (what the HTTP backend's stream had), and the text signals
+with the embedded model reading the stream as it grows (checks/tokens.StreamRead, the class generation uses).
+Per kind: recall, tokens generated past the labelled onset before the stream stopped (p50/p95), and the coherent
+runs flagged. The model reads on this CPU (~100 tokens/s): a batch takes minutes.
+Usage: python bench/stream_read.py BATCH [BATCH ...] [--out FILE.json]"""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from pathlib import Path
+
+from collapse import ends_of, load, percentile, rate
+from common import emit
+
+import pipeline  # noqa: F401  (before mlx: the CPU's BLAS)
+from pipeline.checks.collapse import CollapseDetector
+from pipeline.checks.tokens import StreamRead
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+MODES = ("text", "text + reading while streaming")
+
+
+def streamed(text: str, ends: list[int], read: bool) -> int | None:
+    """The token at which the stream would have been stopped, or None."""
+    detector, reader, start = CollapseDetector(), StreamRead() if read else None, 0
+    for count, end in enumerate(ends, start=1):
+        if detector.feed(text[start:end], 1).detected or (reader is not None and reader.add(text[:end])):
+            return count
+        start = end
+    if detector.finish().detected or (reader is not None and reader.add(text, final=True)):
+        return len(ends)
+    return None
+
+
+def judge_batch(batch: str) -> dict:
+    degenerate = [d for d in load(CORPUS / "degenerate.jsonl") if d.get("batch") == batch]
+    coherent = [c for c in load(CORPUS / "coherent_model.jsonl") if c.get("batch") == batch]
+    found: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    late: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    false_alarms: dict[str, list[str]] = defaultdict(list)
+    for item in degenerate + coherent:
+        cut = item.get("splice") or 0
+        text = item["text"][cut:]
+        ends = ends_of(text)
+        onset = None if item["onset"] is None else sum(1 for end in ends if end <= item["onset"] - cut)
+        for mode in MODES:
+            at = streamed(text, ends, read=mode != MODES[0])
+            if onset is None:
+                if at is not None:
+                    false_alarms[mode].append(item["id"])
+                continue
+            found[mode][item["kind"]].append(at is not None)
+            if at is not None:
+                late[mode][item["kind"]].append(max(at - onset, 0))
+    report: dict = {"samples": {kind: len(hits) for kind, hits in found[MODES[0]].items()},
+                    "coherent_runs": len(coherent)}
+    for mode in MODES:
+        report[mode] = {kind: {"caught": f"{sum(hits)} / {len(hits)}", "recall": rate(sum(hits), len(hits)),
+                               "late_p50": percentile(late[mode][kind], 0.5),
+                               "late_p95": percentile(late[mode][kind], 0.95)}
+                        for kind, hits in sorted(found[mode].items())}
+        report[mode]["false_alarms_on_coherent_runs"] = false_alarms[mode]
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("batches", nargs="+")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    emit({"benchmark": "stream_read", "modes": list(MODES),
+          **{f"batch {batch}": judge_batch(batch) for batch in args.batches}}, args.out)
+
+
+if __name__ == "__main__":
+    main()
