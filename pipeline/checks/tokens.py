@@ -108,30 +108,33 @@ class StreamRead:
     MAX_TOKENS = 4096  # a longer section is read once it ends, in windows (Reading keeps every token's cache)
 
     def __init__(self) -> None:
-        scorer = _scorer() if _tokenizer() is not None else None
-        self.reading = scorer.reading() if scorer is not None else None
+        self.off = _tokenizer() is None  # without the embedded model the text signals judge alone
+        self.reading: Any = None  # begun once there is a window's worth of text (a short section loads no model)
         self.covered = False  # the whole text was read (no read after the stream is needed)
         self._tokenized = 0  # characters of text when it was last tokenized
 
     def add(self, text: str, final: bool = False) -> Verdict | None:
         """The visible text so far (`final`: all of it); a word salad once the model found one."""
-        if self.reading is None or (not final and len(text) - self._tokenized < 2 * self.READ_EVERY):
+        if self.off or (not final and len(text) - self._tokenized < 2 * self.READ_EVERY):
             return None  # no tokenizing on every streamed piece: a token is 2 characters or more, mostly
         self._tokenized = len(text)
         encoding = _encoding(text)
-        if encoding is None:  # no text yet (a section that streamed nothing visible)
-            self.covered = final
-            return None
-        ids, ends = encoding.ids, [end for _, end in encoding.offsets]
+        ids, ends = (encoding.ids, [end for _, end in encoding.offsets]) if encoding is not None else ([], [])
         if len(ids) > self.MAX_TOKENS:
-            self.reading = None
+            self.off = True
             return None
-        stable = len(ids) if final else len(ids) - self.HOLD_BACK
-        if stable - len(self.reading.ids) < (1 if final else self.READ_EVERY):
-            self.covered = final and len(ids) == len(self.reading.ids)
-            return None
-        self.reading.extend(ids[:stable])
         self.covered = final
+        stable = len(ids) if final else len(ids) - self.HOLD_BACK
+        read = len(self.reading.ids) if self.reading is not None else 0
+        if stable < Thresholds().read_tokens or stable - read < (1 if final else self.READ_EVERY):
+            return None  # shorter than one reading window (as `check` reads), or too little new text yet
+        if self.reading is None:
+            scorer = _scorer()
+            self.off, self.covered = scorer is None, final and scorer is not None
+            if scorer is None:
+                return None
+            self.reading = scorer.reading()
+        self.reading.extend(ids[:stable])
         return _salad_read(text, Verdict(), self.reading.nats, ends[:stable])
 
 
