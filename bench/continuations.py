@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from collapse import load, percentile, rate
@@ -50,26 +51,32 @@ def judge_batch(batch: str) -> dict:
                 late[mode][item["kind"]].append(max(at - onset, 0))
             if fired and reported is not None:
                 placed[mode][item["kind"]].append(abs(reported - onset))
-    report: dict = {"samples": {kind: len(hits) for kind, hits in found[MODES[0]].items()},
-                    "coherent_runs": len(coherent)}
-    for mode in MODES:
+    return kind_report(MODES, found, late, false_alarms, len(coherent), placed)
+
+
+def kind_report(modes: tuple[str, ...], found: dict, late: dict, false_alarms: dict, coherent_runs: int,
+                placed: dict | None = None) -> dict:
+    """Per way of judging and per kind: recall, tokens late (p50/p95), where `check` put the onset (`placed`)."""
+    report: dict = {"samples": {kind: len(hits) for kind, hits in found[modes[0]].items()}, "coherent_runs": coherent_runs}
+    for mode in modes:
         report[mode] = {kind: {"caught": f"{sum(hits)} / {len(hits)}", "recall": rate(sum(hits), len(hits)),
                                "late_p50": percentile(late[mode][kind], 0.5),
                                "late_p95": percentile(late[mode][kind], 0.95),
-                               "reported_onset_error_p95": percentile(placed[mode][kind], 0.95)}
+                               **({} if placed is None else
+                                  {"reported_onset_error_p95": percentile(placed[mode][kind], 0.95)})}
                         for kind, hits in sorted(found[mode].items())}
         report[mode]["false_alarms_on_coherent_runs"] = false_alarms[mode]
     return report
 
 
-def main() -> None:
+def run_batches(benchmark: str, modes: tuple[str, ...], judge: Callable[[str], dict]) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("batches", nargs="+")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    emit({"benchmark": "continuations", "modes": list(MODES),
-          **{f"batch {batch}": judge_batch(batch) for batch in args.batches}}, args.out)
+    emit({"benchmark": benchmark, "modes": list(modes), **{f"batch {batch}": judge(batch) for batch in args.batches}},
+         args.out)
 
 
 if __name__ == "__main__":
-    main()
+    run_batches("continuations", MODES, judge_batch)

@@ -11,12 +11,11 @@ Usage: python bench/stream_read.py BATCH [BATCH ...] [--out FILE.json]"""
 
 from __future__ import annotations
 
-import argparse
 from collections import defaultdict
 from pathlib import Path
 
-from collapse import ends_of, load, percentile, rate
-from common import emit
+from collapse import ends_of, load
+from continuations import kind_report, run_batches
 
 import pipeline  # noqa: F401  (before mlx: the CPU's BLAS)
 from pipeline.checks.collapse import CollapseDetector
@@ -58,25 +57,8 @@ def judge_batch(batch: str) -> dict:
             found[mode][item["kind"]].append(at is not None)
             if at is not None:
                 late[mode][item["kind"]].append(max(at - onset, 0))
-    report: dict = {"samples": {kind: len(hits) for kind, hits in found[MODES[0]].items()},
-                    "coherent_runs": len(coherent)}
-    for mode in MODES:
-        report[mode] = {kind: {"caught": f"{sum(hits)} / {len(hits)}", "recall": rate(sum(hits), len(hits)),
-                               "late_p50": percentile(late[mode][kind], 0.5),
-                               "late_p95": percentile(late[mode][kind], 0.95)}
-                        for kind, hits in sorted(found[mode].items())}
-        report[mode]["false_alarms_on_coherent_runs"] = false_alarms[mode]
-    return report
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("batches", nargs="+")
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    emit({"benchmark": "stream_read", "modes": list(MODES),
-          **{f"batch {batch}": judge_batch(batch) for batch in args.batches}}, args.out)
+    return kind_report(MODES, found, late, false_alarms, len(coherent))
 
 
 if __name__ == "__main__":
-    main()
+    run_batches("stream_read", MODES, judge_batch)
