@@ -130,8 +130,8 @@ class StreamRead:
             return None  # shorter than one reading window (as `check` reads), or too little new text yet
         if self.reading is None:
             scorer = _scorer()
-            self.off, self.covered = scorer is None, final and scorer is not None
-            if scorer is None:
+            if scorer is None:  # the model did not load: the text signals judge alone
+                self.off, self.covered = True, False
                 return None
             self.reading = scorer.reading()
         self.reading.extend(ids[:stable])
