@@ -46,7 +46,7 @@ def judge_batch(batch: str) -> dict:
     for item in degenerate + coherent:
         cut = item.get("splice") or 0
         text = item["text"][cut:]
-        ends = ends_of(text)
+        ends = ends_of(text) if text else []  # a run that wrote nothing after its opening
         onset = None if item["onset"] is None else sum(1 for end in ends if end <= item["onset"] - cut)
         for mode in MODES:
             at = streamed(text, ends, read=mode != MODES[0])
