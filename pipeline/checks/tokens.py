@@ -1,4 +1,5 @@
-"""The embedded model's reading of a file for `pipeline check`, which has no stream to watch.
+"""The embedded model's reading of a file for `pipeline check`, which has no stream to watch, and of a stream
+from a backend that reports no probabilities, as it grows (StreamRead).
 
 Token boundaries: the collapse detector's token-cost signal (invented words split into many tokens
 each) needs them; the embedded tokenizer gives the counts the detector was calibrated with, so a file

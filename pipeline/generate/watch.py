@@ -70,7 +70,7 @@ class Watch:
         self.tokens = 0
         self.nats = 0.0  # the model's surprisal of the tokens so far, where the backend reports it
         self.scored = False
-        self.read = collapse_watch and read
+        self.reads = collapse_watch and read
         self.reader: StreamRead | None = None  # the embedded model, where the backend reports no surprisal
         self.read_verdict: Verdict | None = None
 
@@ -93,7 +93,7 @@ class Watch:
 
     def _read(self, final: bool) -> bool:
         """A backend that streams no probabilities: the embedded model reads the visible text as it grows."""
-        if self.scored or not self.read or self.read_verdict is not None:
+        if self.scored or not self.reads or self.read_verdict is not None:
             return self.read_verdict is not None
         if self.reader is None:
             self.reader = StreamRead()
