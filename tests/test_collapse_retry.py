@@ -190,3 +190,20 @@ def test_english_salad_the_text_signals_pass_stops_the_stream_once_read(write_br
     assert first["collapse"]["fired_at"] < len(salad["text"]) - 200  # stopped before the end it would have streamed
     assert first["tokens_after_onset"] <= 64
     assert second["usable"] and result.status == "ok" and CLEAN in (result.draft_dir / "index.md").read_text()
+
+
+@pytest.mark.parametrize("missing", ["_scorer", "_tokenizer"])
+def test_without_the_embedded_model_a_stream_is_judged_by_its_text_alone(write_brief, project, fake, monkeypatch,
+                                                                          missing):
+    """The embedded model's weights (or its tokenizer) unavailable: nothing reads the stream, nothing fails; the
+    salad the text signals pass is kept for the reviewer, as before the reading."""
+    from pipeline.checks import tokens
+
+    monkeypatch.setattr(tokens, missing, lambda: None)
+    corpus = Path(__file__).resolve().parent.parent / "bench" / "corpus" / "degenerate.jsonl"
+    salad = next(item for item in map(json.loads, corpus.read_text().splitlines()) if item["id"] == "smollm2-cont-t13-035")
+    fake.enqueue(salad["text"], CLEAN)
+    result = run(write_brief, project, fake)
+    attempts = result.manifest["sections"][0]["attempts"]
+    assert attempts[0]["finish_reason"] in ("stop", "length") and attempts[0]["collapse"] is None
+    assert not [f for f in attempts[0]["findings"] if f["code"] == "collapse"]
