@@ -164,6 +164,26 @@ class _Word:
         self.code = code  # inside a fenced code block (or a table): only loops are judged there
 
 
+class _Rounds:
+    """Per period of 1 to `most` lines: how many lines in a row matched the line a period back, and where the
+    block's second copy began (a word index)."""
+
+    def __init__(self, most: int) -> None:
+        self.runs = [0] * (most + 1)
+        self.second = [0] * (most + 1)
+
+    def count(self, period: int, matched: bool, first: int) -> int:
+        """The copies of the last `period` lines back to back, this line (starting at word `first`) counted: 0 if it
+        did not match."""
+        if not matched:
+            self.runs[period] = 0
+            return 0
+        if self.runs[period] == 0:
+            self.second[period] = first
+        self.runs[period] += 1
+        return self.runs[period] // period + 1
+
+
 class _CountingLines:
     """Lines (prose or table rows, not code) that come round with only a number stepped up by one ("## Filtro no
     Apache 2.1", "Este documento descreve ... 2.1.", then 2.2, 2.3, ...): a loop that counts, in blocks of up to
@@ -177,9 +197,8 @@ class _CountingLines:
         self.copies = copies
         # per line: its text with numbers blanked, its numbers, its words, where it began (a word index)
         self.lines: deque[tuple[str, tuple[int, ...], Sequence[str], int]] = deque(maxlen=self.MAX_PERIOD + 1)
-        self.runs = [0] * (self.MAX_PERIOD + 1)  # per period: lines in a row that match the line a period back ...
-        self.steps = [0] * (self.MAX_PERIOD + 1)  # ... how many of them stepped a number up
-        self.second = [0] * (self.MAX_PERIOD + 1)  # ... and where the second copy began (a word index)
+        self.rounds = _Rounds(self.MAX_PERIOD)
+        self.steps = [0] * (self.MAX_PERIOD + 1)  # per period: how many of the matching lines stepped a number up
 
     def add(self, words: Sequence[str], first: int, row: bool) -> int | None:
         """One more line (a table row: `row`); the word where the loop's second copy began, once it has come round
@@ -192,16 +211,10 @@ class _CountingLines:
         for period in range(1, min(self.MAX_PERIOD, len(lines) - 1) + 1):
             before = lines[-1 - period]
             stepped = _steps_up(before[1], numbers, alone=row)
-            if lines[-1][0] != before[0] or not (stepped or numbers == before[1]):
-                self.runs[period] = self.steps[period] = 0
-                continue
-            if self.runs[period] == 0:
-                self.second[period] = first
-            self.runs[period] += 1
-            self.steps[period] += stepped
-            rounds = self.runs[period] // period
-            if rounds + 1 >= self.copies and 2 * self.steps[period] >= rounds and self._lettered(period) >= self.COUNTED_WORDS:
-                return self.second[period]
+            copies = self.rounds.count(period, lines[-1][0] == before[0] and (stepped or numbers == before[1]), first)
+            self.steps[period] = self.steps[period] + stepped if copies else 0
+            if copies >= self.copies and 2 * self.steps[period] >= copies - 1 and self._lettered(period) >= self.COUNTED_WORDS:
+                return self.rounds.second[period]
         return None
 
     def _lettered(self, period: int) -> int:
@@ -217,27 +230,21 @@ class _RepeatedRows:
 
     def __init__(self) -> None:
         self.rows: deque[tuple[str, ...]] = deque(maxlen=self.MAX_PERIOD + 1)
-        self.runs = [0] * (self.MAX_PERIOD + 1)
-        self.second = [0] * (self.MAX_PERIOD + 1)  # per period: where the second copy began (a word index)
+        self.rounds = _Rounds(self.MAX_PERIOD)
 
     def clear(self) -> None:
         if self.rows:
             self.rows.clear()
-            self.runs = [0] * (self.MAX_PERIOD + 1)
+            self.rounds = _Rounds(self.MAX_PERIOD)
 
-    def add(self, row: tuple[str, ...], first: int, copies: dict[int, int]) -> int | None:
-        """One more row; where the second copy began once a block of `period` rows has come round `copies[period]`
+    def add(self, row: tuple[str, ...], first: int, needed: dict[int, int]) -> int | None:
+        """One more row; where the second copy began once a block of `period` rows has come round `needed[period]`
         times back to back."""
         self.rows.append(row)
-        for period, needed in copies.items():
-            if len(self.rows) <= period or self.rows[-1 - period] != row:
-                self.runs[period] = 0
-                continue
-            if self.runs[period] == 0:
-                self.second[period] = first
-            self.runs[period] += 1
-            if self.runs[period] // period + 1 >= needed:
-                return self.second[period]
+        for period, copies in needed.items():
+            matched = len(self.rows) > period and self.rows[-1 - period] == row
+            if self.rounds.count(period, matched, first) >= copies:
+                return self.rounds.second[period]
         return None
 
 
@@ -286,7 +293,10 @@ class CollapseDetector:
         self._since_pipe = 0  # words since the last "|"
         self._row_cells = self._table_cells = 0  # "|" in this row; the most in a row of this table so far
         self._period = self._period_run = 0  # where this word's n-gram came last; words in a row it came that far back
-        self._rows = _RepeatedRows()  # the last table rows (or code lines) and how they came round
+        self._rows = _RepeatedRows()  # the last table rows (or code lines) and how they came round, and the copies
+        # that make a loop of a block of 1, 2 or 3 rows (of one code line)
+        self._row_copies = {1: self.t.table_row_copies, 2: self.t.table_block_copies, 3: self.t.table_block_copies}
+        self._code_copies = {1: self.t.code_line_copies}
         self._fences = 0  # code fences in a row with no other word between them
         self._counting = _CountingLines(self.t.counting_copies)
         self._streak = 0
@@ -528,10 +538,7 @@ class CollapseDetector:
         row = tuple(self._words[self._line_first: index + 1])
         if self._table_line and all(_TABLE_RULE.match(word) for word in row):
             return None  # a grid table's rule between rows: the rows around it are still back to back
-        if self._table_line:
-            return self._rows.add(row, self._line_first, {1: self.t.table_row_copies, 2: self.t.table_block_copies,
-                                                          3: self.t.table_block_copies})
-        return self._rows.add(row, self._line_first, {1: self.t.code_line_copies})
+        return self._rows.add(row, self._line_first, self._row_copies if self._table_line else self._code_copies)
 
     def _is_glued_salad(self, raw: str) -> bool:
         """'TheColorOfArubaBakeryDhleYoho...': many words run together in one token, as no text does
