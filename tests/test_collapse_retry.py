@@ -156,10 +156,10 @@ def test_salad_in_another_language_from_a_backend_without_probabilities_is_read_
 
     from pipeline.generate.attempts import read_unwatched
 
-    kept, findings = read_unwatched(salad["text"], "nl", scored=False)
+    kept, findings = read_unwatched(salad["text"], "nl", watched=False)
     assert kept == salad["text"][: salad["splice"]].strip() and findings  # cut back to the page's last sentence
     for language in ("nl", "en"):  # the model's own surprisal watched it while streaming: no second read
-        assert read_unwatched(salad["text"], language, scored=True) == (salad["text"], [])
+        assert read_unwatched(salad["text"], language, watched=True) == (salad["text"], [])
 
 
 def test_english_salad_the_text_signals_pass_is_read_when_no_probabilities_were_streamed():
@@ -171,7 +171,7 @@ def test_english_salad_the_text_signals_pass_is_read_when_no_probabilities_were_
     corpus = Path(__file__).resolve().parent.parent / "bench" / "corpus" / "degenerate.jsonl"
     salad = next(item for item in map(json.loads, corpus.read_text().splitlines()) if item["id"] == "smollm2-cont-t13-035")
     assert not collapse_of(salad["text"], read=False).detected
-    kept, findings = read_unwatched(salad["text"], "en", scored=False)
+    kept, findings = read_unwatched(salad["text"], "en", watched=False)
     assert findings and findings[0].code == "collapse" and "embedded model reading" in findings[0].message
     assert len(kept) <= salad["onset"] and salad["text"].startswith(kept)  # cut back before the salad
 

@@ -47,14 +47,18 @@ class WithoutSurprisal:
         return self.inner.stop()
 
 
+def text_only_watch() -> Watch:
+    """A watch with no reading: only the text signals judge a stream without surprisal."""
+    return Watch(("<think>", "</think>"), False, True, read=False)
+
+
 def watched(stream_, watch: Watch | None = None):
     return watch_stream(stream_, watch or Watch(("<think>", "</think>"), False, True), lambda _: None)
 
 
 def test_a_hot_sample_is_stopped_early_by_its_surprisal(backend):
     with_surprisal = watched(stream(backend, temperature=2.0))
-    text_only = watched(WithoutSurprisal(stream(backend, temperature=2.0)), Watch(("<think>", "</think>"), False, True,
-                                                                                  read=False))
+    text_only = watched(WithoutSurprisal(stream(backend, temperature=2.0)), text_only_watch())
     assert with_surprisal.finish_reason == "collapse"
     assert with_surprisal.collapse.signal == "word_salad"
     assert with_surprisal.collapse.signals["surprisal_nats"] >= Thresholds().surprisal_nats
@@ -73,20 +77,19 @@ def test_a_stream_without_surprisal_is_read_by_the_embedded_model_as_it_grows(ba
     assert _scorer() is not None  # loaded before the streams: a load draws from MLX's random state, as sampling does
     with_surprisal = watched(stream(backend, temperature=2.0))
     read = watched(WithoutSurprisal(stream(backend, temperature=2.0)))
-    text_only = watched(WithoutSurprisal(stream(backend, temperature=2.0)), Watch(("<think>", "</think>"), False, True,
-                                                                                  read=False))
+    text_only = watched(WithoutSurprisal(stream(backend, temperature=2.0)), text_only_watch())
     assert read.finish_reason == "collapse" and read.collapse.signal == "word_salad"
     assert read.collapse.signals["onset_from"] == "model surprisal"
     assert read.stats.generation_tokens <= with_surprisal.stats.generation_tokens + 48
     assert read.stats.generation_tokens < text_only.stats.generation_tokens
     assert text_only.visible.startswith(read.visible)  # the same tokens (same seed), stopped earlier
     coherent = watched(WithoutSurprisal(stream(backend, temperature=0.6, seed=1)))
-    assert coherent.finish_reason in ("stop", "length") and coherent.collapse is None and coherent.read
+    assert coherent.finish_reason in ("stop", "length") and coherent.collapse is None and coherent.watched
 
 
 def test_reading_a_growing_text_scores_each_token_as_one_whole_read(backend):
     """Reading a stream 16 tokens at a time with the KV cache kept gives the nats of one read of the whole text
-    (within float32 noise); a token the growing text splits differently is read again from there."""
+    (within float32 noise); when the growing text splits a token read before differently, the text is read again."""
     from pipeline.checks.tokens import _encoding
 
     ids = _encoding(PROMPT * 4).ids

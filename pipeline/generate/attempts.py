@@ -144,7 +144,7 @@ def judge(streamed: Streamed, task: Task, rendered: str, plan: Plan, markers: tu
         findings += [Finding("unusable_answer", ATTENTION, error)] if error else []
     elif not streamed.collapse:
         text, trimmed = trim_chatter_finding(text, task.prompt)
-        text, read = read_unwatched(text, task.prompt.language, streamed.scored or streamed.read)
+        text, read = read_unwatched(text, task.prompt.language, streamed.watched)
         findings += trimmed + read + check_section(text, task.prompt.target_words, markers)
     elif not text.strip():
         findings.append(Finding("empty", ATTENTION, "no clean text before the collapse"))
@@ -159,11 +159,12 @@ def judge(streamed: Streamed, task: Task, rendered: str, plan: Plan, markers: tu
                    streamed.collapse, streamed.tokens_after_onset, value, error, constrained)
 
 
-def read_unwatched(text: str, language: str, scored: bool) -> tuple[str, list[Finding]]:
-    """Text from a backend that streamed no probabilities: only text signals watched it (in another language,
-    not even English's salad signals), and they miss salad shaped like real text, so the embedded model reads
-    it as `pipeline check` does; a salad is cut back as a streamed one is."""
-    if scored or not text.strip():
+def read_unwatched(text: str, language: str, watched: bool) -> tuple[str, list[Finding]]:
+    """Text no model judged while it streamed (`watched` false: a backend without probabilities, a section too long to
+    read as it grew): only text signals watched it (in another language, not even English's salad signals), and they
+    miss salad shaped like real text, so the embedded model reads it as `pipeline check` does; a salad is cut back
+    as a streamed one is."""
+    if watched or not text.strip():
         return text, []
     verdict = collapse_of(text, read=True, language=language)
     if not verdict.detected or verdict.onset is None:

@@ -26,8 +26,8 @@ class Streamed:
     stats: GenerationStats
     collapse: Verdict | None
     tokens_after_onset: int | None
-    scored: bool = False  # the backend reported the tokens' surprisal (the model's own salad signal watched them)
-    read: bool = False  # the embedded model read the whole visible text while it streamed (backends without)
+    watched: bool = False  # a model judged the whole visible text while it streamed: the writer's own surprisal, as
+    # the backend reported it, or the embedded model's reading (a backend without): no read is needed afterwards
 
 
 class VisibleText:
@@ -89,26 +89,25 @@ class Watch:
         self.checkpoints.append((len(self.text.visible), self.tokens))
         if self.detector.feed(added, spent, nats if added else None).detected:  # reasoning is not judged
             return True
-        return bool(added) and self._read(final=False)
+        return bool(added) and self._read(final=False) is not None
 
-    def _read(self, final: bool) -> bool:
-        """A backend that streams no probabilities: the embedded model reads the visible text as it grows."""
-        if self.scored or not self.reads or self.read_verdict is not None:
-            return self.read_verdict is not None
-        if self.reader is None:
-            self.reader = StreamRead()
-        self.read_verdict = self.reader.add(self.text.visible, final)
-        return self.read_verdict is not None
+    def _read(self, final: bool) -> Verdict | None:
+        """A backend that streams no probabilities: the embedded model reads the visible text as it grows; a salad
+        once it found one."""
+        if not self.scored and self.reads and self.read_verdict is None:
+            self.reader = self.reader or StreamRead()
+            self.read_verdict = self.reader.add(self.text.visible, final)
+        return self.read_verdict
 
     def result(self, finish_reason: str, stats: GenerationStats | None) -> Streamed:
         verdict, stats = self.read_verdict or self.detector.finish(), stats or GenerationStats()  # what stopped it
-        if not verdict.detected and self._read(final=True):  # the tail after the last read
-            verdict = self.read_verdict or verdict
-        read = self.reader is not None and self.reader.covered
+        if not verdict.detected:
+            verdict = self._read(final=True) or verdict  # the tail after the last read
+        watched = self.scored or (self.reader is not None and self.reader.covered)
         if not verdict.detected or verdict.onset is None:
-            return Streamed(self.text.raw, self.text.visible, finish_reason, stats, None, None, self.scored, read)
+            return Streamed(self.text.raw, self.text.visible, finish_reason, stats, None, None, watched)
         after = self.tokens - tokens_at(self.checkpoints, verdict.onset)
-        return Streamed(self.text.raw, self.text.visible, finish_reason, stats, verdict, after, self.scored, read)
+        return Streamed(self.text.raw, self.text.visible, finish_reason, stats, verdict, after, watched)
 
 
 def tokens_at(checkpoints: list[tuple[int, int]], offset: int) -> int:
