@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from bisect import bisect_right
 from pathlib import Path
 
 from build_degenerate_corpus import SPAN, normalise
@@ -31,7 +32,7 @@ def period_tokens(text: str, onset: int, ends: list[int]) -> int | None:
     on came last (None for an onset labelled by hand with no repeated span after it)."""
     matches = list(re.finditer(r"\S+", text))
     words = [normalise(match.group()) for match in matches]
-    token_at = [sum(1 for end in ends if end <= match.start()) for match in matches]
+    token_at = [bisect_right(ends, match.start()) for match in matches]  # tokens ended before each word
     last: dict[tuple[str, ...], int] = {}
     distances = []
     for i in range(len(words) - SPAN + 1):
