@@ -4,7 +4,7 @@ Each sample of a batch of continuations (bench/corpus/degenerate.jsonl, and the 
 coherent_model.jsonl) is streamed as the section the backend would write: only the model's own part, without the
 real text before it (a server's section has no opening), token by token with the embedded tokenizer. Two ways,
 side by side on the same texts: the text signals alone (what the HTTP backend's stream had), and the text signals
-with the embedded model reading the stream as it grows (checks/tokens.StreamRead, the class generation uses).
+with the embedded model reading the stream as it grows (generation's own watch, generate/watch.py).
 Per kind: recall, tokens generated past the labelled onset before the stream stopped (p50/p95), and the coherent
 runs flagged. The model reads on this CPU (~100 tokens/s): a batch takes minutes.
 Usage: python bench/stream_read.py BATCH [BATCH ...] [--out FILE.json]"""
@@ -18,23 +18,22 @@ from collapse import ends_of, load
 from continuations import kind_report, run_batches
 
 import pipeline  # noqa: F401  (before mlx: the CPU's BLAS)
-from pipeline.checks.collapse import CollapseDetector
-from pipeline.checks.tokens import StreamRead
+from pipeline.backends.base import DEFAULT_THINK_MARKERS, Delta
+from pipeline.generate.watch import Watch
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 MODES = ("text", "text + reading while streaming")
 
 
 def streamed(text: str, ends: list[int], read: bool) -> int | None:
-    """The token at which the stream would have been stopped, or None."""
-    detector, reader, start = CollapseDetector(), StreamRead() if read else None, 0
+    """The token at which generation's watch (generate/watch.py, as a server's stream meets it: no surprisal)
+    would have stopped the stream, or None."""
+    watch, start = Watch(DEFAULT_THINK_MARKERS, False, True, read=read), 0
     for count, end in enumerate(ends, start=1):
-        if detector.feed(text[start:end], 1).detected or (reader is not None and reader.add(text[:end])):
+        if watch.add(Delta(text[start:end], count)):
             return count
         start = end
-    if detector.finish().detected or (reader is not None and reader.add(text, final=True)):
-        return len(ends)
-    return None
+    return len(ends) if watch.result("stop", None).collapse is not None else None
 
 
 def judge_batch(batch: str) -> dict:
