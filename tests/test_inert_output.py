@@ -44,6 +44,15 @@ HOSTILE = {
     # kramdown (Jekyll) sets any attribute from {: ...} and runs {::extensions}
     "kramdown attribute list": ('A paragraph.\n{: onclick="alert(16)"}', "A paragraph."),
     "kramdown extension": ("{::nomarkdown}<b>raw</b>{:/} Words.", "Words"),
+    # A CommonMark renderer reads these as links and tags; a line-start regex and a quote-minded tag regex did not
+    "reference in a quote": ("> Click [here][1] now.\n>\n> [1]: javascript:alert(17)", "Click"),
+    "reference in a list": ("- Click [here][1] now.\n\n- [1]: javascript:alert(18)", "Click"),
+    "reference in a numbered list": ("1. [1]: javascript:alert(19)\n\nClick [here][1] now.", "Click"),
+    "escaped bracket label": ("Click [a\\]b] now.\n\n[a\\]b]: javascript:alert(20)", "Click"),
+    "tab in an angle destination": ("[x](<java\tscript:alert(21)>) there.", "there"),
+    "lone quote in a tag over lines": ("<div\ntitle=a'b onmouseover=alert(22)>hover me", "hover me"),
+    "lone quote in an img over lines": ("<p\nclass=x>\n<img src=x alt=a'b\nonerror=alert(23)>", ""),
+    "lone quote in details": ("<details\nopen title=a'b ontoggle=alert(24)>Shown.", "Shown"),
 }
 INVISIBLE = re.compile(r"[\s\x00-\x1f\u200b-\u200f\u2060\ufeff]")
 output_fuzz = load_bench("output_fuzz")  # the one checker of outputs, shared with the fuzz benchmark

@@ -29,8 +29,11 @@ def foreign_links_finding(prose: str, allowed: set[str]) -> Finding | None:
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 # Where markdown takes a link destination: inline [x](dest), reference definitions [x]: dest, autolinks <dest>.
 _INLINE = re.compile(r"(\]\(\s*<?)([^()\s>]+(?:\([^()\s]*\)[^()\s>]*)*)")  # one level of (...) as markdown allows
-_REFERENCE = re.compile(r"(?m)(^ {0,3}\[[^\]]+\]:\s*<?)(\S+?)(?=>?(?:\s|$))")
+_ANGLED = re.compile(r"(\]\(\s*<)([^<>\n]+)(?=>)")  # [x](<dest>): spaces and tabs allowed in it
+# A definition anywhere on a line, not only at its start: inside a quote or a list item it is one too ("> [1]: dest")
+_REFERENCE = re.compile(r"(\[(?:\\.|[^\]\\\n])+\]:[ \t]*<?)(\S+?)(?=>?(?:\s|$))")
 _AUTOLINK = re.compile(r"(<)([A-Za-z][A-Za-z0-9+.\-]*:[^>\s]*)(?=>)")
+_DESTINATIONS = (_INLINE, _ANGLED, _REFERENCE, _AUTOLINK)
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f\u200b-\u200f\u2060\ufeff]")
 _BACKSLASH_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark and kramdown read `javascript\:` as `javascript:`
 NEUTRALISED = "#unsafe-link-removed"
@@ -50,7 +53,7 @@ def is_unsafe_link(destination: str) -> bool:
 
 
 def unsafe_links(text: str) -> list[str]:
-    found = [m.group(2) for pattern in (_INLINE, _REFERENCE, _AUTOLINK) for m in pattern.finditer(text)]
+    found = [m.group(2) for pattern in _DESTINATIONS for m in pattern.finditer(text)]
     return sorted({d for d in found if is_unsafe_link(d)})
 
 
@@ -58,7 +61,7 @@ def neutralise_links(text: str) -> str:
     """Every unsafe destination becomes a harmless fragment; the link text stays readable."""
     def replace(match: re.Match) -> str:
         return match.group(1) + (NEUTRALISED if is_unsafe_link(match.group(2)) else match.group(2))
-    for pattern in (_INLINE, _REFERENCE, _AUTOLINK):
+    for pattern in _DESTINATIONS:
         text = pattern.sub(replace, text)
     return text
 

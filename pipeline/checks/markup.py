@@ -11,8 +11,9 @@ from .text import ZERO_WIDTH_SPACE
 
 DANGEROUS_TAGS = frozenset({"script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "base",
                             "link", "meta", "form", "svg", "math", "template", "noscript"})
-# A tag as an HTML parser reads it: quoted values may hold '>' and the tag may run over several lines.
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)((?:\"[^\"]*\"|'[^']*'|[^\"'<>])*)")
+# A tag as an HTML parser reads it: quoted values may hold '>' and the tag may run over several lines. A quote
+# opens a value only right after '=': in `alt=a'b onerror=...` it is a letter of the value, and the handler counts.
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)((?:=\s*\"[^\"]*\"|=\s*'[^']*'|[^<>])*)")
 _WHOLE_TAG = re.compile(_TAG.pattern + ">")
 _HANDLER = re.compile(r"\bon[a-z]+\s*=", re.IGNORECASE)
 _URL_ATTRIBUTE = re.compile(r"""\b(?:href|src|action|formaction|xlink:href|data|poster|background)\s*=\s*"""
