@@ -165,3 +165,100 @@ def test_third_held_out_outputs_lose_only_their_preambles():
     attempts = json.loads((REPO / "tests/real_text/smollm2-chatter-heldout-3.json").read_text())["attempts"]
     removed = [r for a in attempts for r in trim_chatter(a["text"], a["heading"], prompts[a["heading"]]).removed]
     assert removed == ["Here's a rewritten version of the original paragraph:", "Here's an edited version:"]
+
+
+# An adversarial probe of 2026-12-07 (79 chatter variants in the styles of several model families, 67 pieces of
+# content that look like chatter): before its rules changed 46 variants were kept and 28 content pieces were cut.
+# These are from that probe (it calibrated the rules; bench/chatter.py reports the text never looked at).
+MEMORY = "Why memory is the real constraint"
+
+
+@pytest.mark.parametrize("lead", [
+    "Certainly! Below is the section on why memory is the real constraint:\n\n",
+    "Absolutely — here's a draft of the section on memory.\n\n",
+    "Okay, here is the rewritten section:\n\n",
+    "Here's a concise, engaging section about why memory is the real constraint:\n\n",
+    "Here is a 110-word section on why memory is the real constraint:\n\n",
+    "Sure! 😊 Here's your section:\n\n",
+    "**Here's your section:**\n\n",
+    "*Sure! Here is the section:*\n\n",
+    "Here you go:\n\n",
+    "The following is the section you asked for:\n\n",
+    "I'd be happy to help! Here's the section:\n\n",
+    "Sure, I can help with that!\n\n",
+    "Here is a section of about 110 words, in short paragraphs, written in first person, plain English:\n\n",
+    "As an AI language model, I don't have personal experience, but here's a section:\n\n",
+    "I'll write this section in first person, focusing on the memory math.\n\n",
+    f"## 1. {MEMORY}\n\n",
+    f"### Section 1: {MEMORY}\n\n",
+    f"{MEMORY}\n=================================\n\n",
+    f"Title: {MEMORY}\n\n",
+    f"**{MEMORY}** (approx. 110 words)\n\n",
+])
+def test_chatter_of_many_models_is_cut_before_the_content(prompt, lead):
+    heading, texts = prompt
+    trimmed = trim_chatter(lead + BODY, heading, texts)
+    assert trimmed.text == BODY and "".join(trimmed.removed).replace("\n", "") == lead.strip().replace("\n", "")
+
+
+@pytest.mark.parametrize("tail", [
+    "\n\nHope this helps!",
+    "\n\nPlease let me know if you want any adjustments.",
+    "\n\n**Let me know if you'd like any changes!**",
+    "\n\nIf you’d like, I can expand on the KV cache.",
+    "\n\nWant me to adjust the tone?",
+    "\n\n(Word count: 112)",
+    "\n\n**Note:** I used only the facts from your research notes.",
+    "\n\nI've kept it concise and in first person, as requested.",
+    "\n\n---\n\nLet me know if you'd like any changes!",  # the rule above it goes too, and is recorded
+])
+def test_closing_chatter_of_many_models_is_cut_after_the_content(prompt, tail):
+    heading, texts = prompt
+    trimmed = trim_chatter(BODY + tail, heading, texts)
+    assert trimmed.text == BODY and trimmed.removed == [tail.strip()]
+
+
+CRON = "```\n0 3 * * * /usr/local/bin/nightly --exit\n```"
+
+
+@pytest.mark.parametrize("text", [
+    # a line that introduces the writer's own things, or whose colon the content follows on the same line
+    "Here is the section of my crontab that matters:\n\n" + CRON + "\n\nIt runs once a night and exits.",
+    "Here's the part nobody tells you: the OS needs 10 GB.\n\nThe rest is shared by the weights and the cache.",
+    "Here is the answer: 41 GB at peak.\nThat leaves room for the OS and the apps I keep open.",
+    "Here is the response I got from the server:\n\n```json\n{\"error\": \"out of memory\"}\n```\n\nThat was the cache.",
+    "Here is an example POST request body:\n\n```json\n{\"max_tokens\": 400}\n```\n\nEvery section is one such call.",
+    "Here's the draft schedule the job follows:\n- 03:00 load\n- 03:05 generate\n- 03:40 exit",
+    "Here's the post-mortem in one line:\nthe cache was never cleared.\n\nAfter that fix the job ran for months.",
+    "Below is the script I use for writing the nightly post:\n\n```sh\npipeline write post.yaml\n```\n\nIt exits.",
+    "Here's the short version:\n\nthe OS takes 10 GB, the model 35 GB, and the cache the rest.",
+    "Certainly.\nThat is what I told myself when I bought a 64 GB Mac for a 35 GB model.",
+    "Here are the topics we’ll cover in this chapter:\n\n- memory\n- limits",  # the Rust book: real text
+    # a closing question the text answers, and endings addressed to the post's readers
+    BODY + "\n\nShould I have bought the 128 GB model? No: the job exits, and the memory comes back.",
+    BODY + "\n\nDo you want the numbers? 35 GB of weights, 10 GB for the OS, 41 GB at peak.",
+    BODY + "\n\nFeel free to reuse the config: it is in the repository, MIT-licensed.",
+    BODY + "\n\nI hope this helps someone avoid the swap storm I hit in March.",
+    BODY + "\n\nIf you'd like to try this yourself, the script is in the repo linked above.",
+    BODY + "\n\nLet me know in the comments how you budget yours.",
+    BODY + "\n\nFeel free to dive into the user guide section on advanced indexing.",  # pandas' docs: real text
+    BODY + "\n\n**Note:** This section uses grammar notations beyond standard EBNF:",  # Python's docs: real text
+])
+def test_content_that_looks_like_chatter_is_kept(prompt, text):
+    heading, texts = prompt
+    assert trim_chatter(text, heading, texts).removed == []
+
+
+@pytest.mark.parametrize("heading, text", [
+    ("Load, run, exit", "Load, run, exit.\n\nThat is the whole nightly job, and the order matters."),
+    ("Where the 64 GB goes", "Where the 64 GB goes?\n\nMostly to the weights: 35 GB of them."),
+])
+def test_an_opening_sentence_in_the_headings_words_is_content(heading, text):
+    assert trim_chatter(text, heading).removed == []
+
+
+def test_a_cut_keeps_the_indentation_of_the_content_and_records_an_invisible_mark(prompt):
+    heading, texts = prompt
+    trimmed = trim_chatter("\ufeffHere is your section:\n\n    code line one\n    code line two\n\nProse after.", heading)
+    assert trimmed.text == "    code line one\n    code line two\n\nProse after."
+    assert trimmed.removed == ["\ufeffHere is your section:"]  # nothing goes without a record

@@ -1,7 +1,9 @@
 """Assistant chatter around a section: a preamble ("Sure! Here is your section:"), a heading that repeats
 the section's own, the prompt's instructions echoed back ("You are writing one section at a time…"),
-and an offer or question to the user ("Would you like another section?"). Trimmed only at the very
-start or end of the text, so content is never cut; echoed instructions inside the content are reported
+and an offer, question or note to the user ("Would you like another section?", "(Word count: 112)").
+Trimmed only at the very start or end of the text, and only a line that hands over, names or offers the
+writing itself: a line that introduces the writer's own things ("Here is the section of my crontab that
+matters:") or a question the text answers is content. Echoed instructions inside the content are reported
 instead. Pure."""
 
 from __future__ import annotations
@@ -10,37 +12,70 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-_PREAMBLE = re.compile(
-    r"\A\s*(?:(?:sure|certainly|of course|absolutely|okay|ok|great)[!,.]*\s*)?"
-    r"(?:here(?:'s|’s| is| are)\s+(?:your|the|a|an|my)?\s*(?:requested\s+|revised\s+|new\s+)?"
-    r"(?:section|draft|paragraph|text|content|post|answer|response|introduction|rewrite|part|piece|chapter|article"
-    r"|write-up)\b[^\n]{0,60}"
-    r"|(?:sure|certainly|of course|absolutely)[!.]*)\s*:?[ \t]*\n+",
-    re.IGNORECASE)
-# "Here's an edited version:", "Here's an example of how to write the section "X":", "Here is the revised
-# draft:" on a line of its own: the model presenting its answer. "Here are the three limits I set:" is content.
-_PRESENTING = re.compile(
-    r"\A\s*(?:(?:sure|certainly|of course|okay|ok)[!,.]*\s*)?here(?:'s|’s| is| are)\s+(?:your|the|a|an|my|some)?\s*"
-    r"(?:(?:edited|revised|new|rewritten|updated|improved|possible|short|shorter|longer)\s+)?"
-    r"(?:version|example|draft|rewrite|take|attempt|answer|response)\b[^\n]{0,160}:[ \t]*\n+", re.IGNORECASE)
+# A line is judged on its plain words: emphasis, emoji, a byte-order mark and curly apostrophes do not hide it
+_DECORATION = re.compile(r"[*_`\ufeff\u200b-\u200f\u2060\u2600-\u27bf\U0001f000-\U0001faff\ufe0f]+")
+_ACK = (r"(?:sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|all right|got it|great|no problem|"
+        r"(?:i'd|i would|i'm|i am) (?:be )?(?:happy|glad) to help(?: with that| you)?|happy to help|"
+        r"i can (?:help|do) (?:with )?that)")
+_ACKS = rf"(?:{_ACK}\s*[!.,]*\s*(?:[-\u2013\u2014]\s*)?)"
+# On a line of its own only these (people write "No problem!" and "Great!" in READMEs too)
+_ACK_ONLY = re.compile(r"(?:(?:sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|got it|"
+                       r"(?:i'd|i would|i'm|i am) (?:be )?(?:happy|glad) to help(?: with that| you)?|happy to help|"
+                       r"i can (?:help|do) (?:with )?that)\s*[!.,]*\s*)+", re.IGNORECASE)
+# The model handing over its answer: "Here's your section:", "Below is the section you asked for:", ...
+_HANDING = re.compile(
+    rf"{_ACKS}*(?:here(?:'s| is| are)|below (?:is|are|you'll find)|(?:the following|what follows) is|"
+    r"i've (?:written|drafted|rewritten|revised|put together)|i have (?:written|drafted|rewritten|revised))\b"
+    r"(?P<before>(?:\s+[\w,'-]+){0,6}?)\s+(?P<noun>section|draft|paragraph|text|content|post|answer|response|"
+    r"introduction|intro|conclusion|rewrite|part|piece|chapter|article|write-up|version|revision|passage|body|"
+    r"example|take|attempt)(?![\w-])(?P<after>[^:]*)$", re.IGNORECASE)
+_TRY_NOUNS = frozenset({"example", "take", "attempt"})  # also content's words: only before prose ("Here's an example:")
+_WH = frozenset("what how why where when which who whose".split())
+# After the noun: its topic, title, length or addressee ("on memory", "titled ...", "of about 110 words", "you asked
+# for"), never the writer's own things ("of my crontab", "I got from the server", "the job follows": content)
+_TOPIC = re.compile(r"\A(?:$|[\s,]*(?:on|about|at|for|titled|called|named|based|in|with|using|following|that you|"
+                    r"you|as|from your|\d+|[\"\u201c'(\u2014\u2013-])|\s+of\s+(?:about\s+|around\s+|roughly\s+)?\d|"
+                    r"\s+of\s+(?:how to|writing|(?:the|your|this|that)\s+(?:\w+\s+){0,2}?(?:section|post|paragraph|"
+                    r"article|text|draft|blog post|introduction|part)\b))", re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|mine|we|our|us)\b", re.IGNORECASE)
+_RELATIVE = re.compile(r"\b(?:that|which|who|where)\b(?!\s+you)", re.IGNORECASE)
+_ADDRESSEE = re.compile(r"\b(?:you|your|requested)\b", re.IGNORECASE)
 # "Here's a breakdown of how you can go about writing that section:": a reply about the writing itself.
-_ABOUT_WRITING = re.compile(
-    r"\A\s*(?:(?:sure|certainly|of course|okay|ok)[!,.]*\s*)?(?:here(?:'s|’s| is| are)|below is)\b[^\n]{0,160}"
-    r"\b(?:writ(?:e|ing)|draft(?:ing)?)\b[^\n]{0,40}\b(?:section|paragraph|post|part)\b[^\n]{0,40}:[ \t]*\n+",
-    re.IGNORECASE)
-_SECTION_WORDS = re.compile(r"\b(?:section|version|draft|rewrite|post|paragraph|text|answer|response)\b", re.IGNORECASE)
-_INLINE_CODE = re.compile(r"`[^`\n]*`")  # "the `POST` method" names code, not the post being written
-_PROSE_START = re.compile(r"\A\s*[A-Za-z\"“‘']")  # not a fence, list, table or code after "Here's an example:"
+_ABOUT_WRITING = re.compile(r"(?:here(?:'s| is| are)|below is)\b.{0,160}\b(?:writ(?:e|ing)|draft(?:ing)?)\b.{0,40}"
+                            r"\b(?:section|paragraph|post|part)\b[^:]{0,40}:$", re.IGNORECASE)
+# "I'll write this section in first person, focusing on ...": the model saying how it will answer
+_PLAN = re.compile(r"(?:i'll|i will|i'm going to|let me) (?:write|draft|keep|start|begin|focus on|structure) "
+                   r"(?:this|the|your) (?:section|post|paragraph|draft)\b[^:]*[.:!]$", re.IGNORECASE)
+_AS_AN_AI = re.compile(r"\A\s*as an ai(?: language model| assistant| model)?\b[^.!?\n]*[.!?]?[^\n]*\n+", re.IGNORECASE)
+_PROSE_START = re.compile(r"\A\s*[A-Z\"\u201c\u2018']")  # a new sentence, not a fence, list, table, code or its tail
 _FLATTERY = re.compile(r"\A\s*(?:what an?|that's an?|that is an?)?\s*(?:great|good|excellent|interesting)\s+"
                        r"question[!.]+[ \t]*", re.IGNORECASE)
-# An offer or question to the user at the very end; whole words ("should instead read:" is no "should I")
+_HEADING_PREFIX = re.compile(r"\A(?:#+\s*)?(?:(?:section|part)\s*\d*(?:\s+of\s+\d+)?\s*[:.\u2014-]\s*|"
+                             r"(?:title|heading)\s*:\s*|\d+[.)]\s+)?", re.IGNORECASE)
+_WORD_COUNT_NOTE = re.compile(r"\s*\((?:approx\.?|about|~)?[^()]*\bwords?\b[^()]*\)\s*\Z", re.IGNORECASE)
+_SETEXT = re.compile(r"\A[ \t]*(?:=+|-+)[ \t]*(?:\n+|\Z)")
+_RULE_LINE = re.compile(r"\n[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*\Z")
+# An offer or question to the user, on the last line: it names the writing or the help ("Want me to adjust the
+# tone?", "Let me know if you'd like any changes!"); a question the text answers is content ("Should I have bought
+# the 128 GB model? No: ...")
 _OFFER = re.compile(
-    r"\n[ \t]*\n?[ \t]*((?:would you like|do you want|shall i|should i|let me know|i hope (?:this|that) helps|"
-    r"feel free to|what would be|can i help|how can i (?:help|assist)|is there anything|if you(?:'d| would) like)"
-    r"\b[^\n]{0,200})\s*\Z",
+    r"\A(?:please |just )?(?:would you like|do you want|want me to|shall i|should i|let me know|"
+    r"if you(?:'d| would)? (?:like|want)(?: me to|,? i can| i could)|is there anything|how can i (?:help|assist)|"
+    r"can i help|i can (?:also )?(?:expand|adjust|revise|"
+    r"shorten|lengthen|add|rewrite|write|tweak|make|continue)|(?:i'd|i would|i'm|i am) (?:be )?happy to|happy to|"
+    r"feel free to (?:ask|reach out|let me know|request|tell me|contact me)|what would be|i hope (?:this|that|it) helps)\b",
     re.IGNORECASE)
-_FIRST_LINE = re.compile(r"\A\s*([^\n]*)(?:\n+|\Z)")
-_LAST_LINE = re.compile(r"(?:\A|\n+)([^\n]*)\s*\Z")
+_ABOUT_THE_ANSWER = re.compile(
+    r"\b(?:section|draft|post|paragraph|article|version|changes?|adjust\w*|tweak\w*|revis\w+|expand\w*|shorten|"
+    r"shorter|longer|lengthen|tone|edit\w*|anything else|further|help|assist\w*|questions?|feedback|another|"
+    r"more detail|elaborate|what you think|modif\w+|rewrite|continue|next one)\b", re.IGNORECASE)
+_HOPE_IT_HELPS = re.compile(r"\A(?:i )?hope (?:this|that|it) helps(?: you)?\s*[!.]*\Z", re.IGNORECASE)
+# A note about the writing itself: "(Word count: 112)", "Note: I've kept it under 150 words.", "I used only your facts."
+_ABOUT_ITSELF = re.compile(
+    r"\A\(?\s*(?:approx(?:imate)?\.?\s*|total\s*)?word count\b.*|\A\(?(?:note|n\.b\.)\s*:\s*(?:i|i've|i have|"
+    r"word count)\b.*|\Ai(?:'ve| have)? (?:kept|used|written|made|followed|avoided|"
+    r"included|stuck|tried|aimed|focused)\b.*\b(?:as requested|as you asked|words|instructions|your (?:notes|facts|"
+    r"research|brief|guidelines)|guidelines|requirements)\b.*", re.IGNORECASE)
 _FIRST_SENTENCE = re.compile(r"\A\s*(.+?[.!?])(?:\s+|\Z)", re.DOTALL)
 _CLAUSE_END = re.compile(r"[.!?;:\n]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -91,40 +126,104 @@ def _is_echo(piece: str, told: Told) -> bool:
     return bool(clauses) and all(c in told.clauses for c in clauses) and any(c in told.instructions for c in clauses)
 
 
+def plain(line: str) -> str:
+    """A line's words as a reader sees them: no emphasis, emoji or invisible marks; straight apostrophes."""
+    return " ".join(_DECORATION.sub("", line).replace("\u2019", "'").split())
+
+
 def _is_heading_repeat(line: str, heading: str) -> bool:
-    bare = line.strip().strip("#*_ ").rstrip(":").strip("*_ ")
-    return bool(heading) and normalised(bare) == normalised(heading)
+    """The section's own heading, however dressed: "## 1. Why ...", "**Section: Why ...**", "Title: Why ...",
+    "Why ...:", "**Why ...** (approx. 110 words)"."""
+    bare = _HEADING_PREFIX.sub("", _WORD_COUNT_NOTE.sub("", plain(line)), count=1).rstrip(":").strip()
+    if bare[-1:] in (".", "?", "!") and not line.lstrip().startswith(("#", "*", "_")):
+        return False  # "Where the 64 GB goes?" opening the section: a sentence, not a heading
+    return bool(heading) and bool(bare) and normalised(bare) == normalised(heading)
+
+
+def _first_line(text: str) -> tuple[str, str]:
+    """The first non-blank line and everything after it (blank lines before the rest dropped, its indentation kept)."""
+    body = text.lstrip("\n\r\t \ufeff")
+    line, _, rest = body.partition("\n")
+    return line, rest.lstrip("\n") if not rest.strip() else _without_blank_lines(rest)
+
+
+def _without_blank_lines(text: str) -> str:
+    lines = text.split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+def _cut_before(text: str, rest: str) -> str:
+    """What goes when `rest` (a suffix of the text) is kept, as recorded: a byte-order mark included."""
+    return text[: len(text) - len(rest)].strip()
+
+
+def _is_handing_over(line: str, rest: str) -> bool:
+    """The model handing over its answer on a line of its own ("Sure! Here's your section:"); not a line that
+    introduces the writer's own things ("Here is the section of my crontab that matters:", "Here's the draft schedule
+    the job follows:") or goes on into the text ("Here's the short version:\n\nthe OS takes 10 GB")."""
+    words = plain(line)
+    if not words or rest[:1].islower():
+        return False
+    if _ACK_ONLY.fullmatch(words) and words.rstrip()[-1:] in "!:,":
+        return True  # "Sure!", "I'd be happy to help!" ("Certainly." may open a sentence's thought)
+    if re.fullmatch(rf"{_ACKS}*here you (?:go|are)[!.:]*", words, re.IGNORECASE) or (
+            _PLAN.fullmatch(words) and _PROSE_START.match(rest)):
+        return True
+    if _ABOUT_WRITING.match(re.sub(rf"\A{_ACKS}*", "", words, flags=re.IGNORECASE)) and not _FIRST_PERSON.search(
+            words.split("writ")[0]):
+        return True
+    match = _HANDING.fullmatch(words.rstrip(":!. "))
+    if not match or words.rstrip()[-1:] not in ":!." or set(match.group("before").lower().split()) & _WH:
+        return False
+    after, before = match.group("after"), re.sub(r"\A\s*my\b", "", match.group("before"), flags=re.IGNORECASE)
+    if not _TOPIC.match(after) or _FIRST_PERSON.search(before + after) or _RELATIVE.search(after):
+        return False
+    if words.rstrip()[-1] != ":" and not (_ADDRESSEE.search(words) or re.match(_ACKS, words, re.IGNORECASE)):
+        return False  # "Here is the section." alone reads as content; "Here's your section!" does not
+    return match.group("noun").lower() not in _TRY_NOUNS or bool(_PROSE_START.match(rest))
 
 
 def _leading(text: str, heading: str, told: Told) -> tuple[str, str] | None:
     """One piece of chatter at the start, and the rest; None when the text starts with content."""
-    if lead := _PREAMBLE.match(text) or _presenting(text) or _ABOUT_WRITING.match(text) or _FLATTERY.match(text):
+    if lead := _AS_AN_AI.match(text) or _FLATTERY.match(text):
         return lead.group().strip(), text[lead.end():]
-    line = _FIRST_LINE.match(text)
-    if line and (_is_heading_repeat(line.group(1), heading) or _is_echo(line.group(1), told)):
-        return line.group(1).strip(), text[line.end():]
+    line, rest = _first_line(text)
+    if _is_handing_over(line, rest) or _is_echo(line, told):
+        return _cut_before(text, rest), rest
+    if _is_heading_repeat(line, heading):
+        underline = _SETEXT.match(rest)  # "Why ...\n=====": its underline goes with it
+        rest = _without_blank_lines(rest[underline.end():]) if underline else rest
+        return _cut_before(text, rest), rest
     sentence = _FIRST_SENTENCE.match(text)
     if sentence and _is_echo(sentence.group(1), told):
         return sentence.group(1).strip(), text[sentence.end():]
     return None
 
 
-def _presenting(text: str) -> re.Match | None:
-    """The model presenting its answer, when what follows is that answer: it names the writing ("section",
-    "version", ...), or it is "Here's an example:" followed by prose rather than code, a list or a table."""
-    lead = _PRESENTING.match(text)
-    if lead and (_SECTION_WORDS.search(_INLINE_CODE.sub("", lead.group())) or _PROSE_START.match(text[lead.end():])):
-        return lead
-    return None
+def _is_offer(line: str) -> bool:
+    words = plain(line)
+    question = words.find("?")
+    if question >= 0 and words[question + 1:].strip():
+        return False  # a question the text goes on to answer
+    if _HOPE_IT_HELPS.match(words) or _ABOUT_ITSELF.match(words):
+        return True
+    return bool(_OFFER.match(words) and _ABOUT_THE_ANSWER.search(words))
+
+
+def _starts_sentence(before: str, line: str) -> bool:
+    """The last line is a sentence of its own, not the end of one that began above ("... email us\nif you want ...")."""
+    return not plain(line)[:1].islower() and (before.endswith("\n") or before.rstrip()[-1:] in ".!?:)")
 
 
 def _trailing(text: str, told: Told) -> tuple[str, str] | None:
-    if tail := _OFFER.search(text):
-        return tail.group(1).strip(), text[: tail.start()]
-    line = _LAST_LINE.search(text)
-    if line and _is_echo(line.group(1), told):
-        return line.group(1).strip(), text[: line.start()]
-    return None
+    body = text.rstrip()
+    before, _, line = body.rpartition("\n")
+    if not before.strip() or not _starts_sentence(before, line) or not (_is_offer(line) or _is_echo(line, told)):
+        return None
+    kept = _RULE_LINE.sub("", before.rstrip()).rstrip()  # a "---" left above the offer goes too
+    return body[len(kept):].strip(), kept
 
 
 def trim_chatter(text: str, heading: str = "", prompt_texts: Iterable[str] = ()) -> Trimmed:
@@ -136,4 +235,4 @@ def trim_chatter(text: str, heading: str = "", prompt_texts: Iterable[str] = ())
             removed.append(step[0])
             text = step[1]
     echoed = [s.strip() for s in _SENTENCE_END.split(text) if s.strip() and _is_echo(s, told)]
-    return Trimmed(text.strip() if removed else text, removed, echoed)
+    return Trimmed(text.rstrip() if removed else text, removed, echoed)
