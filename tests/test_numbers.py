@@ -96,3 +96,54 @@ def test_a_min_key_is_a_minimum_not_minutes():
     known = known_values(flatten_numbers({"memory_min": 3, "wait_minutes": 5}))
     assert unverified("The smallest machine had 3 GB; we waited 5 minutes.", known) == []
     assert [m.text for m in unverified("It used 5 GB.", known)] == ["5"]  # 5 is a number of minutes
+
+
+# From an adversarial probe of 2026-12-07 (173 cases): each of these was a false flag or a silent pass before.
+@pytest.mark.parametrize(("source", "prose"), [
+    ("The score is 35.45.", "The score is 35.5."),  # rounded half up, as people round
+    ("The file is 2.5 GB.", "The file is about 3 GB."),
+    ("1,234 users signed up.", "About 1,200 users signed up."),  # "about" rounds to its last non-zero digit
+    ("1,234 users signed up.", "Over 1,000 users signed up."),
+    ("1,200 users signed up.", "About 1.2k users signed up."),  # scale words are amounts
+    ("Revenue was $1,200,000.", "Revenue was $1.2M."),
+    ("Revenue was $1.2 million.", "Revenue was $1,200,000."),
+    ("The model has 35B parameters.", "The model has 35 billion parameters."),
+    ("win_rate 0.381", "The win rate was 38.1%."),  # a fraction given as a share
+    ("Inflation hit 3.5%.", "Inflation hit 3.5 per cent."),
+    ("The Mac has 64\u00a0GB.", "The Mac has 64 GB."),  # a non-breaking space holds the unit
+    ("Decode runs at 18 tok/s.", "Decode runs at 18 tokens/second, or 18 t/s."),
+    ("The delay is 0.5 s.", "The delay is .5 s."),
+    ("It requires version 3.11.", "It needs Python 3.11."),  # a reference in the source still gives its number
+    ("We have two offices.", "We have 2 offices."),  # a number the source spells out
+    ("The job starts at 03:00 on 7 December.", "It starts at 03:00 on Dec 7th."),  # one date, one time
+])
+def test_the_same_number_written_another_way_passes(source, prose):
+    assert unverified(prose, known_values(source)) == []
+
+
+@pytest.mark.parametrize(("source", "prose", "invented"), [
+    ("Revenue was $5 million.", "Revenue was $7.5M.", "7.5"),  # was read as "7"
+    ("It runs on 1 GPU.", "Revenue was $1.9M.", "1.9"),  # was read as "1", which "1 GPU" verified
+    ("It costs $500.", "The budget is $2000.", "2000"),  # money is no year
+    ("Context is 8K tokens.", "Context is 2048 tokens.", "2048"),  # nor is a count of tokens
+    ("The weights take 5 GB.", "It uses 5hrs and 45sec and $9bn.", "45"),  # glued units were invisible
+    ("The Mac has 64 GB.", "It decodes 64\u00a0tokens/s.", "64"),  # a non-breaking space no longer drops the unit
+    ("Each step takes 20 ms.", "Each run has 4 steps of 250 ms.", "250"),  # a count of steps is no reference
+    ("About 10 GB for the OS.", "About 11 GB for the OS.", "11"),
+    ("The job runs nightly.", "The job runs at 07:00.", "07:00"),  # a time is a claim, once
+    ("It shipped in 2025.", "It shipped on 2025-03-14.", "2025-03-14"),
+])
+def test_an_invented_number_is_flagged_however_it_is_written(source, prose, invented):
+    assert invented in [m.text for m in unverified(prose, known_values(source))]
+
+
+@pytest.mark.parametrize("prose", [
+    "Checksums use SHA-256 and files are UTF-8.", "We ran Qwen3-30B-A3B and Llama-3.1-8B.", "The server speaks HTTP/2.",
+    "It targets x86-64.", "Dates are ISO 8601; see RFC 9110 and PEP 8.", "The service runs 24/7.",
+    "Set `max_tokens=512` here.", "```python\nmodel.generate(max_tokens=512, temp=0.7)\n```",
+    "Read [the docs](https://docs.python.org/3.11/) or www.example.com/v2/3.", "Serve it on localhost:8080.",
+    "See steps 2 and 3, pages 4-5, stage 2, Appendix 3 and issue 123.", "### 1. Install it\n\n> 2. quoted item",
+    "As the footnote says[^1].", "Upgrade to 3.11.4 now.",
+])
+def test_names_code_addresses_and_references_are_not_claims(prose):
+    assert mentions(prose) == []

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 # A line is judged on its plain words: emphasis, emoji, a byte-order mark and curly apostrophes do not hide it
 _DECORATION = re.compile(r"[*_`\ufeff\u200b-\u200f\u2060\u2600-\u27bf\U0001f000-\U0001faff\ufe0f]+")
 _ACK = (r"(?:sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|all right|got it|great|no problem|"
-        r"(?:i'd|i would|i'm|i am) (?:be )?(?:happy|glad) to help(?: with that| you)?|happy to help|"
-        r"i can (?:help|do) (?:with )?that)")
+        r"(?:i'd|i would|i'm|i am) (?:be )?(?:happy|glad) to (?:help|write|do)(?: [^.!:\n]{0,40})?|happy to help|"
+        r"i can (?:help|do) (?:with )?that|(?:what an? |that's an? )?(?:great|good|interesting|fun|excellent) "
+        r"(?:idea|topic|question|choice)(?: for an? (?:blog )?post)?)")
 _ACKS = rf"(?:{_ACK}\s*[!.,]*\s*(?:[-\u2013\u2014]\s*)?)"
 # On a line of its own only these (people write "No problem!" and "Great!" in READMEs too)
 _ACK_ONLY = re.compile(r"(?:(?:sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|got it|"
@@ -26,7 +27,7 @@ _ACK_ONLY = re.compile(r"(?:(?:sure(?: thing)?|certainly|of course|absolutely|ok
 _HANDING = re.compile(
     rf"{_ACKS}*(?:here(?:'s| is| are)|below (?:is|are|you'll find)|(?:the following|what follows) is|"
     r"i've (?:written|drafted|rewritten|revised|put together)|i have (?:written|drafted|rewritten|revised))\b"
-    r"(?P<before>(?:\s+[\w,'-]+){0,6}?)\s+(?P<noun>section|draft|paragraph|text|content|post|answer|response|"
+    r"(?P<before>(?:\s+(?:[\w,'-]+|\"[^\"]*\"|\u201c[^\u201d]*\u201d)){0,6}?)\s+(?P<noun>section|draft|paragraph|text|content|post|answer|response|"
     r"introduction|intro|conclusion|rewrite|part|piece|chapter|article|write-up|version|revision|passage|body|"
     r"example|take|attempt)(?![\w-])(?P<after>[^:]*)$", re.IGNORECASE)
 _TRY_NOUNS = frozenset({"example", "take", "attempt"})  # also content's words: only before prose ("Here's an example:")
@@ -34,9 +35,10 @@ _WH = frozenset("what how why where when which who whose".split())
 # After the noun: its topic, title, length or addressee ("on memory", "titled ...", "of about 110 words", "you asked
 # for"), never the writer's own things ("of my crontab", "I got from the server", "the job follows": content)
 _TOPIC = re.compile(r"\A(?:$|[\s,]*(?:on|about|at|for|titled|called|named|based|in|with|using|following|that you|"
-                    r"you|as|from your|\d+|[\"\u201c'(\u2014\u2013-])|\s+of\s+(?:about\s+|around\s+|roughly\s+)?\d|"
-                    r"\s+of\s+(?:how to|writing|(?:the|your|this|that)\s+(?:\w+\s+){0,2}?(?:section|post|paragraph|"
-                    r"article|text|draft|blog post|introduction|part)\b))", re.IGNORECASE)
+                    r"you|as|from your|in your|written|\d+|[\"\u201c'(\u2014\u2013-])|\s+of\s+(?:about\s+|around\s+|"
+                    r"roughly\s+)?\d|\s+of\s+(?:how to|writing|(?:the|your|this|that)\s+[^:]{0,80}?\b(?:section|post|"
+                    r"paragraph|article|text|draft|blog post|introduction|part)\b))", re.IGNORECASE)
+_QUOTED = re.compile(r"\"[^\"]*\"|\u201c[^\u201d]*\u201d")  # a title in quotes is the topic, its words not the writer's
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|mine|we|our|us)\b", re.IGNORECASE)
 _RELATIVE = re.compile(r"\b(?:that|which|who|where)\b(?!\s+you)", re.IGNORECASE)
 _ADDRESSEE = re.compile(r"\b(?:you|your|requested)\b", re.IGNORECASE)
@@ -51,10 +53,12 @@ _PROSE_START = re.compile(r"\A\s*[A-Z\"\u201c\u2018']")  # a new sentence, not a
 _FLATTERY = re.compile(r"\A\s*(?:what an?|that's an?|that is an?)?\s*(?:great|good|excellent|interesting)\s+"
                        r"question[!.]+[ \t]*", re.IGNORECASE)
 _HEADING_PREFIX = re.compile(r"\A(?:#+\s*)?(?:(?:section|part)\s*\d*(?:\s+of\s+\d+)?\s*[:.\u2014-]\s*|"
-                             r"(?:title|heading)\s*:\s*|\d+[.)]\s+)?", re.IGNORECASE)
+                             r"(?:section title|title|heading)\s*:\s*|\d+[.)]\s+)?", re.IGNORECASE)
 _WORD_COUNT_NOTE = re.compile(r"\s*\((?:approx\.?|about|~)?[^()]*\bwords?\b[^()]*\)\s*\Z", re.IGNORECASE)
 _SETEXT = re.compile(r"\A[ \t]*(?:=+|-+)[ \t]*(?:\n+|\Z)")
 _RULE_LINE = re.compile(r"\n[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*\Z")
+_RULE_ONLY = re.compile(r"[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*")
+_MARKDOWN_WRAP = re.compile(r"\A\s*```(?:markdown|md)[ \t]*\n(.*)\n```[ \t]*\Z", re.DOTALL | re.IGNORECASE)
 # An offer or question to the user, on the last line: it names the writing or the help ("Want me to adjust the
 # tone?", "Let me know if you'd like any changes!"); a question the text answers is content ("Should I have bought
 # the 128 GB model? No: ...")
@@ -63,19 +67,36 @@ _OFFER = re.compile(
     r"if you(?:'d| would)? (?:like|want)(?: me to|,? i can| i could)|is there anything|how can i (?:help|assist)|"
     r"can i help|i can (?:also )?(?:expand|adjust|revise|"
     r"shorten|lengthen|add|rewrite|write|tweak|make|continue)|(?:i'd|i would|i'm|i am) (?:be )?happy to|happy to|"
-    r"feel free to (?:ask|reach out|let me know|request|tell me|contact me)|what would be|i hope (?:this|that|it) helps)\b",
+    r"feel free to (?:ask|let me know|tell me) (?:if|whether)|what would be|i hope (?:this|that|it) helps)\b",
     re.IGNORECASE)
 _ABOUT_THE_ANSWER = re.compile(
     r"\b(?:section|draft|post|paragraph|article|version|changes?|adjust\w*|tweak\w*|revis\w+|expand\w*|shorten|"
     r"shorter|longer|lengthen|tone|edit\w*|anything else|further|help|assist\w*|questions?|feedback|another|"
     r"more detail|elaborate|what you think|modif\w+|rewrite|continue|next one)\b", re.IGNORECASE)
 _HOPE_IT_HELPS = re.compile(r"\A(?:i )?hope (?:this|that|it) helps(?: you)?\s*[!.]*\Z", re.IGNORECASE)
+# A closing that speaks to the person who asked: wishes, hopes about the answer, how it fits their post
+_SIGN_OFF = re.compile(
+    r"\A(?:\[end of (?:the )?section\]|(?:good luck with (?:the|your) (?:blog|post|article|writing)|happy (?:writing|"
+    r"blogging)|i hope (?:this|that|it) (?:captures|fits|works|matches|is what)|i hope you (?:enjoy|like) (?:this|the) "
+    r"(?:section|post|draft)|this (?:should|will|would) (?:fit|work|slot|flow) (?:well |nicely )?(?:in(?:to)?|with) "
+    r"(?:the rest of )?your (?:post|article|blog|draft))\b)", re.IGNORECASE)
+# The assistant offering to do more: "Want me to add a checklist?", "Let me know if you'd like me to add a snippet!"
+_OFFERS_TO_DO = re.compile(r"\b(?:would you like|do you want|want|if you(?:'d| would)? (?:like|want|prefer)) me to\b|"
+                           r"\Aif you(?:'d| would) prefer\b", re.IGNORECASE)
+# Said alongside an offer, a remark about the choices made or the user's freedom to change them is chatter too
+_REMARK = re.compile(r"\A(?:feel free to (?:tweak|adjust|modify|edit|adapt|change|customi[sz]e|replace|swap|update)|"
+                     r"i(?:'ve| have)? (?:focused|kept|used|"
+                     r"wrote|tried|aimed|avoided|chose|included|made|left)|this (?:section|version|draft) (?:flows|fits|"
+                     r"leads|sets up|covers|keeps|focuses))\b", re.IGNORECASE)
 # A note about the writing itself: "(Word count: 112)", "Note: I've kept it under 150 words.", "I used only your facts."
 _ABOUT_ITSELF = re.compile(
-    r"\A\(?\s*(?:approx(?:imate)?\.?\s*|total\s*)?word count\b.*|\A\(?(?:note|n\.b\.)\s*:\s*(?:i|i've|i have|"
+    r"\A\(?\s*(?:approx(?:imate)?\.?\s*|total\s*)?(?:word count|tone|reading time)\s*:.*|\A\(?\s*(?:approx(?:imate)?\.?\s*|"
+    r"total\s*)?word count\b.*|\Athis (?:section|post|draft|version) is (?:approximately |about |around |roughly |"
+    r"(?:just )?under )?~?\d+ words\b.*|\A\(?(?:note|n\.b\.)\s*:\s*(?:i|i've|i have|"
     r"word count)\b.*|\Ai(?:'ve| have)? (?:kept|used|written|made|followed|avoided|"
     r"included|stuck|tried|aimed|focused)\b.*\b(?:as requested|as you asked|words|instructions|your (?:notes|facts|"
     r"research|brief|guidelines)|guidelines|requirements)\b.*", re.IGNORECASE)
+_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"\u201c(\[])")  # "3 a.m. on" stays one sentence
 _FIRST_SENTENCE = re.compile(r"\A\s*(.+?[.!?])(?:\s+|\Z)", re.DOTALL)
 _CLAUSE_END = re.compile(r"[.!?;:\n]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -160,15 +181,22 @@ def _cut_before(text: str, rest: str) -> str:
 
 
 def _is_handing_over(line: str, rest: str) -> bool:
-    """The model handing over its answer on a line of its own ("Sure! Here's your section:"); not a line that
-    introduces the writer's own things ("Here is the section of my crontab that matters:", "Here's the draft schedule
-    the job follows:") or goes on into the text ("Here's the short version:\n\nthe OS takes 10 GB")."""
-    words = plain(line)
+    """The model handing over its answer on a line of its own ("Sure! Here's your section:"), maybe with a remark on
+    it ("... section. I kept it in first person as requested."); not a line that introduces the writer's own things
+    ("Here is the section of my crontab that matters:", "Here's the draft schedule the job follows:") or goes on
+    into the text ("Here's the short version:\n\nthe OS takes 10 GB")."""
+    first, *others = _SENTENCES.split(plain(line))
+    if others and all(_closing_kind(sentence) for sentence in others):
+        return _hands_over(first, rest)
+    return _hands_over(plain(line), rest)
+
+
+def _hands_over(words: str, rest: str) -> bool:
     if not words or rest[:1].islower():
         return False
     if _ACK_ONLY.fullmatch(words) and words.rstrip()[-1:] in "!:,":
         return True  # "Sure!", "I'd be happy to help!" ("Certainly." may open a sentence's thought)
-    if re.fullmatch(rf"{_ACKS}*here you (?:go|are)[!.:]*", words, re.IGNORECASE) or (
+    if re.fullmatch(rf"{_ACKS}*here (?:you go|you are|it is)[!.:]*", words, re.IGNORECASE) or (
             _PLAN.fullmatch(words) and _PROSE_START.match(rest)):
         return True
     if _ABOUT_WRITING.match(re.sub(rf"\A{_ACKS}*", "", words, flags=re.IGNORECASE)) and not _FIRST_PERSON.search(
@@ -177,7 +205,8 @@ def _is_handing_over(line: str, rest: str) -> bool:
     match = _HANDING.fullmatch(words.rstrip(":!. "))
     if not match or words.rstrip()[-1:] not in ":!." or set(match.group("before").lower().split()) & _WH:
         return False
-    after, before = match.group("after"), re.sub(r"\A\s*my\b", "", match.group("before"), flags=re.IGNORECASE)
+    after = _QUOTED.sub('""', match.group("after"))
+    before = re.sub(r"\A\s*my\b", "", match.group("before"), flags=re.IGNORECASE)
     if not _TOPIC.match(after) or _FIRST_PERSON.search(before + after) or _RELATIVE.search(after):
         return False
     if words.rstrip()[-1] != ":" and not (_ADDRESSEE.search(words) or re.match(_ACKS, words, re.IGNORECASE)):
@@ -191,6 +220,7 @@ def _leading(text: str, heading: str, told: Told) -> tuple[str, str] | None:
         return lead.group().strip(), text[lead.end():]
     line, rest = _first_line(text)
     if _is_handing_over(line, rest) or _is_echo(line, told):
+        rest = _after_rule(rest)  # "Here is the section:\n\n---\n\n## Heading": the rule goes with it
         return _cut_before(text, rest), rest
     if _is_heading_repeat(line, heading):
         underline = _SETEXT.match(rest)  # "Why ...\n=====": its underline goes with it
@@ -202,25 +232,52 @@ def _leading(text: str, heading: str, told: Told) -> tuple[str, str] | None:
     return None
 
 
-def _is_offer(line: str) -> bool:
-    words = plain(line)
-    question = words.find("?")
-    if question >= 0 and words[question + 1:].strip():
-        return False  # a question the text goes on to answer
-    if _HOPE_IT_HELPS.match(words) or _ABOUT_ITSELF.match(words):
-        return True
-    return bool(_OFFER.match(words) and _ABOUT_THE_ANSWER.search(words))
+def _closing_kind(sentence: str) -> str | None:
+    """"offer" for what ends a reply to its asker (an offer, a hope that it helps, a note on the writing, a wish);
+    "remark" for what only goes along with one ("I focused on ...", "Feel free to tweak ..."); None for content."""
+    words = sentence.strip()
+    if _HOPE_IT_HELPS.match(words) or _ABOUT_ITSELF.match(words) or _SIGN_OFF.match(words) or (
+            _OFFER.match(words) and _ABOUT_THE_ANSWER.search(words)) or _OFFERS_TO_DO.search(words):
+        return "offer"
+    return "remark" if _REMARK.match(words) else None
+
+
+def _is_closing(line: str) -> bool:
+    """The last line is all closing talk, an offer among it: a question the text goes on to answer ("Should I have
+    bought the 128 GB model? No: ...") or a remark alone ("I kept the cache at 3 GB.") is content."""
+    kinds = [_closing_kind(sentence) for sentence in _SENTENCES.split(plain(line)) if sentence.strip()]
+    return bool(kinds) and None not in kinds and "offer" in kinds
+
+
+def _after_rule(text: str) -> str:
+    line, _, rest = text.partition("\n")
+    return _without_blank_lines(rest) if _RULE_ONLY.fullmatch(line) and rest.strip() else text
+
+
+def _without_edge_rules(text: str) -> tuple[str, list[str]]:
+    lines, rules = text.strip("\n").split("\n"), []
+    while len(lines) > 1 and _RULE_ONLY.fullmatch(lines[0]):
+        rules.append(lines.pop(0).strip())
+        while lines and not lines[0].strip():
+            lines.pop(0)
+    while len(lines) > 1 and _RULE_ONLY.fullmatch(lines[-1]):
+        rules.append(lines.pop().strip())
+        while lines and not lines[-1].strip():
+            lines.pop()
+    return "\n".join(lines), rules
 
 
 def _starts_sentence(before: str, line: str) -> bool:
     """The last line is a sentence of its own, not the end of one that began above ("... email us\nif you want ...")."""
-    return not plain(line)[:1].islower() and (before.endswith("\n") or before.rstrip()[-1:] in ".!?:)")
+    words = plain(line)
+    return not words[:1].islower() and (before.endswith("\n") or before.rstrip()[-1:] in ".!?:)"
+                                        or bool(re.match(r"[\w ]{1,20}:", words)))  # "Tone: casual" under "Word count: 75"
 
 
 def _trailing(text: str, told: Told) -> tuple[str, str] | None:
     body = text.rstrip()
     before, _, line = body.rpartition("\n")
-    if not before.strip() or not _starts_sentence(before, line) or not (_is_offer(line) or _is_echo(line, told)):
+    if not before.strip() or not _starts_sentence(before, line) or not (_is_closing(line) or _is_echo(line, told)):
         return None
     kept = _RULE_LINE.sub("", before.rstrip()).rstrip()  # a "---" left above the offer goes too
     return body[len(kept):].strip(), kept
@@ -230,9 +287,15 @@ def trim_chatter(text: str, heading: str = "", prompt_texts: Iterable[str] = ())
     """Cut chatter from both ends while content remains; report instructions echoed inside."""
     told = told_in(prompt_texts)
     removed = []
+    wrapped = _MARKDOWN_WRAP.match(text)  # the whole answer in a ```markdown fence under its heading, as chat UIs show it
+    if wrapped and _is_heading_repeat(_first_line(wrapped.group(1))[0], heading):
+        removed, text = ["```markdown … ```"], wrapped.group(1)
     for cut in (lambda t: _leading(t, heading, told), lambda t: _trailing(t, told)):
         while (step := cut(text)) and step[1].strip():
             removed.append(step[0])
             text = step[1]
+    if removed:  # a rule left between the chatter and the content ("Here is the section:\n\n---\n\n...") goes too
+        text, rules = _without_edge_rules(text)
+        removed += rules
     echoed = [s.strip() for s in _SENTENCE_END.split(text) if s.strip() and _is_echo(s, told)]
     return Trimmed(text.rstrip() if removed else text, removed, echoed)

@@ -7,6 +7,7 @@ gigabytes", not "64 tokens/s"; a bare number (a data field) verifies any. Pure."
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -14,13 +15,6 @@ from decimal import Decimal, InvalidOperation
 from .findings import ATTENTION, INFO, Finding
 from .text import list_number_starts
 
-# A number: optional sign, digits with optional thousands commas, optional decimals, optional %.
-# A unit may be glued on ("64GB", "35B", "4x"); other letters make it a name ("H100", "2nd", "x86").
-_NUMBER = re.compile(r"(?<![\w.])([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%?)"
-                     r"(?!(?!(?i:gib|gb|mib|mb|tb|kb|ms|ghz|min|bit|b|k|x|s|h)\b)\w)")
-
-
-_UNIT_AFTER = re.compile(r"[ \t]?-?(tokens? (?:per|a) second\b|[A-Za-z]+(?:/s(?:ec)?)?\b)")
 _UNIT_NAMES = {  # spelling -> one name per unit; a word not listed (parameters, sections) is no unit
     **dict.fromkeys(["gb", "gib", "gigabyte", "gigabytes"], "GB"), **dict.fromkeys(["mb", "mib", "megabyte", "megabytes"], "MB"),
     **dict.fromkeys(["tb", "tib", "terabyte", "terabytes"], "TB"), **dict.fromkeys(["kb", "kib", "kilobyte", "kilobytes"], "KB"),
@@ -30,11 +24,22 @@ _UNIT_NAMES = {  # spelling -> one name per unit; a word not listed (parameters,
     **dict.fromkeys(["bit", "bits"], "bit"), **dict.fromkeys(["byte", "bytes"], "byte"),
     **dict.fromkeys(["token", "tokens"], "token"),
     **dict.fromkeys(["billion", "bn"], "billion"), **dict.fromkeys(["million", "mn"], "million"),
-    **dict.fromkeys(["thousand"], "thousand"), **dict.fromkeys(["percent", "per cent"], "%"),
-    **dict.fromkeys(["core", "cores"], "core"), **dict.fromkeys(["w", "watt", "watts"], "W"), "ghz": "GHz",
-    "b": "billion", "k": "thousand", "x": "x",  # glued on: "35B", "4K", "4x"
+    **dict.fromkeys(["thousand"], "thousand"), **dict.fromkeys(["percent", "per cent", "percentage points"], "%"),
+    **dict.fromkeys(["core", "cores"], "core"), **dict.fromkeys(["w", "watt", "watts"], "W"), "ghz": "GHz", "mhz": "MHz",
+    "fps": "fps", "b": "billion", "k": "thousand", "x": "x",  # glued on: "35B", "4K", "4x"
 }
-KnownNumber = tuple[Decimal, str | None]  # a value and the unit written after it, if any
+_SCALES = {"thousand": 3, "million": 6, "billion": 9}  # "1.2k" is 1,200, "$1.2M" 1,200,000: compared as amounts
+_GLUED = "|".join(sorted((u for u in _UNIT_NAMES if u.isalpha()), key=len, reverse=True))
+# A number: optional sign, digits with optional thousands commas, optional decimals (".5" too), an optional exponent,
+# optional %. Read whole or not at all: "$1.9M" is not "1", "3.11.4" is a version. A unit may be glued on ("64GB",
+# "35B", "4x", "$8M"); other letters make it a name ("H100", "2nd", "x86").
+_NUMBER = re.compile(r"(?<![\w.])([+\-−]?)(?=\.?\d)(\d{1,3}(?:,\d{3})++(?!\d)|\d*+)(\.\d++)?+([eE][+-]?\d++)?+(%?)"
+                     rf"(?!\.\d|,\d)(?!(?!(?i:{_GLUED})\b|M\b)\w)")
+_SPACE = "[ \t\u00a0\u202f\u2009]"  # a non-breaking or thin space holds a unit to its number too
+_UNIT_AFTER = re.compile(rf"{_SPACE}?-?(tokens? (?:per|a) second\b|per ?cent\b|percentage points?\b|"
+                         r"[A-Za-z]+(?:/(?:s|sec|second)\b)?)")
+_RATE_TOKENS = frozenset({"tok", "token", "tokens", "t"})
+KnownNumber = tuple[Decimal, str | None]  # a value and the unit written after it, if any ("date", "time" for those)
 
 
 @dataclass(frozen=True)
@@ -43,74 +48,186 @@ class NumberMention:
     value: Decimal  # absolute value, commas removed
     decimals: int
     start: int
-    unit: str | None = None  # normalised ("GB", "tok/s", "%"), None when none follows
+    unit: str | None = None  # normalised ("GB", "tok/s", "%", "date"), None when none follows
+    approximate: bool = False  # "about 35", "over 1,000": rounded to its last non-zero digit
 
 
 def unit_after(text: str, match: re.Match) -> str | None:
-    if match.group(4):
+    if match.group(5):
         return "%"
+    glued = text[match.end(): match.end() + 1]
+    if glued == "M" and not text[match.end() + 1: match.end() + 2].isalnum():
+        return "million"  # "$8M"; a lowercase "m" may be minutes or metres
     after = _UNIT_AFTER.match(text, match.end())
     if not after:
         return None
-    word = after.group(1).lower()
+    word = " ".join(after.group(1).lower().split())
     if word.startswith("token") and word.endswith("second"):
         return "tok/s"
     if "/" in word:  # a rate: "tok/s", "GB/s"
         base = word.split("/")[0]
-        return "tok/s" if base in ("tok", "token", "tokens") else f"{_UNIT_NAMES.get(base, base)}/s"
+        return "tok/s" if base in _RATE_TOKENS else f"{_UNIT_NAMES.get(base, base)}/s"
     return _UNIT_NAMES.get(word)
 
 
-# "section 2", "step 3", "#4": a number that names a place in the text, not a claim to verify.
+# "section 2", "steps 2 and 3", "pages 4-5", "#4": a number that names a place in the text, not a claim to verify.
 # "section 1 of 3", "the first part of 3": the count of the draft's own parts, as the prompt states it.
-_REFERENCE_BEFORE = re.compile(r"(?:\b(?:section|step|part|chapter|phase|page|item|figure|fig\.|table|version|no\.)\s*|#"
-                               r"|\b(?:section|step|part|chapter|page)s?\s+(?:\d+\s+)?of\s+)$", re.IGNORECASE)
+_PLACES = (r"sections?|steps?|parts?|chapters?|phases?|pages?|items?|figures?|fig\.?|tables?|version|no\.|stages?|"
+           r"appendix|issues?|pr|listings?|lines?|examples?|exercises?|slides?|episodes?|tips?")
+_REFERENCE_BEFORE = re.compile(rf"(?:\b(?:{_PLACES})\s*(?:\d+\s*(?:,|and|&|to|-|–)\s*)*|#"
+                               r"|\b(?:section|step|part|chapter|page)\s+\d+\s+of\s+"
+                               r"|\b(?:first|second|third|fourth|fifth|last|final|next)\s+(?:section|step|part|chapter|page)"
+                               r"\s+of\s+)$", re.IGNORECASE)
+_ORDINAL_LINE = re.compile(r"(?m)^[ \t]*(?:#{1,6}[ \t]+|>[ \t]*)+\**(\d+)[.)](?=\s)")  # "### 1. Install", "> 2) Run"
+_APPROXIMATELY = re.compile(r"\b(?:about|around|roughly|approximately|approx\.|nearly|almost|some|over|under|"
+                            r"more than|less than|fewer than|close to|up to|at least|at most)\s*[$€£]?$|~\s*$", re.IGNORECASE)
+_CURRENCY_BEFORE = re.compile(r"[$€£¥]\s*$")
+# Not claims at all: code, link destinations and addresses, footnote marks; they are blanked before numbers are read
+_NOT_PROSE = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)|`[^`\n]*`|\]\([^)\n]*\)|<[a-z]+:[^>\s]*>|"
+                        r"\b(?:https?://|www\.)[^\s)\]>]+|\b[A-Za-z][\w.-]*:\d{2,5}\b|\[\^[^\]\n]*\]", re.DOTALL | re.IGNORECASE)
+# Names that hold a number: a standard after its acronym ("ISO 8601", "RFC 9110", "USB 3.2", "PEP 8"), a compound
+# with a named part ("SHA-256", "UTF-8", "Qwen3-30B-A3B", "Llama-3.1-8B", "HTTP/2", "x86-64"), "24/7".
+_ACRONYM_BEFORE = re.compile(r"\b([A-Z]{2,6})[ \u00a0]$")
+_COMPOUND_EDGE = re.compile(r"[\w.+/-]*$")
+_COMPOUND_REST = re.compile(r"[\w.+/-]*")
+_NUMERIC_PART = re.compile(rf"[\d.,]*\d(?:[eE][+-]?\d+)?(?:(?i:{_GLUED})|M|%)?")  # "20GB", "$1.2M", "1e9": amounts
+_MONTHS = {name: number for number, names in enumerate(
+    ["jan january", "feb february", "mar march", "apr april", "may", "jun june", "jul july", "aug august",
+     "sep sept september", "oct october", "nov november", "dec december"], start=1) for name in names.split()}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DATE = re.compile(rf"\b(?:(\d{{4}})-(\d{{2}})-(\d{{2}})|(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+({_MONTH})\.?|"
+                   rf"({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b)(?:,?\s+(\d{{4}}))?\b", re.IGNORECASE)
+_TIME = re.compile(r"(?<![\d:])([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?(?![\d:])")
 
 
 def is_reference(text: str, match: re.Match) -> bool:
-    """Years (1900-2100 written as four digits) and section, step or list references are not verified."""
-    digits, fraction, percent = match.group(2), match.group(3), match.group(4)
-    if not fraction and not percent and len(digits) == 4 and 1900 <= int(digits) <= 2100:
+    """Years (1900-2100 written as four digits, with no currency or unit) and section, step or list references."""
+    digits, fraction, percent = match.group(2), match.group(3), match.group(5)
+    before = text[max(0, match.start() - 32):match.start()]
+    if (not fraction and not percent and len(digits) == 4 and 1900 <= int(digits) <= 2100
+            and not _CURRENCY_BEFORE.search(before) and unit_after(text, match) is None):
         return True
-    return bool(_REFERENCE_BEFORE.search(text[max(0, match.start() - 24):match.start()]))
+    return bool(_REFERENCE_BEFORE.search(before))
 
 
-def mentions(text: str) -> list[NumberMention]:
-    markers = list_number_starts(text)
+def is_name(text: str, match: re.Match) -> bool:
+    """A number inside a name: "SHA-256", "Qwen3-30B-A3B", "ISO 8601", "24/7"."""
+    start, end = match.start(2) if match.group(2) else match.start(3), match.end()
+    if text[start:end + 2] == "24/7" or text[max(0, start - 3):end] == "24/7":
+        return True
+    acronym = _ACRONYM_BEFORE.search(text, max(0, start - 8), start)
+    if acronym and acronym.group(1).lower() not in _UNIT_NAMES and unit_after(text, match) is None:
+        return True
+    left = _COMPOUND_EDGE.search(text, max(0, start - 40), start)
+    right = _COMPOUND_REST.match(text, end)
+    compound = (left.group() if left else "") + text[start:end] + (right.group() if right else "")
+    parts = [part for part in re.split(r"[-/]", compound.strip(".")) if part]
+    return any(not _NUMERIC_PART.fullmatch(part) and (any(c.isupper() for c in part) or (
+        any(c.isdigit() for c in part) and any(c.isalpha() for c in part))) for part in parts)
+
+
+def _blanked(text: str, pattern: re.Pattern) -> str:
+    return pattern.sub(lambda m: " " * len(m.group()), text)
+
+
+def _dates_and_times(text: str) -> list[NumberMention]:
     found = []
-    for match in _NUMBER.finditer(text):
-        if match.start(2) in markers or is_reference(text, match):
-            continue  # "3. " opening a numbered list item, a year, "step 2"
-        digits, fraction = match.group(2).replace(",", ""), match.group(3) or ""
-        try:
-            value = Decimal(digits + fraction)
-        except InvalidOperation:
-            continue
-        found.append(NumberMention(match.group(0), value, max(len(fraction) - 1, 0), match.start(),
-                                   unit_after(text, match)))
+    for match in _DATE.finditer(text):
+        iso_month, month_name = match.group(2), match.group(5) or match.group(6)
+        month = int(iso_month) if iso_month else _MONTHS[month_name.lower().rstrip(".")]
+        day = int(match.group(3) or match.group(4) or match.group(7))
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            found.append(NumberMention(match.group().strip(), Decimal(month * 100 + day), 0, match.start(), "date"))
+    for match in _TIME.finditer(text):
+        found.append(NumberMention(match.group(), Decimal(int(match.group(1)) * 100 + int(match.group(2))), 0,
+                                   match.start(), "time"))
     return found
 
 
+def mentions(text: str, claims_only: bool = True) -> list[NumberMention]:
+    """The numbers of a text a reader takes as claims (`claims_only`), or every number in it (what a source gives:
+    "version 3.11" there verifies "Python 3.11" in the prose). Dates and clock times are one mention each."""
+    prose = _blanked(text, _NOT_PROSE)
+    found = _dates_and_times(prose)
+    prose = _blanked(_blanked(prose, _DATE), _TIME)
+    markers = list_number_starts(prose) | {m.start(1) for m in _ORDINAL_LINE.finditer(prose)}
+    for match in _NUMBER.finditer(prose):
+        if claims_only and (match.start(2) in markers or is_reference(prose, match) or is_name(prose, match)):
+            continue  # "3. " opening a numbered list item, a year, "step 2", "SHA-256"
+        digits, fraction = match.group(2).replace(",", "") or "0", match.group(3) or ""
+        try:
+            value = Decimal(digits + fraction + (match.group(4) or ""))
+        except InvalidOperation:
+            continue
+        approximate = bool(_APPROXIMATELY.search(prose, max(0, match.start() - 24), match.start()))
+        found.append(NumberMention(match.group(0), value, max(len(fraction) - 1, 0), match.start(),
+                                   unit_after(prose, match), approximate))
+    return sorted(found, key=lambda m: m.start)
+
+
+_NUMBER_WORDS = {word: Decimal(i) for i, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty".split())} | {"thirty": Decimal(30), "forty": Decimal(40), "fifty": Decimal(50),
+                                           "dozen": Decimal(12), "hundred": Decimal(100)}
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+
+
 def known_values(*texts: str) -> set[KnownNumber]:
-    """Every number that appears in the reference material (data rendered as text, facts, sources), with its unit."""
-    return {(m.value, m.unit) for text in texts for m in mentions(text)}
+    """Every number that appears in the reference material (data rendered as text, facts, sources), with its unit;
+    numbers written as words ("two offices") too, so the prose may write them in digits."""
+    known = {(m.value, m.unit) for text in texts for m in mentions(text, claims_only=False)}
+    return known | {(_NUMBER_WORDS[w.lower()], None) for text in texts for w in _NUMBER_WORD.findall(text)}
 
 
-def rounds_to(reference: Decimal, mention: NumberMention) -> bool:
-    quantum = Decimal(1).scaleb(-mention.decimals)
-    try:
-        return reference.quantize(quantum) == mention.value
-    except InvalidOperation:
-        return False
+def _amount(value: Decimal, unit: str | None) -> tuple[Decimal, str | None]:
+    """A value with its scale applied ("1.2 thousand" is 1200, no unit); others as they are."""
+    return (value.scaleb(_SCALES[unit]), None) if unit in _SCALES else (value, unit)
 
 
-def is_verified(mention: NumberMention, known: set[KnownNumber]) -> bool:
-    return any((value == mention.value or rounds_to(value, mention))
-               and (unit is None or mention.unit is None or unit == mention.unit) for value, unit in known)
+class KnownIndex:
+    """Known numbers sorted by amount per unit: a mention is looked up by bisection, not against every one."""
+
+    def __init__(self, known: set[KnownNumber]):
+        self.by_unit: dict[str | None, list[Decimal]] = {}
+        for value, unit in known:
+            for amount, kind in {(value, unit), _amount(value, unit)}:
+                self.by_unit.setdefault(kind, []).append(amount)
+        for values in self.by_unit.values():
+            values.sort()
+
+    def has(self, low: Decimal, high: Decimal, unit: str | None) -> bool:
+        """Any known amount within [low, high] in this unit; a bare number on either side matches any unit."""
+        units = self.by_unit if unit is None else [unit, None]
+        return any(bisect.bisect_left(values, low) < bisect.bisect_right(values, high)
+                   for values in (self.by_unit.get(u, []) for u in units))
+
+
+def tolerance(mention: NumberMention) -> Decimal:
+    """How far a known value may be and still be what the prose rounded: half its last digit (35.4 -> "35"), or of
+    its last non-zero digit when it says it rounds ("about 1,200" for 1,234, "over 1,000"; "about 11" is not 10)."""
+    if mention.unit in ("date", "time"):
+        return Decimal(0)
+    place = -mention.decimals
+    if mention.approximate and mention.value and not mention.decimals:
+        place = max(int(mention.value.normalize().as_tuple().exponent), 0)  # 1,200 -> 2: to the hundred
+    return Decimal(1).scaleb(place) / 2
+
+
+def is_verified(mention: NumberMention, known: set[KnownNumber] | KnownIndex) -> bool:
+    index = known if isinstance(known, KnownIndex) else KnownIndex(known)
+    margin = tolerance(mention)
+    for value, unit in {(mention.value, mention.unit), _amount(mention.value, mention.unit)}:
+        scale = value / mention.value if mention.value else Decimal(1)
+        if index.has(value - margin * scale, value + margin * scale, unit):
+            return True
+    if mention.unit == "%":  # a share given as a fraction: 0.381 is "38.1%"
+        return index.has((mention.value - margin) / 100, (mention.value + margin) / 100, None)
+    return False
 
 
 def unverified(prose: str, known: set[KnownNumber]) -> list[NumberMention]:
-    return [m for m in mentions(prose) if not is_verified(m, known)]
+    index = KnownIndex(known)
+    return [m for m in mentions(prose) if not is_verified(m, index)]
 
 
 def unverified_numbers_finding(prose: str, known: set[KnownNumber], strict: bool) -> Finding | None:
@@ -157,6 +274,6 @@ class NumberAudit:
 
 
 def number_audit(texts: list[str], known: set[KnownNumber]) -> NumberAudit:
-    found = [m for text in texts for m in mentions(text)]
-    flagged = [m.text for m in found if not is_verified(m, known)]
+    found, index = [m for text in texts for m in mentions(text)], KnownIndex(known)
+    flagged = [m.text for m in found if not is_verified(m, index)]
     return NumberAudit(len(found), len(found) - len(flagged), flagged)
