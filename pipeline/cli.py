@@ -163,18 +163,31 @@ def check(paths: tuple[Path, ...], as_json: bool, read: bool, language: str | No
     recorded; or the text checks (collapse, leaked think markers, text cut mid-sentence) on text FILES.
     Exit 0 clean, 3 when something needs attention."""
     reports: list[FileReport | DraftReport] = []
+    failures: list[tuple[Path, errors.PipelineError]] = []
     judge = functools.partial(collapse_of, read=read)
-    for path in paths:
+    for path in map(draft_folder_of, paths):
         try:
             reports.append(check_draft(path, judge, language) if path.is_dir()
                            else check_file(path, judge, language or ENGLISH))
-        except errors.PipelineError as exc:
-            fail(exc, as_json)
+        except errors.PipelineError as exc:  # the other paths are still checked and reported
+            click.echo(f"error: {exc}", err=True)
+            failures.append((path, exc))
     if as_json:
-        emit_json(report.check_json(reports))
+        checked = report.check_json(reports)
+        emit_json({**checked, **({"clean": False, "errors": [{"path": str(path), **report.error_record(exc)}
+                                                              for path, exc in failures]} if failures else {})})
     else:
         echo_lines(line for r in reports for line in report.check_lines(r))
+    if failures:
+        sys.exit(failures[0][1].exit_code)
     sys.exit(errors.EXIT_OK if all(r.clean for r in reports) else errors.EXIT_ATTENTION)
+
+
+def draft_folder_of(path: Path) -> Path:
+    """A draft's index.md or run.json given for the draft: its folder, so the checks against the run's record run."""
+    if path.name in ("index.md", "run.json") and path.is_file() and (path.parent / "run.json").is_file():
+        return path.parent
+    return path
 
 
 @main.command()

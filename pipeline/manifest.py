@@ -188,6 +188,8 @@ def build_manifest(run: RunRecord, pages: dict[str, str] | None = None) -> dict:
                         "mlx_lm": package_version("mlx-lm"), **({"blas": run.model.blas} if run.model.blas else {})},
         "totals": dataclasses.asdict(run.totals),
         "sections": [section_record(r) for r in run.sections],
+        # every section's heading and type: `pipeline check` tells a renamed prose section from a data block by it
+        "layout": [{"heading": s.heading, "type": s.type} for s in run.loaded.brief.sections],
         **({"sources": run.sources.as_dict()} if run.sources else {}),
         **({"checks": run.reference.as_record()} if run.reference else {}),
         **({"files_sha256": {name: hashlib.sha256(text.encode()).hexdigest() for name, text in pages.items()}}

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from . import errors
 from .checks.chatter import trim_chatter
 from .checks.collapse import ENGLISH
@@ -26,7 +28,16 @@ from .checks.text import FRONT_MATTER, REVIEW_NOTE
 from .checks.tokens import collapse_of
 from .kinds.newsletter import previous_issues
 
-_SECTION_HEADING = re.compile(r"(?m)^## (.+?)[ \t]*$")
+# An ATX heading, its closing hashes dropped ("## Where it goes ##"); fenced code is skipped before it is looked for
+_HEADING = re.compile(r"(?m)^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+_FENCED = re.compile(r"(?ms)^ {0,3}(```|~~~).*?(?:^ {0,3}\1[ \t]*$|\Z)")
+# What the run's own checks say of text it made safe, as a re-check finds it: put there after the run, and live
+_RECHECK_SEVERITY = {
+    "raw_html": "raw HTML that runs code (scripts, event handlers) is in the text: a site would run it; delete it",
+    "template_syntax": "Hugo/Liquid/kramdown syntax ({{, {% or {:) is in the text: a site build would run it; delete or "
+                       "escape it",
+    "unsafe_link": "a link that runs code or embeds data (javascript:, data:, ...) is in the text: delete it",
+}
 
 
 @dataclass(frozen=True)
@@ -66,36 +77,86 @@ def check_draft(draft_dir: Path, judge: Judge = collapse_of, language: str | Non
     """`language`: what the text is written in; by default each section's, as run.json recorded it."""
     manifest = read_manifest(draft_dir)
     markdown = read_text(draft_dir / "index.md")
-    recorded = {s["heading"]: s for s in manifest["sections"]}
-    parts = sections_of(markdown)
-    prose = [p for p in parts if p.heading in recorded]
-    reference = reference_of(manifest, [p.text for p in parts if p.heading not in recorded])
+    recorded = {key(s["heading"]): s for s in manifest["sections"]}
+    parts = sections_of(markdown, set(recorded))
+    blocks = data_blocks(manifest, parts, recorded)
+    prose = [p for p in parts if key(p.heading) not in blocks]
+    reference = reference_of(manifest, [p.text for p in parts if key(p.heading) in blocks], draft_dir / "run.json")
     repeats = repetition_findings([(p.heading, without_review_notes(p.text)) for p in prose])
     previous = previous_issues(draft_dir.parent, draft_dir.name, set(recorded)) if kind_of(manifest) == "newsletter" else []
-    judged = {h: functools.partial(judge, language=language or s.get("language", ENGLISH)) for h, s in recorded.items()}
-    checks = [SectionCheck(p.heading, p.line, section_findings(p, recorded[p.heading], reference, manifest, judged[p.heading])
+    checks = [SectionCheck(p.heading, p.line, section_findings(p, recorded.get(key(p.heading)), reference, manifest,
+                                                               judge, language)
                            + repeats.get(n, []) + previous_issue_findings(without_review_notes(p.text), previous))
               for n, p in enumerate(prose)]
-    written = {p.heading for p in prose}
-    checks += [SectionCheck(heading, 0, [Finding("section_removed", INFO, "no longer in index.md")])
-               for heading in recorded if heading not in written]
+    written = {key(p.heading) for p in prose}
+    checks += [SectionCheck(s["heading"], 0, [Finding("section_removed", INFO, "no longer in index.md (deleted, or its "
+                                                      "heading renamed: then it is checked as a new section)")])
+               for k, s in recorded.items() if k not in written]
+    checks += front_matter_checks(markdown) + ([] if parts else [SectionCheck("index.md", 1, [Finding(
+        "no_sections", ATTENTION, "index.md has no '## ' section headings, so no section can be checked: restore them")])])
     return DraftReport(str(draft_dir), kind_of(manifest), checks)
 
 
-def section_findings(part: Part, recorded: dict, reference: Reference, manifest: dict,
-                     judge: Judge) -> list[Finding]:
-    """The run's checks on one section's text as the reviewer left it."""
+def key(heading: str) -> str:
+    """A heading as the reviewer may have retyped it: spacing, zero-width and non-breaking spaces aside."""
+    return " ".join(heading.replace("\u200b", "").split())
+
+
+def data_blocks(manifest: dict, parts: list[Part], recorded: dict) -> set[str]:
+    """The sections the run rendered from data (tables, news, static text), as run.json's layout lists them; a run.json
+    from before the layout was recorded: a newsletter's sections the model did not write (a post's are all prose)."""
+    layout = manifest.get("layout")
+    if isinstance(layout, list):
+        return {key(b["heading"]) for b in layout if isinstance(b, dict) and isinstance(b.get("heading"), str)
+                and b.get("type") != "prose"}
+    return {key(p.heading) for p in parts if key(p.heading) not in recorded} if kind_of(manifest) == "newsletter" else set()
+
+
+def section_findings(part: Part, recorded: dict | None, reference: Reference, manifest: dict,
+                     judge: Judge, language: str | None) -> list[Finding]:
+    """The run's checks on one section's text as the reviewer left it; a section run.json does not list (renamed or
+    added) gets them all but its length target and its prompt's echo."""
     notes = len(REVIEW_NOTE.findall(part.text))
     text = without_review_notes(part.text)
-    findings = check_section(text, recorded.get("target_words") or 0, think_markers(manifest))
-    findings = [f for f in findings if recorded.get("target_words") or f.code not in {"short", "long"}]
-    findings += collapse_findings(text, part.line, judge)
-    findings += chatter_findings(text, part.heading, recorded)
+    target = (recorded or {}).get("target_words") or 0
+    findings = [_as_rechecked(f) for f in check_section(text, target, think_markers(manifest))
+                if target or f.code not in {"short", "long"}]
+    if recorded is None:
+        findings.append(Finding("section_new", INFO, "not in run.json (renamed or added): checked without its length "
+                                                     "target and prompt"))
+    findings += collapse_findings(text, part.line, functools.partial(
+        judge, language=language or (recorded or {}).get("language") or ENGLISH))
+    findings += chatter_findings(text, part.heading, recorded or {})
     findings += check_prose(text, reference.known, reference.links, reference.strict)
     if notes:
         findings.append(Finding("review_note", ATTENTION, f"{notes} 'Needs attention' note(s) from the run are still "
                                                           "in the text: fix what they say, then delete them"))
     return findings
+
+
+def _as_rechecked(finding: Finding) -> Finding:
+    """The run made such text inert and noted it; found again in a re-check, it was put back and is live."""
+    message = _RECHECK_SEVERITY.get(finding.code)
+    return Finding(finding.code, ATTENTION, message) if message else finding
+
+
+def front_matter_checks(markdown: str) -> list[SectionCheck]:
+    """Front matter a site build would fail on: never closed, or not YAML."""
+    if not markdown.startswith("---\n"):
+        return []
+    front = FRONT_MATTER.match(markdown)
+    if not front:
+        return [SectionCheck("front matter", 1, [Finding("front_matter", ATTENTION, "the front matter opened on line 1 "
+                                                         "is never closed by a '---' line: close it")])]
+    try:
+        yaml.safe_load(front.group(1))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = 2 + (mark.line if mark else 0)
+        return [SectionCheck("front matter", line, [Finding("front_matter", ATTENTION, f"not valid YAML on line {line} "
+                                                            f"({getattr(exc, 'problem', None) or exc}): fix it, or the "
+                                                            "site build fails")])]
+    return []
 
 
 def collapse_findings(text: str, heading_line: int, judge: Judge) -> list[Finding]:
@@ -120,7 +181,7 @@ def chatter_findings(text: str, heading: str, recorded: dict) -> list[Finding]:
     return findings
 
 
-def reference_of(manifest: dict, blocks: list[str]) -> Reference:
+def reference_of(manifest: dict, blocks: list[str], path: Path = Path("run.json")) -> Reference:
     """The run's own record of what it checked against; for a run.json from before that record, what the
     model was given (its prompts, the kind's sources) and the draft's data blocks."""
     recorded = manifest.get("checks")
@@ -128,7 +189,7 @@ def reference_of(manifest: dict, blocks: list[str]) -> Reference:
         try:
             return Reference.from_record(recorded)
         except ArithmeticError as exc:  # decimal's InvalidOperation: an edited run.json
-            raise errors.InputError(f"run.json: `checks.known_numbers` holds a value that is not a number ({exc})",
+            raise errors.InputError(f"{path}: `checks.known_numbers` holds a value that is not a number",
                                     hint="rebuild the draft with --force, or restore run.json") from exc
     given = [m.get("content", "") for s in manifest["sections"] for m in s.get("messages", [])]
     given += blocks + [json.dumps(manifest.get("sources") or {})]
@@ -151,26 +212,43 @@ def without_review_notes(text: str) -> str:
     return REVIEW_NOTE.sub("", text).strip()
 
 
-def sections_of(markdown: str) -> list[Part]:
-    """Each ## section of index.md with the line of its heading."""
+def sections_of(markdown: str, recorded: frozenset[str] | set[str] = frozenset()) -> list[Part]:
+    """Each section of index.md with the line of its heading: every `##` heading, and a heading of another level
+    that names a section the run wrote (the reviewer made it `###`); headings inside fenced code are code."""
     front = FRONT_MATTER.match(markdown)
     start = front.end() if front else 0
-    headings = list(_SECTION_HEADING.finditer(markdown, start))
-    return [Part(h.group(1).replace("\u200b", "").strip(), markdown.count("\n", 0, h.start()) + 1,
-                 markdown[h.end(): after.start() if after else len(markdown)].strip())
-            for h, after in zip(headings, [*headings[1:], None], strict=True)]
+    code = [m.span() for m in _FENCED.finditer(markdown, start)]
+    headings = [h for h in _HEADING.finditer(markdown, start)
+                if (len(h.group(1)) == 2 or key(h.group(2)) in recorded)
+                and not any(a <= h.start() < b for a, b in code)]
+    ends = [h.start() for h in headings[1:]] + [len(markdown)] if headings else []
+    return [Part(key(h.group(2)), markdown.count("\n", 0, h.start()) + 1, markdown[h.end(): end].strip())
+            for h, end in zip(headings, ends, strict=True)]
 
 
 def read_text(path: Path) -> str:
+    if path.exists() and not path.is_file():  # a folder, a pipe (reading one would wait forever), a device
+        raise errors.InputError(f"{path}: not a regular file", hint="pipeline check DRAFT_DIR needs the draft's index.md "
+                                                                   "and run.json as files")
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise errors.InputError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}",
+        data = path.read_bytes()
+    except PermissionError as exc:
+        raise errors.InputError(f"{path}: permission denied", hint=f"make it readable: chmod u+r {path}") from exc
+    except OSError as exc:
+        raise errors.InputError(f"{path}: cannot read: {exc.strerror or exc}",
                                 hint="pipeline check DRAFT_DIR needs the draft's index.md and run.json") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise errors.InputError(f"{path}: line {line} is not UTF-8 (byte 0x{data[exc.start]:02x})",
+                                hint="save the file as UTF-8 in your editor, then run the check again") from exc
 
 
 def read_manifest(draft_dir: Path) -> dict:
     path = draft_dir / "run.json"
+    if path.exists() and not path.is_file():
+        read_text(path)  # says what it is instead
     if not path.is_file():
         raise errors.InputError(f"{draft_dir}: no run.json here, so not a draft folder",
                                 hint="give a folder pipeline run wrote (output/posts/<draft>/), or markdown files")
@@ -183,4 +261,27 @@ def read_manifest(draft_dir: Path) -> dict:
             isinstance(s, dict) and isinstance(s.get("heading"), str) for s in manifest["sections"]):
         raise errors.InputError(f"{path}: not a pipeline run record (no list of sections with headings)",
                                 hint="point pipeline check at a draft folder written by pipeline run")
+    if problem := manifest_problem(manifest):
+        raise errors.InputError(f"{path}: {problem}", hint="restore run.json as the run wrote it, or rebuild the draft "
+                                                          "with pipeline run --force")
     return manifest
+
+
+def manifest_problem(manifest: dict) -> str | None:
+    """The first field the re-check reads that has the wrong type (a hand-edited run.json), named as a path."""
+    for n, section in enumerate(manifest["sections"]):
+        where = f"sections[{n}]"
+        messages = section.get("messages", [])
+        if not isinstance(messages, list) or not all(
+                isinstance(m, dict) and isinstance(m.get("content", ""), str) for m in messages):
+            return f"{where}.messages is not a list of messages with text content"
+        target = section.get("target_words")
+        if target is not None and (not isinstance(target, int) or isinstance(target, bool) or target < 0):
+            return f"{where}.target_words is {target!r}, not a whole number of words"
+        if not isinstance(section.get("language", ENGLISH), str):
+            return f"{where}.language is {section['language']!r}, not a language code"
+    model = manifest.get("model", {})
+    markers = model.get("think_markers", []) if isinstance(model, dict) else None
+    if not isinstance(model, dict) or not (isinstance(markers, list) and all(isinstance(m, str) for m in markers)):
+        return "model is not a record with a list of think markers"
+    return None

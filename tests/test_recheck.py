@@ -239,3 +239,88 @@ def test_a_language_that_is_not_a_code_is_refused_naming_the_option(cli, draft):
     result = cli("check", str(draft), "--language", "Bahasa Indonesia")
     assert result.exit_code == 2 and "--language" in result.output
     assert "'Bahasa Indonesia' is not a language code" in result.output
+
+
+# From an adversarial probe of `pipeline check` (2026-12-07): each was a false "clean", a traceback or a hang before.
+@pytest.mark.parametrize("old, new", [
+    ("## Where the 64 GB goes", "## Where all 64 GB go"),  # renamed: checked as a new section, not skipped
+    ("## Where the 64 GB goes", "## Where the 64 GB goes ##"),  # closing hashes are markdown too
+    ("## Where the 64 GB goes", "### Where the 64 GB goes"),  # demoted by the reviewer
+])
+def test_an_edited_heading_does_not_hide_its_section_from_the_checks(cli, draft, old, new):
+    edit(draft, SECTIONS["Where the 64 GB goes"], "Sure! Here's the revised section:\n\nThe weights take 99 GB.")
+    edit(draft, old, new)
+    result = cli("check", str(draft), "--no-read", "--json")
+    assert result.exit_code == 3, result.stdout
+    codes = findings(result)[new.strip("# ")]
+    assert {("chatter", "attention"), ("unverified_number", "attention")} <= set(codes)
+
+
+def test_a_draft_given_by_its_index_md_is_checked_against_its_run_json(cli, draft):
+    edit(draft, "The weights take 35 GB.", "The weights take 99 GB.")
+    result = cli("check", str(draft / "index.md"), "--no-read", "--json")
+    assert result.exit_code == 3 and ("unverified_number", "attention") in findings(result)["Where the 64 GB goes"]
+
+
+@pytest.mark.parametrize("text", ["", "---\ntitle: x\n---\n", "# Only a title\n\nSome words.\n"])
+def test_an_index_md_without_sections_needs_attention_and_is_no_traceback(cli, draft, text):
+    (draft / "index.md").write_text(text)
+    result = cli("check", str(draft), "--no-read", "--json")
+    assert result.exit_code == 3 and findings(result)["index.md"] == [("no_sections", "attention")]
+
+
+def test_html_that_runs_put_back_by_the_reviewer_needs_attention(cli, draft):
+    edit(draft, "The weights take 35 GB.", "The weights take 35 GB. <img src=x onerror=alert(1)>")
+    result = cli("check", str(draft), "--no-read", "--json")
+    assert result.exit_code == 3 and ("raw_html", "attention") in findings(result)["Where the 64 GB goes"]
+    assert "removed" not in result.stdout  # check removes nothing: the message says what to do instead
+
+
+@pytest.mark.parametrize("front, line", [("---\ntitle: ok\n", 1), ("---\ntitle: a: b: [\n---\n", 2)])
+def test_broken_front_matter_is_found_with_its_line(cli, draft, front, line):
+    body = (draft / "index.md").read_text().split("---\n", 2)[2]
+    (draft / "index.md").write_text(front + body)
+    result = cli("check", str(draft), "--no-read", "--json")
+    report = json.loads(result.stdout)["drafts"][0]["sections"]
+    (front_matter,) = [s for s in report if s["heading"] == "front matter"]
+    assert result.exit_code == 3 and front_matter["findings"][0]["code"] == "front_matter" and front_matter["line"] >= line
+
+
+def test_a_heading_inside_a_code_fence_is_code(cli, draft):
+    edit(draft, "The weights take 35 GB.", "The weights take 35 GB.\n\n```\n## Load, run, exit\n```\n")
+    result = cli("check", str(draft), "--no-read", "--json")
+    assert result.exit_code == 0, result.stdout
+
+
+@pytest.mark.parametrize("field, value, named", [
+    ("messages", "hello", "sections[0].messages"), ("messages", [1, None], "sections[0].messages"),
+    ("target_words", "120", "sections[0].target_words"), ("target_words", -5, "sections[0].target_words"),
+    ("language", 7, "sections[0].language"),
+])
+def test_a_hand_edited_run_json_is_a_message_naming_the_field(cli, draft, field, value, named):
+    manifest = json.loads((draft / "run.json").read_text())
+    manifest["sections"][0][field] = value
+    (draft / "run.json").write_text(json.dumps(manifest))
+    result = cli("check", str(draft), "--no-read", "--json")
+    assert result.exit_code == 2 and named in json.loads(result.stdout)["errors"][0]["error"]
+
+
+def test_index_md_that_is_not_utf8_names_its_line(cli, draft):
+    (draft / "index.md").write_bytes((draft / "index.md").read_bytes() + b"\nCaf\xe9 au lait.\n")
+    result = cli("check", str(draft), "--no-read")
+    assert result.exit_code == 2 and "is not UTF-8" in result.stderr and "save the file as UTF-8" in result.stderr
+
+
+def test_a_pipe_named_index_md_is_a_message_not_a_wait(cli, draft):
+    import os
+
+    (draft / "index.md").unlink()
+    os.mkfifo(draft / "index.md")
+    result = cli("check", str(draft), "--no-read")
+    assert result.exit_code == 2 and "not a regular file" in result.stderr
+
+
+def test_one_bad_path_does_not_keep_the_others_from_being_checked(cli, draft, tmp_path):
+    result = cli("check", str(tmp_path / "missing"), str(draft), "--no-read", "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 2 and report["drafts"][0]["clean"] and not report["clean"] and report["errors"]
