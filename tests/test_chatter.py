@@ -262,3 +262,29 @@ def test_a_cut_keeps_the_indentation_of_the_content_and_records_an_invisible_mar
     trimmed = trim_chatter("\ufeffHere is your section:\n\n    code line one\n    code line two\n\nProse after.", heading)
     assert trimmed.text == "    code line one\n    code line two\n\nProse after."
     assert trimmed.removed == ["\ufeffHere is your section:"]  # nothing goes without a record
+
+
+@pytest.mark.parametrize("tail", [
+    "\n\nI hope this section meets your requirements.\n\nThank you!",
+    "\n\nBest regards,\n[Your Name]",
+    "\n\nNote: This section is based on general knowledge. Please consult recent studies for up-to-date figures.",
+    "\n\nI've kept this focused on the practical steps. Want me to add a paragraph on off-site replication?",
+    "\n\nThis section flows naturally into the next one. Would you like me to write that next?",
+    "\n\n[End of section]",
+])
+def test_closings_of_smaller_models_are_cut_whole(prompt, tail):
+    heading, texts = prompt
+    trimmed = trim_chatter(BODY + tail, heading, texts)
+    assert trimmed.text == BODY and "".join(trimmed.removed).split() == tail.split()
+
+
+@pytest.mark.parametrize("ending", [
+    "Thanks for reading, and see you next week!",  # a newsletter's own sign-off, written for its readers
+    "Thank you!",  # alone, it may thank the readers: only beside an offer to the asker is it chatter
+    "If there's a topic you want covered, or one you'd like me to stop covering, now's the time.",
+    "Please read the posting guide before sending anything to the list.",  # R's FAQ: real text
+    "If you need more advanced logic, you can use arbitrary Python code via `apply()`.",  # pandas' docs: real text
+])
+def test_endings_written_for_readers_are_kept(prompt, ending):
+    heading, texts = prompt
+    assert trim_chatter(BODY + "\n\n" + ending, heading, texts).removed == []

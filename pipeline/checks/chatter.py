@@ -47,12 +47,13 @@ _ABOUT_WRITING = re.compile(r"(?:here(?:'s| is| are)|below is)\b.{0,160}\b(?:wri
                             r"\b(?:section|paragraph|post|part)\b[^:]{0,40}:$", re.IGNORECASE)
 # "I'll write this section in first person, focusing on ...": the model saying how it will answer
 _PLAN = re.compile(r"(?:i'll|i will|i'm going to|let me) (?:write|draft|keep|start|begin|focus on|structure) "
-                   r"(?:this|the|your) (?:section|post|paragraph|draft)\b[^:]*[.:!]$", re.IGNORECASE)
+                   r"(?:this|that|the|your) (?:section|post|paragraph|draft)\b[^:]*[.:!]$|"
+                   r"here(?:'s| is) what i (?:came up with|wrote|have|put together)\s*[:.!]$", re.IGNORECASE)
 _AS_AN_AI = re.compile(r"\A\s*as an ai(?: language model| assistant| model)?\b[^.!?\n]*[.!?]?[^\n]*\n+", re.IGNORECASE)
 _PROSE_START = re.compile(r"\A\s*[A-Z\"\u201c\u2018']")  # a new sentence, not a fence, list, table, code or its tail
 _FLATTERY = re.compile(r"\A\s*(?:what an?|that's an?|that is an?)?\s*(?:great|good|excellent|interesting)\s+"
                        r"question[!.]+[ \t]*", re.IGNORECASE)
-_HEADING_PREFIX = re.compile(r"\A(?:#+\s*)?(?:(?:section|part)\s*\d*(?:\s+of\s+\d+)?\s*[:.\u2014-]\s*|"
+_HEADING_PREFIX = re.compile(r"\A(?:#+\s*)?(?:(?:section|part|step|chapter)\s*\d*(?:\s+of\s+\d+)?\s*[:.\u2014-]\s*|"
                              r"(?:section title|title|heading)\s*:\s*|\d+[.)]\s+)?", re.IGNORECASE)
 _WORD_COUNT_NOTE = re.compile(r"\s*\((?:approx\.?|about|~)?[^()]*\bwords?\b[^()]*\)\s*\Z", re.IGNORECASE)
 _SETEXT = re.compile(r"\A[ \t]*(?:=+|-+)[ \t]*(?:\n+|\Z)")
@@ -73,13 +74,30 @@ _ABOUT_THE_ANSWER = re.compile(
     r"\b(?:section|draft|post|paragraph|article|version|changes?|adjust\w*|tweak\w*|revis\w+|expand\w*|shorten|"
     r"shorter|longer|lengthen|tone|edit\w*|anything else|further|help|assist\w*|questions?|feedback|another|"
     r"more detail|elaborate|what you think|modif\w+|rewrite|continue|next one)\b", re.IGNORECASE)
-_HOPE_IT_HELPS = re.compile(r"\A(?:i )?hope (?:this|that|it) helps(?: you)?\s*[!.]*\Z", re.IGNORECASE)
+_HOPE_IT_HELPS = re.compile(r"\A(?:i )?hope (?:this|that|it) helps(?: you)?(?: with your (?:\w+ )?(?:post|blog|article|"
+                            r"newsletter))?\s*[!.]*\Z", re.IGNORECASE)
 # A closing that speaks to the person who asked: wishes, hopes about the answer, how it fits their post
 _SIGN_OFF = re.compile(
-    r"\A(?:\[end of (?:the )?section\]|(?:good luck with (?:the|your) (?:blog|post|article|writing)|happy (?:writing|"
-    r"blogging)|i hope (?:this|that|it) (?:captures|fits|works|matches|is what)|i hope you (?:enjoy|like) (?:this|the) "
-    r"(?:section|post|draft)|this (?:should|will|would) (?:fit|work|slot|flow) (?:well |nicely )?(?:in(?:to)?|with) "
-    r"(?:the rest of )?your (?:post|article|blog|draft))\b)", re.IGNORECASE)
+    r"\A(?:(?:\[end of (?:the )?section\]|\[your [\w ]+\])|(?:good luck with (?:the|your) (?:blog|post|article|writing)|"
+    r"happy (?:writing|blogging)|i hope (?:this|that|it) (?:captures|fits|works|matches|is what)|i hope you (?:enjoy|like) "
+    r"(?:this|the) (?:section|post|draft)|this (?:should|will|would) (?:fit|work|slot|flow) (?:well |nicely )?"
+    r"(?:in(?:to)?|with) (?:the rest of )?your (?:post|article|blog|draft)|i hope (?:this|the|my) (?:\w+ )?(?:section|post|"
+    r"draft|text|article) (?:meets|fits|is helpful|helps|wraps|works|captures|matches|suits|is what)|i hope you "
+    r"(?:enjoy(?:ed)?|find|found|like)|thank you for the opportunity|enjoy (?:writing|your)|please (?:do not|don't) "
+    r"hesitate|if you need (?:any )?(?:adjustments|changes|revisions|edits|(?:more|additional|further) (?:details|changes|"
+    r"edits|help))|feel free to "
+    r"(?:modify|adjust|tweak|edit|change|adapt|customi[sz]e) (?:this|the) (?:section|draft|text|post)|(?:i'm |i am |"
+    r"i'd be |i would be )?happy to (?:help|adjust|revise|tweak|expand|swap|change|write|make|add|rewrite|shorten|"
+    r"provide|assist))\b|(?:good luck|feel free to ask)[!.]*$|"
+    r".*\bplease let me know[.!]*$|.*\b(?:(?:verify|check|double-check|confirm) .*\bbefore (?:publishing|posting|sending)|"
+    r"as (?:you )?requested|as you asked|"
+    r"let me know if you (?:want|need|'d like|would like)|i can (?:also )?(?:simplify|expand|adjust|revise|shorten|"
+    r"lengthen|add|rewrite|write|tweak|make|continue|provide|include)|in (?:the|your) next section,? you "
+    r"(?:might|may|could|should))\b)", re.IGNORECASE)
+# Signing off a letter to the asker: only with an offer or note beside it ("Thank you!" may thank a newsletter's readers)
+_VALEDICTION = re.compile(r"\A(?:thank you|thanks|best regards|kind regards|regards|cheers|sincerely|best)[!.,]*\Z",
+                          re.IGNORECASE)
+_NOTE = re.compile(r"\A\(?\s*(?:note|n\.b\.|please note)\s*(?::|that)\s*", re.IGNORECASE)
 # The assistant offering to do more: "Want me to add a checklist?", "Let me know if you'd like me to add a snippet!"
 _OFFERS_TO_DO = re.compile(r"\b(?:would you like|do you want|want|if you(?:'d| would)? (?:like|want|prefer)) me to\b|"
                            r"\Aif you(?:'d| would) prefer\b", re.IGNORECASE)
@@ -87,12 +105,18 @@ _OFFERS_TO_DO = re.compile(r"\b(?:would you like|do you want|want|if you(?:'d| w
 _REMARK = re.compile(r"\A(?:feel free to (?:tweak|adjust|modify|edit|adapt|change|customi[sz]e|replace|swap|update)|"
                      r"i(?:'ve| have)? (?:focused|kept|used|"
                      r"wrote|tried|aimed|avoided|chose|included|made|left)|this (?:section|version|draft) (?:flows|fits|"
-                     r"leads|sets up|covers|keeps|focuses))\b", re.IGNORECASE)
+                     r"leads|sets up|covers|keeps|focuses|explains|introduces|describes)|you (?:can|could|may|might) "
+                     r"(?:want to )?(?:adjust|change|tweak|swap|replace|edit|customi[sz]e|adapt|add|cover|link|expand)|"
+                     r"(?:this|the) (?:\w+ )?can be (?:customi[sz]ed|adapted|adjusted|tailored)|(?:the|these) (?:\w+ )?"
+                     r"(?:numbers|figures|amounts|prices|examples|links|names) (?:above )?are (?:examples|placeholders|"
+                     r"illustrative|hypothetical)|in the next section|please (?:consult|verify|check|double-check|confirm))\b",
+                     re.IGNORECASE)
 # A note about the writing itself: "(Word count: 112)", "Note: I've kept it under 150 words.", "I used only your facts."
 _ABOUT_ITSELF = re.compile(
     r"\A\(?\s*(?:approx(?:imate)?\.?\s*|total\s*)?(?:word count|tone|reading time)\s*:.*|\A\(?\s*(?:approx(?:imate)?\.?\s*|"
     r"total\s*)?word count\b.*|\Athis (?:section|post|draft|version) is (?:approximately |about |around |roughly |"
-    r"(?:just )?under )?~?\d+ words\b.*|\A\(?(?:note|n\.b\.)\s*:\s*(?:i|i've|i have|"
+    r"(?:just )?under )?~?\d+ words\b.*|\Athis (?:section|post|draft|text) (?:is|was) (?:written|based|intended|"
+    r"designed|meant|kept)\b.*|\A\(?(?:note|n\.b\.)\s*:\s*(?:i|i've|i have|"
     r"word count)\b.*|\Ai(?:'ve| have)? (?:kept|used|written|made|followed|avoided|"
     r"included|stuck|tried|aimed|focused)\b.*\b(?:as requested|as you asked|words|instructions|your (?:notes|facts|"
     r"research|brief|guidelines)|guidelines|requirements)\b.*", re.IGNORECASE)
@@ -155,10 +179,15 @@ def plain(line: str) -> str:
 def _is_heading_repeat(line: str, heading: str) -> bool:
     """The section's own heading, however dressed: "## 1. Why ...", "**Section: Why ...**", "Title: Why ...",
     "Why ...:", "**Why ...** (approx. 110 words)"."""
-    bare = _HEADING_PREFIX.sub("", _WORD_COUNT_NOTE.sub("", plain(line)), count=1).rstrip(":").strip()
+    bare = _bare_heading(_WORD_COUNT_NOTE.sub("", plain(line)))
     if bare[-1:] in (".", "?", "!") and not line.lstrip().startswith(("#", "*", "_")):
         return False  # "Where the 64 GB goes?" opening the section: a sentence, not a heading
-    return bool(heading) and bool(bare) and normalised(bare) == normalised(heading)
+    return bool(heading) and bool(bare) and normalised(bare) in (normalised(_bare_heading(heading)), normalised(heading))
+
+
+def _bare_heading(line: str) -> str:
+    """A heading without its number or label ("3. ", "Step 2:", "Title:") or quotes."""
+    return _HEADING_PREFIX.sub("", line.strip(), count=1).rstrip(":").strip().strip("\"\u201c\u201d").strip()
 
 
 def _first_line(text: str) -> tuple[str, str]:
@@ -196,8 +225,9 @@ def _hands_over(words: str, rest: str) -> bool:
         return False
     if _ACK_ONLY.fullmatch(words) and words.rstrip()[-1:] in "!:,":
         return True  # "Sure!", "I'd be happy to help!" ("Certainly." may open a sentence's thought)
-    if re.fullmatch(rf"{_ACKS}*here (?:you go|you are|it is)[!.:]*", words, re.IGNORECASE) or (
-            _PLAN.fullmatch(words) and _PROSE_START.match(rest)):
+    unacked = re.sub(rf"\A{_ACKS}+", "", words, flags=re.IGNORECASE)
+    if re.fullmatch(r"here (?:you go|you are|it is)[!.:]*", unacked, re.IGNORECASE) or (
+            _PLAN.fullmatch(unacked) and _PROSE_START.match(rest)):
         return True
     if _ABOUT_WRITING.match(re.sub(rf"\A{_ACKS}*", "", words, flags=re.IGNORECASE)) and not _FIRST_PERSON.search(
             words.split("writ")[0]):
@@ -209,7 +239,9 @@ def _hands_over(words: str, rest: str) -> bool:
     before = re.sub(r"\A\s*my\b", "", match.group("before"), flags=re.IGNORECASE)
     if not _TOPIC.match(after) or _FIRST_PERSON.search(before + after) or _RELATIVE.search(after):
         return False
-    if words.rstrip()[-1] != ":" and not (_ADDRESSEE.search(words) or re.match(_ACKS, words, re.IGNORECASE)):
+    noun = match.group("noun").lower()
+    plainly = noun in ("section", "draft") or (noun == "version" and "section" in after.lower())
+    if words.rstrip()[-1] != ":" and not (plainly or _ADDRESSEE.search(words) or re.match(_ACKS, words, re.IGNORECASE)):
         return False  # "Here is the section." alone reads as content; "Here's your section!" does not
     return match.group("noun").lower() not in _TRY_NOUNS or bool(_PROSE_START.match(rest))
 
@@ -236,6 +268,10 @@ def _closing_kind(sentence: str) -> str | None:
     """"offer" for what ends a reply to its asker (an offer, a hope that it helps, a note on the writing, a wish);
     "remark" for what only goes along with one ("I focused on ...", "Feel free to tweak ..."); None for content."""
     words = sentence.strip()
+    if (note := _NOTE.match(words)) and _closing_kind(words[note.end():]):
+        return "offer"  # "Note: feel free to adjust the prices": an aside to the asker
+    if _VALEDICTION.match(words):
+        return "remark"
     if _HOPE_IT_HELPS.match(words) or _ABOUT_ITSELF.match(words) or _SIGN_OFF.match(words) or (
             _OFFER.match(words) and _ABOUT_THE_ANSWER.search(words)) or _OFFERS_TO_DO.search(words):
         return "offer"
@@ -270,17 +306,35 @@ def _without_edge_rules(text: str) -> tuple[str, list[str]]:
 def _starts_sentence(before: str, line: str) -> bool:
     """The last line is a sentence of its own, not the end of one that began above ("... email us\nif you want ...")."""
     words = plain(line)
-    return not words[:1].islower() and (before.endswith("\n") or before.rstrip()[-1:] in ".!?:)"
+    above = plain(before.rpartition("\n")[2])
+    return not words[:1].islower() and (before.endswith("\n") or before.rstrip()[-1:] in ".!?:)]" or words[:1] == "["
+                                        or bool(_VALEDICTION.match(above))  # "[Your Name]" under "Best regards,"
                                         or bool(re.match(r"[\w ]{1,20}:", words)))  # "Tone: casual" under "Word count: 75"
 
 
 def _trailing(text: str, told: Told) -> tuple[str, str] | None:
+    """The closing lines at the end: up to four lines of offers, notes and sign-offs with an offer (or an echo) among
+    them ("I hope this meets your requirements.\n\nThank you!", "Best regards,\n[Your Name]")."""
     body = text.rstrip()
-    before, _, line = body.rpartition("\n")
-    if not before.strip() or not _starts_sentence(before, line) or not (_is_closing(line) or _is_echo(line, told)):
+    kept, kinds = body, []
+    for _ in range(4):
+        before, _, line = kept.rpartition("\n")
+        if not before.strip() or not _starts_sentence(before, line):
+            break
+        kind = "offer" if _is_closing(line) or _is_echo(line, told) else _line_kind(line)
+        if kind is None:
+            break
+        kinds.append(kind)
+        kept = before.rstrip()
+    if "offer" not in kinds:
         return None
-    kept = _RULE_LINE.sub("", before.rstrip()).rstrip()  # a "---" left above the offer goes too
+    kept = _RULE_LINE.sub("", kept).rstrip()  # a "---" left above the offer goes too
     return body[len(kept):].strip(), kept
+
+
+def _line_kind(line: str) -> str | None:
+    kinds = [_closing_kind(sentence) for sentence in _SENTENCES.split(plain(line)) if sentence.strip()]
+    return None if not kinds or None in kinds else ("offer" if "offer" in kinds else "remark")
 
 
 def trim_chatter(text: str, heading: str = "", prompt_texts: Iterable[str] = ()) -> Trimmed:
