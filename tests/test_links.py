@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from pipeline.checks.findings import ATTENTION, INFO
-from pipeline.checks.links import foreign_links, foreign_links_finding
+from pipeline.checks.links import foreign_links, foreign_links_finding, links_in
 from pipeline.checks.numbers import unverified_numbers_finding
 
 
@@ -28,3 +30,18 @@ def test_unverified_numbers_finding_severity_follows_strict():
     relaxed = unverified_numbers_finding("We closed 47 trades.", known, strict=False)
     assert relaxed.code == "unverified_number" and relaxed.severity == INFO and relaxed.message.endswith(": 47")
     assert unverified_numbers_finding("We closed 47 trades.", known, strict=True).severity == ATTENTION
+
+
+@pytest.mark.parametrize("prose", [
+    "Read https://docs.example.org/guide.",  # the sentence's full stop is not the link's
+    "Read **https://docs.example.org/guide**, then _https://docs.example.org/guide_.",
+    "Read [the guide](HTTPS://Docs.Example.org/guide/) or https://docs.example.org/guide?utm_source=feed#top.",
+    "Read `https://docs.example.org/guide` there.",
+])
+def test_a_brief_link_written_another_way_is_no_foreign_link(prose):
+    assert foreign_links(prose, links_in("See https://docs.example.org/guide.")) == []
+
+
+def test_another_page_of_the_same_site_is_foreign():
+    assert foreign_links("See https://docs.example.org/other.", {"https://docs.example.org/guide"}) == [
+        "https://docs.example.org/other"]

@@ -8,16 +8,34 @@ import re
 
 from .findings import ATTENTION, Finding
 
-_URL = re.compile(r"https?://[^\s)\]>\"']+")
+_URL = re.compile(r"(?i)\bhttps?://[^\s)\]>\"'`]+")
+_TRAILING = ".,;:!?*_~"  # a sentence's or emphasis's end after a bare URL, not part of it
+_TRACKING = re.compile(r"(?i)^(?:utm_\w+|fbclid|gclid|ref)=")
+
+
+def _urls(text: str) -> list[str]:
+    return [url.rstrip(_TRAILING) for url in _URL.findall(text)]
 
 
 def links_in(text: str) -> set[str]:
-    return set(_URL.findall(text))
+    return set(_urls(text))
+
+
+def same_link(url: str) -> str:
+    """A link as compared: scheme and host in lower case, http as https, no fragment, tracking parameters or
+    trailing slash ("HTTPS://Example.com/guide/?utm_source=x#top" is "https://example.com/guide")."""
+    scheme, _, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    path, _, _ = path.partition("#")
+    path, question, query = path.partition("?")
+    kept = "&".join(p for p in query.split("&") if p and not _TRACKING.match(p))
+    return f"https://{host.lower()}{slash}{path}".rstrip("/") + (f"?{kept}" if question and kept else "")
 
 
 def foreign_links(prose: str, allowed: set[str]) -> list[str]:
     """Every http(s) URL in the prose that is not one of the allowed links, sorted, once each."""
-    return sorted({url for url in _URL.findall(prose) if url not in allowed})
+    known = {same_link(url) for url in allowed}
+    return sorted({url for url in _urls(prose) if same_link(url) not in known})
 
 
 def foreign_links_finding(prose: str, allowed: set[str]) -> Finding | None:
