@@ -25,31 +25,6 @@ def prompt():
 BODY = "A 35 GB model looks small on a 64 GB Mac. The operating system wants its share too."
 
 
-@pytest.mark.parametrize("lead", [
-    "## Why memory is the real constraint\n\n",
-    "**Why memory is the real constraint**\n",
-    "Why memory is the real constraint:\n\n",
-    "Sure! Here is your section:\n\n### Why memory is the real constraint\n\n",
-    "You are writing one section at a time of a blog post for a technical audience.\n",
-    "You are writing one section at a time of a blog post for a technical audience. ",
-])
-def test_a_lead_that_is_not_content_is_cut_and_recorded(prompt, lead):
-    heading, texts = prompt
-    trimmed = trim_chatter(lead + BODY, heading, texts)
-    assert trimmed.text == BODY and trimmed.removed and not trimmed.echoed
-
-
-@pytest.mark.parametrize("tail", [
-    "\n\nWrite only the section body: no heading, no preamble, no closing summary.",
-    "\n\nWould you like me to expand on the cache limit?",
-    "\nWrite about 110 words in short paragraphs and end with a complete sentence.",
-])
-def test_a_tail_that_is_not_content_is_cut_and_recorded(prompt, tail):
-    heading, texts = prompt
-    trimmed = trim_chatter(BODY + tail, heading, texts)
-    assert trimmed.text == BODY and trimmed.removed == [tail.strip()]
-
-
 def test_instructions_echoed_inside_the_content_are_reported_not_cut(prompt):
     heading, texts = prompt
     text = ("A 35 GB model looks small on a 64 GB Mac. Explain why a 35 GB model on a 64 GB Mac leaves less room "
@@ -194,6 +169,10 @@ MEMORY = "Why memory is the real constraint"
     f"{MEMORY}\n=================================\n\n",
     f"Title: {MEMORY}\n\n",
     f"**{MEMORY}** (approx. 110 words)\n\n",
+    f"## {MEMORY}\n\n", f"**{MEMORY}**\n", f"{MEMORY}:\n\n", f"Sure! Here is your section:\n\n### {MEMORY}\n\n",
+    # the prompt's own first line, as a line or as the first sentence
+    "You are writing one section at a time of a blog post for a technical audience.\n",
+    "You are writing one section at a time of a blog post for a technical audience. ",
 ])
 def test_chatter_of_many_models_is_cut_before_the_content(prompt, lead):
     heading, texts = prompt
@@ -211,11 +190,22 @@ def test_chatter_of_many_models_is_cut_before_the_content(prompt, lead):
     "\n\n**Note:** I used only the facts from your research notes.",
     "\n\nI've kept it concise and in first person, as requested.",
     "\n\n---\n\nLet me know if you'd like any changes!",  # the rule above it goes too, and is recorded
+    # smaller models' closings, cut whole
+    "\n\nI hope this section meets your requirements.\n\nThank you!",
+    "\n\nBest regards,\n[Your Name]",
+    "\n\nNote: This section is based on general knowledge. Please consult recent studies for up-to-date figures.",
+    "\n\nI've kept this focused on the practical steps. Want me to add a paragraph on off-site replication?",
+    "\n\nThis section flows naturally into the next one. Would you like me to write that next?",
+    "\n\n[End of section]",
+    # the prompt's own instructions, echoed at the end
+    "\n\nWrite only the section body: no heading, no preamble, no closing summary.",
+    "\nWrite about 110 words in short paragraphs and end with a complete sentence.",
+    "\n\nWould you like me to expand on the cache limit?",
 ])
 def test_closing_chatter_of_many_models_is_cut_after_the_content(prompt, tail):
     heading, texts = prompt
     trimmed = trim_chatter(BODY + tail, heading, texts)
-    assert trimmed.text == BODY and trimmed.removed == [tail.strip()]
+    assert trimmed.text == BODY and "".join(trimmed.removed).split() == tail.split()
 
 
 CRON = "```\n0 3 * * * /usr/local/bin/nightly --exit\n```"
@@ -262,20 +252,6 @@ def test_a_cut_keeps_the_indentation_of_the_content_and_records_an_invisible_mar
     trimmed = trim_chatter("\ufeffHere is your section:\n\n    code line one\n    code line two\n\nProse after.", heading)
     assert trimmed.text == "    code line one\n    code line two\n\nProse after."
     assert trimmed.removed == ["\ufeffHere is your section:"]  # nothing goes without a record
-
-
-@pytest.mark.parametrize("tail", [
-    "\n\nI hope this section meets your requirements.\n\nThank you!",
-    "\n\nBest regards,\n[Your Name]",
-    "\n\nNote: This section is based on general knowledge. Please consult recent studies for up-to-date figures.",
-    "\n\nI've kept this focused on the practical steps. Want me to add a paragraph on off-site replication?",
-    "\n\nThis section flows naturally into the next one. Would you like me to write that next?",
-    "\n\n[End of section]",
-])
-def test_closings_of_smaller_models_are_cut_whole(prompt, tail):
-    heading, texts = prompt
-    trimmed = trim_chatter(BODY + tail, heading, texts)
-    assert trimmed.text == BODY and "".join(trimmed.removed).split() == tail.split()
 
 
 @pytest.mark.parametrize("ending", [
