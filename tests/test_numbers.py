@@ -141,7 +141,8 @@ def test_an_invented_number_is_flagged_however_it_is_written(source, prose, inve
     "Checksums use SHA-256 and files are UTF-8.", "We ran Qwen3-30B-A3B and Llama-3.1-8B.", "The server speaks HTTP/2.",
     "It targets x86-64.", "Dates are ISO 8601; see RFC 9110 and PEP 8.", "The service runs 24/7.",
     "Set `max_tokens=512` here.", "```python\nmodel.generate(max_tokens=512, temp=0.7)\n```",
-    "Read [the docs](https://docs.python.org/3.11/) or www.example.com/v2/3.", "Serve it on localhost:8080 or 192.168.1.20:11434.",
+    "Read [the docs](https://docs.python.org/3.11/) or www.example.com/v2/3.",
+    "Serve it on localhost:8080 or 192.168.1.20:11434.",
     "See steps 2 and 3, pages 4-5, stage 2, Appendix 3 and issue 123.", "### 1. Install it\n\n> 2. quoted item",
     "As the footnote says[^1].", "Upgrade to 3.11.4 now.",
 ])

@@ -84,7 +84,8 @@ _APPROXIMATELY = re.compile(r"\b(?:about|around|roughly|approximately|approx\.|n
 _CURRENCY_BEFORE = re.compile(r"[$€£¥]\s*$")
 # Not claims at all: code, link destinations and addresses, footnote marks; they are blanked before numbers are read
 _NOT_PROSE = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)|`[^`\n]*`|\]\([^)\n]*\)|<[a-z]+:[^>\s]*>|"
-                        r"\b(?:https?://|www\.)[^\s)\]>]+|\b[A-Za-z][\w.-]*:\d{2,5}\b|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{2,5})?\b|\[\^[^\]\n]*\]", re.DOTALL | re.IGNORECASE)
+                        r"\b(?:https?://|www\.)[^\s)\]>]+|\b[A-Za-z][\w.-]*:\d{2,5}\b|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{2,5})?\b|"
+                        r"\[\^[^\]\n]*\]", re.DOTALL | re.IGNORECASE)
 # Names that hold a number: a standard after its acronym ("ISO 8601", "RFC 9110", "USB 3.2", "PEP 8"), a compound
 # with a named part ("SHA-256", "UTF-8", "Qwen3-30B-A3B", "Llama-3.1-8B", "HTTP/2", "x86-64"), "24/7".
 _ACRONYM_BEFORE = re.compile(r"\b([A-Z]{2,6})[ \u00a0]$")
