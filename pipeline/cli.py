@@ -342,11 +342,21 @@ def validated(brief: Path, week: str | None):
     try:
         prep, prompts, stages = dry_run(brief, week)
         check_model(model_for(prep.loaded, None))
+        if missing := missing_snapshots(prep.loaded):  # a run reads the feed live or skips it; validate says so
+            raise errors.BriefError(missing, hint="fix `snapshot:` (relative to the brief), or remove it")
     except errors.ModelError as exc:  # a model that cannot open is the brief's problem: name its line
         line = key_line(brief, "model")
         where = f"{brief}:{line}: model" if line else f"{brief}: model (the default)"
         raise errors.BriefError([f"{where}: {exc.message}"], hint=exc.hint) from None
     return prep, prompts, stages
+
+
+def missing_snapshots(loaded) -> list[str]:
+    base = loaded.path.resolve().parent
+    return [f"{loaded.path}:{key_line(loaded.path, ('sources', 'feeds', i, 'snapshot')) or 0}: sources.feeds.{i}.snapshot: "
+            f"{feed.snapshot} "
+            "not found" for i, feed in enumerate(loaded.brief.sources.feeds)
+            if feed.snapshot and not (base / feed.snapshot).is_file()]
 
 
 @main.command()

@@ -145,6 +145,7 @@ def build_draft(brief_path: Path, options: RunOptions, reporter: Reporter, backe
     prep = prepare(brief_path, options, now)
     loaded, kind, sources = prep.loaded, prep.kind, prep.sources
     key = kind.key(loaded, sources)
+    dry_prompts(prep)  # a template error is reported as itself, not as "a draft already exists"
     check_target(options.out_root, kind.folder, key, options.force)  # before the slow part
     backend = backend_opener(model_for(loaded, options.model), loaded.brief.memory)
     load_s = time.perf_counter() - started

@@ -623,3 +623,22 @@ def test_an_unclosed_quote_is_named_where_it_opens_and_the_rest_is_checked(inval
     assert problems[0].startswith("briefs/x.yaml:1:8: ") and "while scanning a quoted scalar" in problems[0]
     assert "briefs/x.yaml:2:1: colour: unknown key; remove it or fix its spelling" in problems
     assert any("sections.0.words" in p for p in problems)
+
+
+@pytest.mark.parametrize("heading", ['"Bad\\x00 \\x1b[31mred"', '"x\\n---\\ntitle: pwned"', '"   "'])
+def test_a_heading_is_one_line_of_visible_text(invalid, heading):
+    (problem,) = invalid(f"title: T\nsections:\n  - heading: {heading}\n    instruction: Do.\n    words: 30\n")
+    assert problem.startswith("briefs/x.yaml:3:") and "sections.0.heading" in problem
+    assert "line break or control character" in problem or "is blank" in problem
+
+
+def test_two_sections_with_one_heading_are_refused(invalid):
+    (problem,) = invalid("title: T\n" + SECTION + "  - heading: ' a'\n    instruction: Again.\n    words: 30\n")
+    assert "sections 0 and 1 have the same heading 'a'" in problem  # case and spacing aside
+
+
+def test_a_brief_that_is_a_pipe_is_a_message_not_a_wait(project, monkeypatch):
+    monkeypatch.chdir(project)
+    os.mkfifo(project / "briefs" / "pipe.yaml")
+    with pytest.raises(InputError, match="it is a pipe, not a file"):
+        load_brief("briefs/pipe.yaml")

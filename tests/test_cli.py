@@ -85,6 +85,17 @@ def test_validate_reports_template_errors_with_file_and_line(cli, write_brief, p
     assert "Traceback" not in result.stderr and result.stdout == ""
 
 
+def test_validate_names_a_snapshot_that_is_not_there(cli, project):
+    from .conftest import copy_examples
+
+    copy_examples(project, "weekly.yaml", "weekly-data.json", feeds=True)
+    brief = project / "briefs" / "weekly.yaml"
+    brief.write_text(brief.read_text().replace("snapshot: feeds/", "snapshot: feeds/typo-", 1))
+    result = cli("validate", "briefs/weekly.yaml")
+    assert result.exit_code == 2 and ".snapshot: feeds/typo-" in result.stderr and "not found" in result.stderr
+    assert result.stderr.startswith("error: invalid brief (1 problem):\nbriefs/weekly.yaml:")
+
+
 @pytest.mark.parametrize("command", ["validate", "run", "render"])
 def test_missing_brief_path_exits_2_without_a_traceback(cli, project, command):
     result = cli(command, "briefs/nope.yaml")
@@ -133,6 +144,17 @@ def test_run_refuses_an_existing_draft_and_mentions_force(cli, write_brief, fake
     assert report["status"] == "error" and report["exit_code"] == 1 and "--force" in report["hint"]
     assert tree(project / "output") == before
     assert len(fake.history) == 2  # refused before any generation
+
+
+def test_a_template_error_is_reported_as_itself_when_a_draft_exists(cli, write_brief, fake, project):
+    write_brief()
+    fake.enqueue(GOOD_1, GOOD_2)
+    assert cli("run", "briefs/post.yaml", "--out", "output", backend=fake).exit_code == 0
+    before = tree(project / "output")
+    (project / "templates" / "section.md.j2").write_text("Write {{ section.heading }}.\n{{ nope }}\n")
+    result = cli("run", "briefs/post.yaml", "--out", "output", backend=fake)
+    assert result.exit_code == 2 and "'nope' is undefined" in result.stderr and "already exists" not in result.stderr
+    assert tree(project / "output") == before
 
 
 def test_run_force_replaces(cli, write_brief, fake, project):

@@ -176,3 +176,20 @@ def test_a_query_that_never_ends_is_stopped(tmp_path, monkeypatch):
     query = "with recursive n(x) as (select 1 union all select x + 1 from n) select max(x) as pair from n"
     with pytest.raises(DataError, match="ran past 0.3 s and was stopped"):
         load_data(DataSpec("trades", path, {"pair": "str"}, query), {})
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("", "empty, not even a header row"),  # a failed export: not a week with no trades
+    ("when,what\n", "the header has no column 'closed_at', 'pair', 'pnl', 'win'"),
+])
+def test_a_csv_without_its_columns_is_an_error_even_with_no_rows(tmp_path, content, expected):
+    path = tmp_path / "t.csv"
+    path.write_text(content)
+    with pytest.raises(DataError, match=expected):
+        load_data(DataSpec("trades", path, COLUMNS), {})
+
+
+def test_a_csv_with_its_header_and_no_rows_is_an_empty_week(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("closed_at,pair,pnl,win\n")
+    assert load_data(DataSpec("trades", path, COLUMNS), {}) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -140,10 +141,10 @@ def checked(doc: YamlDocument, skip_missing: bool = False) -> tuple[Brief | None
         return None, problems + _pydantic_problems(exc, doc, skip_missing)
 
 
-def key_line(path: Path, key: str) -> int | None:
-    """The line a top-level key is written on (for messages about a brief that already loaded)."""
+def key_line(path: Path, key: str | tuple) -> int | None:
+    """The line a key (top-level, or a path of keys and indexes) is written on, for messages about a loaded brief."""
     doc = load_yaml(_decode(path, _read_capped(path)), str(path))
-    where = doc.key_positions.get((key,))
+    where = doc.key_positions.get(key if isinstance(key, tuple) else (key,))
     return where[0] if where else None
 
 
@@ -232,7 +233,10 @@ def _parent(data: Any, path: tuple) -> tuple[Any, Any]:
 
 
 def _read_capped(path: Path) -> bytes:
-    """The brief's bytes; a brief over MAX_BRIEF_BYTES (or a device like /dev/zero) is refused unread."""
+    """The brief's bytes; a brief over MAX_BRIEF_BYTES (or a device like /dev/zero) is refused unread, and so is a
+    pipe, whose read would wait for a writer that never comes."""
+    if stat.S_ISFIFO(path.stat().st_mode if path.exists() else 0):
+        raise InputError(f"cannot read the brief {path}: it is a pipe, not a file", hint="give the brief's YAML file")
     try:
         with path.open("rb") as fh:
             raw = fh.read(MAX_BRIEF_BYTES + 1)

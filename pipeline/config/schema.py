@@ -78,6 +78,17 @@ def _template_name(name: str) -> str:
 SectionType = Literal["prose", "static", "template", "news"]
 
 
+def one_line_text(value: str) -> str:
+    """A heading or title is one line of visible text: a newline would start a line of markdown the draft never meant
+    ("---", "# injected"), and control characters reach the terminal and index.md as they are."""
+    if not value.strip():
+        raise ValueError("is blank: write some words")
+    bad = sorted({f"U+{ord(c):04X}" for c in value if unicodedata.category(c) in ("Cc", "Cs") or c in "\u2028\u2029"})
+    if bad:
+        raise ValueError(f"holds a line break or control character ({', '.join(bad)}): keep it to one line of text")
+    return value
+
+
 class Section(SectionOverrides):
     heading: str = Field(min_length=1, max_length=200)
     type: SectionType = Field("prose", description="prose: the model writes it; static: `text` as is; "
@@ -94,6 +105,11 @@ class Section(SectionOverrides):
     @classmethod
     def _template_inside(cls, name: str | None) -> str | None:
         return None if name is None else _template_name(name)
+
+    @field_validator("heading")
+    @classmethod
+    def _one_line(cls, heading: str) -> str:
+        return one_line_text(heading)
 
     @model_validator(mode="after")
     def _fields_for_type(self) -> Section:
@@ -253,6 +269,23 @@ class Brief(Strict):
                 raise ValueError(f"section {number} ({section.heading!r}) is `type: {section.type}`, which only a "
                                  "newsletter has: use `type: static` or prose in a post")
         return sections
+
+    @field_validator("sections")
+    @classmethod
+    def _headings_differ(cls, sections: list[Section]) -> list[Section]:
+        seen: dict[str, int] = {}
+        for number, section in enumerate(sections):
+            key = " ".join(section.heading.split()).casefold()
+            if key in seen:
+                raise ValueError(f"sections {seen[key]} and {number} have the same heading {section.heading.strip()!r}: "
+                                 "give each its own (redo and check find a section by its heading)")
+            seen[key] = number
+        return sections
+
+    @field_validator("title")
+    @classmethod
+    def _title_one_line(cls, title: str) -> str:
+        return one_line_text(title)
 
     @field_validator("kind")
     @classmethod

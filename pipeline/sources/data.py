@@ -109,8 +109,7 @@ def read_rows(spec: DataSpec, params: dict) -> list[dict]:
         if suffix == ".json":
             return _json_rows(spec)
         if suffix == ".csv":
-            text = _read_capped(spec.path).decode("utf-8-sig")
-            return list(csv.DictReader(io.StringIO(text, newline="")))
+            return _csv_rows(spec)
         if suffix in (".sqlite", ".sqlite3", ".db"):
             return _sqlite_rows(spec, params)
     except FileNotFoundError:
@@ -119,6 +118,22 @@ def read_rows(spec: DataSpec, params: dict) -> list[dict]:
     except (OSError, UnicodeDecodeError, csv.Error, json.JSONDecodeError, sqlite3.Error) as exc:
         raise DataError(f"{spec.path}: cannot read {spec.name!r}: {exc}", hint="check the file's format") from None
     raise DataError(f"{spec.path}: unknown data format {suffix!r}", hint="use .json, .csv or .sqlite")
+
+
+def _csv_rows(spec: DataSpec) -> list[dict]:
+    """The rows under the header, whose columns are checked even when no row follows: an empty file, or a header
+    without the brief's columns, is a broken export, not a week with nothing in it."""
+    reader = csv.DictReader(io.StringIO(_read_capped(spec.path).decode("utf-8-sig"), newline=""))
+    rows = list(reader)
+    if not reader.fieldnames:
+        raise DataError(f"{spec.path}: empty, not even a header row (source {spec.name!r})",
+                        hint="export the data again; a week with no rows still has the header line")
+    missing = [column for column in spec.columns if column not in reader.fieldnames]
+    if missing:
+        raise DataError(f"{spec.path}: the header has no column {', '.join(map(repr, missing))} (source {spec.name!r}; "
+                        f"it has {', '.join(map(repr, reader.fieldnames))})",
+                        hint="fix the export, or the column names under sources.data in the brief")
+    return rows
 
 
 def _json_rows(spec: DataSpec) -> list[dict]:
