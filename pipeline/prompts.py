@@ -222,6 +222,10 @@ def render_template(env: jinja2.Environment, name: str, context: dict) -> str:
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(f"{_where(exc, env, name)}: unsafe template operation: {exc}",
                             hint="templates run sandboxed: use only variables, filters and tests") from None
+    except UnicodeDecodeError as exc:  # a template file saved in another encoding
+        line = exc.object[: exc.start].count(b"\n") + 1 if isinstance(exc.object, bytes) else "?"
+        raise TemplateError(f"{_where(exc, env, name)}: line {line} is not UTF-8 (byte 0x{exc.object[exc.start]:02x})",
+                            hint="save the template as UTF-8 in your editor") from None
     except Exception as exc:  # e.g. 1/0 or a runaway include: the template's fault, not a crash of ours
         raise TemplateError(f"{_where(exc, env, name)}: template failed: {type(exc).__name__}: {exc}",
                             hint=_filter_hint(str(exc)) or "fix the template") from None

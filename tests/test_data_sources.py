@@ -193,3 +193,10 @@ def test_a_csv_with_its_header_and_no_rows_is_an_empty_week(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("closed_at,pair,pnl,win\n")
     assert load_data(DataSpec("trades", path, COLUMNS), {}) == []
+
+
+def test_a_json_object_in_a_text_column_is_an_error_not_its_repr(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps([{**ROWS[0], "pair": {"x": [1, 2]}}]))
+    with pytest.raises(DataError, match="column 'pair': .* is not a str .a JSON object is not text"):
+        load_data(DataSpec("trades", path, COLUMNS), {})

@@ -85,6 +85,13 @@ def test_syntax_error_names_file_and_line(render, templates):
     assert info.value.hint == "fix the template"
 
 
+def test_a_template_saved_in_another_encoding_names_its_line(render, templates):
+    (templates / "latin.j2").write_bytes("Line one.\nFür {{ section.heading }}.\n".encode("latin-1"))
+    with pytest.raises(TemplateError) as info:
+        render(own_template("latin.j2"))
+    assert "line 2 is not UTF-8 (byte 0xfc)" in info.value.message and "save the template as UTF-8" in info.value.hint
+
+
 def test_syntax_error_in_system_template(render, templates):
     (templates / "system.md.j2").write_text("You write.\n{{ post.title }\n")
     with pytest.raises(TemplateError, match=f"^{templates}/system.md.j2:2: template syntax error"):

@@ -77,6 +77,8 @@ def _to_int(value, decimal: str = ".") -> int:
 
 
 def _to_str(value) -> str:
+    if isinstance(value, dict | list):  # JSON nests; a str column holds text, not "{'x': [1, 2]}"
+        raise ValueError(f"a JSON {'object' if isinstance(value, dict) else 'list'} is not text")
     # A lone surrogate (JSON "\ud800") cannot be written as UTF-8: it becomes U+FFFD here, not a crash later.
     return without_surrogates(str(value))
 
