@@ -32,7 +32,7 @@ from .kinds.newsletter import previous_issues
 _HEADING = re.compile(r"(?m)^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FENCED = re.compile(r"(?ms)^ {0,3}(```|~~~).*?(?:^ {0,3}\1[ \t]*$|\Z)")
 # What the run's own checks say of text it made safe, as a re-check finds it: put there after the run, and live
-_RECHECK_SEVERITY = {
+_LIVE_AGAIN = {
     "raw_html": "raw HTML that runs code (scripts, event handlers) is in the text: a site would run it; delete it",
     "template_syntax": "Hugo/Liquid/kramdown syntax ({{, {% or {:) is in the text: a site build would run it; delete or "
                        "escape it",
@@ -136,7 +136,7 @@ def section_findings(part: Part, recorded: dict | None, reference: Reference, ma
 
 def _as_rechecked(finding: Finding) -> Finding:
     """The run made such text inert and noted it; found again in a re-check, it was put back and is live."""
-    message = _RECHECK_SEVERITY.get(finding.code)
+    message = _LIVE_AGAIN.get(finding.code)
     return Finding(finding.code, ATTENTION, message) if message else finding
 
 

@@ -24,7 +24,7 @@ def links_in(text: str) -> set[str]:
 def same_link(url: str) -> str:
     """A link as compared: scheme and host in lower case, http as https, no fragment, tracking parameters or
     trailing slash ("HTTPS://Example.com/guide/?utm_source=x#top" is "https://example.com/guide")."""
-    scheme, _, rest = url.partition("://")
+    rest = url.partition("://")[2]
     host, slash, path = rest.partition("/")
     path, _, _ = path.partition("#")
     path, question, query = path.partition("?")
