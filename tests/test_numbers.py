@@ -131,6 +131,7 @@ def test_the_same_number_written_another_way_passes(source, prose):
     ("Each step takes 20 ms.", "Each run has 4 steps of 250 ms.", "250"),  # a count of steps is no reference
     ("About 10 GB for the OS.", "About 11 GB for the OS.", "11"),
     ("The job runs nightly.", "The job runs at 07:00.", "07:00"),  # a time is a claim, once
+    ("MLX has three knobs.", "A 3-day cycle.", "3"),  # a spelled-out count verifies "3 knobs", not "3 days"
     ("It shipped in 2025.", "It shipped on 2025-03-14.", "2025-03-14"),
 ])
 def test_an_invented_number_is_flagged_however_it_is_written(source, prose, invented):

@@ -166,6 +166,7 @@ def mentions(text: str, claims_only: bool = True) -> list[NumberMention]:
     return sorted(found, key=lambda m: m.start)
 
 
+COUNT = "count"  # a number the sources spell out: it verifies a bare number in the prose, not one with a unit
 _NUMBER_WORDS = {word: Decimal(i) for i, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
     "eighteen nineteen twenty".split())} | {"thirty": Decimal(30), "forty": Decimal(40), "fifty": Decimal(50),
@@ -175,9 +176,10 @@ _NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECA
 
 def known_values(*texts: str) -> set[KnownNumber]:
     """Every number that appears in the reference material (data rendered as text, facts, sources), with its unit;
-    numbers written as words ("two offices") too, so the prose may write them in digits."""
+    numbers written as words ("two offices") too, so the prose may write them in digits, as counts: "three knobs" in
+    the brief verifies "3 knobs", never "3 days"."""
     known = {(m.value, m.unit) for text in texts for m in mentions(text, claims_only=False)}
-    return known | {(_NUMBER_WORDS[w.lower()], None) for text in texts for w in _NUMBER_WORD.findall(text)}
+    return known | {(_NUMBER_WORDS[w.lower()], COUNT) for text in texts for w in _NUMBER_WORD.findall(text)}
 
 
 def _amount(value: Decimal, unit: str | None) -> tuple[Decimal, str | None]:
@@ -197,7 +199,8 @@ class KnownIndex:
             values.sort()
 
     def has(self, low: Decimal, high: Decimal, unit: str | None) -> bool:
-        """Any known amount within [low, high] in this unit; a bare number on either side matches any unit."""
+        """Any known amount within [low, high] in this unit; a bare number on either side matches any unit (a count only
+        a bare one)."""
         units = self.by_unit if unit is None else [unit, None]
         return any(bisect.bisect_left(values, low) < bisect.bisect_right(values, high)
                    for values in (self.by_unit.get(u, []) for u in units))
