@@ -92,3 +92,24 @@ def test_markdown_html_renders_tables_and_sane_lists():
 
 def test_sentence_end_is_built_from_the_shared_characters():
     assert SENTENCE_END.pattern.startswith("[" + re.escape(SENTENCE_PUNCTUATION) + "]")
+
+
+# The embedded model's real section in a fresh-clone `make run` (2026-12-07), a form with its blanks left in.
+FORM = ("On November 9th, [My Date] took on a challenge. She had been using [Her Name] as her laptop, which was designed "
+        "to optimize performance while running multiple tasks simultaneously. [MLAYER_NAME].")
+
+
+def test_blanks_left_to_fill_in_need_attention():
+    (finding,) = [f for f in check_section(FORM, 0) if f.code == "placeholder"]
+    assert finding.severity == "attention" and "[My Date], [Her Name]" in finding.message
+
+
+@pytest.mark.parametrize("text", [
+    "Thanks to [Your Name](https://example.com/you) for the patch.",  # a link
+    "See [Your Name][1] below.\n\n[1]: https://example.com",  # a reference link
+    "Set `[Your Name]` in the config.",  # code
+    "* file.c [HAVE_W32_SYSTEM]: Use it.",  # a changelog's macro
+    "Usage: git http-fetch [options] <commit> [URL]",  # a usage line
+])
+def test_brackets_that_are_links_code_or_names_are_no_blanks(text):
+    assert not [f for f in check_section(text, 0) if f.code == "placeholder"]

@@ -32,6 +32,21 @@ def think_leaks(text: str, markers: tuple[str, str] = DEFAULT_THINK_MARKERS) -> 
     return sorted(set(leak_pattern(tuple(markers)).findall(text)))
 
 
+# A form's blank the model left for someone to fill ("[Your Name]", "[My Date]", "[Insert link]"): not a markdown link
+# ("[Your Name](url)", "[x][ref]", "[label]:") and not in code. Names of macros and options ("[HAVE_W32_SYSTEM]",
+# "[URL]" in a usage line) are left alone: real changelogs and manuals write them so.
+_PLACEHOLDER = re.compile(r"(?<![!\]\[\\])\[((?:Your|My|Her|His|Their|Insert|Enter|Company|Client|Product|Author|Name|"
+                          r"Date|Brand|City|Location)\b[^\]\n]{0,40})\](?![(\[:])")
+_CODE = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)|`[^`\n]*`", re.DOTALL)
+_DEFINED = re.compile(r"(?m)^\s*\[([^\]\n]+)\]:")
+
+
+def placeholders(text: str) -> list[str]:
+    prose = _CODE.sub(" ", text)
+    defined = set(_DEFINED.findall(prose))
+    return list(dict.fromkeys(m.group(0) for m in _PLACEHOLDER.finditer(prose) if m.group(1) not in defined))
+
+
 def markup_findings(text: str) -> list[Finding]:
     """What a site generator would execute: unsafe links need a look (and are removed from the draft);
     template syntax and raw HTML are neutralised in the draft and noted."""
@@ -55,6 +70,9 @@ def check_section(text: str, target_words: int, markers: tuple[str, str] = DEFAU
     if ends_mid_sentence(text):
         findings.append(Finding("mid_sentence", ATTENTION, "the text ends in the middle of a sentence"))
     findings += markup_findings(text)
+    if blanks := placeholders(text):
+        findings.append(Finding("placeholder", ATTENTION, f"blanks left to fill in: {', '.join(blanks[:6])}; write what "
+                                                          "they stand for, or delete them"))
     words = word_count(text)
     if words < SHORT_SHARE * target_words:  # a fragment, not a section: worth a retry, then a reviewer's look
         findings.append(Finding("short", ATTENTION, f"{words} words, target {target_words}: far too short; "
