@@ -178,6 +178,12 @@ def test_a_newsletter_recheck_uses_its_feed_links_and_earlier_issues(cli, projec
     assert found["One operating insight"] == [("foreign_link", "attention")]  # the feed's link passes, the invented one not
     index.write_text("\n".join(kept))
     assert ("repetition", "attention") in findings(cli("check", str(draft), "--json"))["One operating insight"]
+    # Renamed, the prose section is still checked (run.json's layout tells it from the data tables, which are not)
+    index.write_text("\n".join(kept).replace("## One operating insight", "## One lesson").replace(
+        insight, "See [my notes](https://example.org/invented) first."))
+    found = findings(cli("check", str(draft), "--json"))
+    assert {("section_new", "info"), ("foreign_link", "attention")} <= set(found["One lesson"])
+    assert set(found) == {"One lesson", "One operating insight"}  # the data sections: no findings, as before
 
 
 def test_the_text_file_check_still_works_beside_draft_folders(cli, draft, tmp_path):
