@@ -24,13 +24,12 @@ from .checks.numbers import known_values
 from .checks.prose import Reference, check_prose
 from .checks.repetition import previous_issue_findings, repetition_findings
 from .checks.section import DEFAULT_THINK_MARKERS, check_section
-from .checks.text import FRONT_MATTER, REVIEW_NOTE
+from .checks.text import FENCED_CODE, FRONT_MATTER, REVIEW_NOTE
 from .checks.tokens import collapse_of
 from .kinds.newsletter import previous_issues
 
 # An ATX heading, its closing hashes dropped ("## Where it goes ##"); fenced code is skipped before it is looked for
 _HEADING = re.compile(r"(?m)^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
-_FENCED = re.compile(r"(?ms)^ {0,3}(```|~~~).*?(?:^ {0,3}\1[ \t]*$|\Z)")
 # What the run's own checks say of text it made safe, as a re-check finds it: put there after the run, and live
 _LIVE_AGAIN = {
     "raw_html": "raw HTML that runs code (scripts, event handlers) is in the text: a site would run it; delete it",
@@ -217,7 +216,7 @@ def sections_of(markdown: str, recorded: frozenset[str] | set[str] = frozenset()
     that names a section the run wrote (the reviewer made it `###`); headings inside fenced code are code."""
     front = FRONT_MATTER.match(markdown)
     start = front.end() if front else 0
-    code = [m.span() for m in _FENCED.finditer(markdown, start)]
+    code = [m.span() for m in FENCED_CODE.finditer(markdown, start)]
     headings = [h for h in _HEADING.finditer(markdown, start)
                 if (len(h.group(1)) == 2 or key(h.group(2)) in recorded)
                 and not any(a <= h.start() < b for a, b in code)]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from .findings import ATTENTION, INFO, Finding
-from .text import list_number_starts
+from .text import CODE, blanked, list_number_starts
 
 _UNIT_NAMES = {  # spelling -> one name per unit; a word not listed (parameters, sections) is no unit
     **dict.fromkeys(["gb", "gib", "gigabyte", "gigabytes"], "GB"), **dict.fromkeys(["mb", "mib", "megabyte", "megabytes"], "MB"),
@@ -82,8 +82,8 @@ _ORDINAL_LINE = re.compile(r"(?m)^[ \t]*(?:#{1,6}[ \t]+|>[ \t]*)+\**(\d+)[.)](?=
 _APPROXIMATELY = re.compile(r"\b(?:about|around|roughly|approximately|approx\.|nearly|almost|some|over|under|"
                             r"more than|less than|fewer than|close to|up to|at least|at most)\s*[$€£]?$|~\s*$", re.IGNORECASE)
 _CURRENCY_BEFORE = re.compile(r"[$€£¥]\s*$")
-# Not claims at all: code, link destinations and addresses, footnote marks; they are blanked before numbers are read
-_NOT_PROSE = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)|`[^`\n]*`|\]\([^)\n]*\)|<[a-z]+:[^>\s]*>|"
+# Not claims at all (with code): link destinations and addresses, footnote marks; blanked before numbers are read
+_NOT_PROSE = re.compile(r"\]\([^)\n]*\)|<[a-z]+:[^>\s]*>|"
                         r"\b(?:https?://|www\.)[^\s)\]>]+|\b[A-Za-z][\w.-]*:\d{2,5}\b|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{2,5})?\b|"
                         r"\[\^[^\]\n]*\]", re.DOTALL | re.IGNORECASE)
 # Names that hold a number: a standard after its acronym ("ISO 8601", "RFC 9110", "USB 3.2", "PEP 8"), a compound
@@ -127,10 +127,6 @@ def is_name(text: str, match: re.Match) -> bool:
         any(c.isdigit() for c in part) and any(c.isalpha() for c in part))) for part in parts)
 
 
-def _blanked(text: str, pattern: re.Pattern) -> str:
-    return pattern.sub(lambda m: " " * len(m.group()), text)
-
-
 def _dates_and_times(text: str) -> list[NumberMention]:
     found = []
     for match in _DATE.finditer(text):
@@ -148,9 +144,9 @@ def _dates_and_times(text: str) -> list[NumberMention]:
 def mentions(text: str, claims_only: bool = True) -> list[NumberMention]:
     """The numbers of a text a reader takes as claims (`claims_only`), or every number in it (what a source gives:
     "version 3.11" there verifies "Python 3.11" in the prose). Dates and clock times are one mention each."""
-    prose = _blanked(text, _NOT_PROSE)
+    prose = blanked(blanked(text, CODE), _NOT_PROSE)
     found = _dates_and_times(prose)
-    prose = _blanked(_blanked(prose, _DATE), _TIME)
+    prose = blanked(blanked(prose, _DATE), _TIME)
     markers = list_number_starts(prose) | {m.start(1) for m in _ORDINAL_LINE.finditer(prose)}
     for match in _NUMBER.finditer(prose):
         if claims_only and (match.start(2) in markers or is_reference(prose, match) or is_name(prose, match)):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from .findings import ATTENTION, INFO, Finding
-from .text import SENTENCE_END
+from .text import FENCED_CODE, SENTENCE_END
 
 MIN_WORDS = 8  # "It works." or "See the docs for details." twice is not worth a reviewer's time
 SAME_SENTENCE = 0.85  # word-level similarity: a repeat with a word or two changed still counts
@@ -41,7 +41,6 @@ they this those through thus to too under until up upon us use used uses using v
 what when where which while who whom why will with would yet you your yours
 """.split())
 
-_FENCE = re.compile(r"(?ms)^ {0,3}(```|~~~).*?(?:^ {0,3}\1[^\n]*$|\Z)")
 _SKIPPED_LINE = re.compile(r"^\s*(?:\||#{1,6}\s|> \*\*Needs attention:\*\*|<!--)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
@@ -84,7 +83,7 @@ def sentence_of(raw: str) -> Sentence:
 
 def prose_lines(text: str) -> list[str]:
     """Paragraphs and list items of markdown prose: code, tables, headings and review notes left out."""
-    text = _FENCE.sub("\n", text.replace("\u200b", ""))
+    text = FENCED_CODE.sub("\n", text.replace("\u200b", ""))
     blocks: list[str] = []
     current: list[str] = []
     for line in text.splitlines():

@@ -9,7 +9,7 @@ from functools import lru_cache
 from .findings import ATTENTION, INFO, Finding
 from .links import unsafe_links_finding
 from .markup import dangerous_tags
-from .text import TEMPLATE_OPENER, ends_mid_sentence, word_count
+from .text import CODE, TEMPLATE_OPENER, blanked, ends_mid_sentence, word_count
 
 DEFAULT_THINK_MARKERS = ("<think>", "</think>")
 SHORT_SHARE = 0.4  # below this share of the target's words a section is "short"
@@ -37,12 +37,11 @@ def think_leaks(text: str, markers: tuple[str, str] = DEFAULT_THINK_MARKERS) -> 
 # "[URL]" in a usage line) are left alone: real changelogs and manuals write them so.
 _PLACEHOLDER = re.compile(r"(?<![!\]\[\\])\[((?:Your|My|Her|His|Their|Insert|Enter|Company|Client|Product|Author|Name|"
                           r"Date|Brand|City|Location)\b[^\]\n]{0,40})\](?![(\[:])")
-_CODE = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)|`[^`\n]*`", re.DOTALL)
 _DEFINED = re.compile(r"(?m)^\s*\[([^\]\n]+)\]:")
 
 
 def placeholders(text: str) -> list[str]:
-    prose = _CODE.sub(" ", text)
+    prose = blanked(text, CODE)
     defined = set(_DEFINED.findall(prose))
     return list(dict.fromkeys(m.group(0) for m in _PLACEHOLDER.finditer(prose) if m.group(1) not in defined))
 

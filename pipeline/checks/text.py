@@ -85,6 +85,17 @@ def markdown_html(markdown_text: str, tags: set[str] | None = None, url_schemes:
     return nh3.clean(html, **{name: value for name, value in options.items() if value is not None})
 
 
+# A fenced code block (to its closing fence, or to the end when it is never closed) and an inline code span: code, not
+# prose, to the checks that read prose (numbers, placeholders, headings, repetition)
+FENCED_CODE = re.compile(r"(?ms)^ {0,3}(```|~~~).*?(?:^ {0,3}\1[^\n]*$|\Z)")
+CODE = re.compile(FENCED_CODE.pattern + r"|(?-s:`[^`\n]*`)", re.MULTILINE | re.DOTALL)
+
+
+def blanked(text: str, pattern: re.Pattern) -> str:
+    """The matches replaced by as many spaces: offsets still point into the text."""
+    return pattern.sub(lambda m: " " * len(m.group()), text)
+
+
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)  # a draft's YAML block; group 1 is the YAML
 REVIEW_NOTE = re.compile(r"(?m)^> \*\*Needs attention:\*\*.*(?:\n|\Z)")  # what assemble writes under a section
 
