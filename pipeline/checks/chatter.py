@@ -14,15 +14,16 @@ from dataclasses import dataclass, field
 
 # A line is judged on its plain words: emphasis, emoji, a byte-order mark and curly apostrophes do not hide it
 _DECORATION = re.compile(r"[*_`\ufeff\u200b-\u200f\u2060\u2600-\u27bf\U0001f000-\U0001faff\ufe0f]+")
-_ACK = (r"(?:sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|all right|got it|great|no problem|"
-        r"(?:i'd|i would|i'm|i am) (?:be )?(?:happy|glad) to (?:help|write|do)(?: [^.!:\n]{0,40})?|happy to help|"
-        r"i can (?:help|do) (?:with )?that|(?:what an? |that's an? )?(?:great|good|interesting|fun|excellent) "
+# On a line of its own only these say yes to the asker (people write "No problem!" and "Great!" in READMEs too) ...
+_YES = (r"sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|all right|got it|"
+        r"(?:i'd|i would|i'm|i am) (?:be )?(?:happy|glad) to help(?: with that| you)?|happy to help|"
+        r"i can (?:help|do) (?:with )?that")
+_ACK_ONLY = re.compile(rf"(?:(?:{_YES})\s*[!.,]*\s*)+", re.IGNORECASE)
+# ... before the answer is handed over, these too
+_ACK = (rf"(?:{_YES}|great|no problem|(?:i'd|i would|i'm|i am) (?:be )?(?:happy|glad) to (?:help|write|do)"
+        r"(?: [^.!:\n]{0,40})?|(?:what an? |that's an? )?(?:great|good|interesting|fun|excellent) "
         r"(?:idea|topic|question|choice)(?: for an? (?:blog )?post)?)")
 _ACKS = rf"(?:{_ACK}\s*[!.,]*\s*(?:[-\u2013\u2014]\s*)?)"
-# On a line of its own only these (people write "No problem!" and "Great!" in READMEs too)
-_ACK_ONLY = re.compile(r"(?:(?:sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|got it|"
-                       r"(?:i'd|i would|i'm|i am) (?:be )?(?:happy|glad) to help(?: with that| you)?|happy to help|"
-                       r"i can (?:help|do) (?:with )?that)\s*[!.,]*\s*)+", re.IGNORECASE)
 # The model handing over its answer: "Here's your section:", "Below is the section you asked for:", ...
 _HANDING = re.compile(
     rf"{_ACKS}*(?:here(?:'s| is| are)|below (?:is|are|you'll find)|(?:the following|what follows) is|"
@@ -65,7 +66,7 @@ _MARKDOWN_WRAP = re.compile(r"\A\s*```(?:markdown|md)[ \t]*\n(.*)\n```[ \t]*\Z",
 # the 128 GB model? No: ...")
 _OFFER = re.compile(
     r"\A(?:please |just )?(?:would you like|do you want|want me to|shall i|should i|let me know|"
-    r"if you(?:'d| would)? (?:like|want)(?: me to|,? i can| i could)|is there anything|how can i (?:help|assist)|"
+    r"if you(?:'d| would)? (?:like|want),? i (?:can|could)|is there anything|how can i (?:help|assist)|"
     r"can i help|i can (?:also )?(?:expand|adjust|revise|"
     r"shorten|lengthen|add|rewrite|write|tweak|make|continue)|(?:i'd|i would|i'm|i am) (?:be )?happy to|happy to|"
     r"feel free to (?:ask|let me know|tell me) (?:if|whether)|what would be|i hope (?:this|that|it) helps)\b",
@@ -278,11 +279,11 @@ def _closing_kind(sentence: str) -> str | None:
     return "remark" if _REMARK.match(words) else None
 
 
-def _is_closing(line: str) -> bool:
-    """The last line is all closing talk, an offer among it: a question the text goes on to answer ("Should I have
-    bought the 128 GB model? No: ...") or a remark alone ("I kept the cache at 3 GB.") is content."""
+def _line_kind(line: str) -> str | None:
+    """"offer" for a line of closing talk with an offer among it, "remark" for one of remarks alone, None for content:
+    a question the text goes on to answer ("Should I have bought the 128 GB model? No: ...") is content."""
     kinds = [_closing_kind(sentence) for sentence in _SENTENCES.split(plain(line)) if sentence.strip()]
-    return bool(kinds) and None not in kinds and "offer" in kinds
+    return None if not kinds or None in kinds else ("offer" if "offer" in kinds else "remark")
 
 
 def _after_rule(text: str) -> str:
@@ -321,7 +322,7 @@ def _trailing(text: str, told: Told) -> tuple[str, str] | None:
         before, _, line = kept.rpartition("\n")
         if not before.strip() or not _starts_sentence(before, line):
             break
-        kind = "offer" if _is_closing(line) or _is_echo(line, told) else _line_kind(line)
+        kind = "offer" if _is_echo(line, told) else _line_kind(line)
         if kind is None:
             break
         kinds.append(kind)
@@ -330,11 +331,6 @@ def _trailing(text: str, told: Told) -> tuple[str, str] | None:
         return None
     kept = _RULE_LINE.sub("", kept).rstrip()  # a "---" left above the offer goes too
     return body[len(kept):].strip(), kept
-
-
-def _line_kind(line: str) -> str | None:
-    kinds = [_closing_kind(sentence) for sentence in _SENTENCES.split(plain(line)) if sentence.strip()]
-    return None if not kinds or None in kinds else ("offer" if "offer" in kinds else "remark")
 
 
 def trim_chatter(text: str, heading: str = "", prompt_texts: Iterable[str] = ()) -> Trimmed:
