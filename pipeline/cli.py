@@ -20,7 +20,7 @@ from .backends import check_model, model_for, open_backend, open_prompt_formatte
 from .checks.collapse import ENGLISH
 from .checks.files import FileReport, Judge, check_text
 from .checks.tokens import collapse_of
-from .config.load import key_line
+from .config.load import key_line, missing_snapshots
 from .config.schema import LANGUAGE_PATTERN
 from .init import write_project
 from .install import install_files
@@ -349,14 +349,6 @@ def validated(brief: Path, week: str | None):
         where = f"{brief}:{line}: model" if line else f"{brief}: model (the default)"
         raise errors.BriefError([f"{where}: {exc.message}"], hint=exc.hint) from None
     return prep, prompts, stages
-
-
-def missing_snapshots(loaded) -> list[str]:
-    base = loaded.path.resolve().parent
-    return [f"{loaded.path}:{key_line(loaded.path, ('sources', 'feeds', i, 'snapshot')) or 0}: sources.feeds.{i}.snapshot: "
-            f"{feed.snapshot} "
-            "not found" for i, feed in enumerate(loaded.brief.sources.feeds)
-            if feed.snapshot and not (base / feed.snapshot).is_file()]
 
 
 @main.command()

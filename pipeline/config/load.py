@@ -141,10 +141,10 @@ def checked(doc: YamlDocument, skip_missing: bool = False) -> tuple[Brief | None
         return None, problems + _pydantic_problems(exc, doc, skip_missing)
 
 
-def key_line(path: Path, key: str | tuple) -> int | None:
-    """The line a key (top-level, or a path of keys and indexes) is written on, for messages about a loaded brief."""
+def key_line(path: Path, key: str) -> int | None:
+    """The line a top-level key is written on (for messages about a brief that already loaded)."""
     doc = load_yaml(_decode(path, _read_capped(path)), str(path))
-    where = doc.key_positions.get(key if isinstance(key, tuple) else (key,))
+    where = doc.key_positions.get((key,))
     return where[0] if where else None
 
 
@@ -191,6 +191,18 @@ def referenced_files(brief: Brief) -> list[tuple[tuple, str]]:
     files += [(("sources", "data", i, "path"), d.path) for i, d in enumerate(brief.sources.data)]
     files += [(("sources", "feeds", i, "snapshot"), f.snapshot) for i, f in enumerate(brief.sources.feeds) if f.snapshot]
     return files
+
+
+def missing_snapshots(loaded: LoadedBrief) -> list[str]:
+    """Feed snapshots the brief names that are not there, as file:line:col: key: message. For `validate`: a run reads
+    the feed live and goes on without it, as with any failing feed."""
+    base = loaded.path.resolve().parent
+    missing = [(loc, f"{relative} not found") for loc, relative in referenced_files(loaded.brief)
+               if loc[:2] == ("sources", "feeds") and not (base / relative).is_file()]
+    if not missing:
+        return []
+    doc = load_yaml(_decode(loaded.path, _read_capped(loaded.path)), str(loaded.path))
+    return _sorted_messages(loaded.path, [(loc, doc.position(loc), message) for loc, message in missing])
 
 
 def outside_project(brief_path: Path, brief: Brief) -> list[tuple[tuple, str]]:
