@@ -213,8 +213,7 @@ def tolerance(mention: NumberMention) -> Decimal:
     return Decimal(1).scaleb(place) / 2
 
 
-def is_verified(mention: NumberMention, known: set[KnownNumber] | KnownIndex) -> bool:
-    index = known if isinstance(known, KnownIndex) else KnownIndex(known)
+def is_verified(mention: NumberMention, index: KnownIndex) -> bool:
     margin = tolerance(mention)
     for value, unit in {(mention.value, mention.unit), _amount(mention.value, mention.unit)}:
         scale = value / mention.value if mention.value else Decimal(1)
