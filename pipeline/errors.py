@@ -10,6 +10,13 @@ EXIT_LOCKED = 4
 EXIT_INTERRUPTED = 130
 
 
+def not_utf8(exc: UnicodeDecodeError) -> str:
+    """Where a file stops being UTF-8, as a person finds it: the line, and the byte."""
+    data = bytes(exc.object)
+    line = data.count(b"\n", 0, exc.start) + 1
+    return f"line {line} is not UTF-8 (byte 0x{data[exc.start]:02x})"
+
+
 class PipelineError(Exception):
     exit_code = EXIT_FAILURE
 

@@ -20,7 +20,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .config import LoadedBrief, SamplingSettings, Section
 from .config.load import project_root
-from .errors import TemplateError
+from .errors import TemplateError, not_utf8
 from .filters import filter_set_of
 
 
@@ -223,8 +223,7 @@ def render_template(env: jinja2.Environment, name: str, context: dict) -> str:
         raise TemplateError(f"{_where(exc, env, name)}: unsafe template operation: {exc}",
                             hint="templates run sandboxed: use only variables, filters and tests") from None
     except UnicodeDecodeError as exc:  # a template file saved in another encoding
-        line = exc.object[: exc.start].count(b"\n") + 1 if isinstance(exc.object, bytes) else "?"
-        raise TemplateError(f"{_where(exc, env, name)}: line {line} is not UTF-8 (byte 0x{exc.object[exc.start]:02x})",
+        raise TemplateError(f"{_where(exc, env, name)}: {not_utf8(exc)}",
                             hint="save the template as UTF-8 in your editor") from None
     except Exception as exc:  # e.g. 1/0 or a runaway include: the template's fault, not a crash of ours
         raise TemplateError(f"{_where(exc, env, name)}: template failed: {type(exc).__name__}: {exc}",

@@ -239,8 +239,7 @@ def read_text(path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise errors.InputError(f"{path}: line {line} is not UTF-8 (byte 0x{data[exc.start]:02x})",
+        raise errors.InputError(f"{path}: {errors.not_utf8(exc)}",
                                 hint="save the file as UTF-8 in your editor, then run the check again") from exc
 
 
