@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import re
 import shutil
@@ -115,3 +116,20 @@ def load_bench(name: str):
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
     spec.loader.exec_module(module)
     return module
+
+
+_SIGNAL = signal.signal  # tests that stub signal.signal (the CLI's) can still set an alarm
+
+
+@contextlib.contextmanager
+def fails_after(seconds: float):
+    """What would wait forever (a read of a pipe) fails the test instead of hanging the suite."""
+    def expire(signum, frame):
+        raise TimeoutError(f"still waiting after {seconds} s")
+    previous = _SIGNAL(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        _SIGNAL(signal.SIGALRM, previous)

@@ -13,7 +13,7 @@ import pytest
 from pipeline.config import load_brief
 from pipeline.errors import EXIT_USAGE, BriefError, InputError
 
-from .conftest import REPO
+from .conftest import REPO, fails_after
 
 SECTION = """\
 sections:
@@ -640,5 +640,5 @@ def test_two_sections_with_one_heading_are_refused(invalid):
 def test_a_brief_that_is_a_pipe_is_a_message_not_a_wait(project, monkeypatch):
     monkeypatch.chdir(project)
     os.mkfifo(project / "briefs" / "pipe.yaml")
-    with pytest.raises(InputError, match="it is a pipe, not a file"):
+    with fails_after(20), pytest.raises(InputError, match="it is a pipe, not a file"):
         load_brief("briefs/pipe.yaml")

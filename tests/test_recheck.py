@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import main
 
-from .conftest import REPO, copy_examples
+from .conftest import REPO, copy_examples, fails_after
 
 SECTIONS = {  # what the example post's sections say in a clean run: every number is in the brief
     "Why memory is the real constraint":
@@ -322,7 +322,8 @@ def test_a_pipe_named_index_md_is_a_message_not_a_wait(cli, draft):
 
     (draft / "index.md").unlink()
     os.mkfifo(draft / "index.md")
-    result = cli("check", str(draft), "--no-read")
+    with fails_after(20):
+        result = cli("check", str(draft), "--no-read")
     assert result.exit_code == 2 and "not a regular file" in result.stderr
 
 
