@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.loaders import split_template_path
 
 from .config import LoadedBrief, SamplingSettings, Section
 from .config.load import project_root
 from .errors import TemplateError, not_utf8
 from .filters import filter_set_of
+from .sandbox import BoundedSandbox
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,6 @@ class SectionPrompt:
 
 
 MAX_OUTPUT_CHARS = 1_000_000  # what one template may render: far more than a prompt or a block needs
-MAX_VALUE_CHARS = 1_000_000  # a string or list a template builds with * or +
 MAX_RENDER_SECONDS = 10.0  # nested loops over range() would otherwise hold the run (and its lock) forever
 
 
@@ -52,40 +52,24 @@ class RenderLimit(Exception):
     """A template ran past MAX_RENDER_SECONDS or rendered more than MAX_OUTPUT_CHARS."""
 
 
+class NotAFile(jinja2.TemplateError):
+    """A template name that is a folder, pipe or device in the user's template folder."""
+
+
 class ContainedLoader(jinja2.FileSystemLoader):
     """Templates from one folder; a symlink that leads out of it is refused (it could read /etc/passwd
     into a prompt and run.json)."""
 
     def get_source(self, environment: jinja2.Environment, template: str):
+        for folder in self.searchpath:  # jinja2 would skip a folder (or a pipe) of the name and use the shipped file
+            candidate = Path(folder, *split_template_path(template))
+            if candidate.exists() and not candidate.is_file():
+                raise NotAFile(str(candidate))
         source, filename, uptodate = super().get_source(environment, template)
         folder = os.path.realpath(self.searchpath[0])
         if os.path.commonpath([folder, os.path.realpath(filename)]) != folder:
             raise jinja2.exceptions.SecurityError(f"{filename} leads outside the template folder {folder}")
         return source, filename, uptodate
-
-
-class BoundedSandbox(ImmutableSandboxedEnvironment):
-    """The sandbox, plus a size limit on what `*`, `**` and `+` may build ('a' * 10**9)."""
-
-    intercepted_binops = frozenset(["*", "**", "+"])
-
-    def call_binop(self, context, operator, left, right):
-        if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
-            raise jinja2.exceptions.SecurityError("exponents above 64 are not allowed in templates")
-        if operator == "*" and _repeated_size(left, right) > MAX_VALUE_CHARS:  # checked before it is built
-            raise jinja2.exceptions.SecurityError(f"a value longer than {MAX_VALUE_CHARS} characters or items")
-        result = super().call_binop(context, operator, left, right)
-        if _repeated_size(result, 1) > MAX_VALUE_CHARS:
-            raise jinja2.exceptions.SecurityError(f"a value longer than {MAX_VALUE_CHARS} characters or items")
-        return result
-
-
-def _repeated_size(left: object, right: object) -> int:
-    """The length `left * right` would have when one side is a string or list and the other a count."""
-    sequence, count = (left, right) if isinstance(right, int) else (right, left)
-    if not isinstance(sequence, str | list | tuple) or not isinstance(count, int):
-        return 0
-    return len(sequence) * count
 
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parent / "templates"  # pipeline/templates/<kind>/
@@ -207,6 +191,9 @@ def render_template(env: jinja2.Environment, name: str, context: dict) -> str:
     except RenderLimit as exc:
         raise TemplateError(f"{_where(exc, env, name)}: template {exc}",
                             hint="templates shape text; loop over the data, not over large ranges") from None
+    except NotAFile as exc:
+        raise TemplateError(f"{exc.message}: is not a regular file, so it cannot be read as the template {name!r}",
+                            hint="move it out of the way, or put the template file there") from None
     except jinja2.TemplateNotFound as exc:
         included = _failing_line(exc, env)
         raise TemplateError(f"template {exc.name!r} not found in {_loader_dir(env)}"

@@ -59,6 +59,31 @@ def test_templates_cannot_build_huge_values(project, text):
     assert time.perf_counter() - started < 2
 
 
+# Each of these builds its gigabyte in one C call, before the output limit or the clock could act (seconds
+# and gigabytes each before the size was checked first).
+@pytest.mark.parametrize("text", ['{{ "x"|center(2000000000) }}', '{{ "x".center(2000000000) }}',
+                                  '{{ "x".ljust(2000000000) }}', '{{ "1".zfill(2000000000) }}',
+                                  '{{ "%2000000000s"|format("x") }}', '{{ "%2000000000s" % "x" }}',
+                                  '{{ "%*s" % (2000000000, "x") }}', '{{ "%(a)2000000000s" % {"a": 1} }}',
+                                  '{{ "{:>2000000000}".format("x") }}', '{{ "{:{}}".format("x", 2000000000) }}',
+                                  '{{ "{a:>2000000000}".format_map({"a": 1}) }}',
+                                  '{{ ("a" * 100000)|replace("", "b" * 100000) }}',
+                                  '{{ ("a" * 100000).replace("a", "b" * 100000) }}',
+                                  '{{ ("a\n" * 100000)|indent(100000) }}', '{{ ("\t" * 100000).expandtabs(100000) }}'])
+def test_templates_cannot_pad_format_or_replace_into_huge_values(project, text):
+    started = time.perf_counter()
+    with pytest.raises(TemplateError, match="unsafe template operation: .* longer than 1000000"):
+        render(project, text)
+    assert time.perf_counter() - started < 1
+
+
+def test_ordinary_padding_formatting_and_replacing_render_as_before(project):
+    text = ('{{ "%d%%" % 5 }} {{ "{:,}".format(1234567) }} {{ "{:.2f}".format(3.14159) }} {{ "{0:>4}|".format("x") }} '
+            '{{ "2000000 users: %s" % "x" }} {{ "%s and %s"|format("a", "b") }} {{ "abc"|replace("b", "x") }} '
+            '{{ "{:{}}|".format("x", 3) }}{{ "%*s|" % (3, "y") }}{{ "x"|center(5) }}|{{ 7 % 3 }}|{{ "a\nb"|indent(2) }}')
+    assert render(project, text) == ("5% 1,234,567 3.14    x| 2000000 users: x a and b axc x  |  y|  x  |1|a\n  b")
+
+
 def test_a_template_that_renders_forever_is_stopped(project, monkeypatch):
     from pipeline import prompts
 

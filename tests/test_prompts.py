@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from pipeline.config import load_brief
@@ -67,6 +70,16 @@ def test_missing_included_template_also_names_the_including_line(render, templat
     shipped = REPO / "pipeline" / "templates" / "post"
     assert info.value.message == (f"template 'gone.j2' not found in {templates}, {shipped} "
                                   f"(included from {templates}/outer.j2:2)")
+
+
+@pytest.mark.parametrize("make", [Path.mkdir, lambda path: os.mkfifo(path)], ids=["folder", "pipe"])
+def test_a_template_name_that_is_not_a_file_is_an_error_not_the_shipped_default(render, templates, make):
+    (templates / "section.md.j2").unlink()
+    make(templates / "section.md.j2")  # jinja2 alone would skip it and render the shipped section template
+    with pytest.raises(TemplateError) as info:
+        render()
+    assert info.value.message.startswith(f"{templates}/section.md.j2: is not a regular file")
+    assert "move it out of the way" in info.value.hint
 
 
 def test_missing_templates_folder(project, write_brief):
