@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import json
 import logging
+import os
 import re
 import signal
 import sys
@@ -67,7 +68,34 @@ def fail(exc: errors.PipelineError, as_json: bool) -> NoReturn:
     sys.exit(exc.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class JsonErrorsGroup(click.Group):
+    """Click reports a usage error (a missing argument, an unknown option) as text on stderr; with --json
+    on the command line, stdout gets it as the JSON error object too, so a script reading it is not left
+    with nothing to parse."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        argv = list(sys.argv[1:] if args is None else args)
+        if not standalone_mode or "--json" not in argv:
+            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            return super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            exc.show()
+            context = getattr(exc, "ctx", None)  # a UsageError's; some option errors carry none
+            named = argv[0] if argv and argv[0] in self.commands else ""
+            command = context.command_path if context else f"pipeline {named}".strip()
+            emit_json({"status": "error", "error": exc.format_message(), "hint": f"see `{command} --help`",
+                       "exit_code": exc.exit_code})
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        except BrokenPipeError:  # `pipeline check --json … | head`: the reader left; the Python docs' way out
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+
+
+@click.group(cls=JsonErrorsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pipeline")
 def main() -> None:
     """Turn YAML briefs into draft posts, one short MLX generation per section."""

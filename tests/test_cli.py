@@ -198,6 +198,28 @@ def test_run_bad_brief_exits_2_as_json_and_opens_no_backend(cli, write_brief, pr
     assert tree(project / "output") == {}
 
 
+@pytest.mark.parametrize("args, says", [
+    (["run", "--json"], ("Missing argument 'BRIEFS...'.", " run")),
+    (["run", "briefs/post.yaml", "--json", "--bogus"], ("No such option '--bogus'", " run")),
+    (["check", "--json", "--read=yes", "output"], ("Option '--read' does not take a value.", "pipeline check")),
+    (["nosuchcommand", "--json"], ("No such command 'nosuchcommand'.", "")),
+])
+def test_usage_errors_with_json_print_the_error_object_too(cli, project, args, says):
+    result = cli(*args)
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)  # a script reading --json output gets an object, not nothing
+    assert report["status"] == "error" and report["exit_code"] == 2 and says[0] in report["error"]
+    assert report["hint"].startswith("see `") and report["hint"].endswith(f"{says[1]} --help`")  # CliRunner's name
+    assert says[0].split("'")[0] in result.stderr and tree(project / "output") == {}
+
+
+def test_usage_errors_without_json_stay_text_and_help_still_works(cli):
+    result = cli("run")
+    assert result.exit_code == 2 and result.stdout == "" and "Missing argument 'BRIEFS...'" in result.stderr
+    result = cli("run", "--json", "--help")
+    assert result.exit_code == 0 and result.stdout.startswith("Usage: ") and "BRIEFS..." in result.stdout
+
+
 # render
 
 THINKING_BRIEF = MINIMAL_BRIEF.replace("    words: 20\n", "    words: 20\n    enable_thinking: true\n    max_tokens: 90\n", 1)
