@@ -1,4 +1,5 @@
-"""Chatter trimming and the number audit on sets of cases written to probe them. Prints one JSON object.
+"""Chatter trimming, the number audit, repetition, mid-sentence endings and leaked markers on sets of cases
+written to probe them. Prints one JSON object.
 
 bench/corpus/chatter/*.json: {heading, lead, body, tail, kind}; the input is lead + body + tail, and the right output
 is exactly body (chatter: lead and tail cut; content: nothing cut, the worst error being content lost). probe.json is
@@ -6,6 +7,11 @@ an adversarial probe the rules of 2026-12-07 were calibrated on; blind-1, -2 and
 saw neither the rules nor the other sets, then judged once (figures in the README) and only then used to change the
 rules, so the figures printed now for all but the newest are not blind.
 bench/corpus/numbers/blind-1.json: {sources, prose, expected_flagged}; the numbers of the prose the audit must flag.
+bench/corpus/repetition/blind-1.json: drafts {sections, expected_attention: indices of the sections whose repeated
+sentence needs attention} and newsletters {previous, text, expected_attention}.
+bench/corpus/sections/blind-1.json: {check: mid_sentence or think_leak, text, expected}.
+The repetition and sections sets were written on 2026-12-07 by helpers that saw neither code nor README, and
+judged once (figures in the README) before the rules were changed on them.
 Usage: python bench/probe_sets.py [--out FILE.json]"""
 
 from __future__ import annotations
@@ -17,7 +23,11 @@ from pathlib import Path
 from common import emit
 
 from pipeline.checks.chatter import trim_chatter
+from pipeline.checks.findings import ATTENTION
 from pipeline.checks.numbers import known_values, unverified
+from pipeline.checks.repetition import previous_issue_findings, repetition_findings
+from pipeline.checks.section import think_leaks
+from pipeline.checks.text import ends_mid_sentence
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
@@ -52,13 +62,45 @@ def numbers_set(path: Path) -> dict:
     return {"cases": agree + len(wrong), "agree": agree, "wrong": wrong}
 
 
+def repetition_set(path: Path) -> dict:
+    counts: dict[str, list[int]] = {}
+    wrong = []
+    for case in json.loads(path.read_text()):
+        if case["kind"] == "draft":
+            found = repetition_findings([(heading, text) for heading, text in case["sections"]])
+            got: object = sorted(i for i, fs in found.items() if any(f.severity == ATTENTION for f in fs))
+            expected: object = sorted(case["expected_attention"])
+        else:
+            got = bool(previous_issue_findings(case["text"], [(f"issue {n}", t) for n, t in enumerate(case["previous"])]))
+            expected = bool(case["expected_attention"])
+        outcome = counts.setdefault(f"{case['kind']}_{'repeat' if expected else 'none'}", [0, 0])
+        outcome[got != expected] += 1
+        if got != expected:
+            wrong.append({"id": case["id"], "got": got, "expected": expected})
+    return {**{k: {"right": r, "wrong": w} for k, (r, w) in sorted(counts.items())}, "wrong": wrong}
+
+
+def sections_set(path: Path) -> dict:
+    counts: dict[str, list[int]] = {}
+    wrong = []
+    for case in json.loads(path.read_text()):
+        got = ends_mid_sentence(case["text"]) if case["check"] == "mid_sentence" else bool(think_leaks(case["text"]))
+        outcome = counts.setdefault(f"{case['check']}_{'yes' if case['expected'] else 'no'}", [0, 0])
+        outcome[got != case["expected"]] += 1
+        if got != case["expected"]:
+            wrong.append({"id": case["id"], "check": case["check"], "expected": case["expected"]})
+    return {**{k: {"right": r, "wrong": w} for k, (r, w) in sorted(counts.items())}, "wrong": wrong}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     emit({"benchmark": "probe_sets",
           "chatter": {p.stem: chatter_set(p) for p in sorted((CORPUS / "chatter").glob("*.json"))},
-          "numbers": {p.stem: numbers_set(p) for p in sorted((CORPUS / "numbers").glob("*.json"))}}, args.out)
+          "numbers": {p.stem: numbers_set(p) for p in sorted((CORPUS / "numbers").glob("*.json"))},
+          "repetition": {p.stem: repetition_set(p) for p in sorted((CORPUS / "repetition").glob("*.json"))},
+          "sections": {p.stem: sections_set(p) for p in sorted((CORPUS / "sections").glob("*.json"))}}, args.out)
 
 
 if __name__ == "__main__":

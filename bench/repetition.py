@@ -219,7 +219,8 @@ def check_fpr(docs: list[tuple[str, list[tuple[str, str]]]]) -> dict:
 # --- recall: real text with a real repetition put in ---
 
 def long_sentences(text: str) -> list[str]:
-    return [s.text for s in rep.sentences(text) if len(s.words) >= 8]
+    """The sentences the check compares (8 words or more as written, not a lead-in): the ones to copy."""
+    return [s.text for s in rep.sentences(text) if rep.comparable(s)]
 
 
 def one_word_changed(sentence: str, rng: random.Random) -> str:
@@ -348,7 +349,7 @@ def overlap(sections: list[tuple[str, str]]) -> dict:
     for j in range(1, len(split)):
         earlier = [s for i in range(j) for s in split[i]]
         for s in split[j]:
-            if len(s.words) >= rep.MIN_WORDS and earlier:
+            if rep.comparable(s) and earlier:
                 best_sim.append(max(rep.similarity(s, e) for e in earlier))
                 best_dice.append(max(rep.dice(s, e) for e in earlier))
         openings += [rep.dice(split[j][0], split[i][0]) for i in range(j) if split[j] and split[i]]

@@ -111,6 +111,16 @@ def test_short_sentences_list_lead_ins_code_and_tables_are_not_compared():
     assert repetition_findings([first, second]) == {}
 
 
+def test_words_are_counted_as_written_so_short_items_with_identifiers_are_not_compared():
+    # "Q4_K_M for the 70B model" is five words; split into pieces ("q", "4", "k", "m", …) it was nine, and was flagged
+    picks = "My picks:\n\n- Q4_K_M for the 70B model\n- Q6_K for the 8B helper\n"
+    first = ("Names", "The number after Q is the rough bit width of the weights in the file. " + picks)
+    second = ("Where I landed", "For the helper I now run the larger quant, since memory is cheap there. " + picks)
+    assert repetition_findings([first, second]) == {}
+    longer = "- Q4_K_M for the 70B model, since nothing larger fits next to a useful context window\n"
+    assert repetition_findings([(first[0], first[1] + longer), (second[0], second[1] + longer)])[1]
+
+
 def test_the_same_opening_is_info_and_names_both_openings():
     opening = "Running a 35B mixture-of-experts model on a 64 GB Mac leaves less memory than it seems."
     found = repetition_findings([

@@ -128,7 +128,8 @@ def dice(a: Sentence, b: Sentence) -> float:
 
 def comparable(sentence: Sentence) -> bool:
     """Long enough to matter, and not a lead-in to a list or code ("Here is how:"), which is formulaic."""
-    return len(sentence.words) >= MIN_WORDS and not sentence.text.endswith(":")
+    # Words as a reader counts them: "Q4_K_M for the 70B model" is five, not the nine pieces `words` holds.
+    return len(sentence.text.split()) >= MIN_WORDS and not sentence.text.endswith(":")
 
 
 def could_repeat(a: Sentence, b: Sentence, threshold: float = SAME_SENTENCE) -> bool:

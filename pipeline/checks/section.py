@@ -29,7 +29,9 @@ def leak_pattern(markers: tuple[str, str]) -> re.Pattern:
 
 
 def think_leaks(text: str, markers: tuple[str, str] = DEFAULT_THINK_MARKERS) -> list[str]:
-    return sorted(set(leak_pattern(tuple(markers)).findall(text)))
+    """Markers left in the prose; in code (`<think>`, a fenced chat transcript) they are what a post about
+    reasoning models shows, not a leak."""
+    return sorted(set(leak_pattern(tuple(markers)).findall(blanked(text, CODE))))
 
 
 # A form's blank the model left for someone to fill ("[Your Name]", "[My Date]", "[Insert link]"): not a markdown link

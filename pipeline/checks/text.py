@@ -7,6 +7,7 @@ the number audit and the collapse detector cannot drift apart on what a sentence
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 import markdown
@@ -65,14 +66,40 @@ def trim_to_sentence(text: str) -> str:
     return text[:end].rstrip() if end else ""
 
 
+# What may close a finished section without continuing its last sentence: an HTML comment, a footnote mark
+# ("…in practice.[^1]"), an emoji ("See you next week. 👋").
+_TRAILING_EXTRA = re.compile(r"(?:<!--.*?-->|\[\^[^\]\s]+\])\s*\Z", re.DOTALL)
+_NOT_A_SENTENCE = re.compile(r"^(?:!?\[[^\]]*\]\([^)]*\)|<?https?://\S+?>?|<[^>]+>)$")  # an image, a link, a URL or a tag alone
+# A list item may end without a full stop ("- 64 GB for the model"), but not on a word that cannot end a phrase
+# ("- Set the cap to 512 so the"). Prepositions can ("where the value came from"), so they are not among them.
+_DANGLING = re.compile(r"(?:[,:(]|\b(?:a|an|the|to|and|or|but|nor|whether|because|than|my|your|its|their|our))[\s*_]*$")
+
+
+def _is_emoji_part(char: str) -> bool:
+    """A pictograph, or what joins and colours one (a variation selector, a zero-width joiner, a skin tone)."""
+    return unicodedata.category(char) == "So" or char in "\ufe0f\u200d\u20e3" or "\U0001f3fb" <= char <= "\U0001f3ff"
+
+
+def _without_trailing_extras(text: str) -> str:
+    while True:
+        shorter = _TRAILING_EXTRA.sub("", text).rstrip()
+        while shorter and _is_emoji_part(shorter[-1]):
+            shorter = shorter[:-1].rstrip()
+        if shorter == text:
+            return text
+        text = shorter
+
+
 def ends_mid_sentence(text: str) -> bool:
-    stripped = text.rstrip()
+    stripped = _without_trailing_extras(text.rstrip())
     if not stripped:
         return False
     last_line = stripped.splitlines()[-1].strip()
-    # Tables, code, list items and headings need not end with a full stop; "**Note:** ..." is prose.
-    if last_line.startswith(("|", "```", "~~~", "#")) or _LIST_ITEM_LINE.match(last_line):
+    # Tables, code and headings need not end with a full stop, nor an image or a bare link; "**Note:** ..." is prose.
+    if last_line.startswith(("|", "```", "~~~", "#")) or _NOT_A_SENTENCE.match(last_line):
         return False
+    if _LIST_ITEM_LINE.match(last_line):
+        return bool(_DANGLING.search(last_line))
     return last_sentence_end(stripped) != len(stripped)
 
 
@@ -85,10 +112,10 @@ def markdown_html(markdown_text: str, tags: set[str] | None = None, url_schemes:
     return nh3.clean(html, **{name: value for name, value in options.items() if value is not None})
 
 
-# A fenced code block (to its closing fence, or to the end when it is never closed) and an inline code span: code, not
-# prose, to the checks that read prose (numbers, placeholders, headings, repetition)
+# A fenced code block (to its closing fence, or to the end when it is never closed) and an inline code span (`x`, or
+# ``x`` to hold a backtick): code, not prose, to the checks that read prose (numbers, placeholders, headings, repetition)
 FENCED_CODE = re.compile(r"(?ms)^ {0,3}(```|~~~).*?(?:^ {0,3}\1[^\n]*$|\Z)")
-CODE = re.compile(FENCED_CODE.pattern + r"|(?-s:`[^`\n]*`)", re.MULTILINE | re.DOTALL)
+CODE = re.compile(FENCED_CODE.pattern + r"|(?-s:(?P<ticks>`+)[^\n]*?(?<!`)(?P=ticks)(?!`))", re.MULTILINE | re.DOTALL)
 
 
 def blanked(text: str, pattern: re.Pattern) -> str:
