@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -25,13 +26,13 @@ def split_thinking(raw: str, markers: tuple[str, str], starts_inside: bool = Fal
     """Parse raw model output into visible and reasoning parts.
 
     Rules: `<think>…</think>` blocks (empty or not) are reasoning; an unclosed `<think>` makes the
-    rest reasoning; a `</think>` with no opener makes everything before it reasoning."""
+    rest reasoning; a `</think>` with no opener makes everything before it reasoning. A marker the
+    visible text shows as code (`` `<think>` ``, a fenced transcript) is content, not a block."""
     open_marker, close_marker = markers
     visible: list[str] = []
     reasoning: list[str] = []
     inside, unclosed, stray = starts_inside, False, False
-    pos = 0
-    marker_count = raw.count(open_marker) + raw.count(close_marker)
+    pos, marker_count = 0, 0
     while pos < len(raw):
         if inside:
             end = raw.find(close_marker, pos)
@@ -40,20 +41,38 @@ def split_thinking(raw: str, markers: tuple[str, str], starts_inside: bool = Fal
                 unclosed = True
                 break
             reasoning.append(raw[pos:end])
-            inside, pos = False, end + len(close_marker)
+            inside, pos, marker_count = False, end + len(close_marker), marker_count + 1
             continue
         next_open, next_close = raw.find(open_marker, pos), raw.find(close_marker, pos)
-        if next_close >= 0 and (next_open < 0 or next_close < next_open):
-            # Stray close: what came before it was reasoning the template had opened.
-            reasoning.append("".join(visible) + raw[pos:next_close])
-            visible, stray, pos = [], True, next_close + len(close_marker)
-            continue
-        if next_open < 0:
+        found = [at for at in (next_open, next_close) if at >= 0]
+        if not found:
             visible.append(raw[pos:])
             break
-        visible.append(raw[pos:next_open])
-        inside, pos = True, next_open + len(open_marker)
+        at = min(found)
+        marker = close_marker if at == next_close and (next_open < 0 or next_close < next_open) else open_marker
+        if in_code("".join(visible) + raw[pos:at]):
+            visible.append(raw[pos:at + len(marker)])
+            pos = at + len(marker)
+            continue
+        marker_count += 1
+        if marker == close_marker:  # a stray close: what came before it was reasoning the template had opened
+            reasoning.append("".join(visible) + raw[pos:at])
+            visible, stray, pos = [], True, at + len(close_marker)
+            continue
+        visible.append(raw[pos:at])
+        inside, pos = True, at + len(open_marker)
     return SplitText("".join(visible).strip(), "".join(reasoning).strip(), unclosed, stray, marker_count)
+
+
+_FENCE = re.compile(r"^ {0,3}(?:```|~~~)", re.MULTILINE)
+_BACKTICK_RUN = re.compile(r"`+")
+
+
+def in_code(before: str) -> bool:
+    """Whether text that follows `before` is inside a fenced block or an open inline code span."""
+    if len(_FENCE.findall(before)) % 2:
+        return True
+    return len(_BACKTICK_RUN.findall(before.rpartition("\n")[2])) % 2 == 1
 
 
 TRANSITION = "\n\nI have thought enough; time to write the answer.\n"  # eases a model out of a cut-off thought

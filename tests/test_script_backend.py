@@ -135,3 +135,19 @@ def test_stop_ends_a_stream_and_reports_what_was_generated():
     final = stream.stop()
     assert final.finish_reason == "stopped" and final.stats.generation_tokens == 2
     assert list(deltas) == []  # nothing more is generated after stop
+
+
+def test_a_section_that_shows_think_markers_as_code_reaches_the_draft_whole(cli, write_brief, project):
+    write_brief()  # streamed through the real generation path: the watch, the reasoning split, the checks
+    about_tags = ("Qwen3 wraps its reasoning in `<think>` and `</think>` tags. The runner removes what lies "
+                  "between them before the section is checked, so none of it reaches the draft.")
+    path = script(project, f"""\
+        sections:
+          First things: "{about_tags}"
+        default: "{SECOND}"
+        """)
+    result = cli("run", "briefs/post.yaml", "--model", f"script:{path}", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert about_tags in (project / DRAFT / "index.md").read_text()
+    first = json.loads((project / DRAFT / "run.json").read_text())["sections"][0]
+    assert len(first["attempts"]) == 1 and first["findings"] == []

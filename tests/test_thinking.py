@@ -88,3 +88,23 @@ def test_prompt_opens_think(prompt, opens):
 def test_prompt_opens_think_with_custom_markers():
     assert prompt_opens_think("assistant: <r>", ("<r>", "</r>"))
     assert not prompt_opens_think("assistant: <think>", ("<r>", "</r>"))
+
+
+# A post about reasoning models shows the markers as code: before, `<think>` in a code span opened a "reasoning block"
+# that swallowed the rest of the section, and a fenced transcript lost its lines.
+@pytest.mark.parametrize("raw", [
+    "Qwen3 wraps its reasoning in `<think>` and `</think>` tags, which the runner removes.",
+    "Use `<think>` to open it. The rest of this section explains why.",
+    "The stop token is ``<|im_end|>``; `</think>` closes the block.",
+    "A raw answer:\n\n```\n<think>\nplan the section\n</think>\nThe answer.\n```\n\nThe runner keeps only the answer.",
+    "~~~text\n</think>\n~~~\n\nA stray close like that one is harmless.",
+])
+def test_markers_written_as_code_stay_visible_text(raw):
+    result = split(raw)
+    assert result.visible == raw and result.reasoning == "" and result.markers == 0 and not result.unclosed
+
+
+def test_real_blocks_around_code_that_shows_markers_are_still_removed():
+    result = split("<think>plan: mention `x`</think>Wrap it in `<think>` tags.<think>more</think> Done.")
+    assert result.visible == "Wrap it in `<think>` tags. Done." and result.reasoning == "plan: mention `x`more"
+    assert result.markers == 4
