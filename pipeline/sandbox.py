@@ -35,12 +35,12 @@ _FORMAT_SPEC = re.compile(r"\{[^{}:]*:([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}")
 
 
 def format_size(template: str, args: tuple, kwargs: dict) -> int:
-    """An upper bound on the padding a format string asks for; a width taken from the arguments counts
-    as the largest number among them."""
-    widths = [int(g) for m in _PRINTF_FIELD.finditer(template) for g in m.groups() if g and g.isdigit()]
-    widths += [int(n) for spec in _FORMAT_SPEC.findall(template) for n in re.findall(r"\d+", spec)]
-    if "*" in "".join(g or "" for m in _PRINTF_FIELD.finditer(template) for g in m.groups()) or \
-            any("{" in spec for spec in _FORMAT_SPEC.findall(template)):
+    """An upper bound on the padding a format string asks for; a width taken from the arguments (`%*d`,
+    `{:{}}`) counts as the largest number among them."""
+    printf = [g for m in _PRINTF_FIELD.finditer(template) for g in m.groups() if g]
+    specs = _FORMAT_SPEC.findall(template)
+    widths = [int(g) for g in printf if g.isdigit()] + [int(n) for spec in specs for n in re.findall(r"\d+", spec)]
+    if "*" in printf or any("{" in spec for spec in specs):
         values = [*args, *kwargs.values()]
         values += [v for a in args if isinstance(a, tuple | list) for v in a]
         values += [v for a in args if isinstance(a, dict) for v in a.values()]
