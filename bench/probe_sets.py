@@ -2,7 +2,9 @@
 written to probe them. Prints one JSON object.
 
 bench/corpus/chatter/*.json: {heading, lead, body, tail, kind}; the input is lead + body + tail, and the right output
-is exactly body (chatter: lead and tail cut; content: nothing cut, the worst error being content lost). probe.json is
+is exactly body (chatter: lead and tail cut; content: nothing cut, the worst error being content lost; echo, from
+blind-4 on: nothing cut, the prompt's sentence inside reported). blind-4 and later carry a prompt_index into
+prompts-post.json, the example post's rendered prompts, which the trimmer is given as a run gives them. probe.json is
 an adversarial probe the rules of 2026-12-07 were calibrated on; blind-1, -2 and -3 were each written by a helper that
 saw neither the rules nor the other sets, then judged once (figures in the README) and only then used to change the
 rules, so the figures printed now for all but the newest are not blind.
@@ -30,13 +32,21 @@ from pipeline.checks.section import think_leaks
 from pipeline.checks.text import ends_mid_sentence
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
+PROMPTS = [{"system": p["system"], "user": p["user"]} for p in json.loads((CORPUS / "chatter/prompts-post.json").read_text())]
 
 
 def chatter_set(path: Path) -> dict:
     counts = dict.fromkeys(("chatter_cut_exactly", "chatter_missed", "chatter_cut_partly", "content_kept", "content_cut"), 0)
     wrong = []
     for case in json.loads(path.read_text()):
-        trimmed = trim_chatter(case["lead"] + case["body"] + case["tail"], case["heading"])
+        prompt = PROMPTS[case["prompt_index"]] if "prompt_index" in case else {}  # blind-4 on: the example post's prompts
+        trimmed = trim_chatter(case["lead"] + case["body"] + case["tail"], case["heading"], prompt.values())
+        if case["kind"] == "echo":
+            outcome = "echo_cut" if trimmed.removed else "echo_flagged" if trimmed.echoed else "echo_missed"
+            counts[outcome] = counts.get(outcome, 0) + 1
+            if outcome != "echo_flagged":
+                wrong.append({"id": case["id"], "outcome": outcome, "removed": trimmed.removed})
+            continue
         if case["kind"] == "content":
             outcome = "content_cut" if trimmed.removed else "content_kept"
         elif trimmed.text.strip() == case["body"].strip():
@@ -97,7 +107,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     emit({"benchmark": "probe_sets",
-          "chatter": {p.stem: chatter_set(p) for p in sorted((CORPUS / "chatter").glob("*.json"))},
+          "chatter": {p.stem: chatter_set(p) for p in sorted((CORPUS / "chatter").glob("*.json")) if p.stem != "prompts-post"},
           "numbers": {p.stem: numbers_set(p) for p in sorted((CORPUS / "numbers").glob("*.json"))},
           "repetition": {p.stem: repetition_set(p) for p in sorted((CORPUS / "repetition").glob("*.json"))},
           "sections": {p.stem: sections_set(p) for p in sorted((CORPUS / "sections").glob("*.json"))}}, args.out)

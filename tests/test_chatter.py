@@ -170,6 +170,16 @@ MEMORY = "Why memory is the real constraint"
     f"Title: {MEMORY}\n\n",
     f"**{MEMORY}** (approx. 110 words)\n\n",
     f"## {MEMORY}\n\n", f"**{MEMORY}**\n", f"{MEMORY}:\n\n", f"Sure! Here is your section:\n\n### {MEMORY}\n\n",
+    # since the blind set of 2026-12-07 (blind-4): a yes and a plan, a title handed over, a draft of "a title",
+    # a section body "for" its title, a relative clause about the brief, a prompt's labelled line or first clause
+    "Understood. I'll keep it to about 110 words and skip the heading.\n\n",
+    "Got it! Writing section 1 now.\n\n",
+    f'Alright! Here\'s "{MEMORY}":\n\n',
+    f'Certainly! Below is a draft of "{MEMORY}", in first person:\n\n',
+    f'Here\'s the section body for "{MEMORY}" (about 110 words):\n\n',
+    "Absolutely, here's a draft that sticks to your research notes.\n\n",
+    "Style: first person, concrete, plain English.\n\n",
+    "Write about 110 words in short paragraphs.\n\n",
     # the prompt's own first line, as a line or as the first sentence
     "You are writing one section at a time of a blog post for a technical audience.\n",
     "You are writing one section at a time of a blog post for a technical audience. ",
@@ -201,6 +211,16 @@ def test_chatter_of_many_models_is_cut_before_the_content(prompt, lead):
     "\n\nWrite only the section body: no heading, no preamble, no closing summary.",
     "\nWrite about 110 words in short paragraphs and end with a complete sentence.",
     "\n\nWould you like me to expand on the cache limit?",
+    # since blind-4: leave to change it for the asker's post, thanks for the topic, the series done, an end marker,
+    # a hope without "I", a list of notes on the answer under a rule
+    "\n\nFeel free to adjust the tone to match the rest of your post.",
+    "\n\nThanks for the interesting topic! Let me know if you need anything else.",
+    "\n\nThat's section 5 of 5, so the post is complete! Would you like me to stitch them together?",
+    "\n\n[End of section 1]", "\n\nHope that works for your post!", "\n\nReady for section 2 whenever you are. 🙌",
+    "\n\nDone. Is there anything you'd like me to change?",
+    "\n\nThis section explains the memory budget while staying close to the requested length.",
+    "\n\n---\n\n**Notes:**\n- Kept to about 110 words\n- Used only the figures you provided\n- No heading, as requested"
+    "\n\nWant me to continue with section 2?",
 ])
 def test_closing_chatter_of_many_models_is_cut_after_the_content(prompt, tail):
     heading, texts = prompt
@@ -233,6 +253,10 @@ CRON = "```\n0 3 * * * /usr/local/bin/nightly --exit\n```"
     BODY + "\n\nLet me know in the comments how you budget yours.",
     BODY + "\n\nFeel free to dive into the user guide section on advanced indexing.",  # pandas' docs: real text
     BODY + "\n\n**Note:** This section uses grammar notations beyond standard EBNF:",  # Python's docs: real text
+    BODY + "\n\nNote: I set all three limits in the script itself, so a library update cannot change them.",
+    # a README's example of Markdown syntax in a fence is not a wrapped answer (npm's remark, mkdocs-autorefs)
+    "```markdown\n| Alpha | Bravo |\n| ----- | ----- |\n| 1 | 2 |\n```",
+    "```markdown\n## Hello, world!\n\nLink to [Hello, World!](#hello-world) on the same page.\n```",
 ])
 def test_content_that_looks_like_chatter_is_kept(prompt, text):
     heading, texts = prompt
@@ -264,3 +288,15 @@ def test_a_cut_keeps_the_indentation_of_the_content_and_records_an_invisible_mar
 def test_endings_written_for_readers_are_kept(prompt, ending):
     heading, texts = prompt
     assert trim_chatter(BODY + "\n\n" + ending, heading, texts).removed == []
+
+
+@pytest.mark.parametrize("lead, tail", [
+    ("", ""),  # the fence alone, holding a section's worth of prose
+    ("Here's section 1, about 110 words:\n\n", ""),
+    ("", "\n\nI've kept the tone first person. Let me know if anything needs adjusting!"),
+])
+def test_a_markdown_fence_around_the_answer_goes_with_the_chatter(prompt, lead, tail):
+    heading, texts = prompt
+    body = " ".join([BODY] * 3)  # 51 words of prose
+    trimmed = trim_chatter(f"{lead}```markdown\n{body}\n```{tail}", heading, texts)
+    assert trimmed.text == body and "```markdown … ```" in trimmed.removed

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 # A line is judged on its plain words: emphasis, emoji, a byte-order mark and curly apostrophes do not hide it
 _DECORATION = re.compile(r"[*_`\ufeff\u200b-\u200f\u2060\u2600-\u27bf\U0001f000-\U0001faff\ufe0f]+")
 # On a line of its own only these say yes to the asker (people write "No problem!" and "Great!" in READMEs too) ...
-_YES = (r"sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|all right|got it|"
+_YES = (r"sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|all right|got it|understood|will do|you got it|"
         r"(?:i'd|i would|i'm|i am) (?:be )?(?:happy|glad) to help(?: with that| you)?|happy to help|"
         r"i can (?:help|do) (?:with )?that")
 _ACK_ONLY = re.compile(rf"(?:(?:{_YES})\s*[!.,]*\s*)+", re.IGNORECASE)
@@ -28,7 +28,8 @@ _ACKS = rf"(?:{_ACK}\s*[!.,]*\s*(?:[-\u2013\u2014]\s*)?)"
 _HANDING = re.compile(
     rf"{_ACKS}*(?:here(?:'s| is| are)|below (?:is|are|you'll find)|(?:the following|what follows) is|"
     r"i've (?:written|drafted|rewritten|revised|put together)|i have (?:written|drafted|rewritten|revised))\b"
-    r"(?P<before>(?:\s+(?:[\w,'-]+|\"[^\"]*\"|\u201c[^\u201d]*\u201d)){0,6}?)\s+(?P<noun>section|draft|paragraph|text|content|post|answer|response|"
+    r"(?P<before>(?:\s+(?:[\w,'-]+|\"[^\"]*\"|\u201c[^\u201d]*\u201d)){0,6}?)\s+"
+    r"(?P<noun>section body|section text|section|draft|paragraph|text|content|post|answer|response|"
     r"introduction|intro|conclusion|rewrite|part|piece|chapter|article|write-up|version|revision|passage|body|"
     r"example|take|attempt)(?![\w-])(?P<after>[^:]*)$", re.IGNORECASE)
 _TRY_NOUNS = frozenset({"example", "take", "attempt"})  # also content's words: only before prose ("Here's an example:")
@@ -36,12 +37,15 @@ _WH = frozenset("what how why where when which who whose".split())
 # After the noun: its topic, title, length or addressee ("on memory", "titled ...", "of about 110 words", "you asked
 # for"), never the writer's own things ("of my crontab", "I got from the server", "the job follows": content)
 _TOPIC = re.compile(r"\A(?:$|[\s,]*(?:on|about|at|for|titled|called|named|based|in|with|using|following|that you|"
-                    r"you|as|from your|in your|written|\d+|[\"\u201c'(\u2014\u2013-])|\s+of\s+(?:about\s+|around\s+|"
+                    r"you|as|from your|in your|written|\d+|[\"\u201c'(\u2014\u2013-])|\s+of\s+\"\"|\s+of\s+(?:about\s+|around\s+|"
                     r"roughly\s+)?\d|\s+of\s+(?:how to|writing|(?:the|your|this|that)\s+[^:]{0,80}?\b(?:section|post|"
                     r"paragraph|article|text|draft|blog post|introduction|part)\b))", re.IGNORECASE)
 _QUOTED = re.compile(r"\"[^\"]*\"|\u201c[^\u201d]*\u201d")  # a title in quotes is the topic, its words not the writer's
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|mine|we|our|us)\b", re.IGNORECASE)
 _RELATIVE = re.compile(r"\b(?:that|which|who|where)\b(?!\s+you)", re.IGNORECASE)
+# "a draft that sticks to your research notes": a relative clause about the asker's brief, not the writer's things
+_FROM_YOUR_BRIEF = re.compile(r"\byour (?:research|notes|brief|facts|instructions|request|outline|guidelines)\b|"
+                              r"\byou (?:asked|requested|gave|provided|wanted)\b", re.IGNORECASE)
 _ADDRESSEE = re.compile(r"\b(?:you|your|requested)\b", re.IGNORECASE)
 # "Here's a breakdown of how you can go about writing that section:": a reply about the writing itself.
 _ABOUT_WRITING = re.compile(r"(?:here(?:'s| is| are)|below is)\b.{0,160}\b(?:writ(?:e|ing)|draft(?:ing)?)\b.{0,40}"
@@ -50,6 +54,11 @@ _ABOUT_WRITING = re.compile(r"(?:here(?:'s| is| are)|below is)\b.{0,160}\b(?:wri
 _PLAN = re.compile(r"(?:i'll|i will|i'm going to|let me) (?:write|draft|keep|start|begin|focus on|structure) "
                    r"(?:this|that|the|your) (?:section|post|paragraph|draft)\b[^:]*[.:!]$|"
                    r"here(?:'s| is) what i (?:came up with|wrote|have|put together)\s*[:.!]$", re.IGNORECASE)
+_ANSWER_PLAN = re.compile(r"(?:(?:i'll|i will|let me) (?:keep|write|stick|aim|make|avoid|draft|focus|use)\b[^:]*|"
+                          r"(?:writing|drafting) (?:the |this |your )?(?:next )?section(?: \d+)?(?: now)?)[.!:]*",
+                          re.IGNORECASE)
+_HANDING_TITLE = re.compile(r"(?:here(?:'s| is)|below is)\s+(?P<title>\"[^\"]+\"|\u201c[^\u201d]+\u201d)\s*[:!.]?",
+                            re.IGNORECASE)
 _AS_AN_AI = re.compile(r"\A\s*as an ai(?: language model| assistant| model)?\b[^.!?\n]*[.!?]?[^\n]*\n+", re.IGNORECASE)
 _PROSE_START = re.compile(r"\A\s*[A-Z\"\u201c\u2018']")  # a new sentence, not a fence, list, table, code or its tail
 _FLATTERY = re.compile(r"\A\s*(?:what an?|that's an?|that is an?)?\s*(?:great|good|excellent|interesting)\s+"
@@ -79,8 +88,10 @@ _HOPE_IT_HELPS = re.compile(r"\A(?:i )?hope (?:this|that|it) helps(?: you)?(?: w
                             r"newsletter))?\s*[!.]*\Z", re.IGNORECASE)
 # A closing that speaks to the person who asked: wishes, hopes about the answer, how it fits their post
 _SIGN_OFF = re.compile(
-    r"\A(?:(?:\[end of (?:the )?section\]|\[your [\w ]+\])|(?:good luck with (?:the|your) (?:blog|post|article|writing)|"
-    r"happy (?:writing|blogging)|i hope (?:this|that|it) (?:captures|fits|works|matches|is what)|i hope you (?:enjoy|like) "
+    r"\A(?:(?:\[end of (?:the )?section(?: \d+)?\]|\[your [\w ]+\])|(?:good luck with (?:the|your) (?:blog|post|article|writing)|"
+    r"happy (?:writing|blogging)|(?:i )?hope (?:this|that|it) (?:captures|fits|works|matches|is what)|"
+    r"thanks? (?:you )?for (?:the|this|your) (?:\w+ )?(?:topic|question|request|opportunity|prompt|brief)|"
+    r"ready (?:for|to write) (?:the next|section \d+|part \d+|more)|ready (?:when|whenever) you are|i hope you (?:enjoy|like) "
     r"(?:this|the) (?:section|post|draft)|this (?:should|will|would) (?:fit|work|slot|flow) (?:well |nicely )?"
     r"(?:in(?:to)?|with) (?:the rest of )?your (?:post|article|blog|draft)|i hope (?:this|the|my) (?:\w+ )?(?:section|post|"
     r"draft|text|article) (?:meets|fits|is helpful|helps|wraps|works|captures|matches|suits|is what)|i hope you "
@@ -96,9 +107,14 @@ _SIGN_OFF = re.compile(
     r"lengthen|add|rewrite|write|tweak|make|continue|provide|include)|in (?:the|your) next section,? you "
     r"(?:might|may|could|should))\b)", re.IGNORECASE)
 # Signing off a letter to the asker: only with an offer or note beside it ("Thank you!" may thank a newsletter's readers)
-_VALEDICTION = re.compile(r"\A(?:thank you|thanks|best regards|kind regards|regards|cheers|sincerely|best)[!.,]*\Z",
+_VALEDICTION = re.compile(r"\A(?:thank you|thanks|best regards|kind regards|regards|cheers|sincerely|best|done|all done|"
+                          r"notes?:)[!.,]*\Z",
                           re.IGNORECASE)
 _NOTE = re.compile(r"\A\(?\s*(?:note|n\.b\.|please note)\s*(?::|that)\s*", re.IGNORECASE)
+# Leave to change the answer, for the asker's post: "Feel free to adjust the tone to match the rest of your post."
+_FREE_TO_CHANGE = re.compile(r"\Afeel free to (?:tweak|adjust|modify|edit|adapt|change|customi[sz]e|replace|swap|update)"
+                             r"\b.*\b(?:your (?:post|blog|article|style|voice|audience|needs)|the rest of|if you (?:prefer|like|"
+                             r"'d like|would like|want)|to (?:match|suit|fit))\b", re.IGNORECASE)
 # The assistant offering to do more: "Want me to add a checklist?", "Let me know if you'd like me to add a snippet!"
 _OFFERS_TO_DO = re.compile(r"\b(?:would you like|do you want|want|if you(?:'d| would)? (?:like|want|prefer)) me to\b|"
                            r"\Aif you(?:'d| would) prefer\b", re.IGNORECASE)
@@ -110,15 +126,21 @@ _REMARK = re.compile(r"\A(?:feel free to (?:tweak|adjust|modify|edit|adapt|chang
                      r"(?:want to )?(?:adjust|change|tweak|swap|replace|edit|customi[sz]e|adapt|add|cover|link|expand)|"
                      r"(?:this|the) (?:\w+ )?can be (?:customi[sz]ed|adapted|adjusted|tailored)|(?:the|these) (?:\w+ )?"
                      r"(?:numbers|figures|amounts|prices|examples|links|names) (?:above )?are (?:examples|placeholders|"
-                     r"illustrative|hypothetical)|in the next section|please (?:consult|verify|check|double-check|confirm))\b",
+                     r"illustrative|hypothetical)|that's (?:section|part) \d+|the (?:post|series|article) is (?:now )?"
+                     r"complete|that (?:completes|wraps up|concludes) (?:the|this|your) (?:section|post|series)|"
+                     r"in the next section|please (?:consult|verify|check|double-check|confirm))\b",
                      re.IGNORECASE)
 # A note about the writing itself: "(Word count: 112)", "Note: I've kept it under 150 words.", "I used only your facts."
 _ABOUT_ITSELF = re.compile(
     r"\A\(?\s*(?:approx(?:imate)?\.?\s*|total\s*)?(?:word count|tone|reading time)\s*:.*|\A\(?\s*(?:approx(?:imate)?\.?\s*|"
     r"total\s*)?word count\b.*|\Athis (?:section|post|draft|version) is (?:approximately |about |around |roughly |"
     r"(?:just )?under )?~?\d+ words\b.*|\Athis (?:section|post|draft|text) (?:is|was) (?:written|based|intended|"
-    r"designed|meant|kept)\b.*|\A\(?(?:note|n\.b\.)\s*:\s*(?:i|i've|i have|"
-    r"word count)\b.*|\Ai(?:'ve| have)? (?:kept|used|written|made|followed|avoided|"
+    r"designed|meant|kept)\b.*|\A\(?(?:note|n\.b\.)\s*:\s*(?:(?:i|i've|i have) (?:kept|used|wrote|written|"
+    r"followed|avoided|included|aimed|focused|tried|stuck|left out|chose|omitted|rounded|assumed)|word count)\b.*|"
+    r"\A(?:kept|used|followed|avoided|included|stuck|written|wrote|aimed|focused)\b.*\b(?:as requested|words|instructions|"
+    r"you (?:provided|gave)|provided|your (?:notes|facts|research|brief|guidelines)|guidelines|requirements)\b.*|"
+    r"\Athis (?:section|draft|version)\b.*\b(?:requested (?:length|word count)|word (?:count|limit)|as requested)\b.*|"
+    r"\Ai(?:'ve| have)? (?:kept|used|written|made|followed|avoided|"
     r"included|stuck|tried|aimed|focused)\b.*\b(?:as requested|as you asked|words|instructions|your (?:notes|facts|"
     r"research|brief|guidelines)|guidelines|requirements)\b.*", re.IGNORECASE)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"\u201c(\[])")  # "3 a.m. on" stays one sentence
@@ -130,7 +152,11 @@ _NOT_WORD = re.compile(r"[\W_]+")
 _IMPERATIVES = frozenset(
     "write explain describe say list summarise summarize use keep end avoid include give cover mention "
     "compare show tell answer pick choose start focus make break walk outline introduce conclude".split())
+# "Style: first person, concrete, plain English." in the prompt: a label and its first sentence, or its whole line
+_LABELLED_LINE = re.compile(r"(?m)^[A-Z][\w ]{0,30}: (?:[^\n]+?[.!?](?=\s|$)|[^\n]+$)")
 _ADDRESSED = re.compile(r"\b(?:you|your|do not|don't)\b", re.IGNORECASE)
+MIN_ANSWER_WORDS = 40  # a fenced answer is a section's worth of prose; a syntax example is a few lines
+CLOSING_LINES = 6  # "**Notes:**", three notes on the answer and an offer, as a list
 MIN_ECHO_WORDS = 5  # shorter clauses ("Write plainly.") are too common to call an echo
 
 
@@ -157,19 +183,32 @@ class Told:
 
     clauses: frozenset[str] = frozenset()
     instructions: frozenset[str] = frozenset()
+    framing: frozenset[str] = frozenset()  # the prompt's labelled lines: "Style: first person, concrete, plain English."
 
 
 def told_in(prompt_texts: Iterable[str]) -> Told:
-    clauses = [c.strip().lstrip("-*• ") for text in prompt_texts for c in _CLAUSE_END.split(text)]
+    texts = list(prompt_texts)
+    clauses = [c.strip().lstrip("-*• ") for text in texts for c in _CLAUSE_END.split(text)]
+    framing = [m.group(0) for text in texts for m in _LABELLED_LINE.finditer(text)]
     return Told(frozenset(normalised(c) for c in clauses if c),
-                frozenset(normalised(c) for c in clauses if is_instruction(c)))
+                frozenset(normalised(c) for c in clauses if is_instruction(c)),
+                frozenset(normalised(line) for line in framing if len(line.split()) >= MIN_ECHO_WORDS))
 
 
 def _is_echo(piece: str, told: Told) -> bool:
     """The piece is the prompt's own text, clause for clause, with at least one instruction in it: research
     notes the writer reuses are content, not an echo."""
     clauses = [normalised(c) for c in _CLAUSE_END.split(piece) if normalised(c)]
-    return bool(clauses) and all(c in told.clauses for c in clauses) and any(c in told.instructions for c in clauses)
+    if not clauses:
+        return False
+    if normalised(piece) in told.framing or len(clauses) == 1 and _begins_instruction(clauses[0], told):
+        return True
+    return all(c in told.clauses for c in clauses) and any(c in told.instructions for c in clauses)
+
+
+def _begins_instruction(clause: str, told: Told) -> bool:
+    """"Write about 110 words in short paragraphs." from "Write about 110 words in short paragraphs and end with …"."""
+    return is_instruction(clause) and any(told_clause.startswith(clause + " ") for told_clause in told.instructions)
 
 
 def plain(line: str) -> str:
@@ -228,7 +267,7 @@ def _hands_over(words: str, rest: str) -> bool:
         return True  # "Sure!", "I'd be happy to help!" ("Certainly." may open a sentence's thought)
     unacked = re.sub(rf"\A{_ACKS}+", "", words, flags=re.IGNORECASE)
     if re.fullmatch(r"here (?:you go|you are|it is)[!.:]*", unacked, re.IGNORECASE) or (
-            _PLAN.fullmatch(unacked) and _PROSE_START.match(rest)):
+            (_PLAN.fullmatch(unacked) or unacked != words and _ANSWER_PLAN.fullmatch(unacked)) and _PROSE_START.match(rest)):
         return True
     if _ABOUT_WRITING.match(re.sub(rf"\A{_ACKS}*", "", words, flags=re.IGNORECASE)) and not _FIRST_PERSON.search(
             words.split("writ")[0]):
@@ -238,7 +277,9 @@ def _hands_over(words: str, rest: str) -> bool:
         return False
     after = _QUOTED.sub('""', match.group("after"))
     before = re.sub(r"\A\s*my\b", "", match.group("before"), flags=re.IGNORECASE)
-    if not _TOPIC.match(after) or _FIRST_PERSON.search(before + after) or _RELATIVE.search(after):
+    from_brief = bool(_FROM_YOUR_BRIEF.search(after))
+    if not (_TOPIC.match(after) or from_brief) or _FIRST_PERSON.search(before + after) or (
+            _RELATIVE.search(after) and not from_brief):
         return False
     noun = match.group("noun").lower()
     plainly = noun in ("section", "draft") or (noun == "version" and "section" in after.lower())
@@ -247,12 +288,19 @@ def _hands_over(words: str, rest: str) -> bool:
     return match.group("noun").lower() not in _TRY_NOUNS or bool(_PROSE_START.match(rest))
 
 
+def _hands_over_title(line: str, heading: str) -> bool:
+    """"Alright! Here's "The three MLX limits I set":": the section handed over by its own heading."""
+    words = re.sub(rf"\A{_ACKS}+", "", plain(line), flags=re.IGNORECASE)
+    title = _HANDING_TITLE.fullmatch(words)
+    return title is not None and bool(heading) and normalised(title.group("title")) == normalised(heading)
+
+
 def _leading(text: str, heading: str, told: Told) -> tuple[str, str] | None:
     """One piece of chatter at the start, and the rest; None when the text starts with content."""
     if lead := _AS_AN_AI.match(text) or _FLATTERY.match(text):
         return lead.group().strip(), text[lead.end():]
     line, rest = _first_line(text)
-    if _is_handing_over(line, rest) or _is_echo(line, told):
+    if _is_handing_over(line, rest) or _is_echo(line, told) or _hands_over_title(line, heading):
         rest = _after_rule(rest)  # "Here is the section:\n\n---\n\n## Heading": the rule goes with it
         return _cut_before(text, rest), rest
     if _is_heading_repeat(line, heading):
@@ -274,7 +322,8 @@ def _closing_kind(sentence: str) -> str | None:
     if _VALEDICTION.match(words):
         return "remark"
     if _HOPE_IT_HELPS.match(words) or _ABOUT_ITSELF.match(words) or _SIGN_OFF.match(words) or (
-            _OFFER.match(words) and _ABOUT_THE_ANSWER.search(words)) or _OFFERS_TO_DO.search(words):
+            _OFFER.match(words) and _ABOUT_THE_ANSWER.search(words)) or _OFFERS_TO_DO.search(words) or \
+            _FREE_TO_CHANGE.match(words):
         return "offer"
     return "remark" if _REMARK.match(words) else None
 
@@ -282,7 +331,8 @@ def _closing_kind(sentence: str) -> str | None:
 def _line_kind(line: str) -> str | None:
     """"offer" for a line of closing talk with an offer among it, "remark" for one of remarks alone, None for content:
     a question the text goes on to answer ("Should I have bought the 128 GB model? No: ...") is content."""
-    kinds = [_closing_kind(sentence) for sentence in _SENTENCES.split(plain(line)) if sentence.strip()]
+    words = re.sub(r"\A[-*+\u2022]\s+", "", plain(line))  # "- Kept to about 120 words" in a list of notes
+    kinds = [_closing_kind(sentence) for sentence in _SENTENCES.split(words) if sentence.strip()]
     return None if not kinds or None in kinds else ("offer" if "offer" in kinds else "remark")
 
 
@@ -309,16 +359,17 @@ def _starts_sentence(before: str, line: str) -> bool:
     words = plain(line)
     above = plain(before.rpartition("\n")[2])
     return not words[:1].islower() and (before.endswith("\n") or before.rstrip()[-1:] in ".!?:)]" or words[:1] == "["
+                                        or bool(re.match(r"[-*+\u2022]\s", line.lstrip()))  # a list of notes
                                         or bool(_VALEDICTION.match(above))  # "[Your Name]" under "Best regards,"
                                         or bool(re.match(r"[\w ]{1,20}:", words)))  # "Tone: casual" under "Word count: 75"
 
 
 def _trailing(text: str, told: Told) -> tuple[str, str] | None:
-    """The closing lines at the end: up to four lines of offers, notes and sign-offs with an offer (or an echo) among
+    """The closing lines at the end: up to CLOSING_LINES lines of offers, notes and sign-offs with an offer (or an echo) among
     them ("I hope this meets your requirements.\n\nThank you!", "Best regards,\n[Your Name]")."""
     body = text.rstrip()
     kept, kinds = body, []
-    for _ in range(4):
+    for _ in range(CLOSING_LINES):
         before, _, line = kept.rpartition("\n")
         if not before.strip() or not _starts_sentence(before, line):
             break
@@ -333,19 +384,26 @@ def _trailing(text: str, told: Told) -> tuple[str, str] | None:
     return body[len(kept):].strip(), kept
 
 
+def _is_answer(fenced: str, heading: str) -> bool:
+    """A ```markdown fence holding the section itself (under its heading, or as prose), not a README's example of
+    Markdown syntax (a table, front matter, badges, headings to show how they render)."""
+    return _is_heading_repeat(_first_line(fenced)[0], heading) or (
+        len(fenced.split()) >= MIN_ANSWER_WORDS and bool(_PROSE_START.match(fenced)))
+
+
 def trim_chatter(text: str, heading: str = "", prompt_texts: Iterable[str] = ()) -> Trimmed:
     """Cut chatter from both ends while content remains; report instructions echoed inside."""
     told = told_in(prompt_texts)
-    removed = []
-    wrapped = _MARKDOWN_WRAP.match(text)  # the whole answer in a ```markdown fence under its heading, as chat UIs show it
-    if wrapped and _is_heading_repeat(_first_line(wrapped.group(1))[0], heading):
-        removed, text = ["```markdown … ```"], wrapped.group(1)
-    for cut in (lambda t: _leading(t, heading, told), lambda t: _trailing(t, told)):
-        while (step := cut(text)) and step[1].strip():
-            removed.append(step[0])
-            text = step[1]
-    if removed:  # a rule left between the chatter and the content ("Here is the section:\n\n---\n\n...") goes too
-        text, rules = _without_edge_rules(text)
-        removed += rules
+    removed: list[str] = []
+    for _ in range(2):  # the whole answer in a ```markdown fence, as chat UIs show it: around the chatter or inside it
+        if (wrapped := _MARKDOWN_WRAP.match(text)) and (removed or _is_answer(wrapped.group(1), heading)):
+            removed, text = [*removed, "```markdown … ```"], wrapped.group(1)
+        for cut in (lambda t: _leading(t, heading, told), lambda t: _trailing(t, told)):
+            while (step := cut(text)) and step[1].strip():
+                removed.append(step[0])
+                text = step[1]
+        if removed:  # a rule left between the chatter and the content ("Here is the section:\n\n---\n\n...") goes too
+            text, rules = _without_edge_rules(text)
+            removed += rules
     echoed = [s.strip() for s in _SENTENCE_END.split(text) if s.strip() and _is_echo(s, told)]
     return Trimmed(text.rstrip() if removed else text, removed, echoed)
