@@ -180,6 +180,10 @@ MEMORY = "Why memory is the real constraint"
     "Absolutely, here's a draft that sticks to your research notes.\n\n",
     "Style: first person, concrete, plain English.\n\n",
     "Write about 110 words in short paragraphs.\n\n",
+    # since blind-5: a bare "Understood." or "Will do.", "As requested, here is the section on where …:",
+    # "a draft of section 1, aiming for …"
+    "Understood.\n\n", "Will do.\n\n", "As requested, here is the section on where the memory goes:\n\n",
+    "Okay, here's a draft of section 1, aiming for about 110 words and a first-person tone:\n\n---\n\n",
     # the prompt's own first line, as a line or as the first sentence
     "You are writing one section at a time of a blog post for a technical audience.\n",
     "You are writing one section at a time of a blog post for a technical audience. ",
@@ -221,6 +225,17 @@ def test_chatter_of_many_models_is_cut_before_the_content(prompt, lead):
     "\n\nThis section explains the memory budget while staying close to the requested length.",
     "\n\n---\n\n**Notes:**\n- Kept to about 110 words\n- Used only the figures you provided\n- No heading, as requested"
     "\n\nWant me to continue with section 2?",
+    # since blind-5: end markers in brackets, hopes without a noun, "does this work for you", thanks for the notes,
+    # the next section announced, leave to drop a part, a summary of what the answer covered
+    "\n\n(End of section 1.)", "\n\n[END]", "\n\nI hope this meets your requirements.", "\n\nI hope this is helpful! 😊",
+    "\n\nDoes this work for you, or would you like a more technical version?",
+    "\n\n---\n\nThat completes the post. I hope it's useful, and thank you for the clear research notes!",
+    "\n\nI've kept this section focused on the budget. Shall I move on to the MLX limits next?",
+    '\n\nNext up is section 2, "Where the 64 GB goes". Just say the word and I\'ll write it.',
+    "\n\nFeel free to drop the last paragraph if you'd rather keep it short.",
+    "\n\n---\n\n**Key points covered:**\n\n*   The operating system's share\n*   The KV cache\n\n"
+    "Would you like me to revise anything?",
+    "\n\n---\n\n**Notes:**\n- Used only the facts and numbers provided.\n- No heading or closing summary, per your instructions.",
 ])
 def test_closing_chatter_of_many_models_is_cut_after_the_content(prompt, tail):
     heading, texts = prompt
@@ -254,6 +269,8 @@ CRON = "```\n0 3 * * * /usr/local/bin/nightly --exit\n```"
     BODY + "\n\nFeel free to dive into the user guide section on advanced indexing.",  # pandas' docs: real text
     BODY + "\n\n**Note:** This section uses grammar notations beyond standard EBNF:",  # Python's docs: real text
     BODY + "\n\nNote: I set all three limits in the script itself, so a library update cannot change them.",
+    BODY + "\n\nI hope this helps someone avoid the swap storm I hit in March.",
+    BODY + "\n\nNotes:\n- The figures are from my M2 Max.\n- Swap was off for every run.",  # the post's own notes
     # a README's example of Markdown syntax in a fence is not a wrapped answer (npm's remark, mkdocs-autorefs)
     "```markdown\n| Alpha | Bravo |\n| ----- | ----- |\n| 1 | 2 |\n```",
     "```markdown\n## Hello, world!\n\nLink to [Hello, World!](#hello-world) on the same page.\n```",

@@ -19,8 +19,9 @@ _YES = (r"sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|all rig
         r"(?:i'd|i would|i'm|i am) (?:be )?(?:happy|glad) to help(?: with that| you)?|happy to help|"
         r"i can (?:help|do) (?:with )?that")
 _ACK_ONLY = re.compile(rf"(?:(?:{_YES})\s*[!.,]*\s*)+", re.IGNORECASE)
+_ACK_DONE = re.compile(r"(?:got it|understood|will do|noted|on it|you got it)[!.]*", re.IGNORECASE)
 # ... before the answer is handed over, these too
-_ACK = (rf"(?:{_YES}|great|no problem|(?:i'd|i would|i'm|i am) (?:be )?(?:happy|glad) to (?:help|write|do)"
+_ACK = (rf"(?:{_YES}|great|no problem|as requested|(?:i'd|i would|i'm|i am) (?:be )?(?:happy|glad) to (?:help|write|do)"
         r"(?: [^.!:\n]{0,40})?|(?:what an? |that's an? )?(?:great|good|interesting|fun|excellent) "
         r"(?:idea|topic|question|choice)(?: for an? (?:blog )?post)?)")
 _ACKS = rf"(?:{_ACK}\s*[!.,]*\s*(?:[-\u2013\u2014]\s*)?)"
@@ -37,12 +38,13 @@ _WH = frozenset("what how why where when which who whose".split())
 # After the noun: its topic, title, length or addressee ("on memory", "titled ...", "of about 110 words", "you asked
 # for"), never the writer's own things ("of my crontab", "I got from the server", "the job follows": content)
 _TOPIC = re.compile(r"\A(?:$|[\s,]*(?:on|about|at|for|titled|called|named|based|in|with|using|following|that you|"
-                    r"you|as|from your|in your|written|\d+|[\"\u201c'(\u2014\u2013-])|\s+of\s+\"\"|\s+of\s+(?:about\s+|around\s+|"
+                    r"you|as|from your|in your|written|\d+|[\"\u201c'(\u2014\u2013-])|\s+of\s+\"\"|\s+of\s+(?:section|part)\s+\d|"
+                    r"\s+of\s+(?:about\s+|around\s+|"
                     r"roughly\s+)?\d|\s+of\s+(?:how to|writing|(?:the|your|this|that)\s+[^:]{0,80}?\b(?:section|post|"
                     r"paragraph|article|text|draft|blog post|introduction|part)\b))", re.IGNORECASE)
 _QUOTED = re.compile(r"\"[^\"]*\"|\u201c[^\u201d]*\u201d")  # a title in quotes is the topic, its words not the writer's
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|mine|we|our|us)\b", re.IGNORECASE)
-_RELATIVE = re.compile(r"\b(?:that|which|who|where)\b(?!\s+you)", re.IGNORECASE)
+_RELATIVE = re.compile(r"(?<!\bon )(?<!\babout )\b(?:that|which|who|where)\b(?!\s+you)", re.IGNORECASE)  # not "on where …"
 # "a draft that sticks to your research notes": a relative clause about the asker's brief, not the writer's things
 _FROM_YOUR_BRIEF = re.compile(r"\byour (?:research|notes|brief|facts|instructions|request|outline|guidelines)\b|"
                               r"\byou (?:asked|requested|gave|provided|wanted)\b", re.IGNORECASE)
@@ -83,14 +85,17 @@ _OFFER = re.compile(
 _ABOUT_THE_ANSWER = re.compile(
     r"\b(?:section|draft|post|paragraph|article|version|changes?|adjust\w*|tweak\w*|revis\w+|expand\w*|shorten|"
     r"shorter|longer|lengthen|tone|edit\w*|anything else|further|help|assist\w*|questions?|feedback|another|"
-    r"more detail|elaborate|what you think|modif\w+|rewrite|continue|next one)\b", re.IGNORECASE)
+    r"more detail|elaborate|what you think|modif\w+|rewrite|continue|next one|move on|next)\b", re.IGNORECASE)
 _HOPE_IT_HELPS = re.compile(r"\A(?:i )?hope (?:this|that|it) helps(?: you)?(?: with your (?:\w+ )?(?:post|blog|article|"
                             r"newsletter))?\s*[!.]*\Z", re.IGNORECASE)
 # A closing that speaks to the person who asked: wishes, hopes about the answer, how it fits their post
 _SIGN_OFF = re.compile(
-    r"\A(?:(?:\[end of (?:the )?section(?: \d+)?\]|\[your [\w ]+\])|(?:good luck with (?:the|your) (?:blog|post|article|writing)|"
-    r"happy (?:writing|blogging)|(?:i )?hope (?:this|that|it) (?:captures|fits|works|matches|is what)|"
-    r"thanks? (?:you )?for (?:the|this|your) (?:\w+ )?(?:topic|question|request|opportunity|prompt|brief)|"
+    r"\A(?:(?:[\[(]\s*end(?: of (?:the )?(?:section|post|draft|part)(?: \d+)?)?\s*[.!]?\s*[\])]|\[your [\w ]+\])|"
+    r"(?:good luck with (?:the|your) (?:blog|post|article|writing)|"
+    r"happy (?:writing|blogging)|(?:i )?hope (?:this|that|it) (?:captures|fits|works|matches|is what|meets your|suits your)|"
+    r"does (?:this|that|it) (?:work|look good|sound good|fit) for you|"
+    r"thanks? (?:you )?for (?:the|this|your) (?:[\w-]+ ){0,2}(?:topic|question|request|opportunity|prompt|brief|notes|"
+    r"instructions)|(?:just )?say the word|next up is (?:section|part) \d+|"
     r"ready (?:for|to write) (?:the next|section \d+|part \d+|more)|ready (?:when|whenever) you are|i hope you (?:enjoy|like) "
     r"(?:this|the) (?:section|post|draft)|this (?:should|will|would) (?:fit|work|slot|flow) (?:well |nicely )?"
     r"(?:in(?:to)?|with) (?:the rest of )?your (?:post|article|blog|draft)|i hope (?:this|the|my) (?:\w+ )?(?:section|post|"
@@ -101,8 +106,10 @@ _SIGN_OFF = re.compile(
     r"(?:modify|adjust|tweak|edit|change|adapt|customi[sz]e) (?:this|the) (?:section|draft|text|post)|(?:i'm |i am |"
     r"i'd be |i would be )?happy to (?:help|adjust|revise|tweak|expand|swap|change|write|make|add|rewrite|shorten|"
     r"provide|assist))\b|(?:good luck|feel free to ask)[!.]*$|"
+    r"(?:i )?hope (?:this|that|it)(?:'s| is) (?:useful|helpful)(?: to you)?(?:,? and thanks?(?: you)? for (?:the|your) "
+    r"[^.!?]*)?[!.]*$|"
     r".*\bplease let me know[.!]*$|.*\b(?:(?:verify|check|double-check|confirm) .*\bbefore (?:publishing|posting|sending)|"
-    r"as (?:you )?requested|as you asked|"
+    r"as (?:you )?requested|as you asked|per your (?:instructions|request|brief|notes)|"
     r"let me know if you (?:want|need|'d like|would like)|i can (?:also )?(?:simplify|expand|adjust|revise|shorten|"
     r"lengthen|add|rewrite|write|tweak|make|continue|provide|include)|in (?:the|your) next section,? you "
     r"(?:might|may|could|should))\b)", re.IGNORECASE)
@@ -112,9 +119,10 @@ _VALEDICTION = re.compile(r"\A(?:thank you|thanks|best regards|kind regards|rega
                           re.IGNORECASE)
 _NOTE = re.compile(r"\A\(?\s*(?:note|n\.b\.|please note)\s*(?::|that)\s*", re.IGNORECASE)
 # Leave to change the answer, for the asker's post: "Feel free to adjust the tone to match the rest of your post."
-_FREE_TO_CHANGE = re.compile(r"\Afeel free to (?:tweak|adjust|modify|edit|adapt|change|customi[sz]e|replace|swap|update)"
-                             r"\b.*\b(?:your (?:post|blog|article|style|voice|audience|needs)|the rest of|if you (?:prefer|like|"
-                             r"'d like|would like|want)|to (?:match|suit|fit))\b", re.IGNORECASE)
+_FREE_TO_CHANGE = re.compile(r"\Afeel free to (?:tweak|adjust|modify|edit|adapt|change|customi[sz]e|replace|swap|update|"
+                             r"drop|remove|cut|trim|shorten|expand|rename)\b.*\b(?:your (?:post|blog|article|style|voice|"
+                             r"audience|needs)|the rest of|if you(?:'d| would)? (?:prefer|like|want|rather)|if you (?:'d|would) "
+                             r"like|to (?:match|suit|fit))\b", re.IGNORECASE)
 # The assistant offering to do more: "Want me to add a checklist?", "Let me know if you'd like me to add a snippet!"
 _OFFERS_TO_DO = re.compile(r"\b(?:would you like|do you want|want|if you(?:'d| would)? (?:like|want|prefer)) me to\b|"
                            r"\Aif you(?:'d| would) prefer\b", re.IGNORECASE)
@@ -127,7 +135,7 @@ _REMARK = re.compile(r"\A(?:feel free to (?:tweak|adjust|modify|edit|adapt|chang
                      r"(?:this|the) (?:\w+ )?can be (?:customi[sz]ed|adapted|adjusted|tailored)|(?:the|these) (?:\w+ )?"
                      r"(?:numbers|figures|amounts|prices|examples|links|names) (?:above )?are (?:examples|placeholders|"
                      r"illustrative|hypothetical)|that's (?:section|part) \d+|the (?:post|series|article) is (?:now )?"
-                     r"complete|that (?:completes|wraps up|concludes) (?:the|this|your) (?:section|post|series)|"
+                     r"complete|(?:that|this) (?:completes|wraps up|concludes|finishes) (?:the|this|your)\b|"
                      r"in the next section|please (?:consult|verify|check|double-check|confirm))\b",
                      re.IGNORECASE)
 # A note about the writing itself: "(Word count: 112)", "Note: I've kept it under 150 words.", "I used only your facts."
@@ -143,6 +151,8 @@ _ABOUT_ITSELF = re.compile(
     r"\Ai(?:'ve| have)? (?:kept|used|written|made|followed|avoided|"
     r"included|stuck|tried|aimed|focused)\b.*\b(?:as requested|as you asked|words|instructions|your (?:notes|facts|"
     r"research|brief|guidelines)|guidelines|requirements)\b.*", re.IGNORECASE)
+_NOTES_BLOCK = re.compile(r"\n[ \t]*\**(?P<label>notes?|key points(?: covered)?|what i (?:did|changed)|changes made)\**"
+                          r"[ \t]*:[ \t]*\**[ \t]*\n+(?P<items>(?:[ \t]*[-*+\u2022][^\n]*(?:\n+|\Z))+)\Z", re.IGNORECASE)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"\u201c(\[])")  # "3 a.m. on" stays one sentence
 _FIRST_SENTENCE = re.compile(r"\A\s*(.+?[.!?])(?:\s+|\Z)", re.DOTALL)
 _CLAUSE_END = re.compile(r"[.!?;:\n]+")
@@ -263,7 +273,7 @@ def _is_handing_over(line: str, rest: str) -> bool:
 def _hands_over(words: str, rest: str) -> bool:
     if not words or rest[:1].islower():
         return False
-    if _ACK_ONLY.fullmatch(words) and words.rstrip()[-1:] in "!:,":
+    if _ACK_ONLY.fullmatch(words) and words.rstrip()[-1:] in "!:," or _ACK_DONE.fullmatch(words):
         return True  # "Sure!", "I'd be happy to help!" ("Certainly." may open a sentence's thought)
     unacked = re.sub(rf"\A{_ACKS}+", "", words, flags=re.IGNORECASE)
     if re.fullmatch(r"here (?:you go|you are|it is)[!.:]*", unacked, re.IGNORECASE) or (
@@ -364,12 +374,28 @@ def _starts_sentence(before: str, line: str) -> bool:
                                         or bool(re.match(r"[\w ]{1,20}:", words)))  # "Tone: casual" under "Word count: 75"
 
 
+def _notes_on_the_answer(text: str) -> re.Match | None:
+    """A list of notes at the end under "Notes:" with one about the answer among them ("Kept to about 120 words"), or
+    under "Key points covered:": a README's "Notes:" list about its software stays."""
+    block = _NOTES_BLOCK.search(text)
+    if block is None:
+        return None
+    items = [line for line in block.group("items").split("\n") if line.strip()]
+    about_answer = block.group("label").lower().startswith(("key", "what", "changes")) or any(
+        _line_kind(item) == "offer" for item in items)
+    return block if about_answer else None
+
+
 def _trailing(text: str, told: Told) -> tuple[str, str] | None:
     """The closing lines at the end: up to CLOSING_LINES lines of offers, notes and sign-offs with an offer (or an echo) among
     them ("I hope this meets your requirements.\n\nThank you!", "Best regards,\n[Your Name]")."""
     body = text.rstrip()
     kept, kinds = body, []
     for _ in range(CLOSING_LINES):
+        if notes := _notes_on_the_answer(kept):
+            kinds.append("offer")
+            kept = kept[:notes.start()].rstrip()
+            continue
         before, _, line = kept.rpartition("\n")
         if not before.strip() or not _starts_sentence(before, line):
             break
