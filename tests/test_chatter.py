@@ -184,6 +184,12 @@ MEMORY = "Why memory is the real constraint"
     # "a draft of section 1, aiming for …"
     "Understood.\n\n", "Will do.\n\n", "As requested, here is the section on where the memory goes:\n\n",
     "Okay, here's a draft of section 1, aiming for about 110 words and a first-person tone:\n\n---\n\n",
+    # since blind-6: a yes with the section's place or plan, a title with its place and length, a plan "as requested"
+    "Got it. Section 1, about 110 words, first person.\n\n", "Of course. Section 1 of 5 follows.\n\n***\n\n",
+    "Okay, final section! Keeping it to roughly 90 words.\n\n", "Alright, section one. Here we go!\n\n",
+    "Absolutely — keeping it concrete and first person as asked:\n\n",
+    f'Sure! Here\'s "{MEMORY}" (section 1 of 5), about 110 words:\n\n',
+    "I'll break the 64 GB into weights, KV cache, the OS and headroom, as requested.\n\n",
     # the prompt's own first line, as a line or as the first sentence
     "You are writing one section at a time of a blog post for a technical audience.\n",
     "You are writing one section at a time of a blog post for a technical audience. ",
@@ -236,6 +242,19 @@ def test_chatter_of_many_models_is_cut_before_the_content(prompt, lead):
     "\n\n---\n\n**Key points covered:**\n\n*   The operating system's share\n*   The KV cache\n\n"
     "Would you like me to revise anything?",
     "\n\n---\n\n**Notes:**\n- Used only the facts and numbers provided.\n- No heading or closing summary, per your instructions.",
+    # since blind-6: notes in the prompt's terms, a checklist, a recap, a menu of offers, a word count in brackets,
+    # the answer summed up for the asker, thanks for working together, "That's it for this one!"
+    "\n\nNotes:\n- Kept it in first person and plain English.\n- About 110 words, short paragraphs.",
+    "\n\n---\n\nHow I followed your instructions:\n- ~110 words\n- Short paragraphs\n- First person, concrete",
+    "\n\n**Quick recap of what I covered:**\n- The OS share\n- The KV cache\n\nWould you like me to adjust anything?",
+    "\n\nWould you like me to:\n* Add a short example of the drift?\n* Make the tone more casual?",
+    "\n\n(≈110 words, short paragraphs, complete final sentence.)",
+    "\n\nIn summary, this section walks through the memory budget and the headroom that remains at peak.",
+    "\n\nThis section explains the 400-token cap and the drift. Shall I proceed to the next one?",
+    "\n\nThanks for working through all five sections with me. Good luck with publishing!",
+    "\n\nThat's it for this one! 🎉", "\n\nLet me know if you'd like code examples showing how to set these limits.",
+    "\n\nIf you'd like, I can turn the breakdown into a bulleted list instead of paragraphs.",
+    "\n\n**Note:** The values above are taken directly from the research notes provided.",
 ])
 def test_closing_chatter_of_many_models_is_cut_after_the_content(prompt, tail):
     heading, texts = prompt
@@ -271,6 +290,9 @@ CRON = "```\n0 3 * * * /usr/local/bin/nightly --exit\n```"
     BODY + "\n\nNote: I set all three limits in the script itself, so a library update cannot change them.",
     BODY + "\n\nI hope this helps someone avoid the swap storm I hit in March.",
     BODY + "\n\nNotes:\n- The figures are from my M2 Max.\n- Swap was off for every run.",  # the post's own notes
+    BODY + "\n\nThis section describes how the wired limit works.",  # Python's docs open sections so: real text
+    BODY + "\n\nDo you want to:\n\n- use C from Perl?\n- use Perl from C?",  # perlembed: real text
+    BODY + '\n\nThe model answered "Let me know if you\'d like any changes!" every single time.',
     # a README's example of Markdown syntax in a fence is not a wrapped answer (npm's remark, mkdocs-autorefs)
     "```markdown\n| Alpha | Bravo |\n| ----- | ----- |\n| 1 | 2 |\n```",
     "```markdown\n## Hello, world!\n\nLink to [Hello, World!](#hello-world) on the same page.\n```",

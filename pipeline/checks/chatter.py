@@ -57,9 +57,13 @@ _PLAN = re.compile(r"(?:i'll|i will|i'm going to|let me) (?:write|draft|keep|sta
                    r"(?:this|that|the|your) (?:section|post|paragraph|draft)\b[^:]*[.:!]$|"
                    r"here(?:'s| is) what i (?:came up with|wrote|have|put together)\s*[:.!]$", re.IGNORECASE)
 _ANSWER_PLAN = re.compile(r"(?:(?:i'll|i will|let me) (?:keep|write|stick|aim|make|avoid|draft|focus|use)\b[^:]*|"
-                          r"(?:writing|drafting) (?:the |this |your )?(?:next )?section(?: \d+)?(?: now)?)[.!:]*",
-                          re.IGNORECASE)
-_HANDING_TITLE = re.compile(r"(?:here(?:'s| is)|below is)\s+(?P<title>\"[^\"]+\"|\u201c[^\u201d]+\u201d)\s*[:!.]?",
+                          r"(?:writing|drafting) (?:the |this |your )?(?:next )?section(?: \d+)?(?: now)?|"
+                          r"(?:(?:the )?(?:final|last|next) )?section(?: (?:\d+|one|two|three|four|five|six|seven|eight))?"
+                          r"(?: of \d+)?(?: follows)?(?:[,.!] [^:]*)?|(?:keeping|aiming for|sticking to)\b[^:]*|"
+                          r"(?:final|last|next) section\b[^:]*)[.!:]*", re.IGNORECASE)
+_PLAN_AS_ASKED = re.compile(r"(?:i'll|i will|let me) \w+\b[^:]*\bas (?:you )?(?:requested|asked)[.!:]*", re.IGNORECASE)
+_HANDING_TITLE = re.compile(r"(?:here(?:'s| is)|below is)\s+(?P<title>\"[^\"]+\"|\u201c[^\u201d]+\u201d)\s*"
+                            r"(?:\([^)]*\))?(?:,\s*[^:\"]{0,40})?\s*[:!.]?",
                             re.IGNORECASE)
 _AS_AN_AI = re.compile(r"\A\s*as an ai(?: language model| assistant| model)?\b[^.!?\n]*[.!?]?[^\n]*\n+", re.IGNORECASE)
 _PROSE_START = re.compile(r"\A\s*[A-Z\"\u201c\u2018']")  # a new sentence, not a fence, list, table, code or its tail
@@ -85,13 +89,17 @@ _OFFER = re.compile(
 _ABOUT_THE_ANSWER = re.compile(
     r"\b(?:section|draft|post|paragraph|article|version|changes?|adjust\w*|tweak\w*|revis\w+|expand\w*|shorten|"
     r"shorter|longer|lengthen|tone|edit\w*|anything else|further|help|assist\w*|questions?|feedback|another|"
-    r"more detail|elaborate|what you think|modif\w+|rewrite|continue|next one|move on|next)\b", re.IGNORECASE)
+    r"more detail|elaborate|what you think|modif\w+|rewrite|continue|next one|move on|next|turn|convert|instead|format\w*|"
+    r"bullet\w*|trim\w*|examples?|proceed)\b", re.IGNORECASE)
 _HOPE_IT_HELPS = re.compile(r"\A(?:i )?hope (?:this|that|it) helps(?: you)?(?: with your (?:\w+ )?(?:post|blog|article|"
                             r"newsletter))?\s*[!.]*\Z", re.IGNORECASE)
 # A closing that speaks to the person who asked: wishes, hopes about the answer, how it fits their post
 _SIGN_OFF = re.compile(
     r"\A(?:(?:[\[(]\s*end(?: of (?:the )?(?:section|post|draft|part)(?: \d+)?)?\s*[.!]?\s*[\])]|\[your [\w ]+\])|"
-    r"(?:good luck with (?:the|your) (?:blog|post|article|writing)|"
+    r"(?:good luck with (?:(?:the|your) )?(?:blog|post|article|writing|publishing)|let me know if you'd like|"
+    r"looking forward to (?:the next|more|"
+    r"working|your)|that's it for (?:this|the) (?:one|section|part)|thanks? (?:you )?for (?:working|collaborating|letting me)|"
+    r"(?:the )?end[.!]?$|next up (?:is|would be) (?:section|part) \d+|"
     r"happy (?:writing|blogging)|(?:i )?hope (?:this|that|it) (?:captures|fits|works|matches|is what|meets your|suits your)|"
     r"does (?:this|that|it) (?:work|look good|sound good|fit) for you|"
     r"thanks? (?:you )?for (?:the|this|your) (?:[\w-]+ ){0,2}(?:topic|question|request|opportunity|prompt|brief|notes|"
@@ -110,7 +118,7 @@ _SIGN_OFF = re.compile(
     r"[^.!?]*)?[!.]*$|"
     r".*\bplease let me know[.!]*$|.*\b(?:(?:verify|check|double-check|confirm) .*\bbefore (?:publishing|posting|sending)|"
     r"as (?:you )?requested|as you asked|per your (?:instructions|request|brief|notes)|"
-    r"let me know if you (?:want|need|'d like|would like)|i can (?:also )?(?:simplify|expand|adjust|revise|shorten|"
+    r"let me know if you (?:want|need|would like)|i can (?:also )?(?:simplify|expand|adjust|revise|shorten|"
     r"lengthen|add|rewrite|write|tweak|make|continue|provide|include)|in (?:the|your) next section,? you "
     r"(?:might|may|could|should))\b)", re.IGNORECASE)
 # Signing off a letter to the asker: only with an offer or note beside it ("Thank you!" may thank a newsletter's readers)
@@ -135,11 +143,15 @@ _REMARK = re.compile(r"\A(?:feel free to (?:tweak|adjust|modify|edit|adapt|chang
                      r"(?:this|the) (?:\w+ )?can be (?:customi[sz]ed|adapted|adjusted|tailored)|(?:the|these) (?:\w+ )?"
                      r"(?:numbers|figures|amounts|prices|examples|links|names) (?:above )?are (?:examples|placeholders|"
                      r"illustrative|hypothetical)|that's (?:section|part) \d+|the (?:post|series|article) is (?:now )?"
-                     r"complete|(?:that|this) (?:completes|wraps up|concludes|finishes) (?:the|this|your)\b|"
+                     r"complete|(?:that|this) (?:completes|wraps up|concludes|finishes)\b|"
                      r"in the next section|please (?:consult|verify|check|double-check|confirm))\b",
                      re.IGNORECASE)
 # A note about the writing itself: "(Word count: 112)", "Note: I've kept it under 150 words.", "I used only your facts."
 _ABOUT_ITSELF = re.compile(
+    r"\A(?:in summary|to summari[sz]e|overall),? this section (?:explains|covers|walks (?:you )?through|describes|"
+    r"outlines|shows|introduces|highlights|breaks down)\b.*|\Ain this (?:\w+ )?section,? i (?:explained|covered|described|"
+    r"showed|outlined|walked|discussed|introduced|focused)\b.*|\A\(\s*[~\u2248]?\s*\d+ words\b[^)]*\)\.?\Z|"
+    r"\A\(?(?:note|n\.b\.)\s*:\s*.*\b(?:notes|facts|figures|numbers|instructions) (?:you )?(?:provided|gave|given|supplied)\b.*|"
     r"\A\(?\s*(?:approx(?:imate)?\.?\s*|total\s*)?(?:word count|tone|reading time)\s*:.*|\A\(?\s*(?:approx(?:imate)?\.?\s*|"
     r"total\s*)?word count\b.*|\Athis (?:section|post|draft|version) is (?:approximately |about |around |roughly |"
     r"(?:just )?under )?~?\d+ words\b.*|\Athis (?:section|post|draft|text) (?:is|was) (?:written|based|intended|"
@@ -151,8 +163,15 @@ _ABOUT_ITSELF = re.compile(
     r"\Ai(?:'ve| have)? (?:kept|used|written|made|followed|avoided|"
     r"included|stuck|tried|aimed|focused)\b.*\b(?:as requested|as you asked|words|instructions|your (?:notes|facts|"
     r"research|brief|guidelines)|guidelines|requirements)\b.*", re.IGNORECASE)
-_NOTES_BLOCK = re.compile(r"\n[ \t]*\**(?P<label>notes?|key points(?: covered)?|what i (?:did|changed)|changes made)\**"
-                          r"[ \t]*:[ \t]*\**[ \t]*\n+(?P<items>(?:[ \t]*[-*+\u2022][^\n]*(?:\n+|\Z))+)\Z", re.IGNORECASE)
+_NOTES_BLOCK = re.compile(r"\n[ \t]*\**(?P<label>[^\n:]{1,60}?)\**[ \t]*:[ \t]*\**[ \t]*\n+"
+                          r"(?P<items>(?:[ \t]*[-*+\u2022][^\n]*(?:\n+|\Z))+)\Z", re.IGNORECASE)
+_ANSWER_LABEL = re.compile(r"(?:key points(?: covered)?|what i (?:did|changed|covered)|changes made|(?:quick )?recap"
+                           r"(?: of what i covered)?|summary of (?:changes|what i covered)|how i followed (?:your|the) "
+                           r"instructions|checklist)", re.IGNORECASE)
+# what a note on the answer is about: the prompt's own terms ("- About 110 words", "- First person, concrete")
+_COMPLIANCE = re.compile(r"\b(?:\d+ words|first person|plain english|short paragraphs|no (?:heading|preamble|summary)|"
+                         r"heading|preamble|complete (?:final )?sentence|facts (?:list|provided)|research notes|instructions|"
+                         r"as requested|as asked|tone)\b", re.IGNORECASE)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"\u201c(\[])")  # "3 a.m. on" stays one sentence
 _FIRST_SENTENCE = re.compile(r"\A\s*(.+?[.!?])(?:\s+|\Z)", re.DOTALL)
 _CLAUSE_END = re.compile(r"[.!?;:\n]+")
@@ -164,6 +183,8 @@ _IMPERATIVES = frozenset(
     "compare show tell answer pick choose start focus make break walk outline introduce conclude".split())
 # "Style: first person, concrete, plain English." in the prompt: a label and its first sentence, or its whole line
 _LABELLED_LINE = re.compile(r"(?m)^[A-Z][\w ]{0,30}: (?:[^\n]+?[.!?](?=\s|$)|[^\n]+$)")
+# The value of a line that tells the writer how to write ("Style: first person, concrete, plain English."), said alone
+_STYLE_LINE = re.compile(r"(?mi)^(?:style|tone|voice|format|length)\s*: (?P<value>[^\n]+?[.!?])(?=\s|$)")
 _ADDRESSED = re.compile(r"\b(?:you|your|do not|don't)\b", re.IGNORECASE)
 MIN_ANSWER_WORDS = 40  # a fenced answer is a section's worth of prose; a syntax example is a few lines
 CLOSING_LINES = 6  # "**Notes:**", three notes on the answer and an offer, as a list
@@ -198,10 +219,14 @@ class Told:
 
 def told_in(prompt_texts: Iterable[str]) -> Told:
     texts = list(prompt_texts)
-    clauses = [c.strip().lstrip("-*• ") for text in texts for c in _CLAUSE_END.split(text)]
+    sentences = [[c.strip().lstrip("-*• ") for c in _CLAUSE_END.split(sentence)]
+                 for text in texts for sentence in _SENTENCE_END.split(text)]
+    clauses = [c for sentence in sentences for c in sentence]
+    instructions = [c for sentence in sentences if any(is_instruction(c) for c in sentence) for c in sentence
+                    if len(c.split()) >= MIN_ECHO_WORDS]
     framing = [m.group(0) for text in texts for m in _LABELLED_LINE.finditer(text)]
-    return Told(frozenset(normalised(c) for c in clauses if c),
-                frozenset(normalised(c) for c in clauses if is_instruction(c)),
+    framing += [m.group("value") for text in texts for m in _STYLE_LINE.finditer(text)]
+    return Told(frozenset(normalised(c) for c in clauses if c), frozenset(normalised(c) for c in instructions),
                 frozenset(normalised(line) for line in framing if len(line.split()) >= MIN_ECHO_WORDS))
 
 
@@ -217,8 +242,9 @@ def _is_echo(piece: str, told: Told) -> bool:
 
 
 def _begins_instruction(clause: str, told: Told) -> bool:
-    """"Write about 110 words in short paragraphs." from "Write about 110 words in short paragraphs and end with …"."""
-    return is_instruction(clause) and any(told_clause.startswith(clause + " ") for told_clause in told.instructions)
+    """"Write about 110 words in short paragraphs." from "Write about 110 words in short paragraphs and end with …", "Use
+    these exact numbers, no others." from "Facts you may cite (use these exact numbers, no others)"."""
+    return is_instruction(clause) and any(f" {clause} " in f" {told_clause} " for told_clause in told.instructions | told.clauses)
 
 
 def plain(line: str) -> str:
@@ -276,8 +302,10 @@ def _hands_over(words: str, rest: str) -> bool:
     if _ACK_ONLY.fullmatch(words) and words.rstrip()[-1:] in "!:," or _ACK_DONE.fullmatch(words):
         return True  # "Sure!", "I'd be happy to help!" ("Certainly." may open a sentence's thought)
     unacked = re.sub(rf"\A{_ACKS}+", "", words, flags=re.IGNORECASE)
-    if re.fullmatch(r"here (?:you go|you are|it is)[!.:]*", unacked, re.IGNORECASE) or (
-            (_PLAN.fullmatch(unacked) or unacked != words and _ANSWER_PLAN.fullmatch(unacked)) and _PROSE_START.match(rest)):
+    planned = _PLAN.fullmatch(unacked) or _PLAN_AS_ASKED.fullmatch(unacked) or (
+        unacked != words and _ANSWER_PLAN.fullmatch(unacked))  # after a yes: "Of course. Section 2 of 5 follows."
+    if re.fullmatch(r"here (?:you go|you are|it is|we go)[!.:]*", unacked, re.IGNORECASE) or (
+            planned and _PROSE_START.match(_after_rule(rest))):
         return True
     if _ABOUT_WRITING.match(re.sub(rf"\A{_ACKS}*", "", words, flags=re.IGNORECASE)) and not _FIRST_PERSON.search(
             words.split("writ")[0]):
@@ -375,15 +403,18 @@ def _starts_sentence(before: str, line: str) -> bool:
 
 
 def _notes_on_the_answer(text: str) -> re.Match | None:
-    """A list of notes at the end under "Notes:" with one about the answer among them ("Kept to about 120 words"), or
-    under "Key points covered:": a README's "Notes:" list about its software stays."""
+    """A list at the end under "Notes:" with a note on the answer among them ("Kept to about 120 words"), under a label
+    about the answer ("Key points covered:"), or a menu of offers ("Would you like me to:"): a README's "Notes:" list
+    about its software stays."""
     block = _NOTES_BLOCK.search(text)
     if block is None:
         return None
     items = [line for line in block.group("items").split("\n") if line.strip()]
-    about_answer = block.group("label").lower().startswith(("key", "what", "changes")) or any(
-        _line_kind(item) == "offer" for item in items)
-    return block if about_answer else None
+    label = plain(block.group("label"))
+    if _ANSWER_LABEL.fullmatch(label) or _OFFERS_TO_DO.search(label):
+        return block  # "Key points covered:", "Would you like me to:"
+    notes = re.fullmatch(r"notes?", label, re.IGNORECASE)
+    return block if notes and any(_line_kind(item) == "offer" or _COMPLIANCE.search(item) for item in items) else None
 
 
 def _trailing(text: str, told: Told) -> tuple[str, str] | None:
