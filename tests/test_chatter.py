@@ -190,6 +190,11 @@ MEMORY = "Why memory is the real constraint"
     "Absolutely — keeping it concrete and first person as asked:\n\n",
     f'Sure! Here\'s "{MEMORY}" (section 1 of 5), about 110 words:\n\n',
     "I'll break the 64 GB into weights, KV cache, the OS and headroom, as requested.\n\n",
+    # since blind-7: a length with a tilde, a heading with its place or length, "Section 1 of 5" alone, a yes and
+    # "I will explain …"
+    "Sure! Here's a ~110 word section written in first person:\n\n", f"{MEMORY} (section 1 of 5)\n\n",
+    f"{MEMORY} (approx. 110 words):\n\n", f"{MEMORY}\n\nSection 1 of 5\n\n",
+    "Understood. I will explain why a 35 GB model leaves less room than it seems.\n\n",
     # the prompt's own first line, as a line or as the first sentence
     "You are writing one section at a time of a blog post for a technical audience.\n",
     "You are writing one section at a time of a blog post for a technical audience. ",
@@ -255,6 +260,13 @@ def test_chatter_of_many_models_is_cut_before_the_content(prompt, lead):
     "\n\nThat's it for this one! 🎉", "\n\nLet me know if you'd like code examples showing how to set these limits.",
     "\n\nIf you'd like, I can turn the breakdown into a bulleted list instead of paragraphs.",
     "\n\n**Note:** The values above are taken directly from the research notes provided.",
+    # since blind-7: end markers in italics, a length note after a dash, metadata lines, generic sign-offs
+    "\n\n*End of section 1.*", "\n\n—\n*Generated in about 110 words as requested.*",
+    "\n\n---\n\n*Approximately 110 words, first person, short paragraphs.*", "\n\nTotal: ~112 words.",
+    "\n\n---\n\n**Word count:** 112  \n**Tone:** first person, plain English  \n**Facts used:** 64 GB, 35 GB",
+    "\n\nHope you like it! 😊", "\n\nIf you have any other questions, feel free to ask.",
+    "\n\n---\n\nThis wraps up the post. Would you like a title suggestion or a meta description?",
+    "\n\nThat's section 1 done. If you want, I can go back and smooth the transitions between sections.",
 ])
 def test_closing_chatter_of_many_models_is_cut_after_the_content(prompt, tail):
     heading, texts = prompt

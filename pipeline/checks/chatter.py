@@ -29,7 +29,7 @@ _ACKS = rf"(?:{_ACK}\s*[!.,]*\s*(?:[-\u2013\u2014]\s*)?)"
 _HANDING = re.compile(
     rf"{_ACKS}*(?:here(?:'s| is| are)|below (?:is|are|you'll find)|(?:the following|what follows) is|"
     r"i've (?:written|drafted|rewritten|revised|put together)|i have (?:written|drafted|rewritten|revised))\b"
-    r"(?P<before>(?:\s+(?:[\w,'-]+|\"[^\"]*\"|\u201c[^\u201d]*\u201d)){0,6}?)\s+"
+    r"(?P<before>(?:\s+(?:[\w,'~\u2248-]+|\"[^\"]*\"|\u201c[^\u201d]*\u201d)){0,6}?)\s+"
     r"(?P<noun>section body|section text|section|draft|paragraph|text|content|post|answer|response|"
     r"introduction|intro|conclusion|rewrite|part|piece|chapter|article|write-up|version|revision|passage|body|"
     r"example|take|attempt)(?![\w-])(?P<after>[^:]*)$", re.IGNORECASE)
@@ -56,7 +56,8 @@ _ABOUT_WRITING = re.compile(r"(?:here(?:'s| is| are)|below is)\b.{0,160}\b(?:wri
 _PLAN = re.compile(r"(?:i'll|i will|i'm going to|let me) (?:write|draft|keep|start|begin|focus on|structure) "
                    r"(?:this|that|the|your) (?:section|post|paragraph|draft)\b[^:]*[.:!]$|"
                    r"here(?:'s| is) what i (?:came up with|wrote|have|put together)\s*[:.!]$", re.IGNORECASE)
-_ANSWER_PLAN = re.compile(r"(?:(?:i'll|i will|let me) (?:keep|write|stick|aim|make|avoid|draft|focus|use)\b[^:]*|"
+_ANSWER_PLAN = re.compile(r"(?:(?:i'll|i will|let me) (?:keep|write|stick|aim|make|avoid|draft|focus|use|explain|"
+                          r"describe|cover|outline|walk|break)\b[^:]*|"
                           r"(?:writing|drafting) (?:the |this |your )?(?:next )?section(?: \d+)?(?: now)?|"
                           r"(?:(?:the )?(?:final|last|next) )?section(?: (?:\d+|one|two|three|four|five|six|seven|eight))?"
                           r"(?: of \d+)?(?: follows)?(?:[,.!] [^:]*)?|(?:keeping|aiming for|sticking to)\b[^:]*|"
@@ -71,10 +72,12 @@ _FLATTERY = re.compile(r"\A\s*(?:what an?|that's an?|that is an?)?\s*(?:great|go
                        r"question[!.]+[ \t]*", re.IGNORECASE)
 _HEADING_PREFIX = re.compile(r"\A(?:#+\s*)?(?:(?:section|part|step|chapter)\s*\d*(?:\s+of\s+\d+)?\s*[:.\u2014-]\s*|"
                              r"(?:section title|title|heading)\s*:\s*|\d+[.)]\s+)?", re.IGNORECASE)
-_WORD_COUNT_NOTE = re.compile(r"\s*\((?:approx\.?|about|~)?[^()]*\bwords?\b[^()]*\)\s*\Z", re.IGNORECASE)
+_WORD_COUNT_NOTE = re.compile(r"\s*\((?:(?:approx\.?|about|~)?[^()]*\bwords?\b[^()]*|(?:section|part) \d+ of \d+)\)\s*:?\s*\Z",
+                              re.IGNORECASE)
+_PLACE_ONLY = re.compile(r"(?:section|part) \d+ of \d+[.:]?", re.IGNORECASE)  # "Section 5 of 5" alone
 _SETEXT = re.compile(r"\A[ \t]*(?:=+|-+)[ \t]*(?:\n+|\Z)")
-_RULE_LINE = re.compile(r"\n[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*\Z")
-_RULE_ONLY = re.compile(r"[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*")
+_RULE_LINE = re.compile(r"\n[ \t]*(?:-{3,}|\*{3,}|_{3,}|[\u2014\u2013])[ \t]*\Z")
+_RULE_ONLY = re.compile(r"[ \t]*(?:-{3,}|\*{3,}|_{3,}|[\u2014\u2013])[ \t]*")
 _MARKDOWN_WRAP = re.compile(r"\A\s*```(?:markdown|md)[ \t]*\n(.*)\n```[ \t]*\Z", re.DOTALL | re.IGNORECASE)
 # An offer or question to the user, on the last line: it names the writing or the help ("Want me to adjust the
 # tone?", "Let me know if you'd like any changes!"); a question the text answers is content ("Should I have bought
@@ -90,13 +93,16 @@ _ABOUT_THE_ANSWER = re.compile(
     r"\b(?:section|draft|post|paragraph|article|version|changes?|adjust\w*|tweak\w*|revis\w+|expand\w*|shorten|"
     r"shorter|longer|lengthen|tone|edit\w*|anything else|further|help|assist\w*|questions?|feedback|another|"
     r"more detail|elaborate|what you think|modif\w+|rewrite|continue|next one|move on|next|turn|convert|instead|format\w*|"
-    r"bullet\w*|trim\w*|examples?|proceed)\b", re.IGNORECASE)
+    r"bullet\w*|trim\w*|examples?|proceed|title|suggestions?|meta description|transitions?|smooth\w*|go back|chang\w*)\b",
+    re.IGNORECASE)
 _HOPE_IT_HELPS = re.compile(r"\A(?:i )?hope (?:this|that|it) helps(?: you)?(?: with your (?:\w+ )?(?:post|blog|article|"
                             r"newsletter))?\s*[!.]*\Z", re.IGNORECASE)
 # A closing that speaks to the person who asked: wishes, hopes about the answer, how it fits their post
 _SIGN_OFF = re.compile(
     r"\A(?:(?:[\[(]\s*end(?: of (?:the )?(?:section|post|draft|part)(?: \d+)?)?\s*[.!]?\s*[\])]|\[your [\w ]+\])|"
     r"(?:good luck with (?:(?:the|your) )?(?:blog|post|article|writing|publishing)|let me know if you'd like|"
+    r"hope you (?:like|enjoy) (?:it|this)|"
+    r"if you have any (?:other |more |further )?questions|"
     r"looking forward to (?:the next|more|"
     r"working|your)|that's it for (?:this|the) (?:one|section|part)|thanks? (?:you )?for (?:working|collaborating|letting me)|"
     r"(?:the )?end[.!]?$|next up (?:is|would be) (?:section|part) \d+|"
@@ -113,7 +119,7 @@ _SIGN_OFF = re.compile(
     r"edits|help))|feel free to "
     r"(?:modify|adjust|tweak|edit|change|adapt|customi[sz]e) (?:this|the) (?:section|draft|text|post)|(?:i'm |i am |"
     r"i'd be |i would be )?happy to (?:help|adjust|revise|tweak|expand|swap|change|write|make|add|rewrite|shorten|"
-    r"provide|assist))\b|(?:good luck|feel free to ask)[!.]*$|"
+    r"provide|assist))\b|(?:good luck|feel free to ask)[!.]*$|end of (?:the )?(?:section|post|draft|part)(?: \d+)?[.!]?$|"
     r"(?:i )?hope (?:this|that|it)(?:'s| is) (?:useful|helpful)(?: to you)?(?:,? and thanks?(?: you)? for (?:the|your) "
     r"[^.!?]*)?[!.]*$|"
     r".*\bplease let me know[.!]*$|.*\b(?:(?:verify|check|double-check|confirm) .*\bbefore (?:publishing|posting|sending)|"
@@ -152,7 +158,9 @@ _ABOUT_ITSELF = re.compile(
     r"outlines|shows|introduces|highlights|breaks down)\b.*|\Ain this (?:\w+ )?section,? i (?:explained|covered|described|"
     r"showed|outlined|walked|discussed|introduced|focused)\b.*|\A\(\s*[~\u2248]?\s*\d+ words\b[^)]*\)\.?\Z|"
     r"\A\(?(?:note|n\.b\.)\s*:\s*.*\b(?:notes|facts|figures|numbers|instructions) (?:you )?(?:provided|gave|given|supplied)\b.*|"
-    r"\A\(?\s*(?:approx(?:imate)?\.?\s*|total\s*)?(?:word count|tone|reading time)\s*:.*|\A\(?\s*(?:approx(?:imate)?\.?\s*|"
+    r"\A\(?\s*(?:approx(?:imate)?\.?\s*|total\s*)?(?:word count|tone|reading time|facts used|figures used|sources used)"
+    r"\s*:.*|\Atotal\s*:\s*[~\u2248]?\s*\d+ words\b.*|\A(?:approx(?:imate(?:ly)?)?\.?|about|around|roughly|[~\u2248])\s*\d+ "
+    r"words\b.*|\A\(?\s*(?:approx(?:imate)?\.?\s*|"
     r"total\s*)?word count\b.*|\Athis (?:section|post|draft|version) is (?:approximately |about |around |roughly |"
     r"(?:just )?under )?~?\d+ words\b.*|\Athis (?:section|post|draft|text) (?:is|was) (?:written|based|intended|"
     r"designed|meant|kept)\b.*|\A\(?(?:note|n\.b\.)\s*:\s*(?:(?:i|i've|i have) (?:kept|used|wrote|written|"
@@ -341,7 +349,7 @@ def _leading(text: str, heading: str, told: Told) -> tuple[str, str] | None:
     if _is_handing_over(line, rest) or _is_echo(line, told) or _hands_over_title(line, heading):
         rest = _after_rule(rest)  # "Here is the section:\n\n---\n\n## Heading": the rule goes with it
         return _cut_before(text, rest), rest
-    if _is_heading_repeat(line, heading):
+    if _is_heading_repeat(line, heading) or _PLACE_ONLY.fullmatch(plain(line)):
         underline = _SETEXT.match(rest)  # "Why ...\n=====": its underline goes with it
         rest = _without_blank_lines(rest[underline.end():]) if underline else rest
         return _cut_before(text, rest), rest
@@ -398,6 +406,7 @@ def _starts_sentence(before: str, line: str) -> bool:
     above = plain(before.rpartition("\n")[2])
     return not words[:1].islower() and (before.endswith("\n") or before.rstrip()[-1:] in ".!?:)]" or words[:1] == "["
                                         or bool(re.match(r"[-*+\u2022]\s", line.lstrip()))  # a list of notes
+                                        or bool(_RULE_ONLY.fullmatch(before.rpartition("\n")[2]))  # a rule above
                                         or bool(_VALEDICTION.match(above))  # "[Your Name]" under "Best regards,"
                                         or bool(re.match(r"[\w ]{1,20}:", words)))  # "Tone: casual" under "Word count: 75"
 
