@@ -8,13 +8,20 @@ import re
 
 from .findings import ATTENTION, Finding
 
-_URL = re.compile(r"(?i)\bhttps?://[^\s)\]>\"'`]+")
+_URL = re.compile(r"(?i)\bhttps?://(?:\[[0-9a-f:.]+\][^\s)\]>\"'`]*|[^\s)\]>\"'`]+)")  # [::1]: an IPv6 host
+# "www.mlx-guide.com/setup" without a scheme: site generators (Hugo's goldmark) make it a link too
+_WWW = re.compile(r"(?i)(?<![\w/.@:-])www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/[^\s)\]>\"'`]*)?")
 _TRAILING = ".,;:!?*_~"  # a sentence's or emphasis's end after a bare URL, not part of it
 _TRACKING = re.compile(r"(?i)^(?:utm_\w+|fbclid|gclid|ref)=")
+# The writer's own machine or network ("http://127.0.0.1:8080/v1" for mlx_lm.server): not a reference to check
+_LOCAL_HOST = re.compile(r"(?i)(?:localhost|[\w.-]+\.(?:local|localhost|internal|lan|home\.arpa)|127(?:\.\d+){3}|"
+                         r"0\.0\.0\.0|10(?:\.\d+){3}|192\.168(?:\.\d+){2}|172\.(?:1[6-9]|2\d|3[01])(?:\.\d+){2}|"
+                         r"\[[0-9a-f:]+\])(?::\d+)?")
 
 
 def _urls(text: str) -> list[str]:
-    return [url.rstrip(_TRAILING) for url in _URL.findall(text)]
+    found = [url.rstrip(_TRAILING) for url in _URL.findall(text)]
+    return found + [url.rstrip(_TRAILING) for url in _WWW.findall(text)]
 
 
 def links_in(text: str) -> set[str]:
@@ -24,7 +31,7 @@ def links_in(text: str) -> set[str]:
 def same_link(url: str) -> str:
     """A link as compared: scheme and host in lower case, http as https, no fragment, tracking parameters or
     trailing slash ("HTTPS://Example.com/guide/?utm_source=x#top" is "https://example.com/guide")."""
-    rest = url.partition("://")[2]
+    rest = url.partition("://")[2] if "://" in url else url  # "www.example.com/guide" is https://www.example.com/guide
     host, slash, path = rest.partition("/")
     path, _, _ = path.partition("#")
     path, question, query = path.partition("?")
@@ -32,10 +39,16 @@ def same_link(url: str) -> str:
     return f"https://{host.lower()}{slash}{path}".rstrip("/") + (f"?{kept}" if question and kept else "")
 
 
+def is_local(url: str) -> bool:
+    """A link to the writer's own machine or network, which no reader can follow and no source lists."""
+    return bool(_LOCAL_HOST.fullmatch(same_link(url).removeprefix("https://").partition("/")[0].partition("?")[0]))
+
+
 def foreign_links(prose: str, allowed: set[str]) -> list[str]:
-    """Every http(s) URL in the prose that is not one of the allowed links, sorted, once each."""
+    """Every http(s) or www. link in the prose that is not one of the allowed links (nor a local address), sorted,
+    once each."""
     known = {same_link(url) for url in allowed}
-    return sorted({url for url in _urls(prose) if same_link(url) not in known})
+    return sorted({url for url in _urls(prose) if same_link(url) not in known and not is_local(url)})
 
 
 def foreign_links_finding(prose: str, allowed: set[str]) -> Finding | None:
