@@ -145,7 +145,29 @@ def test_an_invented_number_is_flagged_however_it_is_written(source, prose, inve
     "Read [the docs](https://docs.python.org/3.11/) or www.example.com/v2/3.",
     "Serve it on localhost:8080 or 192.168.1.20:11434.",
     "See steps 2 and 3, pages 4-5, stage 2, Appendix 3 and issue 123.", "### 1. Install it\n\n> 2. quoted item",
-    "As the footnote says[^1].", "Upgrade to 3.11.4 now.",
+    "As the footnote says[^1].", "Upgrade to version 3.11.4 now.",
 ])
 def test_names_code_addresses_and_references_are_not_claims(prose):
     assert mentions(prose) == []
+
+
+# -- found by the second blind set (2026-12-07, seventh session) ---------------------------------------------------
+@pytest.mark.parametrize("sources, prose, flagged", [
+    # half up at the edge: 12.45 is "12.5", 1,250 "about 1,300", 2.5 GB "about 3 GB"; the lower edge still rounds in
+    ("Average speed: 12.45 tok/s.", "Average speed was 12.4 tok/s.", ["12.4"]),
+    ("Average speed: 12.45 tok/s.", "Average speed was 12.5 tok/s.", []),
+    ("Orders: 1,250 this week.", "About 1,200 orders shipped.", ["1,200"]),
+    ("Orders: 1,250 this week.", "About 1,300 orders shipped.", []),
+    ("Model file: 2.5 GB.", "The model file is about 2 GB.", ["2"]),
+    # a date's year, when the prose writes one; a day without a year matches any year's
+    ("Renewal on 2026-12-07.", "Renewal falls on 2025-12-07.", ["2025-12-07"]),
+    ("Renewal on 2026-12-07.", "Renewal falls on 7 December 2026, so on 7 December.", []),
+    # a clock time before a colon
+    ("Nightly sync runs at 02:30.", "Nightly sync kicks off at 02:30:\n\n```\n30 2 * * * sync.sh --retries 5\n```", []),
+    # dotted versions are claims, compared whole; after "version" or "v", or a section number, they are not
+    ("Python 3.11.4 is installed.", "The runner has Python 3.11.6.", ["3.11.6"]),
+    ("Open WebUI 0.5.20 and Ollama 0.5.7.", "We run Open WebUI 0.5.20 with Ollama 0.5.7.", []),
+    ("Upgrade notes.", "I moved to version 2.3.1, then v2.4.0; see section 4.2.1.", []),
+])
+def test_rounding_edges_dated_days_times_and_versions(sources, prose, flagged):
+    assert [m.text for m in unverified(prose, known_values(sources))] == flagged

@@ -98,7 +98,10 @@ _MONTHS = {name: number for number, names in enumerate(
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DATE = re.compile(rf"\b(?:(\d{{4}})-(\d{{2}})-(\d{{2}})|(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+({_MONTH})\.?|"
                    rf"({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b)(?:,?\s+(\d{{4}}))?\b", re.IGNORECASE)
-_TIME = re.compile(r"(?<![\d:])([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?(?![\d:])")
+# A dotted version of three or four parts ("Python 3.11.6", "Ollama 0.5.8"): one claim, compared whole
+_VERSION = re.compile(r"(?<![\w.])\d{1,6}(?:\.\d{1,6}){2,3}(?!\w|\.\d)")
+_VERSION_WORD = re.compile(r"\bversion\s*$", re.IGNORECASE)
+_TIME = re.compile(r"(?<![\d:])([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?(?!\d|:\d)")
 
 
 def is_reference(text: str, match: re.Match) -> bool:
@@ -133,11 +136,27 @@ def _dates_and_times(text: str) -> list[NumberMention]:
         iso_month, month_name = match.group(2), match.group(5) or match.group(6)
         month = int(iso_month) if iso_month else _MONTHS[month_name.lower().rstrip(".")]
         day = int(match.group(3) or match.group(4) or match.group(7))
+        year = int(match.group(1) or match.group(8) or 0)  # "2025-12-07" is not verified by "2026-12-07"
         if 1 <= month <= 12 and 1 <= day <= 31:
-            found.append(NumberMention(match.group().strip(), Decimal(month * 100 + day), 0, match.start(), "date"))
+            found.append(NumberMention(match.group().strip(), Decimal(year * 10000 + month * 100 + day), 0, match.start(),
+                                       "date"))
     for match in _TIME.finditer(text):
         found.append(NumberMention(match.group(), Decimal(int(match.group(1)) * 100 + int(match.group(2))), 0,
                                    match.start(), "time"))
+    return found
+
+
+def _versions(text: str, claims_only: bool) -> list[NumberMention]:
+    """Dotted versions, each as one number (its parts zero-padded behind their count): "3.11.6" verifies only "3.11.6".
+    After "version" or in a reference ("section 2.3.1") it is no claim, but a source's still counts."""
+    found = []
+    for match in _VERSION.finditer(text):
+        before = text[max(0, match.start() - 32):match.start()]
+        if claims_only and (_VERSION_WORD.search(before) or _REFERENCE_BEFORE.search(before)):
+            continue
+        parts = match.group().split(".")
+        value = Decimal(str(len(parts)) + "".join(part.zfill(6) for part in parts))
+        found.append(NumberMention(match.group(), value, 0, match.start(), "version"))
     return found
 
 
@@ -147,6 +166,8 @@ def mentions(text: str, claims_only: bool = True) -> list[NumberMention]:
     prose = blanked(blanked(text, CODE), _NOT_PROSE)
     found = _dates_and_times(prose)
     prose = blanked(blanked(prose, _DATE), _TIME)
+    found += _versions(prose, claims_only)
+    prose = blanked(prose, _VERSION)
     markers = list_number_starts(prose) | {m.start(1) for m in _ORDINAL_LINE.finditer(prose)}
     for match in _NUMBER.finditer(prose):
         if claims_only and (match.start(2) in markers or is_reference(prose, match) or is_name(prose, match)):
@@ -175,7 +196,8 @@ def known_values(*texts: str) -> set[KnownNumber]:
     numbers written as words ("two offices") too, so the prose may write them in digits, as counts: "three knobs" in
     the brief verifies "3 knobs", never "3 days"."""
     known = {(m.value, m.unit) for text in texts for m in mentions(text, claims_only=False)}
-    return known | {(_NUMBER_WORDS[w.lower()], COUNT) for text in texts for w in _NUMBER_WORD.findall(text)}
+    days = {(value % 10000, unit) for value, unit in known if unit == "date"}  # a dated day verifies "7 December" too
+    return known | days | {(_NUMBER_WORDS[w.lower()], COUNT) for text in texts for w in _NUMBER_WORD.findall(text)}
 
 
 def _amount(value: Decimal, unit: str | None) -> tuple[Decimal, str | None]:
@@ -195,17 +217,17 @@ class KnownIndex:
             values.sort()
 
     def has(self, low: Decimal, high: Decimal, unit: str | None) -> bool:
-        """Any known amount within [low, high] in this unit; a bare number on either side matches any unit (a count only
-        a bare one)."""
+        """Any known amount in [low, high) in this unit (exactly low when they are equal): half up, 12.45 is "12.5" and
+        not "12.4". A bare number on either side matches any unit (a count only a bare one)."""
         units = self.by_unit if unit is None else [unit, None]
-        return any(bisect.bisect_left(values, low) < bisect.bisect_right(values, high)
-                   for values in (self.by_unit.get(u, []) for u in units))
+        end = bisect.bisect_right if low == high else bisect.bisect_left
+        return any(bisect.bisect_left(values, low) < end(values, high) for values in (self.by_unit.get(u, []) for u in units))
 
 
 def tolerance(mention: NumberMention) -> Decimal:
     """How far a known value may be and still be what the prose rounded: half its last digit (35.4 -> "35"), or of
     its last non-zero digit when it says it rounds ("about 1,200" for 1,234, "over 1,000"; "about 11" is not 10)."""
-    if mention.unit in ("date", "time"):
+    if mention.unit in ("date", "time", "version"):
         return Decimal(0)
     place = -mention.decimals
     if mention.approximate and mention.value and not mention.decimals:
