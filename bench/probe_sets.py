@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 from common import emit
@@ -61,7 +62,9 @@ def chatter_set(path: Path) -> dict:
 
 def numbers_set(path: Path) -> dict:
     def bare(texts: list[str]) -> list[str]:
-        return sorted(t.lstrip("$€£+-−").rstrip("%") for t in texts)
+        # the number as written, without currency, sign or a unit glued on: "$12.9k" and "12.9" name one flag
+        return sorted((re.match(r"[\d.][\d.,:/-]*", t.lstrip("$€£+-−~≈")) or re.match(".*", t)).group(0).rstrip(".,:")
+                      for t in texts)
     agree, wrong = 0, []
     for case in json.loads(path.read_text()):
         flagged = bare([m.text for m in unverified(case["prose"], known_values(case["sources"]))])
