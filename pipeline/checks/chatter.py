@@ -56,6 +56,8 @@ _ABOUT_WRITING = re.compile(r"(?:here(?:'s| is| are)|below is)\b.{0,160}\b(?:wri
 _PLAN = re.compile(r"(?:i'll|i will|i'm going to|let me) (?:write|draft|keep|start|begin|focus on|structure) "
                    r"(?:this|that|the|your) (?:section|post|paragraph|draft)\b[^:]*[.:!]$|"
                    r"here(?:'s| is) what i (?:came up with|wrote|have|put together)\s*[:.!]$", re.IGNORECASE)
+# Looser, so only after a yes ("Sure thing. I'll keep it to 110 words.", "Got it. Section 3, first person."): alone,
+# "I'll explain why I chose 48 GB." can open a post
 _ANSWER_PLAN = re.compile(r"(?:(?:i'll|i will|let me) (?:keep|write|stick|aim|make|avoid|draft|focus|use|explain|"
                           r"describe|cover|outline|walk|break)\b[^:]*|"
                           r"(?:writing|drafting) (?:the |this |your )?(?:next )?section(?: \d+)?(?: now)?|"
