@@ -100,7 +100,6 @@ _DATE = re.compile(rf"\b(?:(\d{{4}})-(\d{{2}})-(\d{{2}})|(\d{{1,2}})(?:st|nd|rd|
                    rf"({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b)(?:,?\s+(\d{{4}}))?\b", re.IGNORECASE)
 # A dotted version of three or four parts ("Python 3.11.6", "Ollama 0.5.8"): one claim, compared whole
 _VERSION = re.compile(r"(?<![\w.])\d{1,6}(?:\.\d{1,6}){2,3}(?!\w|\.\d)")
-_VERSION_WORD = re.compile(r"\bversion\s*$", re.IGNORECASE)
 _TIME = re.compile(r"(?<![\d:])([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?(?!\d|:\d)")
 
 
@@ -152,7 +151,7 @@ def _versions(text: str, claims_only: bool) -> list[NumberMention]:
     found = []
     for match in _VERSION.finditer(text):
         before = text[max(0, match.start() - 32):match.start()]
-        if claims_only and (_VERSION_WORD.search(before) or _REFERENCE_BEFORE.search(before)):
+        if claims_only and _REFERENCE_BEFORE.search(before):  # "version" is among its places
             continue
         parts = match.group().split(".")
         value = Decimal(str(len(parts)) + "".join(part.zfill(6) for part in parts))
