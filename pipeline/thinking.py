@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .checks.text import FENCED_CODE
+
 
 @dataclass(frozen=True)
 class SplitText:
@@ -64,13 +66,13 @@ def split_thinking(raw: str, markers: tuple[str, str], starts_inside: bool = Fal
     return SplitText("".join(visible).strip(), "".join(reasoning).strip(), unclosed, stray, marker_count)
 
 
-_FENCE = re.compile(r"^ {0,3}(?:```|~~~)", re.MULTILINE)
 _BACKTICK_RUN = re.compile(r"`+")
 
 
 def in_code(before: str) -> bool:
-    """Whether text that follows `before` is inside a fenced block or an open inline code span."""
-    if len(_FENCE.findall(before)) % 2:
+    """Whether text that follows `before` is inside a fenced block never closed or an open inline code span."""
+    fences = list(FENCED_CODE.finditer(before))
+    if fences and fences[-1].group("closed") is None:
         return True
     return len(_BACKTICK_RUN.findall(before.rpartition("\n")[2])) % 2 == 1
 

@@ -114,7 +114,7 @@ def markdown_html(markdown_text: str, tags: set[str] | None = None, url_schemes:
 
 # A fenced code block (to its closing fence, or to the end when it is never closed) and an inline code span (`x`, or
 # ``x`` to hold a backtick): code, not prose, to the checks that read prose (numbers, placeholders, headings, repetition)
-FENCED_CODE = re.compile(r"(?ms)^ {0,3}(```|~~~).*?(?:^ {0,3}\1[^\n]*$|\Z)")
+FENCED_CODE = re.compile(r"(?ms)^ {0,3}(```|~~~).*?(?:(?P<closed>^ {0,3}\1[^\n]*$)|\Z)")
 CODE = re.compile(FENCED_CODE.pattern + r"|(?-s:(?P<ticks>`+)[^\n]*?(?<!`)(?P=ticks)(?!`))", re.MULTILINE | re.DOTALL)
 
 
