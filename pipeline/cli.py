@@ -84,8 +84,7 @@ class JsonErrorsGroup(click.Group):
             context = getattr(exc, "ctx", None)  # a UsageError's; some option errors carry none
             named = argv[0] if argv and argv[0] in self.commands else ""
             command = context.command_path if context else f"pipeline {named}".strip()
-            emit_json({"status": "error", "error": exc.format_message(), "hint": f"see `{command} --help`",
-                       "exit_code": exc.exit_code})
+            emit_json(report.error_object(exc.format_message(), f"see `{command} --help`", exc.exit_code))
             sys.exit(exc.exit_code)
         except click.Abort:
             click.echo("Aborted!", err=True)

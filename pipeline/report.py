@@ -19,7 +19,12 @@ Outcome = tuple[Path, "list[RunResult] | PipelineError"]  # one brief: its draft
 
 
 def error_record(exc: PipelineError) -> dict:
-    return {"status": "error", "error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}
+    return error_object(exc.message, exc.hint, exc.exit_code)
+
+
+def error_object(message: str, hint: str | None, exit_code: int) -> dict:
+    """What --json prints for any error, ours or a usage error click found."""
+    return {"status": "error", "error": message, "hint": hint, "exit_code": exit_code}
 
 
 # -- run ------------------------------------------------------------------------------------------
