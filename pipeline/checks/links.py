@@ -28,20 +28,26 @@ def links_in(text: str) -> set[str]:
     return set(_urls(text))
 
 
+def _host_and_path(url: str) -> tuple[str, str, str]:
+    """The host (lower case), the slash after it and the rest; "www.example.com/guide" has no scheme to drop."""
+    rest = url.partition("://")[2] if "://" in url else url
+    host, slash, path = rest.partition("/")
+    return host.lower(), slash, path
+
+
 def same_link(url: str) -> str:
     """A link as compared: scheme and host in lower case, http as https, no fragment, tracking parameters or
     trailing slash ("HTTPS://Example.com/guide/?utm_source=x#top" is "https://example.com/guide")."""
-    rest = url.partition("://")[2] if "://" in url else url  # "www.example.com/guide" is https://www.example.com/guide
-    host, slash, path = rest.partition("/")
+    host, slash, path = _host_and_path(url)
     path, _, _ = path.partition("#")
     path, question, query = path.partition("?")
     kept = "&".join(p for p in query.split("&") if p and not _TRACKING.match(p))
-    return f"https://{host.lower()}{slash}{path}".rstrip("/") + (f"?{kept}" if question and kept else "")
+    return f"https://{host}{slash}{path}".rstrip("/") + (f"?{kept}" if question and kept else "")
 
 
 def is_local(url: str) -> bool:
     """A link to the writer's own machine or network, which no reader can follow and no source lists."""
-    return bool(_LOCAL_HOST.fullmatch(same_link(url).removeprefix("https://").partition("/")[0].partition("?")[0]))
+    return bool(_LOCAL_HOST.fullmatch(_host_and_path(url)[0].partition("?")[0].partition("#")[0]))
 
 
 def foreign_links(prose: str, allowed: set[str]) -> list[str]:
