@@ -135,15 +135,15 @@ _VALEDICTION = re.compile(r"\A(?:thank you|thanks|best regards|kind regards|rega
                           re.IGNORECASE)
 _NOTE = re.compile(r"\A\(?\s*(?:note|n\.b\.|please note)\s*(?::|that)\s*", re.IGNORECASE)
 # Leave to change the answer, for the asker's post: "Feel free to adjust the tone to match the rest of your post."
-_FREE_TO_CHANGE = re.compile(r"\Afeel free to (?:tweak|adjust|modify|edit|adapt|change|customi[sz]e|replace|swap|update|"
-                             r"drop|remove|cut|trim|shorten|expand|rename)\b.*\b(?:your (?:post|blog|article|style|voice|"
-                             r"audience|needs)|the rest of|if you(?:'d| would)? (?:prefer|like|want|rather)|if you (?:'d|would) "
-                             r"like|to (?:match|suit|fit))\b", re.IGNORECASE)
+_EDITS = r"tweak|adjust|modify|edit|adapt|change|customi[sz]e|replace|swap|update"  # what the asker may do to it
+_FREE_TO_CHANGE = re.compile(rf"\Afeel free to (?:{_EDITS}|drop|remove|cut|trim|shorten|expand|rename)\b.*\b(?:your "
+                             r"(?:post|blog|article|style|voice|audience|needs)|the rest of|if you(?:'d| would)? "
+                             r"(?:prefer|like|want|rather)|to (?:match|suit|fit))\b", re.IGNORECASE)
 # The assistant offering to do more: "Want me to add a checklist?", "Let me know if you'd like me to add a snippet!"
 _OFFERS_TO_DO = re.compile(r"\b(?:would you like|do you want|want|if you(?:'d| would)? (?:like|want|prefer)) me to\b|"
                            r"\Aif you(?:'d| would) prefer\b", re.IGNORECASE)
 # Said alongside an offer, a remark about the choices made or the user's freedom to change them is chatter too
-_REMARK = re.compile(r"\A(?:feel free to (?:tweak|adjust|modify|edit|adapt|change|customi[sz]e|replace|swap|update)|"
+_REMARK = re.compile(rf"\A(?:feel free to (?:{_EDITS})|"
                      r"i(?:'ve| have)? (?:focused|kept|used|"
                      r"wrote|tried|aimed|avoided|chose|included|made|left)|this (?:section|version|draft) (?:flows|fits|"
                      r"leads|sets up|covers|keeps|focuses|explains|introduces|describes)|you (?:can|could|may|might) "
