@@ -33,6 +33,7 @@ from pipeline.checks.section import think_leaks
 from pipeline.checks.text import ends_mid_sentence
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
+_FLAGGED_NUMBER = re.compile(r"[\d.][\d.,:/-]*")
 PROMPTS = [{"system": p["system"], "user": p["user"]} for p in json.loads((CORPUS / "chatter/prompts-post.json").read_text())]
 
 
@@ -63,8 +64,8 @@ def chatter_set(path: Path) -> dict:
 def numbers_set(path: Path) -> dict:
     def bare(texts: list[str]) -> list[str]:
         # the number as written, without currency, sign or a unit glued on: "$12.9k" and "12.9" name one flag
-        return sorted((re.match(r"[\d.][\d.,:/-]*", t.lstrip("$€£+-−~≈")) or re.match(".*", t)).group(0).rstrip(".,:")
-                      for t in texts)
+        numbers = [_FLAGGED_NUMBER.match(t.lstrip("$€£+-−~≈")) for t in texts]
+        return sorted(m.group().rstrip(".,:") if m else t for m, t in zip(numbers, texts, strict=True))
     agree, wrong = 0, []
     for case in json.loads(path.read_text()):
         flagged = bare([m.text for m in unverified(case["prose"], known_values(case["sources"]))])
