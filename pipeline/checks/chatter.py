@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 # A line is judged on its plain words: emphasis, emoji, a byte-order mark and curly apostrophes do not hide it
 _DECORATION = re.compile(r"[*_`\ufeff\u200b-\u200f\u2060\u2600-\u27bf\U0001f000-\U0001faff\ufe0f]+")
 # On a line of its own only these say yes to the asker (people write "No problem!" and "Great!" in READMEs too) ...
-_YES = (r"sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|all right|got it|understood|will do|you got it|"
+_UNDERSTOOD = r"got it|understood|will do|you got it"  # alone with a full stop too: unlike "Certainly.", never a thought
+_YES = (rf"sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|all right|{_UNDERSTOOD}|"
         r"(?:i'd|i would|i'm|i am) (?:be )?(?:happy|glad) to help(?: with that| you)?|happy to help|"
         r"i can (?:help|do) (?:with )?that")
 _ACK_ONLY = re.compile(rf"(?:(?:{_YES})\s*[!.,]*\s*)+", re.IGNORECASE)
-_ACK_DONE = re.compile(r"(?:got it|understood|will do|noted|on it|you got it)[!.]*", re.IGNORECASE)
+_ACK_DONE = re.compile(rf"(?:{_UNDERSTOOD}|noted|on it)[!.]*", re.IGNORECASE)
 # ... before the answer is handed over, these too
 _ACK = (rf"(?:{_YES}|great|no problem|as requested|(?:i'd|i would|i'm|i am) (?:be )?(?:happy|glad) to (?:help|write|do)"
         r"(?: [^.!:\n]{0,40})?|(?:what an? |that's an? )?(?:great|good|interesting|fun|excellent) "
