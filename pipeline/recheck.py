@@ -20,7 +20,7 @@ from .checks.collapse import ENGLISH
 from .checks.files import Judge, prose_only
 from .checks.findings import ATTENTION, INFO, Finding
 from .checks.links import links_in
-from .checks.numbers import known_values
+from .checks.numbers import NUMBERS_FORMAT, known_values
 from .checks.prose import Reference, check_prose
 from .checks.repetition import previous_issue_findings, repetition_findings
 from .checks.section import DEFAULT_THINK_MARKERS, check_section
@@ -181,17 +181,22 @@ def chatter_findings(text: str, heading: str, recorded: dict) -> list[Finding]:
 
 
 def reference_of(manifest: dict, blocks: list[str], path: Path = Path("run.json")) -> Reference:
-    """The run's own record of what it checked against; for a run.json from before that record, what the
-    model was given (its prompts, the kind's sources) and the draft's data blocks."""
+    """The run's own record of what it checked against (one written before numbers were read as now gets what
+    the prompts held too); for a run.json from before that record, what the model was given (its prompts, the
+    kind's sources) and the draft's data blocks."""
+    given = [m.get("content", "") for s in manifest["sections"] for m in s.get("messages", [])]
+    given += blocks + [json.dumps(manifest.get("sources") or {})]
     recorded = manifest.get("checks")
     if isinstance(recorded, dict) and isinstance(recorded.get("known_numbers"), list):
         try:
-            return Reference.from_record(recorded)
+            reference = Reference.from_record(recorded)
         except ArithmeticError as exc:  # decimal's InvalidOperation: an edited run.json
             raise errors.InputError(f"{path}: `checks.known_numbers` holds a value that is not a number",
                                     hint="rebuild the draft with --force, or restore run.json") from exc
-    given = [m.get("content", "") for s in manifest["sections"] for m in s.get("messages", [])]
-    given += blocks + [json.dumps(manifest.get("sources") or {})]
+        if recorded.get("numbers_format") == NUMBERS_FORMAT:
+            return reference
+        # written before numbers were read as now (versions, dated days): what the prompts held counts too
+        return Reference(reference.known | known_values(*given), reference.links, reference.strict)
     return Reference(known_values(*given), {link for text in given for link in links_in(text)},
                      kind_of(manifest) == "post")
 

@@ -331,3 +331,18 @@ def test_one_bad_path_does_not_keep_the_others_from_being_checked(cli, draft, tm
     result = cli("check", str(tmp_path / "missing"), str(draft), "--no-read", "--json")
     report = json.loads(result.stdout)
     assert result.exit_code == 2 and report["drafts"][0]["clean"] and not report["clean"] and report["errors"]
+
+
+def test_a_run_json_from_an_older_number_format_also_knows_what_its_prompts_held(cli, draft):
+    """A draft made before versions and dated days were read as now has a record without them: re-checking it
+    must not flag what its own prompts gave. The current format's record is trusted as it stands."""
+    run_json = draft / "run.json"
+    manifest = json.loads(run_json.read_text())
+    manifest["checks"]["known_numbers"].remove("35 GB")  # as if the old reading had missed it
+    run_json.write_text(json.dumps(manifest))
+    assert findings(cli("check", str(draft), "--json"))["Why memory is the real constraint"] == [
+        ("unverified_number", "attention")]
+    del manifest["checks"]["numbers_format"]
+    run_json.write_text(json.dumps(manifest))
+    result = cli("check", str(draft), "--json")
+    assert result.exit_code == 0, result.stdout

@@ -15,6 +15,9 @@ from decimal import Decimal, InvalidOperation
 from .findings import ATTENTION, INFO, Finding
 from .text import CODE, blanked, list_number_starts
 
+# What a recorded list of known numbers was written by: 2 reads dotted versions and dates with their year
+# (2026-12-07); a re-check of a run.json from before adds what the run's prompts held (recheck.reference_of).
+NUMBERS_FORMAT = 2
 _UNIT_NAMES = {  # spelling -> one name per unit; a word not listed (parameters, sections) is no unit
     **dict.fromkeys(["gb", "gib", "gigabyte", "gigabytes"], "GB"), **dict.fromkeys(["mb", "mib", "megabyte", "megabytes"], "MB"),
     **dict.fromkeys(["tb", "tib", "terabyte", "terabytes"], "TB"), **dict.fromkeys(["kb", "kib", "kilobyte", "kilobytes"], "KB"),

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from .findings import Finding
 from .links import foreign_links_finding
-from .numbers import KnownNumber, unverified_numbers_finding
+from .numbers import NUMBERS_FORMAT, KnownNumber, unverified_numbers_finding
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Reference:
     def as_record(self) -> dict:
         return {"known_numbers": sorted(f"{value} {unit}" if unit else str(value) for value, unit in self.known),
                 "allowed_links": sorted(self.links),
-                "unverified_numbers": "attention" if self.strict else "info"}
+                "unverified_numbers": "attention" if self.strict else "info", "numbers_format": NUMBERS_FORMAT}
 
     @classmethod
     def from_record(cls, record: dict) -> Reference:
