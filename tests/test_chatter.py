@@ -346,8 +346,41 @@ def test_endings_written_for_readers_are_kept(prompt, ending):
     ("Here's section 1, about 110 words:\n\n", ""),
     ("", "\n\nI've kept the tone first person. Let me know if anything needs adjusting!"),
 ])
-def test_a_markdown_fence_around_the_answer_goes_with_the_chatter(prompt, lead, tail):
+@pytest.mark.parametrize("opener", ["```markdown", "```", "```text"])
+def test_a_markdown_fence_around_the_answer_goes_with_the_chatter(prompt, lead, tail, opener):
     heading, texts = prompt
     body = " ".join([BODY] * 3)  # 51 words of prose
-    trimmed = trim_chatter(f"{lead}```markdown\n{body}\n```{tail}", heading, texts)
-    assert trimmed.text == body and "```markdown … ```" in trimmed.removed
+    trimmed = trim_chatter(f"{lead}{opener}\n{body}\n```{tail}", heading, texts)
+    assert trimmed.text == body and f"{opener} … ```" in trimmed.removed
+
+
+@pytest.mark.parametrize("fenced", [
+    # a whole section that is a log, a config or code in a plain fence is content, however long (real output:
+    # Python's `-X importtime`, a crontab, pip's resolver)
+    "import time: self [us] | cumulative | imported package\nimport time:       152 |        152 |   _io\n"
+    "import time:        40 |         40 |   marshal\nimport time:       260 |        260 |   posix\n"
+    "import time:       518 |        969 | _frozen_importlib_external\nimport time:        73 |         73 |   time\n"
+    "import time:       238 |        311 | zipimport\nimport time:        36 |         36 |     _codecs",
+    "# m h dom mon dow command\n0 3 * * * /usr/local/bin/pipeline run briefs/post.yaml >> /var/log/pipeline.log 2>&1\n"
+    "0 7 * * MON /usr/local/bin/pipeline run briefs/newsletter.yaml --out /srv/newsletter/output\n"
+    "30 7 * * MON /usr/local/bin/pipeline publish output/newsletters/latest --target email\n"
+    "*/15 * * * * /usr/local/bin/healthcheck --url http://127.0.0.1:8080/health --timeout 5",
+    "ERROR: Cannot install pipeline==0.1.0 and mlx-lm==0.19.0 because these package versions have conflicting "
+    "dependencies.\nThe conflict is caused by:\n    pipeline 0.1.0 depends on mlx>=0.22\n    mlx-lm 0.19.0 depends "
+    "on mlx==0.18.1\nTo fix this you could try to:\n1. loosen the range of package versions you've specified\n"
+    "2. remove package versions to allow pip attempt to solve the dependency conflict",
+])
+def test_a_plain_fence_around_what_is_not_prose_is_content(prompt, fenced):
+    heading, texts = prompt
+    assert len(fenced.split()) >= 40
+    assert trim_chatter(f"```\n{fenced}\n```", heading, texts).removed == []
+
+
+def test_a_text_between_two_code_blocks_is_not_one_fenced_answer(prompt):
+    """PostgreSQL's manual: a query in a fence, a paragraph about it, another fence. The first fence's end is not the
+    last line's, so the text is no answer wrapped whole (it was read as one before the fence inside was looked for)."""
+    heading, texts = prompt
+    prose = " ".join([BODY] * 3)
+    text = f"```\nSELECT * FROM a, b, c WHERE a.id = b.id AND b.ref = c.id;\n```\n\n{prose}\n\n```\nSELECT 1;\n```"
+    assert trim_chatter(text, heading, texts).removed == []
+    assert trim_chatter(f"```markdown\n{prose}\n```\n\n{prose}\n\n```markdown\n{prose}\n```", heading, texts).removed == []

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .collapse import STOPWORDS
+
 # A line is judged on its plain words: emphasis, emoji, a byte-order mark and curly apostrophes do not hide it
 _DECORATION = re.compile(r"[*_`\ufeff\u200b-\u200f\u2060\u2600-\u27bf\U0001f000-\U0001faff\ufe0f]+")
 # On a line of its own only these say yes to the asker (people write "No problem!" and "Great!" in READMEs too) ...
@@ -81,7 +83,10 @@ _PLACE_ONLY = re.compile(r"(?:section|part) \d+ of \d+[.:]?", re.IGNORECASE)  # 
 _SETEXT = re.compile(r"\A[ \t]*(?:=+|-+)[ \t]*(?:\n+|\Z)")
 _RULE_LINE = re.compile(r"\n[ \t]*(?:-{3,}|\*{3,}|_{3,}|[\u2014\u2013])[ \t]*\Z")
 _RULE_ONLY = re.compile(r"[ \t]*(?:-{3,}|\*{3,}|_{3,}|[\u2014\u2013])[ \t]*")
-_MARKDOWN_WRAP = re.compile(r"\A\s*```(?:markdown|md)[ \t]*\n(.*)\n```[ \t]*\Z", re.DOTALL | re.IGNORECASE)
+# The whole answer in a fence, as chat UIs show it: ```markdown, or a plain or text one (then only around prose); a
+# fence inside would have closed it, so the text is not fenced code, prose and another block
+_FENCE_WRAP = re.compile(r"\A\s*(?P<opener>```(?:(?P<markdown>markdown|md)|text|txt|plaintext)?)[ \t]*\n"
+                         r"(?P<body>(?:(?!\n[ \t]*```).)*)\n```[ \t]*\Z", re.DOTALL | re.IGNORECASE)
 # An offer or question to the user, on the last line: it names the writing or the help ("Want me to adjust the
 # tone?", "Let me know if you'd like any changes!"); a question the text answers is content ("Should I have bought
 # the 128 GB model? No: ...")
@@ -198,6 +203,8 @@ _LABELLED_LINE = re.compile(r"(?m)^[A-Z][\w ]{0,30}: (?:[^\n]+?[.!?](?=\s|$)|[^\
 _STYLE_LINE = re.compile(r"(?mi)^(?:style|tone|voice|format|length)\s*: (?P<value>[^\n]+?[.!?])(?=\s|$)")
 _ADDRESSED = re.compile(r"\b(?:you|your|do not|don't)\b", re.IGNORECASE)
 MIN_ANSWER_WORDS = 40  # a fenced answer is a section's worth of prose; a syntax example is a few lines
+PROSE_FUNCTION_SHARE = 0.25  # of a plain fence's words: English prose runs ~40-50% function words, code and logs far fewer
+PROSE_LINE_WORDS = 10  # a plain fence's words a line, on average: a paragraph is a line of an answer, a log's lines are short
 CLOSING_LINES = 6  # "**Notes:**", three notes on the answer and an offer, as a list
 MIN_ECHO_WORDS = 5  # shorter clauses ("Write plainly.") are too common to call an echo
 
@@ -460,13 +467,23 @@ def _is_answer(fenced: str, heading: str) -> bool:
         len(fenced.split()) >= MIN_ANSWER_WORDS and bool(_PROSE_START.match(fenced)))
 
 
+def _reads_as_prose(fenced: str) -> bool:
+    """Paragraphs of sentences held together by function words, as a section is: a plain fence's log, code, config
+    or error message is not (short lines, indented ones, few function words)."""
+    lines = [line for line in fenced.split("\n") if line.strip()]
+    words = fenced.lower().split()
+    return (not any(line[:1] in " \t" for line in lines) and len(words) >= PROSE_LINE_WORDS * len(lines)
+            and sum(word.strip(".,;:!?\"'()") in STOPWORDS for word in words) >= PROSE_FUNCTION_SHARE * len(words))
+
+
 def trim_chatter(text: str, heading: str = "", prompt_texts: Iterable[str] = ()) -> Trimmed:
     """Cut chatter from both ends while content remains; report instructions echoed inside."""
     told = told_in(prompt_texts)
     removed: list[str] = []
     for _ in range(2):  # the whole answer in a ```markdown fence, as chat UIs show it: around the chatter or inside it
-        if (wrapped := _MARKDOWN_WRAP.match(text)) and (removed or _is_answer(wrapped.group(1), heading)):
-            removed, text = [*removed, "```markdown … ```"], wrapped.group(1)
+        if (wrapped := _FENCE_WRAP.match(text)) and (removed or _is_answer(wrapped["body"], heading)) and (
+                wrapped["markdown"] or _reads_as_prose(wrapped["body"])):
+            removed, text = [*removed, f"{wrapped['opener']} … ```"], wrapped["body"]
         for cut in (lambda t: _leading(t, heading, told), lambda t: _trailing(t, told)):
             while (step := cut(text)) and step[1].strip():
                 removed.append(step[0])
