@@ -151,3 +151,23 @@ def test_a_section_that_shows_think_markers_as_code_reaches_the_draft_whole(cli,
     assert about_tags in (project / DRAFT / "index.md").read_text()
     first = json.loads((project / DRAFT / "run.json").read_text())["sections"][0]
     assert len(first["attempts"]) == 1 and first["findings"] == []
+
+
+def test_reasoning_written_as_text_is_retried_and_flagged_if_it_stays(cli, write_brief, project):
+    """A reasoning model whose server drops the opening think marker writes its plan as the section: the first
+    attempt is retried; a section that keeps it needs a reviewer (exit 3), and the sentence is named."""
+    write_brief()
+    thinking = ("Okay, the user wants me to write a section about memory. I need to keep it under 110 words and "
+                "mention the 48 GB limit.")
+    path = script(project, f"""\
+        sections:
+          First things: ["{thinking} {FIRST}", "{FIRST}"]
+          Second things: {json.dumps([f"{SECOND} Wait, did I cover the 48 GB limit? Yes."] * 3)}
+        """)
+    result = cli("run", "briefs/post.yaml", "--model", f"script:{path}", "--json")
+    assert result.exit_code == 3, result.stderr
+    first, second = json.loads((project / DRAFT / "run.json").read_text())["sections"]
+    assert len(first["attempts"]) == 2 and first["findings"] == []
+    assert [f["code"] for f in first["attempts"][0]["findings"]] == ["reasoning"]
+    assert len(second["attempts"]) == 3 and [f["code"] for f in second["findings"]] == ["reasoning", "unverified_number"]
+    assert "Wait, did I cover the 48 GB limit?" in second["findings"][0]["message"]

@@ -9,6 +9,7 @@ from functools import lru_cache
 from .findings import ATTENTION, INFO, Finding
 from .links import unsafe_links_finding
 from .markup import dangerous_tags
+from .reasoning import quoted, reasoning_sentences
 from .text import CODE, TEMPLATE_OPENER, blanked, ends_mid_sentence, word_count
 
 DEFAULT_THINK_MARKERS = ("<think>", "</think>")
@@ -68,6 +69,11 @@ def check_section(text: str, target_words: int, markers: tuple[str, str] = DEFAU
     leaks = think_leaks(text, markers)
     if leaks:
         findings.append(Finding("think_leak", ATTENTION, f"chat or reasoning markers in the text: {', '.join(leaks)}"))
+    if reasoning := reasoning_sentences(text):
+        more = f" and {len(reasoning) - 1} more sentence(s)" if len(reasoning) > 1 else ""
+        findings.append(Finding("reasoning", ATTENTION, f"the model's reasoning about the task, written as text without "
+                                                        f"think markers: {quoted(reasoning[0])}{more}; delete the "
+                                                        "reasoning, keep the section"))
     if ends_mid_sentence(text):
         findings.append(Finding("mid_sentence", ATTENTION, "the text ends in the middle of a sentence"))
     findings += markup_findings(text)

@@ -1,0 +1,87 @@
+"""The model's reasoning written into the answer with no think markers around it ("Okay, the user wants me to
+write a section about memory. Let me check the facts they gave..."): reasoning models do this when a template or
+server drops the opening marker, or when they think again after answering ("Wait, did I cover the 48 GB limit?").
+Flagged, never cut: where the reasoning ends and the section begins is a reviewer's call. A sentence counts only
+when it talks about the writing task itself (the user, the section, the brief, the word count), so a post's own
+"the user wants to log in" or "I need to write a cron job" stays content. Pure."""
+
+from __future__ import annotations
+
+import re
+
+from .text import CODE, blanked
+
+# What the writer is asked for and given: a sentence about these is about the task, not the post's subject
+_TASK = (r"(?:section|paragraph|blog post|post|draft|heading|brief|word count|word limit|\d+[-\s]words?|words|tone|"
+         r"first[- ]person|facts?|research notes|notes (?:they|you) (?:gave|provided)|instructions|outline|intro(?:duction)?|"
+         r"conclusion|the reader|readers|audience|style)")
+# ... of which these name nothing a post writes about too ("I'll write a separate post about the migration"): what the
+# writer plans or checks is judged by them
+_OWN_TASK = (r"(?:sections?|paragraphs?|heading|brief|word count|word limit|tone|first[- ]person|facts?|"
+             r"research notes|instructions|outline)")
+_WORDS = r"\d+[-\s]words?"  # a length target needs no "the": "I need to keep it under 250 words"
+# The user spoken of in the third person, asking for the writing: "the user wants me to", "the user provided facts"
+_THE_USER = re.compile(rf"\b(?:the|this) user(?:'s)? (?:(?:also |just |probably |might |may |clearly )?(?:wants?|wanted|"
+                       rf"asked|asks|is asking|has asked|needs?|requested|provided|provides|gave|gives|mentioned|"
+                       rf"specified|said|says|wrote|expects|emphasi[sz]ed|listed|included|prefers|didn't|did not|"
+                       rf"might want|would want|would like|'s (?:request|brief|notes|facts|instructions|query|prompt))"
+                       rf"|request|brief|notes|facts|instructions|query|prompt)\b[^.!?\n]*\b{_TASK}\b", re.IGNORECASE)
+# The writer planning or checking its own answer: "I need to write the section in first person", "Let me make sure
+# the numbers match the brief", "I should mention the 3 GB cap ... the facts"
+_SELF_TASK = re.compile(rf"\b(?:i need to|i should|i have to|i must|i'll need to|i will need to|i'll|i will|let me|"
+                        rf"let's|i can|i want to|i'm going to|i am going to|now,? i|first,? i|next,? i|then,? i)\s+"
+                        rf"(?:also |just |quickly |briefly |probably )?(?:write|draft|mention|include|cover|check|"
+                        rf"make sure|ensure|start|structure|keep|stay|stick|avoid|use|recall|think|figure out|look at|"
+                        rf"go through|count|verify|double-check|confirm|tackle|craft|compose|wrap up|end|open|begin|"
+                        rf"focus|highlight|emphasi[sz]e|explain|address|incorporate|weave|plan|outline|organi[sz]e|"
+                        rf"aim|add|put|see|consider|review|re-?read|tie|connect|follow|match|fit|adjust|trim|expand|"
+                        rf"not|defend|say|answer|open with)\b[^.!?\n]*\b(?:(?:the|this|each|a|my|their|your|that) (?:\w+ )?"
+                        rf"{_OWN_TASK}|{_WORDS})\b|"
+                        rf"\b(?:let me|let's|i'll|i will|now,? i'll) (?:start by (?:outlining|listing|thinking|planning|"
+                        rf"noting|figuring)|put (?:it|this|that|everything) (?:all )?together|tackle this|think about how to "
+                        rf"(?:open|start|begin|end|close|structure|phrase|approach|frame))\b|"
+                        rf"\b(?:i'm|i am) (?:supposed|asked|meant|expected) to (?:write|draft|cover|produce)\b|"
+                        rf"(?:^|\b(?:then|and|also|still|should|now)\s+)(?:need to|must|should) (?:also )?(?:keep|write|"
+                        rf"mention|cover|include|double[- ]check|make sure)\b[^.!?\n]*\b(?:(?:the|this|each|that) (?:\w+ )?"
+                        rf"{_OWN_TASK}|{_WORDS}|this|it)\b|"
+                        rf"\b(?:double[- ]check(?:ing)?|cross[- ]check(?:ing)?|checking|verifying) (?:the|against the) "
+                        rf"(?:facts|brief|notes|instructions)\b|\b(?:covers?|covered|hits?|addresses) (?:everything|all the "
+                        rf"points|every point) (?:in|from|of) the (?:brief|facts|notes|instructions)\b|"
+                        rf"\bnow,? (?:writing it (?:out|up)|let me write|to write (?:it|the section))\b|"
+                        rf"\b(?:draft|section) ends here\b",
+                        re.IGNORECASE)
+# "The instructions say ...", "the brief mentions ...": the prompt reported on (never a participle: "the instructions
+# required for building", "the requirements specified in")
+_PROMPT_SAYS = re.compile(rf"\b(?:the|their|my) (?:instructions?|brief|prompt|guidelines|requirements|research notes|"
+                          rf"facts (?:list|provided|given|they gave)|notes they gave|heading|title) (?:says?|said|asks?|"
+                          rf"mentions?|specifies|wants?|wanted|requires|lists|gives|gave|includes|states|tells? me|told me|"
+                          rf"emphasi[sz]es|calls|is)\b(?=[^.!?\n]*\b(?:i|me|my|so|{_OWN_TASK}|{_WORDS}|to (?:mention|"
+                          rf"include|cover|keep|write|focus|emphasi[sz]e|stick|avoid|use|start|end|open))\b)",
+                          re.IGNORECASE)
+# The section judged against its target: "The section should be about 110 words", "that's around 120 words"
+_SECTION_SHOULD = re.compile(rf"\b(?:the|this|my) (?:section|paragraph|draft|post|answer|response) (?:should|needs to|"
+                             rf"must|has to|is supposed to|ought to)\b[^.!?\n]*\b{_TASK}\b|\bthe section (?:needs to|has to|"
+                             rf"is supposed to)\b|\bshould double[- ]check\b|\b(?:that's|that is|this is|it's|"
+                             rf"it is) (?:about|around|roughly|approximately|under|over|close to|just over|just under|"
+                             rf"already) \d+ words\b|\blet me count\b|\bcount(?:ing)? the words\b", re.IGNORECASE)
+# Thinking aloud at a sentence's start, about the task: "Wait, did I cover the 48 GB limit?", "Hmm, maybe I should ..."
+_ALOUD = re.compile(r"^(?:wait|hmm+|okay,? so|ok,? so|alright,? so|so,? the user|"
+                    r"hold on|actually,? (?:i|the user|wait))\b[,.!]?\s*[\u2014\u2013-]?\s*(?:did i|have i|"
+                    r"i (?:should|need|forgot|missed|think i should)|maybe i|should i|the user|that's|let me|is that|"
+                    r"does that|do i|the (?:section|"
+                    r"brief|facts|instructions|heading|user))\b", re.IGNORECASE)
+_QUOTE = re.compile(r"\"[^\"\n]*\"|\u201c[^\u201d\n]*\u201d")
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
+_PATTERNS = (_THE_USER, _SELF_TASK, _PROMPT_SAYS, _SECTION_SHOULD, _ALOUD)
+QUOTED_CHARS = 80  # of the first reasoning sentence, in the finding
+
+
+def reasoning_sentences(text: str) -> list[str]:
+    """The sentences of prose (code blanked) that reason about the writing task, in order."""
+    prose = blanked(blanked(text, CODE), _QUOTE)  # quoted words are shown, not said: "output like \"Okay, let me ...\""
+    sentences = (match.group().strip() for match in _SENTENCE.finditer(prose))
+    return [sentence for sentence in sentences if any(pattern.search(sentence) for pattern in _PATTERNS)]
+
+
+def quoted(sentence: str) -> str:
+    return repr(sentence if len(sentence) <= QUOTED_CHARS else sentence[:QUOTED_CHARS - 1] + "…")

@@ -1,0 +1,75 @@
+"""Reasoning written into a section with no think markers: flagged sentence by sentence when it talks about the
+writing task (the user, the brief, the section, its length), never for a post's own "the user" or "I need to"."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.checks.findings import ATTENTION
+from pipeline.checks.reasoning import reasoning_sentences
+from pipeline.checks.section import check_section
+
+CORPUS = Path(__file__).resolve().parent.parent / "bench" / "corpus"
+SECTION = ("My Mac has 64 GB of memory. The weights take 35 GB, macOS and my apps about 10 GB, and the rest holds "
+           "the cache.")
+
+
+@pytest.mark.parametrize("reasoning", [
+    "Okay, the user wants me to write a section about memory on a 64 GB Mac.",
+    "Hmm, the user is asking for something practical, so I should keep the tone plain.",
+    "Alright, let's tackle this. I need to keep it under 110 words and mention the 48 GB limit.",
+    "First, I need to make sure the numbers match the brief.",
+    "The brief says to mention the 3 GB cache cap, so I'll put it in the second paragraph.",
+    "Wait, did I cover the 48 GB limit? Yes.",
+    "Let me count: that's about 105 words, close enough.",
+    "Let me think about how to open this.",
+    "Okay, I'm supposed to write the section on backups.",
+    "Double-checking the facts: 128 GB Mac Studio, yes. Five-minute timeout, yes.",
+    "Need to keep this under 200 words.",
+])
+def test_reasoning_about_the_task_is_flagged_wherever_it_sits(reasoning):
+    for text in (f"{reasoning} {SECTION}", f"{SECTION}\n\n{reasoning}", f"{SECTION}\n\n{reasoning}\n\n{SECTION}"):
+        found = [f for f in check_section(text, 30) if f.code == "reasoning"]
+        assert len(found) == 1 and found[0].severity == ATTENTION, text
+        assert reasoning_sentences(text)[0].startswith(reasoning.split(".")[0][:30])
+
+
+@pytest.mark.parametrize("content", [
+    "The user wants to log in with a passkey, and the form asks for a password first.",  # a UX post
+    "The user asked me to reset their password, so I checked the audit log first.",  # a support story
+    "I need to write a cron job that runs the build at night. First, I need to install Python 3.12.",
+    "I will write a separate post about the migration, but the numbers are what convinced the team.",
+    'The instructions say "do not use bullet points", and the model uses bullet points anyway.',
+    'Output like "Okay, let me write a section about..." used to slip through into the post.',  # quoted, not said
+    "Wait for the job to finish before you open the draft. Hmm, that took longer than I hoped.",
+    "This section describes how the wired limit works.",  # documentation opens sections so
+    "Let me explain why the cache matters more than the weights.",
+    "Okay, so here's the thing: the cache grows with the context, not with the model.",
+    "Reasoning models write a plan first; the runner strips it between `<think>` and `</think>`, e.g. "
+    "`Okay, the user wants me to write a section about memory.`",  # shown as code
+])
+def test_a_posts_own_words_about_users_plans_and_instructions_are_content(content):
+    assert reasoning_sentences(f"{SECTION} {content}") == []
+    assert not [f for f in check_section(f"{SECTION}\n\n{content}", 30) if f.code == "reasoning"]
+
+
+@pytest.mark.parametrize("name", ["coherent_real.jsonl.gz", "coherent_pydocs.jsonl.gz", "llm_blog.jsonl.gz"])
+def test_text_people_and_an_llm_blog_wrote_has_no_reasoning_in_it(name):
+    """Real READMEs, changelogs and manuals, Python's documentation and 200 technical blog sections: nothing is
+    reasoning about a writing task (every coherent set measured 0 of 17,092 sections; these three run here)."""
+    with gzip.open(CORPUS / name, "rt", encoding="utf-8") as lines:
+        flagged = [item["id"] for item in map(json.loads, lines) if reasoning_sentences(item["text"])]
+    assert flagged == []
+
+
+def test_the_helpers_content_look_alikes_are_not_flagged_and_its_leaks_mostly_are():
+    """bench/corpus/reasoning/blind-1.json: 45 leaks and 45 look-alikes written by a helper that never saw this check
+    (judged once at 34/45 and 2/45; the rules were then fixed from it, so this is a regression test, not a measure)."""
+    cases = json.loads((CORPUS / "reasoning" / "blind-1.json").read_text())
+    flagged = {case["id"]: bool(reasoning_sentences(case["text"])) for case in cases}
+    assert [c["id"] for c in cases if c["label"] == "content" and flagged[c["id"]]] == []
+    assert sum(flagged[c["id"]] for c in cases if c["label"] == "leak") >= 42
