@@ -609,6 +609,17 @@ def test_a_sparse_matrix_in_display_math_is_no_loop_but_what_follows_it_is_judge
     assert verdict.detected and verdict.signal == "loop"
 
 
+def test_a_line_of_display_math_that_names_something_eight_times_over_is_a_loop():
+    """SmolLM2 writing `\\sin\\nu'` on 26 lines of an unclosed `\\[` (the eleventh batch, missed when judged blind):
+    in display math only short cycles of words were judged. A line with a letter in it eight times back to back is a
+    loop there too; the rows of a zero matrix ("0 & 0 \\\\") are not, nor are the corpus's matrices above."""
+    assert_loop_caught_within("smollm2-cont11-greedy-050", 64)
+    zeros = "\\[\\begin{bmatrix}\n" + "0 & 0 & 0 & 0 \\\\\n" * 12 + "\\end{bmatrix}\\]"
+    assert not detect_collapse("The empty loadings:\n\n" + zeros + "\n\nThe model then fits the rest.").detected
+    named = "\\[\\begin{bmatrix}\n" + "\\lambda_1 & 0 \\\\\n" * 7 + "\\end{bmatrix}\\]"
+    assert not detect_collapse("Seven rows alike:\n\n" + named + "\n\nThe model then fits the rest.").detected
+
+
 def test_a_table_row_four_times_over_is_a_loop_three_times_is_a_grid_table():
     """SmolLM2 stuck in a table (third batch of continuations, reserve): R's index table continued with empty
     rows, and a `configure` row written again and again; table rows are judged like code, so neither was

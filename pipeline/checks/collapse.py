@@ -470,7 +470,7 @@ class CollapseDetector:
         self._plain_run = self._plain_run + 1 if plain else 0  # "Karl Cronburg, Krzesimir Nowak, ...": names, not soup
         if not word.code and self._is_verbatim_loop(index):
             return self._fire("loop", index - self._streak - self.t.ngram + 2)
-        if self._line_start and (second := self._repeated_rows(index, word.code and not math)) is not None:
+        if self._line_start and (second := self._repeated_rows(index, word.code and not math, math)) is not None:
             return self._fire("loop", second)
         self._fences = self._fences + 1 if fence else 0
         if self._fences >= self.t.empty_fences:
@@ -527,11 +527,16 @@ class CollapseDetector:
         first = index - self._period_run - self.t.ngram + 1 - period  # where the first copy began
         return first >= 0 and self._tokens_at[index] - self._tokens_at[first] >= self.t.verbatim_tokens
 
-    def _repeated_rows(self, index: int, code: bool) -> int | None:
+    def _repeated_rows(self, index: int, code: bool, math: bool = False) -> int | None:
         """Where the loop's second copy began, if this line ends the same table rows (a code line) coming round back to
-        back: one row table_row_copies times, a block of 2 or 3 rows table_block_copies times; a code line of 2+ words
-        code_line_copies times (a benchmark table repeats its cells, not whole rows, since each row names what it
-        measures; only a line of 2+ words counts in code, not a closing brace)."""
+        back: one row table_row_copies times, a block of 2 or 3 rows table_block_copies times; a code line of 2+ words,
+        or a line of display math with a letter, code_line_copies times (a benchmark table repeats its cells, not whole
+        rows, since each row names what it measures; only a line of 2+ words counts in code, not a closing brace, and
+        in math only one that names something: a zero matrix's rows "0 & 0 \\\\" repeat)."""
+        if math and not self._table_line:
+            row = tuple(self._words[self._line_first: index + 1])
+            if _LETTER.search(" ".join(row)):
+                return self._rows.add(row, self._line_first, self._code_copies)
         if not (self._table_line or (code and index > self._line_first)):  # most lines: no tuple to build
             self._rows.clear()
             return None
