@@ -12,6 +12,8 @@ bench/corpus/numbers/blind-1.json: {sources, prose, expected_flagged}; the numbe
 bench/corpus/repetition/blind-1.json: drafts {sections, expected_attention: indices of the sections whose repeated
 sentence needs attention} and newsletters {previous, text, expected_attention}.
 bench/corpus/sections/blind-1.json: {check: mid_sentence or think_leak, text, expected}.
+bench/corpus/reasoning/blind-*.json: {label: leak or content, text}; a leak must get the `reasoning` finding, content
+must not (blind-1 judged once, then the rules were fixed on it; blind-2 written after, judged once).
 The repetition and sections sets were written on 2026-12-07 by helpers that saw neither code nor README, and
 judged once (figures in the README) before the rules were changed on them.
 Usage: python bench/probe_sets.py [--out FILE.json]"""
@@ -28,6 +30,7 @@ from common import emit
 from pipeline.checks.chatter import trim_chatter
 from pipeline.checks.findings import ATTENTION
 from pipeline.checks.numbers import known_values, unverified
+from pipeline.checks.reasoning import reasoning_sentences
 from pipeline.checks.repetition import previous_issue_findings, repetition_findings
 from pipeline.checks.section import think_leaks
 from pipeline.checks.text import ends_mid_sentence
@@ -106,6 +109,14 @@ def sections_set(path: Path) -> dict:
     return {**{k: {"right": r, "wrong": w} for k, (r, w) in sorted(counts.items())}, "wrong": wrong}
 
 
+def reasoning_set(path: Path) -> dict:
+    cases = json.loads(path.read_text())
+    flagged = {case["id"]: bool(reasoning_sentences(case["text"])) for case in cases}
+    return {label: {"flagged": sum(flagged[c["id"]] for c in cases if c["label"] == label),
+                    "of": sum(c["label"] == label for c in cases)} for label in ("leak", "content")} | {
+        "wrong": [c["id"] for c in cases if flagged[c["id"]] != (c["label"] == "leak")]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path)
@@ -114,7 +125,8 @@ def main() -> None:
           "chatter": {p.stem: chatter_set(p) for p in sorted((CORPUS / "chatter").glob("*.json")) if p.stem != "prompts-post"},
           "numbers": {p.stem: numbers_set(p) for p in sorted((CORPUS / "numbers").glob("*.json"))},
           "repetition": {p.stem: repetition_set(p) for p in sorted((CORPUS / "repetition").glob("*.json"))},
-          "sections": {p.stem: sections_set(p) for p in sorted((CORPUS / "sections").glob("*.json"))}}, args.out)
+          "sections": {p.stem: sections_set(p) for p in sorted((CORPUS / "sections").glob("*.json"))},
+          "reasoning": {p.stem: reasoning_set(p) for p in sorted((CORPUS / "reasoning").glob("*.json"))}}, args.out)
 
 
 if __name__ == "__main__":
