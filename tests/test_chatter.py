@@ -384,3 +384,14 @@ def test_a_text_between_two_code_blocks_is_not_one_fenced_answer(prompt):
     text = f"```\nSELECT * FROM a, b, c WHERE a.id = b.id AND b.ref = c.id;\n```\n\n{prose}\n\n```\nSELECT 1;\n```"
     assert trim_chatter(text, heading, texts).removed == []
     assert trim_chatter(f"```markdown\n{prose}\n```\n\n{prose}\n\n```markdown\n{prose}\n```", heading, texts).removed == []
+
+
+def test_a_wrapped_answer_may_hold_code_blocks_of_its_own(prompt):
+    """Chat models wrap an answer holding a ```python block in ```markdown (blind-4, c4-076): the inner block opens with
+    its language and closes bare, so the outer fence still wraps the whole answer."""
+    heading, texts = prompt
+    body = (f"{BODY} Here is what I set at the top of the nightly script:\n\n```python\nmx.set_cache_limit(3 * GB)\n```\n\n"
+            f"{BODY} {BODY}")
+    for opener in ("```markdown", "```"):
+        trimmed = trim_chatter(f"Here is the section:\n\n{opener}\n{body}\n```", heading, texts)
+        assert trimmed.text == body, opener

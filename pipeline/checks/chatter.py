@@ -83,10 +83,10 @@ _PLACE_ONLY = re.compile(r"(?:section|part) \d+ of \d+[.:]?", re.IGNORECASE)  # 
 _SETEXT = re.compile(r"\A[ \t]*(?:=+|-+)[ \t]*(?:\n+|\Z)")
 _RULE_LINE = re.compile(r"\n[ \t]*(?:-{3,}|\*{3,}|_{3,}|[\u2014\u2013])[ \t]*\Z")
 _RULE_ONLY = re.compile(r"[ \t]*(?:-{3,}|\*{3,}|_{3,}|[\u2014\u2013])[ \t]*")
-# The whole answer in a fence, as chat UIs show it: ```markdown, or a plain or text one (then only around prose); a
-# fence inside would have closed it, so the text is not fenced code, prose and another block
+# The whole answer in a fence, as chat UIs show it: ```markdown, or a plain or text one (then only around prose)
 _FENCE_WRAP = re.compile(r"\A\s*(?P<opener>```(?:(?P<markdown>markdown|md)|text|txt|plaintext)?)[ \t]*\n"
-                         r"(?P<body>(?:(?!\n[ \t]*```).)*)\n```[ \t]*\Z", re.DOTALL | re.IGNORECASE)
+                         r"(?P<body>.*)\n```[ \t]*\Z", re.DOTALL | re.IGNORECASE)
+_FENCE_LINE = re.compile(r"(?m)^[ \t]*```[ \t]*(\S*)")
 # An offer or question to the user, on the last line: it names the writing or the help ("Want me to adjust the
 # tone?", "Let me know if you'd like any changes!"); a question the text answers is content ("Should I have bought
 # the 128 GB model? No: ...")
@@ -467,6 +467,17 @@ def _is_answer(fenced: str, heading: str) -> bool:
         len(fenced.split()) >= MIN_ANSWER_WORDS and bool(_PROSE_START.match(fenced)))
 
 
+def _blocks_inside(fenced: str) -> bool:
+    """The fences inside a wrapped answer open code blocks with a language and close them bare ("```python" ... "```"):
+    a bare one where a block would open closes the wrapper instead (a page's code, its prose, more code: content)."""
+    inside = False
+    for language in _FENCE_LINE.findall(fenced):
+        if inside == bool(language):  # an opener needs a language, a closer has none
+            return False
+        inside = not inside
+    return not inside
+
+
 def _reads_as_prose(fenced: str) -> bool:
     """Paragraphs of sentences held together by function words, as a section is: a plain fence's log, code, config
     or error message is not (short lines, indented ones, few function words)."""
@@ -481,8 +492,8 @@ def trim_chatter(text: str, heading: str = "", prompt_texts: Iterable[str] = ())
     told = told_in(prompt_texts)
     removed: list[str] = []
     for _ in range(2):  # the whole answer in a ```markdown fence, as chat UIs show it: around the chatter or inside it
-        if (wrapped := _FENCE_WRAP.match(text)) and (removed or _is_answer(wrapped["body"], heading)) and (
-                wrapped["markdown"] or _reads_as_prose(wrapped["body"])):
+        if (wrapped := _FENCE_WRAP.match(text)) and _blocks_inside(wrapped["body"]) and (
+                removed or _is_answer(wrapped["body"], heading)) and (wrapped["markdown"] or _reads_as_prose(wrapped["body"])):
             removed, text = [*removed, f"{wrapped['opener']} … ```"], wrapped["body"]
         for cut in (lambda t: _leading(t, heading, told), lambda t: _trailing(t, told)):
             while (step := cut(text)) and step[1].strip():
