@@ -30,6 +30,11 @@ SECTION = ("My Mac has 64 GB of memory. The weights take 35 GB, macOS and my app
     "Okay, I'm supposed to write the section on backups.",
     "Double-checking the facts: 128 GB Mac Studio, yes. Five-minute timeout, yes.",
     "Need to keep this under 200 words.",
+    "Keep it under 180 words per the request.",
+    "Final answer above.",
+    "Word count is around 80, under the 150 target, so I should expand the speed part.",
+    "Does this sound too much like an ad for Apple?",
+    "The notes don't give a version, so I'll skip it.",
 ])
 def test_reasoning_about_the_task_is_flagged_wherever_it_sits(reasoning):
     for text in (f"{reasoning} {SECTION}", f"{SECTION}\n\n{reasoning}", f"{SECTION}\n\n{reasoning}\n\n{SECTION}"):
@@ -48,6 +53,12 @@ def test_reasoning_about_the_task_is_flagged_wherever_it_sits(reasoning):
     "Wait for the job to finish before you open the draft. Hmm, that took longer than I hoped.",
     "This section describes how the wired limit works.",  # documentation opens sections so
     "Let me explain why the cache matters more than the weights.",
+    "Clone it as a git submodule as per the instructions below.",  # jq's README
+    "If the request includes an Authorization header, the request will not be required to include a CSRF token.",
+    "The startup message names the database the user wants to connect to.",  # PostgreSQL's protocol docs
+    "When I sit down to write, the outline is already arguing with me, which is exactly what I want.",
+    "My section prompt has four parts: the heading, a word target, three facts the section must include, and a tone.",
+    "Does this sound familiar? The job ran, the log said success, and nothing was backed up.",
     "Okay, so here's the thing: the cache grows with the context, not with the model.",
     "Reasoning models write a plan first; the runner strips it between `<think>` and `</think>`, e.g. "
     "`Okay, the user wants me to write a section about memory.`",  # shown as code
@@ -66,10 +77,19 @@ def test_text_people_and_an_llm_blog_wrote_has_no_reasoning_in_it(name):
     assert flagged == []
 
 
-def test_the_helpers_content_look_alikes_are_not_flagged_and_its_leaks_mostly_are():
-    """bench/corpus/reasoning/blind-1.json: 45 leaks and 45 look-alikes written by a helper that never saw this check
-    (judged once at 34/45 and 2/45; the rules were then fixed from it, so this is a regression test, not a measure)."""
-    cases = json.loads((CORPUS / "reasoning" / "blind-1.json").read_text())
+def test_a_checklist_of_the_draft_against_its_brief_is_reasoning_a_feature_list_is_not():
+    checklist = "- mentions launchd: yes\n- under 200 words: 183, yes\n- heading matches outline: yes"
+    assert len(reasoning_sentences(f"{SECTION}\n\n{checklist}")) == 3
+    features = "- GPU offload: yes\n- Streaming: yes\n- Windows: no"
+    assert reasoning_sentences(f"{SECTION}\n\n{features}") == []
+
+
+@pytest.mark.parametrize("name, leaks", [("blind-1", 43), ("blind-2", 29)])
+def test_the_helpers_content_look_alikes_are_not_flagged_and_its_leaks_are_as_measured(name, leaks):
+    """bench/corpus/reasoning/blind-*.json: leaks and look-alikes written by helpers that never saw this check (judged
+    once: blind-1 34/45 leaks and 2/45 look-alikes, blind-2 8/50 and 1/50; the rules were then fixed from each, so this
+    is a regression test, not a measure)."""
+    cases = json.loads((CORPUS / "reasoning" / f"{name}.json").read_text())
     flagged = {case["id"]: bool(reasoning_sentences(case["text"])) for case in cases}
     assert [c["id"] for c in cases if c["label"] == "content" and flagged[c["id"]]] == []
-    assert sum(flagged[c["id"]] for c in cases if c["label"] == "leak") >= 42
+    assert sum(flagged[c["id"]] for c in cases if c["label"] == "leak") >= leaks

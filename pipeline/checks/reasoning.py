@@ -52,14 +52,31 @@ _SELF_TASK = re.compile(rf"\b(?:i need to|i should|i have to|i must|i'll need to
                         re.IGNORECASE)
 # "The instructions say ...", "the brief mentions ...": the prompt reported on (never a participle: "the instructions
 # required for building", "the requirements specified in")
-_PROMPT_SAYS = re.compile(rf"\b(?:the|their|my) (?:instructions?|brief|prompt|guidelines|requirements|research notes|"
-                          rf"facts (?:list|provided|given|they gave)|notes they gave|heading|title) (?:says?|said|asks?|"
-                          rf"mentions?|specifies|wants?|wanted|requires|lists|gives|gave|includes|states|tells? me|told me|"
-                          rf"emphasi[sz]es|calls|is)\b(?=[^.!?\n]*\b(?:i|me|my|so|{_OWN_TASK}|{_WORDS}|to (?:mention|"
-                          rf"include|cover|keep|write|focus|emphasi[sz]e|stick|avoid|use|start|end|open))\b)",
-                          re.IGNORECASE)
+_PROMPT_SAYS = re.compile(rf"\b(?:the|their) (?:(?:instructions?|brief|prompt|guidelines|requirements|research notes|notes|"
+                          rf"outline|style guide|tone guide|operating data|facts (?:list|provided|given|they gave)|"
+                          rf"notes they gave|heading|title) (?:says?|said|asks?|mentions?|specifies|wants?|wanted|requires|"
+                          rf"lists|gives|gave|includes|states|tells? me|told me|emphasi[sz]es|calls|suggests?|puts?|"
+                          rf"flagged|leans)|"
+                          rf"(?:brief|notes|outline|style guide|tone guide) (?:had|has|don't|doesn't|do|are))\b"
+                          rf"(?=[^.!?\n]*\b(?:i|me|my|so|{_OWN_TASK}|{_WORDS}|to (?:mention|include|cover|keep|write|focus|"
+                          rf"emphasi[sz]e|stick|avoid|use|start|end|open))\b)", re.IGNORECASE)
+# Turns of phrase only a writer working to a request uses: "per the request", "Final answer above.", "Go with (a)",
+# "Target ~200 words.", "Does this sound too much like an ad?", "the user said to avoid ..."
+_AS_ASKED = re.compile(r"\bper the (?:request|brief|style guide|tone guide)\b|"
+                       r"\bfinal answer (?:above|below)\b|\b(?:produce|write|give|output) the final answer\b|^the task:|"
+                       r"\bgo(?:ing)? with (?:option |draft )?(?:\d\b|\([a-z]\))|^draft \d:|^okay,? writing\b|"
+                       r"^now the (?:conclusion|intro|ending|closing|opening)\b|\bnext (?:paragraph|sentence) should\b|"
+                       r"\b(?:target|word count)(?: length)? (?:is )?(?:~|about |around |roughly )?\d+(?:[-\u2013]\d+)? words\b|"
+                       r"\btarget (?:is )?~\d+|\bword count is (?:~|about |around |roughly )?\d+|\bunder the \d+(?:[- ]word)? "
+                       r"target\b|\b(?:is|does) (?:this|that|it) (?:sound|read|seem|feel) too\b|\bthe user(?:'s)? (?:said|"
+                       r"mentioned|specified) to\b|\bthe user's (?:notes|brief|outline|request|"
+                       r"instructions)\b|\bthe heading they gave\b", re.IGNORECASE)
+# A checklist of the draft against its brief: "- under 200 words: 183, yes", "- heading matches outline: yes"
+_CHECK_ITEM = re.compile(r"(?im)^[ \t]*[-*\u2022][ \t]+[^:\n]{2,60}:[^\n]{0,24}\b(?:yes|no|good|done|ok|fine)\b[^\n]*$")
+_CHECKED_TASK = re.compile(rf"\b(?:{_OWN_TASK}|{_WORDS}|mentions?|notes|style|target)\b", re.IGNORECASE)
 # The section judged against its target: "The section should be about 110 words", "that's around 120 words"
-_SECTION_SHOULD = re.compile(rf"\b(?:the|this|my) (?:section|paragraph|draft|post|answer|response) (?:should|needs to|"
+_SECTION_SHOULD = re.compile(rf"(?:^|\b(?:so|now|and|but|then),?\s+)(?:the|this|my) (?:section|paragraph|draft|post|answer|"
+                             rf"response) (?:should|needs to|"
                              rf"must|has to|is supposed to|ought to)\b[^.!?\n]*\b{_TASK}\b|\bthe section (?:needs to|has to|"
                              rf"is supposed to)\b|\bshould double[- ]check\b|\b(?:that's|that is|this is|it's|"
                              rf"it is) (?:about|around|roughly|approximately|under|over|close to|just over|just under|"
@@ -72,7 +89,7 @@ _ALOUD = re.compile(r"^(?:wait|hmm+|okay,? so|ok,? so|alright,? so|so,? the user
                     r"brief|facts|instructions|heading|user))\b", re.IGNORECASE)
 _QUOTE = re.compile(r"\"[^\"\n]*\"|\u201c[^\u201d\n]*\u201d")
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
-_PATTERNS = (_THE_USER, _SELF_TASK, _PROMPT_SAYS, _SECTION_SHOULD, _ALOUD)
+_PATTERNS = (_THE_USER, _SELF_TASK, _PROMPT_SAYS, _AS_ASKED, _SECTION_SHOULD, _ALOUD)
 QUOTED_CHARS = 80  # of the first reasoning sentence, in the finding
 
 
@@ -80,7 +97,11 @@ def reasoning_sentences(text: str) -> list[str]:
     """The sentences of prose (code blanked) that reason about the writing task, in order."""
     prose = blanked(blanked(text, CODE), _QUOTE)  # quoted words are shown, not said: "output like \"Okay, let me ...\""
     sentences = (match.group().strip() for match in _SENTENCE.finditer(prose))
-    return [sentence for sentence in sentences if any(pattern.search(sentence) for pattern in _PATTERNS)]
+    found = [sentence for sentence in sentences if any(pattern.search(sentence) for pattern in _PATTERNS)]
+    checklist = [item.strip() for item in _CHECK_ITEM.findall(prose)]
+    if len(checklist) >= 2 and any(_CHECKED_TASK.search(item) for item in checklist):
+        found += [item for item in checklist if item not in found]
+    return found
 
 
 def quoted(sentence: str) -> str:
