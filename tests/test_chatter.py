@@ -369,6 +369,10 @@ def test_a_markdown_fence_around_the_answer_goes_with_the_chatter(prompt, lead, 
     "dependencies.\nThe conflict is caused by:\n    pipeline 0.1.0 depends on mlx>=0.22\n    mlx-lm 0.19.0 depends "
     "on mlx==0.18.1\nTo fix this you could try to:\n1. loosen the range of package versions you've specified\n"
     "2. remove package versions to allow pip attempt to solve the dependency conflict",
+    # prose preformatted to a width: GNU units' info manual quotes the GFDL so (every paragraph start of the corpus)
+    "You may add a passage of up to five words as a Front-Cover Text,\nand a passage of up to 25 words as a "
+    "Back-Cover Text, to the end of\nthe list of Cover Texts in the Modified Version.  Only one passage\nof "
+    "Front-Cover Text and one of Back-Cover Text may be added by (or\nthrough arrangements made by) any one entity.",
 ])
 def test_a_plain_fence_around_what_is_not_prose_is_content(prompt, fenced):
     heading, texts = prompt

@@ -205,6 +205,7 @@ _ADDRESSED = re.compile(r"\b(?:you|your|do not|don't)\b", re.IGNORECASE)
 MIN_ANSWER_WORDS = 40  # a fenced answer is a section's worth of prose; a syntax example is a few lines
 PROSE_FUNCTION_SHARE = 0.25  # of a plain fence's words: English prose runs ~40-50% function words, code and logs far fewer
 PROSE_LINE_WORDS = 10  # a plain fence's words a line, on average: a paragraph is a line of an answer, a log's lines are short
+UNWRAPPED_LINE_CHARS = 120  # a paragraph on one line, as models write them: preformatted text wraps at 70-80
 CLOSING_LINES = 6  # "**Notes:**", three notes on the answer and an offer, as a list
 MIN_ECHO_WORDS = 5  # shorter clauses ("Write plainly.") are too common to call an echo
 
@@ -479,11 +480,13 @@ def _blocks_inside(fenced: str) -> bool:
 
 
 def _reads_as_prose(fenced: str) -> bool:
-    """Paragraphs of sentences held together by function words, as a section is: a plain fence's log, code, config
-    or error message is not (short lines, indented ones, few function words)."""
+    """Paragraphs of sentences held together by function words, each on one line, as a model writes a section: a plain
+    fence's log, code, config or error message is not (short lines, indented ones, few function words), nor is text
+    preformatted to a width (a license in an info manual, a plain-text email)."""
     lines = [line for line in fenced.split("\n") if line.strip()]
     words = fenced.lower().split()
     return (not any(line[:1] in " \t" for line in lines) and len(words) >= PROSE_LINE_WORDS * len(lines)
+            and max(map(len, lines)) >= UNWRAPPED_LINE_CHARS
             and sum(word.strip(".,;:!?\"'()") in STOPWORDS for word in words) >= PROSE_FUNCTION_SHARE * len(words))
 
 
