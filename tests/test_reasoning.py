@@ -84,12 +84,12 @@ def test_a_checklist_of_the_draft_against_its_brief_is_reasoning_a_feature_list_
     assert reasoning_sentences(f"{SECTION}\n\n{features}") == []
 
 
-@pytest.mark.parametrize("name, leaks", [("blind-1", 43), ("blind-2", 29)])
-def test_the_helpers_content_look_alikes_are_not_flagged_and_its_leaks_are_as_measured(name, leaks):
+@pytest.mark.parametrize("name, leaks, look_alikes", [("blind-1", 43, 0), ("blind-2", 29, 0), ("blind-3", 14, 1)])
+def test_the_helpers_sets_are_judged_as_measured(name, leaks, look_alikes):
     """bench/corpus/reasoning/blind-*.json: leaks and look-alikes written by helpers that never saw this check (judged
-    once: blind-1 34/45 leaks and 2/45 look-alikes, blind-2 8/50 and 1/50; the rules were then fixed from each, so this
-    is a regression test, not a measure)."""
+    once: blind-1 34/45 leaks and 2/45 look-alikes, blind-2 8/50 and 1/50, blind-3 14/50 and 1/50; the rules were then
+    fixed from the first two, so this is a regression test, not a measure)."""
     cases = json.loads((CORPUS / "reasoning" / f"{name}.json").read_text())
     flagged = {case["id"]: bool(reasoning_sentences(case["text"])) for case in cases}
-    assert [c["id"] for c in cases if c["label"] == "content" and flagged[c["id"]]] == []
+    assert sum(flagged[c["id"]] for c in cases if c["label"] == "content") <= look_alikes
     assert sum(flagged[c["id"]] for c in cases if c["label"] == "leak") >= leaks
