@@ -620,6 +620,21 @@ def test_a_line_of_display_math_that_names_something_eight_times_over_is_a_loop(
     assert not detect_collapse("Seven rows alike:\n\n" + named + "\n\nThe model then fits the rest.").detected
 
 
+def test_the_same_fenced_block_four_times_back_to_back_is_a_loop():
+    """SmolLM2 writing "```c / #define VARHDRSZ 40 / ```" fourteen times (the twelfth batch, missed when judged blind): a
+    block of code is judged for loops of its own lines, not for copies of itself. The same block four times in a row is
+    a loop; three times, or four with prose between, or four blocks that differ, is a page of examples."""
+    assert_loop_caught_within("smollm2-cont12-greedy-022", 64)
+    block = "```c\n#define VARHDRSZ 40\n```\n\n"
+    lead = "Set the header size once, at the top of the file:\n\n"
+    verdict = detect_collapse(lead + block * 4 + "That is all.")
+    assert verdict.detected and verdict.signal == "loop" and verdict.onset == len(lead + block)
+    assert not detect_collapse(lead + block * 3 + "That is all, and the rest of the file stays as it was.").detected
+    files = ("the parser", "the writer's buffer code", "each test fixture", "and last, the benchmark harness")
+    assert not detect_collapse(lead + "".join(f"{block}Then in {name}:\n\n" for name in files) + block).detected
+    assert not detect_collapse(lead + "".join(f"```c\n#define VARHDRSZ {n}\n```\n\n" for n in range(4))).detected
+
+
 def test_a_table_row_four_times_over_is_a_loop_three_times_is_a_grid_table():
     """SmolLM2 stuck in a table (third batch of continuations, reserve): R's index table continued with empty
     rows, and a `configure` row written again and again; table rows are judged like code, so neither was

@@ -63,6 +63,7 @@ class Thresholds:
     table_row_copies: int = 4  # the same table row this many times back to back (real tables repeat one 3 times at most)
     table_block_copies: int = 3  # the same 2 or 3 table rows this many times back to back ("| gpg |", "| gpgv |", ...)
     empty_fences: int = 8  # this many code fences in a row with nothing between them: empty blocks opened and closed
+    code_block_copies: int = 4  # the same fenced block this many times back to back (0: off; a page shows one twice at most)
     code_line_copies: int = 8  # the same code line of 2+ words this many times back to back (real code and its output
     # repeat one 5 times at most: "Running worker" printed by five threads)
     period_share: float = 0.8  # a loop's last period is mostly repeated words; a reference page's boilerplate
@@ -248,6 +249,37 @@ class _RepeatedRows:
         return None
 
 
+class _RepeatedBlocks:
+    """Fenced code blocks, whole (fences and language too), and how many times the last came round back to back: a model
+    stuck on one example writes it again and again (```c / #define VARHDRSZ 40 / ```, the twelfth batch)."""
+
+    def __init__(self, copies: int) -> None:
+        self.needed = copies
+        self.opened = -1  # the word index of the open block's fence
+        self.closed = -1  # ... and of the last block's closing fence
+        self.last: Sequence[str] = ()
+        self.back_to_back = False  # the open block began right after the last one closed
+        self.copies = 0
+        self.second = 0  # where the second copy began
+
+    def add(self, words: Sequence[str], index: int, opening: bool) -> int | None:
+        """A fence at word `index` (`opening` a block, else closing one); where the run's second copy began, once the
+        same block has closed `copies` times back to back."""
+        if opening:
+            self.back_to_back = self.opened >= 0 and self.closed == index - 1
+            self.opened = index
+            return None
+        block = words[self.opened: index + 1]
+        if self.back_to_back and block == self.last:
+            self.copies += 1
+            if self.copies == 2:
+                self.second = self.opened
+        else:
+            self.copies = 1
+        self.last, self.closed = block, index
+        return self.second if self.copies >= self.needed else None
+
+
 def _steps_up(before: tuple[int, ...], after: tuple[int, ...], alone: bool) -> bool:
     """The first number that differs went up by one: "1.2.9" to "1.3.0", "10-1" to "10-2" (`alone`: and no other
     number changed)."""
@@ -298,6 +330,7 @@ class CollapseDetector:
         self._row_copies = {1: self.t.table_row_copies, 2: self.t.table_block_copies, 3: self.t.table_block_copies}
         self._code_copies = {1: self.t.code_line_copies}
         self._fences = 0  # code fences in a row with no other word between them
+        self._blocks = _RepeatedBlocks(self.t.code_block_copies)  # fenced code blocks, and the last one's copies in a row
         self._counting = _CountingLines(self.t.counting_copies)
         self._streak = 0
         self._streak_again = 0  # words of the current streak whose n-gram came a third time
@@ -475,6 +508,8 @@ class CollapseDetector:
         self._fences = self._fences + 1 if fence else 0
         if self._fences >= self.t.empty_fences:
             return self._fire("loop", index - self._fences + 1)
+        if fence and self.t.code_block_copies and (second := self._blocks.add(self._words, index, self._in_code)) is not None:
+            return self._fire("loop", second)
         if self._line_start and (self._table_line or not word.code) and self.t.counting_copies:
             second = self._counting.add(self._words[self._line_first: index + 1], self._line_first, self._table_line)
             if second is not None:
