@@ -84,11 +84,27 @@ def test_a_checklist_of_the_draft_against_its_brief_is_reasoning_a_feature_list_
     assert reasoning_sentences(f"{SECTION}\n\n{features}") == []
 
 
-@pytest.mark.parametrize("name, leaks, look_alikes", [("blind-1", 43, 0), ("blind-2", 29, 0), ("blind-3", 14, 1)])
+def test_a_paragraph_that_deliberates_about_the_task_is_reasoning_however_it_is_worded():
+    """No sentence pattern knows "Two ways to frame it"; the paragraph names the task (readers, the opening), speaks
+    to itself (a plan, a question) and weighs options (Maybe, Then): four kinds of cue together. A how-to paragraph
+    of people's text carries three at most."""
+    deliberation = ("Two ways to frame the comparison: which is faster, or which is easier to live with. Do I give "
+                    "both? Maybe. Readers like numbers, so lead with the experience and put the number in the opening "
+                    "sentence with its caveat.")
+    found = reasoning_sentences(f"{SECTION}\n\n{deliberation}")
+    assert len(found) == 1 and found[0].startswith("Two ways to frame")
+    how_to = ("Let's say we also want to instrument the size of requests and responses. For\nthis we use the `add()` "
+              "method. This method does nothing more than taking a\nfunction and adding it to a list. Then during "
+              "run-time every time FastAPI\nhandles a request all functions in this list will be called.")
+    assert reasoning_sentences(f"{SECTION}\n\n{how_to}") == []  # prometheus-fastapi-instrumentator's README: 3 cues
+
+
+@pytest.mark.parametrize("name, leaks, look_alikes", [("blind-1", 43, 0), ("blind-2", 30, 1), ("blind-3", 19, 1)])
 def test_the_helpers_sets_are_judged_as_measured(name, leaks, look_alikes):
     """bench/corpus/reasoning/blind-*.json: leaks and look-alikes written by helpers that never saw this check (judged
-    once: blind-1 34/45 leaks and 2/45 look-alikes, blind-2 8/50 and 1/50, blind-3 14/50 and 1/50; the rules were then
-    fixed from the first two, so this is a regression test, not a measure)."""
+    once: blind-1 34/45 leaks and 2/45 look-alikes, blind-2 8/50 and 1/50, blind-3 14/50 and 1/50; the sentence rules
+    were then fixed from the first two and the paragraph rule calibrated on them, so this is a regression test, not a
+    measure)."""
     cases = json.loads((CORPUS / "reasoning" / f"{name}.json").read_text())
     flagged = {case["id"]: bool(reasoning_sentences(case["text"])) for case in cases}
     assert sum(flagged[c["id"]] for c in cases if c["label"] == "content") <= look_alikes
