@@ -3,7 +3,8 @@ write a section about memory. Let me check the facts they gave..."): reasoning m
 server drops the opening marker, or when they think again after answering ("Wait, did I cover the 48 GB limit?").
 Flagged, never cut: where the reasoning ends and the section begins is a reviewer's call. A sentence counts only
 when it talks about the writing task itself (the user, the section, the brief, the word count), so a post's own
-"the user wants to log in" or "I need to write a cron job" stays content. Pure."""
+"the user wants to log in" or "I need to write a cron job" stays content; a paragraph counts when it names the task,
+talks to itself and weighs options at once (_CUES); a checklist of the draft against the brief counts whole. Pure."""
 
 from __future__ import annotations
 
