@@ -13,7 +13,8 @@ bench/corpus/repetition/blind-1.json: drafts {sections, expected_attention: indi
 sentence needs attention} and newsletters {previous, text, expected_attention}.
 bench/corpus/sections/blind-1.json: {check: mid_sentence or think_leak, text, expected}.
 bench/corpus/reasoning/blind-*.json: {label: leak or content, text}; a leak must get the `reasoning` finding, content
-must not (each judged once; the rules were then fixed on blind-1 and blind-2, not on blind-3).
+must not (each judged once; the sentence rules were then fixed on blind-1 and -2, the paragraph rule calibrated on
+them with blind-3's counts in view; blind-4 changed nothing).
 The repetition and sections sets were written on 2026-12-07 by helpers that saw neither code nor README, and
 judged once (figures in the README) before the rules were changed on them.
 Usage: python bench/probe_sets.py [--out FILE.json]"""
