@@ -103,9 +103,9 @@ def test_a_paragraph_that_deliberates_about_the_task_is_reasoning_however_it_is_
                                                          ("blind-4", 19, 0)])
 def test_the_helpers_sets_are_judged_as_measured(name, leaks, look_alikes):
     """bench/corpus/reasoning/blind-*.json: leaks and look-alikes written by helpers that never saw this check (judged
-    once: blind-1 34/45 leaks and 2/45 look-alikes, blind-2 8/50 and 1/50, blind-3 14/50 and 1/50, blind-4 19/50 and 0/50; the sentence rules
-    were then fixed from the first two and the paragraph rule calibrated on them, so this is a regression test, not a
-    measure)."""
+    once: blind-1 34/45 leaks and 2/45 look-alikes, blind-2 8/50 and 1/50, blind-3 14/50 and 1/50, blind-4 19/50 and
+    0/50; the sentence rules were then fixed from the first two and the paragraph rule calibrated on them, so this is a
+    regression test, not a measure)."""
     cases = json.loads((CORPUS / "reasoning" / f"{name}.json").read_text())
     flagged = {case["id"]: bool(reasoning_sentences(case["text"])) for case in cases}
     assert sum(flagged[c["id"]] for c in cases if c["label"] == "content") <= look_alikes
