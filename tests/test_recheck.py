@@ -346,3 +346,11 @@ def test_a_run_json_from_an_older_number_format_also_knows_what_its_prompts_held
     run_json.write_text(json.dumps(manifest))
     result = cli("check", str(draft), "--json")
     assert result.exit_code == 0, result.stdout
+
+
+def test_reasoning_left_in_an_edited_section_needs_attention(cli, draft):
+    edit(draft, SECTIONS["Load, run, exit"], SECTIONS["Load, run, exit"]
+         + "\n\nWait, did I cover the cron schedule? The brief says to mention it, so I'll add a line.")
+    result = cli("check", str(draft), "--json")
+    assert result.exit_code == 3
+    assert ("reasoning", "attention") in findings(result)["Load, run, exit"]
