@@ -109,7 +109,6 @@ _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _QUOTE = re.compile(r"\"[^\"\n]*\"|\u201c[^\u201d\n]*\u201d")
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
 _PATTERNS = (_THE_USER, _SELF_TASK, _PROMPT_SAYS, _AS_ASKED, _SECTION_SHOULD, _ALOUD)
-QUOTED_CHARS = 80  # of the first reasoning sentence, in the finding
 
 
 def reasoning_sentences(text: str) -> list[str]:
@@ -130,6 +129,3 @@ def _deliberates(paragraph: str) -> bool:
     cues = {name for name, pattern in _CUES.items() if pattern.search(paragraph)}
     return "task" in cues and bool(cues & _TO_ITSELF) and len(cues) >= DELIBERATION_CUES
 
-
-def quoted(sentence: str) -> str:
-    return repr(sentence if len(sentence) <= QUOTED_CHARS else sentence[:QUOTED_CHARS - 1] + "…")

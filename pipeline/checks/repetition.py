@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from .findings import ATTENTION, INFO, Finding
-from .text import FENCED_CODE, SENTENCE_END
+from .text import FENCED_CODE, SENTENCE_END, quote
 
 MIN_WORDS = 8  # "It works." or "See the docs for details." twice is not worth a reviewer's time
 SAME_SENTENCE = 0.85  # word-level similarity: a repeat with a word or two changed still counts
 SAME_OPENING = 0.6  # Dice overlap of the content words of two first sentences
 SAME_FACT = 0.5  # Dice overlap of content words, with a number and unit in common
 MIN_CONTENT = 4  # openings and facts are compared only when both sentences have this many content words
-QUOTE_CHARS = 80  # how much of a repeated sentence a message quotes
 MAX_QUOTES = 2
 
 _STOPWORDS = frozenset("""
@@ -187,10 +186,6 @@ def repetition_matches(sections: list[tuple[str, str]]) -> dict[int, list[Match]
         if matches:
             found[index] = matches
     return found
-
-
-def quote(text: str, limit: int = QUOTE_CHARS) -> str:
-    return f"“{text if len(text) <= limit else text[:limit].rsplit(' ', 1)[0] + '…'}”"
 
 
 def _quotes(matches: list[Match]) -> str:

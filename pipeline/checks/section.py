@@ -9,8 +9,8 @@ from functools import lru_cache
 from .findings import ATTENTION, INFO, Finding
 from .links import unsafe_links_finding
 from .markup import dangerous_tags
-from .reasoning import quoted, reasoning_sentences
-from .text import CODE, TEMPLATE_OPENER, blanked, ends_mid_sentence, word_count
+from .reasoning import reasoning_sentences
+from .text import CODE, TEMPLATE_OPENER, blanked, ends_mid_sentence, quote, word_count
 
 DEFAULT_THINK_MARKERS = ("<think>", "</think>")
 SHORT_SHARE = 0.4  # below this share of the target's words a section is "short"
@@ -72,7 +72,7 @@ def check_section(text: str, target_words: int, markers: tuple[str, str] = DEFAU
     if reasoning := reasoning_sentences(text):
         more = f" and {len(reasoning) - 1} more sentence(s)" if len(reasoning) > 1 else ""
         findings.append(Finding("reasoning", ATTENTION, f"the model's reasoning about the task, written as text without "
-                                                        f"think markers: {quoted(reasoning[0])}{more}; delete the "
+                                                        f"think markers: {quote(reasoning[0])}{more}; delete the "
                                                         "reasoning, keep the section"))
     if ends_mid_sentence(text):
         findings.append(Finding("mid_sentence", ATTENTION, "the text ends in the middle of a sentence"))

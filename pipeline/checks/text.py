@@ -118,6 +118,13 @@ FENCED_CODE = re.compile(r"(?ms)^ {0,3}(```|~~~).*?(?:(?P<closed>^ {0,3}\1[^\n]*
 CODE = re.compile(FENCED_CODE.pattern + r"|(?-s:(?P<ticks>`+)[^\n]*?(?<!`)(?P=ticks)(?!`))", re.MULTILINE | re.DOTALL)
 
 
+QUOTE_CHARS = 80  # how much of a sentence a finding's message quotes
+
+
+def quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    return f"“{text if len(text) <= limit else text[:limit].rsplit(' ', 1)[0] + '…'}”"
+
+
 def blanked(text: str, pattern: re.Pattern) -> str:
     """The matches replaced by as many spaces: offsets still point into the text."""
     return pattern.sub(lambda m: " " * len(m.group()), text)
