@@ -184,21 +184,25 @@ def reference_of(manifest: dict, blocks: list[str], path: Path = Path("run.json"
     """The run's own record of what it checked against (one written before numbers were read as now gets what
     the prompts held too); for a run.json from before that record, what the model was given (its prompts, the
     kind's sources) and the draft's data blocks."""
+    checks = manifest.get("checks")
+    recorded = checks if isinstance(checks, dict) and isinstance(checks.get("known_numbers"), list) else None
+    if recorded is not None and recorded.get("numbers_format") == NUMBERS_FORMAT:
+        return recorded_reference(recorded, path)
     given = [m.get("content", "") for s in manifest["sections"] for m in s.get("messages", [])]
     given += blocks + [json.dumps(manifest.get("sources") or {})]
-    recorded = manifest.get("checks")
-    if isinstance(recorded, dict) and isinstance(recorded.get("known_numbers"), list):
-        try:
-            reference = Reference.from_record(recorded)
-        except ArithmeticError as exc:  # decimal's InvalidOperation: an edited run.json
-            raise errors.InputError(f"{path}: `checks.known_numbers` holds a value that is not a number",
-                                    hint="rebuild the draft with --force, or restore run.json") from exc
-        if recorded.get("numbers_format") == NUMBERS_FORMAT:
-            return reference
-        # written before numbers were read as now (versions, dated days): what the prompts held counts too
+    if recorded is not None:  # written before numbers were read as now (versions, dated days): the prompts' count too
+        reference = recorded_reference(recorded, path)
         return Reference(reference.known | known_values(*given), reference.links, reference.strict)
     return Reference(known_values(*given), {link for text in given for link in links_in(text)},
                      kind_of(manifest) == "post")
+
+
+def recorded_reference(recorded: dict, path: Path) -> Reference:
+    try:
+        return Reference.from_record(recorded)
+    except ArithmeticError as exc:  # decimal's InvalidOperation: an edited run.json
+        raise errors.InputError(f"{path}: `checks.known_numbers` holds a value that is not a number",
+                                hint="rebuild the draft with --force, or restore run.json") from exc
 
 
 def kind_of(manifest: dict) -> str:
