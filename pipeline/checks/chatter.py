@@ -229,7 +229,7 @@ def is_instruction(clause: str) -> bool:
 
 @dataclass(frozen=True)
 class Told:
-    """The prompt's clauses, normalised, and which of them instruct the writer."""
+    """The prompt's clauses, normalised, and which of them instruct the writer (a subset of the clauses)."""
 
     clauses: frozenset[str] = frozenset()
     instructions: frozenset[str] = frozenset()
@@ -263,7 +263,7 @@ def _is_echo(piece: str, told: Told) -> bool:
 def _begins_instruction(clause: str, told: Told) -> bool:
     """"Write about 110 words in short paragraphs." from "Write about 110 words in short paragraphs and end with …", "Use
     these exact numbers, no others." from "Facts you may cite (use these exact numbers, no others)"."""
-    return is_instruction(clause) and any(f" {clause} " in f" {told_clause} " for told_clause in told.instructions | told.clauses)
+    return is_instruction(clause) and any(f" {clause} " in f" {told_clause} " for told_clause in told.clauses)
 
 
 def plain(line: str) -> str:
