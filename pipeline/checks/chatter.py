@@ -490,13 +490,22 @@ def _reads_as_prose(fenced: str) -> bool:
             and sum(word.strip(".,;:!?\"'()") in STOPWORDS for word in words) >= PROSE_FUNCTION_SHARE * len(words))
 
 
+def _wrapped_answer(text: str, heading: str, after_chatter: bool) -> re.Match | None:
+    """The whole text in one fence that holds the answer (after chatter, any prose; alone, the section itself); a
+    plain or text fence only around a model's prose."""
+    wrapped = _FENCE_WRAP.match(text)
+    if wrapped is None or not _blocks_inside(wrapped["body"]):
+        return None
+    answer = after_chatter or _is_answer(wrapped["body"], heading)
+    return wrapped if answer and (wrapped["markdown"] or _reads_as_prose(wrapped["body"])) else None
+
+
 def trim_chatter(text: str, heading: str = "", prompt_texts: Iterable[str] = ()) -> Trimmed:
     """Cut chatter from both ends while content remains; report instructions echoed inside."""
     told = told_in(prompt_texts)
     removed: list[str] = []
     for _ in range(2):  # the whole answer in a ```markdown fence, as chat UIs show it: around the chatter or inside it
-        if (wrapped := _FENCE_WRAP.match(text)) and _blocks_inside(wrapped["body"]) and (
-                removed or _is_answer(wrapped["body"], heading)) and (wrapped["markdown"] or _reads_as_prose(wrapped["body"])):
+        if wrapped := _wrapped_answer(text, heading, bool(removed)):
             removed, text = [*removed, f"{wrapped['opener']} … ```"], wrapped["body"]
         for cut in (lambda t: _leading(t, heading, told), lambda t: _trailing(t, told)):
             while (step := cut(text)) and step[1].strip():
