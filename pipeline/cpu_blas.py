@@ -1,22 +1,21 @@
 """An optimised BLAS under MLX on a Linux CPU. MLX's Linux CPU wheel links the reference BLAS it
-bundles (~5 GFLOP/s for a float32 matmul); loading OpenBLAS with global symbols before mlx is imported
-makes MLX's matmuls use it (~35x on this project's 2-core machine). Nothing changes on macOS
-(Accelerate) or where MLX runs on a GPU.
+bundles (~5 GFLOP/s for a float32 matmul); OpenBLAS makes MLX's matmuls ~35x faster on this project's
+2-core machine. Nothing changes on macOS (Accelerate) or where MLX runs on a GPU.
 
-OpenBLAS comes from the `cmeel-openblas` wheel (standard symbol names), which needs libgfortran.so.5:
-the system's if there is one, else the copy the mlx[cpu] wheel bundles under another name. For that
-case a private folder in the user cache holds OpenBLAS with its RPATH set to itself (patchelf) and the
-bundled libgfortran under the name OpenBLAS asks for. Any failure falls back to MLX's own BLAS.
+OpenBLAS comes from the `scipy-openblas32` wheel, the build NumPy and SciPy ship: DYNAMIC_ARCH (it picks
+its kernels for the CPU it runs on) and no libgfortran to find. (A single-target build crashed with
+SIGILL on a CPU without AVX-512.) Its symbols carry a `scipy_` prefix, so MLX cannot bind to them
+directly: a small C forwarder (native/gemv_forward.c, built with the system's C compiler on first use
+and cached) defines the `cblas_sgemm` MLX calls and passes each product on to OpenBLAS. No compiler, or
+any other failure: MLX keeps its own BLAS.
 
-OpenBLAS's x86 sgemm packs the whole weight matrix even when the product has one row (every decode
-step at batch 1), which costs ~3x over streaming it once. A small C forwarder (native/gemv_forward.c,
-built with the system's C compiler on first use and cached) sits ahead of OpenBLAS and sends those
-products to sgemv: single-sequence decode 1.6-1.8x faster (bench/cpu_speed.py). No compiler: OpenBLAS alone."""
+The forwarder also sends products with one row (every decode step at batch 1) to sgemv: OpenBLAS's x86
+sgemm packs the whole weight matrix even then, which costs ~3x over streaming it once (single-sequence
+decode 1.6-1.8x faster, bench/cpu_speed.py)."""
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import hashlib
 import importlib.util
 import logging
@@ -44,7 +43,7 @@ def blas_in_use() -> str:
 
 
 def use_fast_blas() -> str | None:
-    """Load OpenBLAS globally if this is Linux, mlx is not imported yet and OpenBLAS can be had."""
+    """Route MLX's matmuls to OpenBLAS if this is Linux, mlx is not imported yet and OpenBLAS can be had."""
     global _loaded
     if _loaded or sys.platform != "linux" or os.environ.get(DISABLE_VARIABLE) == "reference":
         return _loaded
@@ -55,17 +54,16 @@ def use_fast_blas() -> str | None:
     if library is None:
         return None
     os.environ.setdefault(THREADS_VARIABLE, str(free_cores()))  # read when OpenBLAS loads; the user's value wins
+    one_row = os.environ.get(DISABLE_VARIABLE) != "openblas"
     try:
-        loadable = _loadable(library)
-        openblas = ctypes.CDLL(str(loadable), mode=os.RTLD_NOW)  # local for now: the forwarder must come first
-    except (OSError, subprocess.CalledProcessError) as exc:
-        log.debug("OpenBLAS not loaded (%s): MLX keeps its reference BLAS", exc)
+        openblas = ctypes.CDLL(str(library), mode=os.RTLD_NOW)
+        _load_forwarder(openblas, one_row)
+    except (AttributeError, OSError, subprocess.SubprocessError) as exc:
+        log.debug("OpenBLAS not used (%s): MLX keeps its reference BLAS", exc)
         return None
-    forwarding = os.environ.get(DISABLE_VARIABLE) != "openblas" and _load_forwarder(openblas)
-    ctypes.CDLL(str(loadable), mode=os.RTLD_NOW | os.RTLD_GLOBAL)  # now global, behind the forwarder
-    threads = openblas.openblas_get_num_threads() if hasattr(openblas, "openblas_get_num_threads") else 0
-    _loaded = (f"openblas ({loadable})" + (f", {threads} thread{'s' * (threads != 1)}" if threads else "")
-               + (", one-row products through sgemv" if forwarding else ""))
+    threads = openblas.scipy_openblas_get_num_threads()
+    _loaded = (f"openblas ({library}), {threads} thread{'s' * (threads != 1)}"
+               + (", one-row products through sgemv" if one_row else ""))
     return _loaded
 
 
@@ -98,16 +96,13 @@ def busy_share(before: list[int], after: list[int]) -> float:
     return 0.0 if total <= 0 else (total - idle) / total
 
 
-def _load_forwarder(openblas: ctypes.CDLL) -> bool:
-    """Put the gemv forwarder into the global symbol scope, wired to this OpenBLAS's sgemm and sgemv."""
-    try:
-        targets = [ctypes.cast(openblas.cblas_sgemm, ctypes.c_void_p), ctypes.cast(openblas.cblas_sgemv, ctypes.c_void_p)]
-        forwarder = ctypes.CDLL(str(_built_forwarder()), mode=os.RTLD_NOW | os.RTLD_GLOBAL)
-    except (AttributeError, OSError, subprocess.SubprocessError) as exc:
-        log.debug("gemv forwarder not used (%s): OpenBLAS's sgemm serves one-row products too", exc)
-        return False
-    forwarder.pipeline_gemv_forward_init(*targets)  # before anything can call its cblas_sgemm
-    return True
+def _load_forwarder(openblas: ctypes.CDLL, one_row: bool) -> None:
+    """Put the forwarder's cblas_sgemm into the global symbol scope, wired to this OpenBLAS's sgemm (and
+    its sgemv for one-row products, unless `one_row` is off)."""
+    sgemm = ctypes.cast(openblas.scipy_cblas_sgemm, ctypes.c_void_p)
+    sgemv = ctypes.cast(openblas.scipy_cblas_sgemv, ctypes.c_void_p) if one_row else None
+    forwarder = ctypes.CDLL(str(_built_forwarder()), mode=os.RTLD_NOW | os.RTLD_GLOBAL)
+    forwarder.pipeline_gemv_forward_init(sgemm, sgemv)  # before anything can call its cblas_sgemm
 
 
 def _built_forwarder() -> Path:
@@ -130,62 +125,8 @@ def _built_forwarder() -> Path:
     return library
 
 
-def _site_dir(package: str) -> Path | None:
-    """The site-packages folder a package is installed in (found without importing it)."""
-    spec = importlib.util.find_spec(package)
-    locations = spec.submodule_search_locations if spec else None
-    return Path(next(iter(locations))).parent if locations else None
-
-
 def _openblas() -> Path | None:
-    site = _site_dir("cmeel")  # cmeel-openblas installs beside the cmeel package
-    library = site / "cmeel.prefix" / "lib" / "libopenblas.so.0" if site else None
+    spec = importlib.util.find_spec("scipy_openblas32")  # found without importing it
+    folder = Path(next(iter(spec.submodule_search_locations))) if spec and spec.submodule_search_locations else None
+    library = folder / "lib" / "libscipy_openblas.so" if folder else None
     return library if library and library.is_file() else None
-
-
-def _loadable(library: Path) -> Path:
-    """OpenBLAS needs libgfortran.so.5: a system one is found by name; otherwise a private copy of
-    OpenBLAS finds mlx's bundled libgfortran beside itself."""
-    if ctypes.util.find_library("gfortran"):
-        return library
-    return _private_copy(library) / "libopenblas.so.0"
-
-
-def _private_copy(library: Path) -> Path:
-    bundled = _bundled_fortran()
-    if bundled is None:
-        raise OSError("no libgfortran.so.5 on this system and none bundled with mlx")
-    folder = cache_root() / "blas" / f"openblas-{library.stat().st_size}-{int(library.stat().st_mtime)}"
-    if (folder / "libopenblas.so.0").is_file():
-        return folder
-    staging = folder.with_name(folder.name + f".{os.getpid()}.tmp")
-    try:
-        staging.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(library, staging / "libopenblas.so.0")
-        gfortran, *others = bundled
-        shutil.copy2(gfortran, staging / "libgfortran.so.5")
-        for other in others:  # libquadmath, under the bundled name libgfortran asks for
-            shutil.copy2(other, staging / other.name)
-        for lib in ("libopenblas.so.0", "libgfortran.so.5"):
-            subprocess.run([_patchelf(), "--set-rpath", "$ORIGIN", str(staging / lib)], check=True, capture_output=True)
-        if not folder.exists():  # another process may have made it meanwhile: then theirs is used
-            os.replace(staging, folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return folder
-
-
-def _bundled_fortran() -> list[Path] | None:
-    site = _site_dir("mlx")
-    if site is None:
-        return None
-    libs = site / "mlx_cpu.libs"
-    gfortran = sorted(libs.glob("libgfortran-*.so.5*"))
-    return [gfortran[0], *sorted(libs.glob("libquadmath-*.so*"))] if gfortran else None
-
-
-def _patchelf() -> str:
-    found = shutil.which("patchelf") or shutil.which("patchelf", path=str(Path(sys.executable).parent))
-    if not found:
-        raise OSError("patchelf is not installed")
-    return found

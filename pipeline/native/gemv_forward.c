@@ -1,8 +1,9 @@
 /* cblas_sgemm that sends matrix-vector products (one row or one column: every decode step at batch 1)
  * to cblas_sgemv. OpenBLAS's x86 sgemm packs the whole weight matrix even for one row, which makes
  * decoding ~3x slower than the memory allows; its sgemv streams the matrix once.
- * Loaded by pipeline/cpu_blas.py ahead of OpenBLAS in the global symbol scope, so MLX's cblas_sgemm
- * calls land here; everything else goes to OpenBLAS's own sgemm, whose address is passed in at load. */
+ * Loaded by pipeline/cpu_blas.py into the global symbol scope, so MLX's cblas_sgemm calls land here;
+ * everything else goes to OpenBLAS's own sgemm (scipy-openblas32's prefixed scipy_cblas_sgemm), whose
+ * address is passed in at load. */
 #include <stddef.h>
 
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
@@ -28,7 +29,9 @@ static void clear(float *c, int count, int stride) {
 
 void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                  const float *b, int ldb, float beta, float *c, int ldc) {
-    if (order == ROW_MAJOR && m == 1 && n > 1 && k > 0) {
+    if (real_sgemv == NULL) { /* one-row routing off (PIPELINE_CPU_BLAS=openblas): sgemm for everything */
+        real_sgemm(order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    } else if (order == ROW_MAJOR && m == 1 && n > 1 && k > 0) {
         /* c(1,n) = a(1,k) op(b)(k,n), i.e. op(b)^T times the vector a */
         if (beta == 0.0f) clear(c, n, 1);
         int step_a = trans_a == NO_TRANS ? 1 : lda;
