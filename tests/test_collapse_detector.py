@@ -795,3 +795,34 @@ def test_lines_counting_up_eight_times_are_a_loop_five_times_a_version_list():
     counted = prose.replace(versions, "".join(f"-  3.{minor}.x and greater\n" for minor in range(10, 18)))
     verdict = detect_collapse(counted, token_ends=token_ends(counted))
     assert verdict.detected and verdict.signal == "loop" and counted[verdict.onset:].startswith("-  3.11.x")
+
+
+def test_a_line_that_ends_in_spaces_still_ends_its_line():
+    """SmolLM2 writing "#define MAX_LEN_IN_FLOAT " eleven times in a C block (the fifteenth batch, missed when judged
+    blind): a word followed by a space and then the line break was taken to go on on the same line, so the code-line
+    test never saw a line end and the block ran to the cap. Markdown's hard breaks ("text  \\n") end lines too."""
+    assert_loop_caught_within("smollm2-cont15-greedy-032", 192)
+    lead = "Set the limits once, at the top of the file:\n\n```c\nint limit = 1;\n"
+    verdict = detect_collapse(lead + "#define MAX_LEN_IN_FLOAT \n" * 9 + "```\n")
+    assert verdict.detected and verdict.signal == "loop"
+    assert not detect_collapse(lead + "#define MAX_LEN_IN_FLOAT \n" * 5 + "```\n").detected  # program output: 5 at most
+    pieces = CollapseDetector()  # streamed with the space and the line break in separate pieces
+    for piece in [lead] + ["#define MAX_LEN_IN_FLOAT", " ", "\n"] * 9:
+        pieces.feed(piece)
+    assert pieces.finish().detected
+
+
+def test_a_count_in_a_one_word_table_row_is_a_loop_at_sixteen_copies():
+    """SmolLM2 filling Apache httpd's MPM table with "| Apache 3 | 1.0.0 |", "| Apache 4 | 1.0.0 |", ... (the fifteenth
+    batch, missed when judged blind): a counted line needs two words with letters, since real text counts one-word
+    lines ("- 3.8", "- 3.9"; BIND's manual lists the reverse zones "- 16.172.IN-ADDR.ARPA" to 31). A table row whose
+    count alone moves, sixteen times (twice what a loop of longer lines needs), is a loop however short."""
+    from pipeline.checks.tokens import token_ends
+
+    assert_loop_caught_within("smollm2-cont15-greedy-028", 256)
+    head = "The default MPMs:\n\n| OS | Default MPM |\n| --- | --- |\n"
+    assert not detect_collapse(head + "".join(f"| Apache {n} | 1.0.0 |\n" for n in range(2, 12))).detected
+    verdict = detect_collapse(head + "".join(f"| Apache {n} | 1.0.0 |\n" for n in range(2, 20)))
+    assert verdict.detected and verdict.signal == "loop"
+    zones = corpus_texts("coherent_numbers9.jsonl.gz")["deb:bind9-doc:reference.html:2#67"]
+    assert "- 31.172.IN-ADDR.ARPA" in zones and not detect_collapse(zones, token_ends=token_ends(zones)).detected

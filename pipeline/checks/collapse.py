@@ -28,6 +28,7 @@ from .text import CLAUSE_PUNCTUATION, CLOSERS, ends_clause, is_list_number
 
 _WORD = re.compile(r"\S+")
 _SPACE = re.compile(r"\s")  # what ends a word: the same whitespace as _WORD's \S
+_SPACE_RUN = re.compile(r"\s*")
 _CHAIN_ITEM = re.compile(r"^[a-z][a-z'’-]*$")  # lowercase words: synonyms, not tickers or numbers
 _PUNCTUATION = re.compile(r"[^\w\s'’]")  # anything but letters, digits and apostrophes
 _LOWER_RUN = re.compile(r"[a-z]+")
@@ -189,7 +190,9 @@ class _CountingLines:
     """Lines (prose or table rows, not code) that come round with only a number stepped up by one ("## Filtro no
     Apache 2.1", "Este documento descreve ... 2.1.", then 2.2, 2.3, ...): a loop that counts, in blocks of up to
     MAX_PERIOD lines. Real text counts too (versions, addresses, "- 3.8", "- 3.9"), but in lines of one word, or a
-    few times over: each block must hold COUNTED_WORDS words with letters, and at least every second copy step up."""
+    few times over: each block must hold COUNTED_WORDS words with letters (a table row one, from twice `copies` on:
+    "| Apache 22 | 1.0.0 |"; BIND's reverse zones list "- 16.172.IN-ADDR.ARPA" to 31), and at least every second copy
+    step up."""
 
     MAX_PERIOD = 5
     COUNTED_WORDS = 2
@@ -214,7 +217,8 @@ class _CountingLines:
             stepped = _steps_up(before[1], numbers, alone=row)
             copies = self.rounds.count(period, lines[-1][0] == before[0] and (stepped or numbers == before[1]), first)
             self.steps[period] = self.steps[period] + stepped if copies else 0
-            if copies >= self.copies and 2 * self.steps[period] >= copies - 1 and self._lettered(period) >= self.COUNTED_WORDS:
+            if copies >= self.copies and 2 * self.steps[period] >= copies - 1 and self._lettered(period) >= (
+                    1 if row and copies >= 2 * self.copies else self.COUNTED_WORDS):
                 return self.rounds.second[period]
         return None
 
@@ -300,6 +304,7 @@ class CollapseDetector:
         self.verdict = Verdict()
         self._tail = ""  # text not yet split into complete words (kept short: feeding stays O(1))
         self._tokens_seen = 0
+        self._held_tokens: int | None = None  # tokens seen when a word ended in spaces that may still end its line
         self._lettered = self._foreign = 0  # words with letters; of them, words of another language (_is_foreign_word)
         self._plain_run = 0  # consecutive plain words up to the last one (the token-cost signal judges only those)
         self._offset = 0  # character offset of _tail in the whole text
@@ -382,8 +387,15 @@ class CollapseDetector:
                 if end - start >= self.t.glued_token_chars:  # the word may continue, but a glued loop can't wait
                     self._judge_partial(match, self._blank_between(tail, consumed, start))
                 break
+            next_char = tail[end]
+            if next_char != "\n" and (end + 1 == len(tail) or tail[end + 1].isspace()):  # "FLOAT \n": spaces, then?
+                gap = _SPACE_RUN.match(tail, end).end()  # type: ignore[union-attr]  (\s* always matches)
+                if gap == len(tail):  # only spaces so far: a line end may still come, and the line ends here then
+                    self._held_tokens = self._tokens_seen if self._held_tokens is None else self._held_tokens
+                    break
+                next_char = "\n" if "\n" in tail[end:gap] else next_char
             blank = tail.count("\n", consumed, start) > 1 and self._blank_between(tail, consumed, start)
-            self._add_word(match.group(), self._offset + start, tail[end], blank)
+            self._add_word(match.group(), self._offset + start, next_char, blank)
             consumed = end
             if self.verdict.detected:
                 break
@@ -452,7 +464,8 @@ class CollapseDetector:
         self._words.append(norm)
         if not norm.isalpha() and _DIGITS.search(norm) is not None:
             self._last_digit_word = index
-        self._tokens_at.append(self._tokens_seen)
+        self._tokens_at.append(self._tokens_seen if self._held_tokens is None else self._held_tokens)
+        self._held_tokens = None
         self._starts.append(start)
         self.verdict.words_seen = index + 1
         bare = raw.strip(".,;:!?\"'“”‘’()[]*_")
