@@ -48,7 +48,9 @@ def chatter_set(path: Path) -> dict:
         prompt = PROMPTS[case["prompt_index"]] if "prompt_index" in case else {}  # blind-4 on: the example post's prompts
         trimmed = trim_chatter(case["lead"] + case["body"] + case["tail"], case["heading"], prompt.values())
         if case["kind"] == "echo":
-            outcome = "echo_cut" if trimmed.removed else "echo_flagged" if trimmed.echoed else "echo_missed"
+            # blind-8 on, an echo case may carry chatter around it too: only losing part of the body is a cut
+            lost = case["body"].strip() not in trimmed.text
+            outcome = "echo_cut" if lost else "echo_flagged" if trimmed.echoed else "echo_missed"
             counts[outcome] = counts.get(outcome, 0) + 1
             if outcome != "echo_flagged":
                 wrong.append({"id": case["id"], "outcome": outcome, "removed": trimmed.removed})

@@ -399,3 +399,41 @@ def test_a_wrapped_answer_may_hold_code_blocks_of_its_own(prompt):
     for opener in ("```markdown", "```"):
         trimmed = trim_chatter(f"Here is the section:\n\n{opener}\n{body}\n```", heading, texts)
         assert trimmed.text == body, opener
+
+
+@pytest.mark.parametrize("lead, tail", [
+    # written by a helper for bench/corpus/chatter/blind-8.json (missed when judged blind, the rules made from them)
+    ("", "\n\n---\n\nI kept this close to 110 words, split into four short paragraphs, and ended on a full sentence. If "
+         "you'd like the opening to land harder, I can lead with the 10 GB figure instead."),
+    ("", "\n\nShould the next section keep this same level of detail, or would you prefer it more compact?"),
+    ("", "\n\nP.S. Since this is the final section, you might want a short conclusion after it — I left it out because "
+         "you asked for no closing summary."),
+    ("Alright, section 4 is about why each section is a separate call. Keeping it around 110 words with short "
+     "paragraphs.\n\n", ""),
+    ("[Section 4/5]\n\n", ""),
+])
+def test_talk_to_the_asker_about_the_text_is_cut(prompt, lead, tail):
+    """A short paragraph at either end that speaks to whoever asked for the text about it as a piece of writing (its
+    section, length, what they asked for, what the model can redo), or acknowledges the ask and names the section."""
+    heading, texts = prompt
+    trimmed = trim_chatter(lead + BODY + tail, heading, texts)
+    assert trimmed.text == BODY and len(trimmed.removed) == 1
+
+
+@pytest.mark.parametrize("text", [
+    # the blind sets' content that the first draft of those rules cut: a post's author speaks to readers too
+    BODY + "\n\nIf you spot a mistake in any of the numbers above, let me know — issues and pull requests are welcome. "
+           "I'll update this post with corrections as they come in.",
+    BODY + "\n\nP.S. If you're coming to the Berlin meetup on Thursday, say hi — I'll be the one with the badly "
+           "labeled Raspberry Pi cluster.",
+    "Of course, the simplest design would be one call for the whole post. I tried it.\n\n" + BODY,
+    "Okay, so 35 GB fits in 64 GB. Why write a whole post about it?\n\n" + BODY,
+    "Okay, last piece: what the job does when it runs.\n\n" + BODY,
+    # people's text that a draft taking "you specified", "you wanted" or "whenever you're" alone as talk to the asker cut
+    BODY + "\n\nIf you specified Testing or Unstable in your `sources.list`, `apt upgrade` will switch most of your "
+           "Stable system to Testing or Unstable, which might not be what you intended.",  # Debian's handbook
+    BODY + "\n\nLet's say you wanted to get the version string for a package.",  # the Python docs
+])
+def test_a_post_that_speaks_to_its_readers_about_itself_is_kept(prompt, text):
+    heading, texts = prompt
+    assert trim_chatter(text, heading, texts).removed == []

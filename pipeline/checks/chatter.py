@@ -51,6 +51,44 @@ _RELATIVE = re.compile(r"(?<!\bon )(?<!\babout )\b(?:that|which|who|where)\b(?!\
 # "a draft that sticks to your research notes": a relative clause about the asker's brief, not the writer's things
 _FROM_YOUR_BRIEF = re.compile(r"\byour (?:research|notes|brief|facts|instructions|request|outline|guidelines)\b|"
                               r"\byou (?:asked|requested|gave|provided|wanted)\b", re.IGNORECASE)
+# Talk to the one who asked for the text, not to its readers: what they asked, their notes, what the model can redo
+# (not "let me know" nor "P.S.": a post's author says both to its readers; nor "you wanted", "you specified": docs do)
+_TO_THE_ASKER = re.compile(
+    r"\byou asked\b|\bas (?:you )?requested\b|\b(?:as )?per your\b|\bwhenever you(?:'re| are) ready\b|"
+    r"\byour (?:research notes|notes|instructions|brief|request|outline|guidelines|constraints|prompt|voice)\b|"
+    r"\bi can (?:also )?(?:make|shorten|expand|rewrite|revise|reorder|flatten|lead|add|trim|tighten|adjust|tweak|split|"
+    r"merge|stitch|draft|turn|swap|change|cut|drop|restructure|rework|redo)\b|\b(?:shall|should) i\b|"
+    r"\b(?:does|did|do) (?:that|this|it) (?:capture|work for you|match|fit|cover|hit)\b|"
+    r"\bif (?:you'd|you would) (?:like|prefer|rather)\b|\bwould you (?:like|prefer|rather)\b|\bhappy to (?:reorder|"
+    r"revise|rewrite|adjust|change|shorten|expand|kick off|start)\b", re.IGNORECASE)
+# ... about the text as a piece of writing: its section, length, wording, shape
+_ABOUT_THE_TEXT = re.compile(
+    r"\b(?:this|the|that|next|previous|each|first|final|last|opening|closing|whole) (?:section|sections|draft|post|"
+    r"paragraphs?|heading|series|rhythm|tone|opening)\b|\bsections?\s+\d\b|\b\d+\s+words\b|"
+    r"\bfirst person\b|\bword count\b|\bbody text\b|\bfigures? above\b|\bwrite (?:that|this|it) up\b|\bhere goes\b|"
+    r"\bin your voice\b|\bno (?:heading|summary|preamble|closing summary)\b", re.IGNORECASE)
+# The text named as a requested piece of writing: "section 4", "110 words", "first person"
+_NAMED_AS_A_PIECE = re.compile(r"\bsections?\s+\d\b|\b\d+\s+words\b|\bfirst person\b|\bin your voice\b", re.IGNORECASE)
+# An opening that acknowledges the ask before the answer: "Alright, section 4 is about ...", "Noted on the constraints."
+_ACK_START = re.compile(rf"\A(?:{_YES}|right|noted|happy to)\b", re.IGNORECASE)
+_ACK_OPENING = re.compile(rf"{_ACK_START.pattern}\s*[!.:\u2014\u2013-]", re.IGNORECASE)  # "Of course," is prose
+TALK_WORDS = 70  # a paragraph of talk about the answer is short; past this it is the writer's own
+
+
+def _talks_about_the_answer(words: str, opening: bool = False) -> bool:
+    """A short paragraph that speaks to the asker (or, opening the answer, acknowledges the ask) about the text as a
+    piece of writing: "I kept this close to 110 words ... I can lead with the 10 GB figure", "Should the next section
+    keep this level of detail?", "Alright, section 4 is about why each section is a separate call." A reader is
+    addressed about the subject ("If you'd like to try it, the script is below"), not about the section or its notes."""
+    if len(words.split()) > TALK_WORDS:
+        return False
+    if opening and _ACK_START.match(words) and _NAMED_AS_A_PIECE.search(words):
+        return True  # "Alright, section 4 is about why ...": a comma after the yes, but the section named as asked for
+    if not _ABOUT_THE_TEXT.search(words):
+        return False
+    return bool(_TO_THE_ASKER.search(words) or (opening and _ACK_OPENING.match(words)))
+
+
 _ADDRESSEE = re.compile(r"\b(?:you|your|requested)\b", re.IGNORECASE)
 # "Here's a breakdown of how you can go about writing that section:": a reply about the writing itself.
 _ABOUT_WRITING = re.compile(r"(?:here(?:'s| is| are)|below is)\b.{0,160}\b(?:writ(?:e|ing)|draft(?:ing)?)\b.{0,40}"
@@ -79,7 +117,7 @@ _HEADING_PREFIX = re.compile(r"\A(?:#+\s*)?(?:(?:section|part|step|chapter)\s*\d
                              r"(?:section title|title|heading)\s*:\s*|\d+[.)]\s+)?", re.IGNORECASE)
 _WORD_COUNT_NOTE = re.compile(r"\s*\((?:(?:approx\.?|about|~)?[^()]*\bwords?\b[^()]*|(?:section|part) \d+ of \d+)\)\s*:?\s*\Z",
                               re.IGNORECASE)
-_PLACE_ONLY = re.compile(r"(?:section|part) \d+ of \d+[.:]?", re.IGNORECASE)  # "Section 5 of 5" alone
+_PLACE_ONLY = re.compile(r"\[?(?:section|part) \d+(?: of |/)\d+\]?[.:]?", re.IGNORECASE)  # "Section 5 of 5", "[Section 4/5]"
 _SETEXT = re.compile(r"\A[ \t]*(?:=+|-+)[ \t]*(?:\n+|\Z)")
 _RULE_LINE = re.compile(r"\n[ \t]*(?:-{3,}|\*{3,}|_{3,}|[\u2014\u2013])[ \t]*\Z")
 _RULE_ONLY = re.compile(r"[ \t]*(?:-{3,}|\*{3,}|_{3,}|[\u2014\u2013])[ \t]*")
@@ -357,7 +395,8 @@ def _leading(text: str, heading: str, told: Told) -> tuple[str, str] | None:
     if lead := _AS_AN_AI.match(text) or _FLATTERY.match(text):
         return lead.group().strip(), text[lead.end():]
     line, rest = _first_line(text)
-    if _is_handing_over(line, rest) or _is_echo(line, told) or _hands_over_title(line, heading):
+    if _is_handing_over(line, rest) or _is_echo(line, told) or _hands_over_title(line, heading) or (
+            rest.strip() and _talks_about_the_answer(plain(line), opening=True)):
         rest = _after_rule(rest)  # "Here is the section:\n\n---\n\n## Heading": the rule goes with it
         return _cut_before(text, rest), rest
     if _is_heading_repeat(line, heading) or _PLACE_ONLY.fullmatch(plain(line)):
@@ -389,6 +428,8 @@ def _line_kind(line: str) -> str | None:
     """"offer" for a line of closing talk with an offer among it, "remark" for one of remarks alone, None for content:
     a question the text goes on to answer ("Should I have bought the 128 GB model? No: ...") is content."""
     words = re.sub(r"\A[-*+\u2022]\s+", "", plain(line))  # "- Kept to about 120 words" in a list of notes
+    if _talks_about_the_answer(words):
+        return "offer"
     kinds = [_closing_kind(sentence) for sentence in _SENTENCES.split(words) if sentence.strip()]
     return None if not kinds or None in kinds else ("offer" if "offer" in kinds else "remark")
 
