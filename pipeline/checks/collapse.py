@@ -28,7 +28,6 @@ from .text import CLAUSE_PUNCTUATION, CLOSERS, ends_clause, is_list_number
 
 _WORD = re.compile(r"\S+")
 _SPACE = re.compile(r"\s")  # what ends a word: the same whitespace as _WORD's \S
-_SPACE_RUN = re.compile(r"\s*")
 _CHAIN_ITEM = re.compile(r"^[a-z][a-z'’-]*$")  # lowercase words: synonyms, not tickers or numbers
 _PUNCTUATION = re.compile(r"[^\w\s'’]")  # anything but letters, digits and apostrophes
 _LOWER_RUN = re.compile(r"[a-z]+")
@@ -389,7 +388,8 @@ class CollapseDetector:
                 break
             next_char = tail[end]
             if next_char != "\n" and (end + 1 == len(tail) or tail[end + 1].isspace()):  # "FLOAT \n": spaces, then?
-                gap = _SPACE_RUN.match(tail, end).end()  # type: ignore[union-attr]  (\s* always matches)
+                spaces = tail[end:]
+                gap = len(tail) - len(spaces.lstrip())
                 if gap == len(tail):  # only spaces so far: a line end may still come, and the line ends here then
                     self._held_tokens = self._tokens_seen if self._held_tokens is None else self._held_tokens
                     break
