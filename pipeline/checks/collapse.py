@@ -388,8 +388,7 @@ class CollapseDetector:
                 break
             next_char = tail[end]
             if next_char != "\n" and (end + 1 == len(tail) or tail[end + 1].isspace()):  # "FLOAT \n": spaces, then?
-                spaces = tail[end:]
-                gap = len(tail) - len(spaces.lstrip())
+                gap = len(tail) - len(tail[end:].lstrip())  # where the spaces after the word end
                 if gap == len(tail):  # only spaces so far: a line end may still come, and the line ends here then
                     self._held_tokens = self._tokens_seen if self._held_tokens is None else self._held_tokens
                     break
