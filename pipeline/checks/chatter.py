@@ -61,14 +61,14 @@ _TO_THE_ASKER = re.compile(
     r"\b(?:does|did|do) (?:that|this|it) (?:capture|work for you|match|fit|cover|hit)\b|"
     r"\bif (?:you'd|you would) (?:like|prefer|rather)\b|\bwould you (?:like|prefer|rather)\b|\bhappy to (?:reorder|"
     r"revise|rewrite|adjust|change|shorten|expand|kick off|start)\b", re.IGNORECASE)
-# ... about the text as a piece of writing: its section, length, wording, shape
-_ABOUT_THE_TEXT = re.compile(
-    r"\b(?:this|the|that|next|previous|each|first|final|last|opening|closing|whole) (?:section|sections|draft|post|"
-    r"paragraphs?|heading|series|rhythm|tone|opening)\b|\bsections?\s+\d\b|\b\d+\s+words\b|"
-    r"\bfirst person\b|\bword count\b|\bbody text\b|\bfigures? above\b|\bwrite (?:that|this|it) up\b|\bhere goes\b|"
-    r"\bin your voice\b|\bno (?:heading|summary|preamble|closing summary)\b", re.IGNORECASE)
 # The text named as a requested piece of writing: "section 4", "110 words", "first person"
 _NAMED_AS_A_PIECE = re.compile(r"\bsections?\s+\d\b|\b\d+\s+words\b|\bfirst person\b|\bin your voice\b", re.IGNORECASE)
+# ... or spoken of as one: its section, length, wording, shape
+_ABOUT_THE_TEXT = re.compile(
+    rf"{_NAMED_AS_A_PIECE.pattern}|\b(?:this|the|that|next|previous|each|first|final|last|opening|closing|whole) "
+    r"(?:section|sections|draft|post|paragraphs?|heading|series|rhythm|tone|opening)\b|\bword count\b|\bbody text\b|"
+    r"\bfigures? above\b|\bwrite (?:that|this|it) up\b|\bhere goes\b|\bno (?:heading|summary|preamble|closing summary)\b",
+    re.IGNORECASE)
 # An opening that acknowledges the ask before the answer: "Alright, section 4 is about ...", "Noted on the constraints."
 _ACK_START = re.compile(rf"\A(?:{_YES}|right|noted|happy to)\b", re.IGNORECASE)
 _ACK_OPENING = re.compile(rf"{_ACK_START.pattern}\s*[!.:\u2014\u2013-]", re.IGNORECASE)  # "Of course," is prose

@@ -129,5 +129,5 @@ def _deliberates(paragraph: str) -> bool:
     if not _CUES["task"].search(paragraph):  # most paragraphs stop here; the question's pattern is the costly one
         return False
     cues = {name for name, pattern in _CUES.items() if (name != "question" or "?" in paragraph) and pattern.search(paragraph)}
-    return "task" in cues and bool(cues & _TO_ITSELF) and len(cues) >= DELIBERATION_CUES
+    return bool(cues & _TO_ITSELF) and len(cues) >= DELIBERATION_CUES
 
