@@ -826,3 +826,66 @@ def test_a_count_in_a_one_word_table_row_is_a_loop_at_sixteen_copies():
     assert verdict.detected and verdict.signal == "loop"
     zones = corpus_texts("coherent_numbers9.jsonl.gz")["deb:bind9-doc:reference.html:2#67"]
     assert "- 31.172.IN-ADDR.ARPA" in zones and not detect_collapse(zones, token_ends=token_ends(zones)).detected
+
+
+def test_a_one_word_code_line_twelve_times_is_a_loop():
+    """SmolLM2 writing "#!/usr/bin/ruby" line after line in a code block (the sixteenth batch, missed when judged
+    blind): a code line needed two words, so that closing braces and a few "end"s in a row stay code. A one-word line
+    with a letter in it, twelve times back to back, is a loop; Node's domain docs call `cluster.fork();` twice."""
+    assert_loop_caught_within("smollm2-cont16-greedy-048", 128)
+    docs = corpus_texts("coherent_debdocs.jsonl.gz")["deb:nodejs-doc:domain.md#1"]
+    twice = "  cluster.fork();\n  cluster.fork();\n"
+    assert twice in docs and not detect_collapse(docs).detected
+    assert not detect_collapse(docs.replace(twice, "  cluster.fork();\n" * 8)).detected
+    stuck = docs.replace(twice, "  cluster.fork();\n" * 12)
+    verdict = detect_collapse(stuck)
+    assert verdict.detected and verdict.signal == "loop" and stuck[verdict.onset:].startswith("cluster.fork();")
+
+
+def test_code_lines_coming_round_as_a_block_eight_times_are_a_loop():
+    """Python's email docs print a message's structure, "message/rfc822" over "text/plain" five times (the reserve
+    split): real output repeats a block of lines as it repeats one line, five times at most. A block of two to eight
+    lines that names something, eight times back to back, is a loop as one line is."""
+    docs = corpus_texts("coherent_pydocs.jsonl.gz")["pydocs:library/email.iterators#0"]
+    block = "        message/rfc822\n            text/plain\n"
+    assert block * 5 in docs and not detect_collapse(docs).detected
+    stuck = docs.replace(block * 5, block * 8)
+    verdict = detect_collapse(stuck)
+    assert verdict.detected and verdict.signal == "loop" and stuck[verdict.onset:].startswith("message/rfc822")
+    digits = docs.replace(block * 5, "        0 0\n            1 1\n" * 8)  # digits and no word: a matrix, not a loop
+    assert not detect_collapse(digits).detected
+
+
+def test_a_table_row_of_empty_cells_three_times_the_tables_width_is_a_loop():
+    """SmolLM2 filling a PostgreSQL replication table's row with "|  |" hundreds of times (the tenth batch): the
+    cells have no letter, so no cycle of words was seen. A row with 24 cells or more, three times as many as the
+    widest row before it, is a loop."""
+    assert_loop_caught_within("smollm2-cont10-greedy-062", 64)
+    table = "| tool | kind | use |\n| --- | --- | --- |\n| rsync | copy | backups |\n"
+    assert not detect_collapse(table + "| scp | copy |" + " n/a |" * 4 + "\n").detected  # a row a few cells too wide
+    verdict = detect_collapse(table + "| scp | copy |" + "  |" * 30 + "\n")
+    assert verdict.detected and verdict.signal == "loop"
+
+
+def test_a_block_of_two_numbered_items_counting_by_two_is_a_loop():
+    """SmolLM2 numbering "**16**", "Clip the pixel with the maximum ...", "**17**", "... minimum ..." to the cap (the
+    eleventh batch): the block of four lines came round with its count up by two, which the counting test took for no
+    count. Two numbered lines of one form in a block may step by two; the copies count as the items counted. A list
+    whose lines count one by one (BIND's reverse zones) still counts by one, and Linux's hwmon pages, chip after chip
+    (ZL2004, ZL2005, ZL2006, ZL2008, ...), are text."""
+    from pipeline.checks.tokens import token_ends
+
+    assert_loop_caught_within("smollm2-cont11-greedy-042", 160)
+    for key in ("deb:linux-doc-6.1:hwmon/zl6100.rst#0", "deb:linux-doc-6.1:hwmon/ina2xx.rst#0"):
+        chips = corpus_texts("coherent_debprose.jsonl.gz")[key]
+        assert not detect_collapse(chips, token_ends=token_ends(chips)).detected, key
+    zones = corpus_texts("coherent_numbers9.jsonl.gz")["deb:bind9-doc:reference.html:2#67"]
+    assert not detect_collapse(zones, token_ends=token_ends(zones)).detected
+    lead = "The filter has these modes:\n\n"
+    modes = "".join(f"**{n}**\n\nClip the pixel with the {'maximum' if n % 2 else 'minimum'} of its neighbours.\n\n"
+                    for n in range(1, 7))
+    assert not detect_collapse(lead + modes).detected  # six items (three copies of the block), as real lists count
+    more = "".join(f"**{n}**\n\nClip the pixel with the {'maximum' if n % 2 else 'minimum'} of its neighbours.\n\n"
+                   for n in range(1, 9))
+    verdict = detect_collapse(lead + more)  # eight items, as eight counting lines are
+    assert verdict.detected and verdict.signal == "loop"

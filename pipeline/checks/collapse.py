@@ -61,11 +61,14 @@ class Thresholds:
     counting_copies: int = 8  # lines come round this many times with only a number stepped up by one (0: off; real text
     # counts six times at most: R's index rows `lang1` to `lang6` over one description)
     table_row_copies: int = 4  # the same table row this many times back to back (real tables repeat one 3 times at most)
+    wide_row_cells: int = 24  # a row with this many cells, three times the table's widest row before it: cells that loop
     table_block_copies: int = 3  # the same 2 or 3 table rows this many times back to back ("| gpg |", "| gpgv |", ...)
     empty_fences: int = 8  # this many code fences in a row with nothing between them: empty blocks opened and closed
     code_block_copies: int = 4  # the same fenced block this many times back to back (0: off; a page shows one twice at most)
-    code_line_copies: int = 8  # the same code line of 2+ words this many times back to back (real code and its output
-    # repeat one 5 times at most: "Running worker" printed by five threads)
+    code_line_copies: int = 8  # the same code line of 2+ words (or 2 to 8 lines, some words among them) this many
+    # times back to back (real code and its output repeat one 5 times at most: "Running worker" printed by five threads;
+    # Python's email docs print "message/rfc822", "text/plain" five times)
+    code_word_copies: int = 12  # ... a line of one word with a letter ("#!/usr/bin/ruby"; nested blocks close a few "end"s)
     period_share: float = 0.8  # a loop's last period is mostly repeated words; a reference page's boilerplate
     # sentence, third time round, sits between new ones ("Return an iterator for the month *month* ...")
     short_cycle_words: int = 8  # consecutive third-time n-grams over at most 3 distinct words: "- Server - Server ..."
@@ -202,6 +205,7 @@ class _CountingLines:
         self.lines: deque[tuple[str, tuple[int, ...], Sequence[str], int]] = deque(maxlen=self.MAX_PERIOD + 1)
         self.rounds = _Rounds(self.MAX_PERIOD)
         self.steps = [0] * (self.MAX_PERIOD + 1)  # per period: how many of the matching lines stepped a number up
+        self.stride = [1] * (self.MAX_PERIOD + 1)  # ... and by how much at most
 
     def add(self, words: Sequence[str], first: int, row: bool) -> int | None:
         """One more line (a table row: `row`); the word where the loop's second copy began, once it has come round
@@ -213,11 +217,16 @@ class _CountingLines:
         lines.append((_DIGITS.sub("0", line) if numbers else line, numbers, words, first))
         for period in range(1, min(self.MAX_PERIOD, len(lines) - 1) + 1):
             before = lines[-1 - period]
-            stepped = _steps_up(before[1], numbers, alone=row)
-            copies = self.rounds.count(period, lines[-1][0] == before[0] and (stepped or numbers == before[1]), first)
-            self.steps[period] = self.steps[period] + stepped if copies else 0
-            if copies >= self.copies and 2 * self.steps[period] >= copies - 1 and self._lettered(period) >= (
-                    1 if row and copies >= 2 * self.copies else self.COUNTED_WORDS):
+            # a block of two items of one form ("**16**", "**17**") counts by two, unless its lines count one by one
+            most = 1 if any(self.rounds.runs[d] >= period for d in range(1, period) if period % d == 0) else sum(
+                1 for back in range(1, period + 1) if lines[-back][0] == lines[-1][0])
+            step = _step_up(before[1], numbers, alone=row, most=most)
+            copies = self.rounds.count(period, lines[-1][0] == before[0] and (step > 0 or numbers == before[1]), first)
+            self.steps[period] = self.steps[period] + (step > 0) if copies else 0
+            self.stride[period] = max(self.stride[period], step) if copies else 1
+            counted = copies * self.stride[period]  # the items counted: copies of a block of two numbered items count twice
+            if counted >= self.copies and 2 * self.steps[period] >= copies - 1 and self._lettered(period) >= (
+                    1 if row and counted >= 2 * self.copies else self.COUNTED_WORDS):
                 return self.rounds.second[period]
         return None
 
@@ -230,7 +239,7 @@ class _CountingLines:
 class _RepeatedRows:
     """The last few table rows (or code lines), and per period how many rows in a row matched the row a period back."""
 
-    MAX_PERIOD = 3
+    MAX_PERIOD = 8
 
     def __init__(self) -> None:
         self.rows: deque[tuple[str, ...]] = deque(maxlen=self.MAX_PERIOD + 1)
@@ -247,9 +256,13 @@ class _RepeatedRows:
         self.rows.append(row)
         for period, copies in needed.items():
             matched = len(self.rows) > period and self.rows[-1 - period] == row
-            if self.rounds.count(period, matched, first) >= copies:
+            if self.rounds.count(period, matched, first) >= copies and (period == 1 or self._lettered(period)):
                 return self.rounds.second[period]
         return None
+
+    def _lettered(self, period: int) -> bool:
+        """The last `period` rows name something: a block of digits and rules ("0 0 0", "+---+") may repeat."""
+        return _LETTER.search(" ".join(word for row in itertools.islice(reversed(self.rows), period) for word in row)) is not None
 
 
 class _RepeatedBlocks:
@@ -283,13 +296,16 @@ class _RepeatedBlocks:
         return self.second if self.copies >= self.needed else None
 
 
-def _steps_up(before: tuple[int, ...], after: tuple[int, ...], alone: bool) -> bool:
-    """The first number that differs went up by one: "1.2.9" to "1.3.0", "10-1" to "10-2" (`alone`: and no other
-    number changed)."""
+def _step_up(before: tuple[int, ...], after: tuple[int, ...], alone: bool, most: int = 1) -> int:
+    """How far the first number that differs went up, if by one to `most`: "1.2.9" to "1.3.0", "10-1" to "10-2"
+    (`alone`: and no other number changed); else 0."""
     if len(before) != len(after):
-        return False
+        return 0
     changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
-    return bool(changed) and changed[0][1] == changed[0][0] + 1 and not (alone and len(changed) > 1)
+    if not changed or (alone and len(changed) > 1):
+        return 0
+    step = changed[0][1] - changed[0][0]
+    return step if 0 < step <= most else 0
 
 
 class CollapseDetector:
@@ -331,8 +347,9 @@ class CollapseDetector:
         self._period = self._period_run = 0  # where this word's n-gram came last; words in a row it came that far back
         self._rows = _RepeatedRows()  # the last table rows (or code lines) and how they came round, and the copies
         # that make a loop of a block of 1, 2 or 3 rows (of one code line)
-        self._row_copies = {1: self.t.table_row_copies, 2: self.t.table_block_copies, 3: self.t.table_block_copies}
-        self._code_copies = {1: self.t.code_line_copies}
+        self._row_copies = {1: self.t.table_row_copies, **dict.fromkeys(range(2, 7), self.t.table_block_copies)}
+        self._code_copies = dict.fromkeys(range(1, 9), self.t.code_line_copies)
+        self._code_word_copies = {**self._code_copies, 1: self.t.code_word_copies}
         self._fences = 0  # code fences in a row with no other word between them
         self._blocks = _RepeatedBlocks(self.t.code_block_copies)  # fenced code blocks, and the last one's copies in a row
         self._counting = _CountingLines(self.t.counting_copies)
@@ -486,6 +503,8 @@ class CollapseDetector:
         if self._table_line:
             self._since_pipe = 0 if "|" in raw else self._since_pipe + 1
             self._row_cells += raw.count("|")
+            if self._table_cells >= 2 and self._row_cells >= max(self.t.wide_row_cells, 3 * self._table_cells):
+                return self._fire("loop", self._line_first)  # "| Comm.|  |  |  | ...": empty cells past the table's width
             if "|" in raw and 2 <= self._row_cells <= 3:
                 self._note_label(index)  # a row's first cell or two name it, as a heading does: "| DELETE | UPDATE |"
             if raw[:1] == "=" and index > self._line_first and _TABLE_RULE.match(raw):
@@ -584,13 +603,15 @@ class CollapseDetector:
             row = tuple(self._words[self._line_first: index + 1])
             if _LETTER.search(" ".join(row)):
                 return self._rows.add(row, self._line_first, self._code_copies)
-        if not (self._table_line or (code and index > self._line_first)):  # most lines: no tuple to build
-            self._rows.clear()
+        one_word = index == self._line_first
+        if not (self._table_line or (code and not (one_word and _LETTER.search(self._words[index]) is None))):
+            self._rows.clear()  # most lines: no tuple to build; a closing brace ends a run of code lines
             return None
         row = tuple(self._words[self._line_first: index + 1])
         if self._table_line and all(_TABLE_RULE.match(word) for word in row):
             return None  # a grid table's rule between rows: the rows around it are still back to back
-        return self._rows.add(row, self._line_first, self._row_copies if self._table_line else self._code_copies)
+        needed = self._row_copies if self._table_line else self._code_word_copies if one_word else self._code_copies
+        return self._rows.add(row, self._line_first, needed)
 
     def _is_glued_salad(self, raw: str) -> bool:
         """'TheColorOfArubaBakeryDhleYoho...': many words run together in one token, as no text does
