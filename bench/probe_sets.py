@@ -3,8 +3,10 @@ written to probe them. Prints one JSON object.
 
 bench/corpus/chatter/*.json: {heading, lead, body, tail, kind}; the input is lead + body + tail, and the right output
 is exactly body (chatter: lead and tail cut; content: nothing cut, the worst error being content lost; echo, from
-blind-4 on: nothing cut, the prompt's sentence inside reported). blind-4 and later carry a prompt_index into
-prompts-post.json, the example post's rendered prompts, which the trimmer is given as a run gives them. probe.json is
+blind-4 on: nothing cut, the prompt's sentence inside reported, or that sentence alone cut: `echo_trimmed`). The answer
+goes through the run's reasoning split first (a `<think>` block never reaches the trimmer in a run). blind-4 and
+later carry a prompt_index into prompts-post.json, the example post's rendered prompts, which the trimmer is given as a
+run gives them. probe.json is
 an adversarial probe the rules of 2026-12-07 were calibrated on; blind-1, -2 and -3 were each written by a helper that
 saw neither the rules nor the other sets, then judged once (figures in the README) and only then used to change the
 rules, so the figures printed now for all but the newest are not blind.
@@ -35,9 +37,11 @@ from pipeline.checks.reasoning import reasoning_sentences
 from pipeline.checks.repetition import previous_issue_findings, repetition_findings
 from pipeline.checks.section import think_leaks
 from pipeline.checks.text import ends_mid_sentence
+from pipeline.thinking import split_thinking
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 _FLAGGED_NUMBER = re.compile(r"[\d.][\d.,:/-]*")
+THINK_MARKERS = ("<think>", "</think>")
 PROMPTS = [{"system": p["system"], "user": p["user"]} for p in json.loads((CORPUS / "chatter/prompts-post.json").read_text())]
 
 
@@ -46,13 +50,19 @@ def chatter_set(path: Path) -> dict:
     wrong = []
     for case in json.loads(path.read_text()):
         prompt = PROMPTS[case["prompt_index"]] if "prompt_index" in case else {}  # blind-4 on: the example post's prompts
-        trimmed = trim_chatter(case["lead"] + case["body"] + case["tail"], case["heading"], prompt.values())
+        # as a run does: the reasoning block goes before the trimmer sees the answer (generate/attempts.py kept_text)
+        answer = split_thinking(case["lead"] + case["body"] + case["tail"], THINK_MARKERS).visible
+        trimmed = trim_chatter(answer, case["heading"], prompt.values())
         if case["kind"] == "echo":
             # blind-8 on, an echo case may carry chatter around it too: only losing part of the body is a cut
             lost = case["body"].strip() not in trimmed.text
-            outcome = "echo_cut" if lost else "echo_flagged" if trimmed.echoed else "echo_missed"
+            # the echoed sentence cut and nothing else of the body: the instruction trimmed, as the issue allows
+            rest = " ".join(case["body"].replace(case["echoed"], " ").split())
+            only_echo = lost and rest in " ".join(trimmed.text.split())
+            outcome = ("echo_trimmed" if only_echo else "echo_cut") if lost else (
+                "echo_flagged" if trimmed.echoed else "echo_missed")
             counts[outcome] = counts.get(outcome, 0) + 1
-            if outcome != "echo_flagged":
+            if outcome not in ("echo_flagged", "echo_trimmed"):
                 wrong.append({"id": case["id"], "outcome": outcome, "removed": trimmed.removed})
             continue
         if case["kind"] == "content":

@@ -106,14 +106,15 @@ def test_presenting_content_is_not_a_preamble(text):
 def test_first_held_out_outputs_lose_only_their_preambles():
     """Ten real attempts (seeds 31 and 37). Held out until 2026-12-06, when their miss "Here's your part 3:" made
     "part" (with piece, chapter, article, write-up) one of the preamble's nouns: no longer held out since. Still
-    missed: a first line that is another section's heading. No content line goes."""
+    missed: a first line that is another section's heading. No content line goes (since 2026-12-07 the bold label
+    "**Section 1**" under the preamble goes too: a line all in emphasis naming a section by number is a place label)."""
     import json
 
     prompts = {p.heading: [m["content"] for m in p.messages] for p in render_prompts(load_brief(REPO / "briefs/post.yaml"))}
     attempts = json.loads((REPO / "tests/real_text/smollm2-chatter-heldout.json").read_text())["attempts"]
     removed = [r for a in attempts for r in trim_chatter(a["text"], a["heading"], prompts[a["heading"]]).removed]
     assert removed == ["Here's an example of the section you're referring to:", "Here's your part 3:",
-                       "Here's an example of how to write this paragraph:"]
+                       "Here's an example of how to write this paragraph:", "**Section 1**"]
 
 
 def test_second_held_out_outputs_lose_only_their_preambles():
@@ -435,5 +436,61 @@ def test_talk_to_the_asker_about_the_text_is_cut(prompt, lead, tail):
     BODY + "\n\nLet's say you wanted to get the version string for a package.",  # the Python docs
 ])
 def test_a_post_that_speaks_to_its_readers_about_itself_is_kept(prompt, text):
+    heading, texts = prompt
+    assert trim_chatter(text, heading, texts).removed == []
+
+
+@pytest.mark.parametrize("lead, tail", [
+    # written by a helper for bench/corpus/chatter/blind-9.json (missed when judged blind, the rules made from them)
+    ("Here is the section body, no heading included:\n\n", ""),
+    ("Plain prose, short paragraphs, no bullet points:\n\n", ""),
+    ("Written with a technical reader in mind, someone who knows what quantisation is but hasn't fought unified "
+     "memory yet:\n\n", ""),
+    ("Below is the body text for section 4. I have followed the style notes: first person, concrete, plain "
+     "English.\n\n", ""),
+    ("*Final section, kept short and plain as asked.*\n\n", ""),
+    ("> Section 2 of 5 · target ~120 words\n\n", ""),
+    ("I've aimed for a calm, matter-of-fact tone here rather than a dramatic one.\n\n", ""),
+    ("Absolutely.\n\n", ""),
+    ("Output:\n", ""),
+    ("[Section 3/5 — The three MLX limits I set]\n\n", ""),
+    ("好的，以下是第三节的正文：\n\n", ""),
+    ("Thanks for the detailed notes — they make this easy.\n\n", ""),
+    ("", "\n\n---\n\nThis section totals about 120 words and uses only the figures provided (64, 35, 10, 41)."),
+    ("", "\n\nIf the numbers change once you remeasure, send them over and I'll redo the paragraph."),
+    ("", "\n\n---\n\nA couple of notes on this draft:\n\n1. I left the MLX limits out, since section 3 covers them.\n"
+         "2. If you want a stronger hook, I can open with the 10 GB figure instead."),
+    ("", "\n\nI hope this helps with your blog post!\n\nUser: thanks, next section please\nAssistant: Sure! Here is "
+         "section 5:"),
+    ("", "\n\nDone. Next?"),
+    ("", "\n\n(Approx. 110 words.)"),
+])
+def test_talk_about_the_request_at_either_end_is_cut(prompt, lead, tail):
+    """An edge paragraph of at most 40 words that holds two kinds of what a request for a section is made of (the
+    section named, its length, its style, the request itself, the text as a deliverable), or one of them said with a
+    yes, a remark about the writing or, for its length, style or form, a colon handing over; a yes, a label or thanks
+    for the notes on a line of its own; the model writing the chat's next turns itself."""
+    heading, texts = prompt
+    trimmed = trim_chatter(lead + BODY + tail, heading, texts)
+    assert trimmed.text == BODY and trimmed.removed
+
+
+@pytest.mark.parametrize("text", [
+    # people's text that drafts of those rules cut (bench/chatter.py): docs name their sections and "your notes"
+    "If you have configured your system as described in Section 4.2, “Execute a security update” you just need to "
+    "do:\n\n" + BODY,  # Debian's securing-debian manual
+    "Thus, to explain the output of the example of the last section:\n\n" + BODY,  # GNU units
+    "There is some added flexibility to help with keeping time log data in the same file as your notes, todo "
+    "lists, etc.:\n\n" + BODY,  # ledger
+    "**Section 7.3, “Customers”**\n\n" + BODY,  # GnuCash's guide
+    "Output:\n\n```\n$ python prog.py\n4\n```\n\n" + BODY,  # the Python docs: a label over a code block
+    "*output:*\n\n" + BODY,
+    "**OK**\n\n" + BODY,  # a button named in Debian's reference
+    "如果您发现 SwanLab 对您的研究之旅有帮助，请考虑以下列格式引用：\n\n" + BODY,  # a README's own Chinese
+    "Here's the draft schedule the job follows:\n\n" + BODY,
+    BODY + "\n\nIf you spot a mistake in any of the numbers above, let me know. I'll update this post as they come in.",
+    BODY + "\n\nUser: what does the cache hold?\nAssistant: the freed buffers.\n\n```\nUser: x\nAssistant: y\n```",
+])
+def test_docs_that_name_their_sections_labels_and_notes_are_kept(prompt, text):
     heading, texts = prompt
     assert trim_chatter(text, heading, texts).removed == []

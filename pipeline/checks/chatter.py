@@ -58,6 +58,7 @@ _TO_THE_ASKER = re.compile(
     r"\byour (?:research notes|notes|instructions|brief|request|outline|guidelines|constraints|prompt|voice)\b|"
     r"\bi can (?:also )?(?:make|shorten|expand|rewrite|revise|reorder|flatten|lead|add|trim|tighten|adjust|tweak|split|"
     r"merge|stitch|draft|turn|swap|change|cut|drop|restructure|rework|redo)\b|\b(?:shall|should) i\b|"
+    r"\bi'll (?:redo|rework) (?:it|this|that|the)\b|"
     r"\b(?:does|did|do) (?:that|this|it) (?:capture|work for you|match|fit|cover|hit)\b|"
     r"\bif (?:you'd|you would) (?:like|prefer|rather)\b|\bwould you (?:like|prefer|rather)\b|\bhappy to (?:reorder|"
     r"revise|rewrite|adjust|change|shorten|expand|kick off|start)\b", re.IGNORECASE)
@@ -73,9 +74,36 @@ _ABOUT_THE_TEXT = re.compile(
 _ACK_START = re.compile(rf"\A(?:{_YES}|right|noted|happy to)\b", re.IGNORECASE)
 _ACK_OPENING = re.compile(rf"{_ACK_START.pattern}\s*[!.:\u2014\u2013-]", re.IGNORECASE)  # "Of course," is prose
 TALK_WORDS = 70  # a paragraph of talk about the answer is short; past this it is the writer's own
+# What a request for a section is made of, in kinds: the piece named as one, its length, its style, the request itself,
+# the text as a deliverable. A short edge paragraph with two kinds talks about the text, not its subject
+_REQUEST_TERMS = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (
+    r"\bsections?\s+\d+\b(?![.,]\d)|\b(?:first|second|third|fourth|fifth|final|last|next|opening|closing) section\b|"
+    r"\bsection \d+ of \d+\b",
+    r"\b\d+\s+words\b|\bword (?:count|target|limit)\b",
+    r"\bfirst person\b|\bplain (?:english|prose)\b|\bshort paragraphs?\b|\bbullet points\b|"
+    r"\bno (?:heading|preamble|summary|bullets|bullet points)\b|\btone\b|\bstyle notes\b",
+    r"\bas (?:you )?(?:asked|requested)\b|\byou (?:listed|asked for|requested|gave|provided|specified)\b|"
+    r"\byour (?:notes|brief|outline|instructions)\b|\b(?:figures|numbers|facts) (?:provided|given|you gave)\b",
+    r"\b(?:body|section) text\b|\bsection body\b|\bdraft \d+\b|\bthis draft\b|\breader in mind\b",
+))
+_WRITING_TERMS = (_REQUEST_TERMS[1], _REQUEST_TERMS[2], _REQUEST_TERMS[4])  # its length, style, form: not its notes
+REQUEST_TALK_WORDS = 40  # two kinds of request terms in a paragraph this short: talk about the text
+# A line that only labels what follows, as template-following models write: "Output:", "Text:", "Response:"
+_LABEL_ONLY = re.compile(r"(?:output|text|answer|response|body|section body|section text|final answer|result)\s*:",
+                         re.IGNORECASE)
+_WRITER_REMARK = re.compile(r"\A(?:i(?:'ve| have)? (?:aimed|kept|tried|written|focused|gone|opted)|"
+                            r"i'll (?:cover|keep|write|walk|explain|break|focus|stick|give)|writing this (?:one|section)|"
+                            r"(?:this|it) (?:one )?(?:comes in at|runs|clocks in at))\b", re.IGNORECASE)
+_THANKS_FOR_THE_ASK = re.compile(r"\A(?:thanks|thank you) for (?:the|this|your) (?:[\w-]+ ){0,2}(?:notes|brief|prompt|"
+                                 r"request|outline|instructions|context)\b", re.IGNORECASE)
 
 
-def _talks_about_the_answer(words: str, opening: bool = False) -> bool:
+def _request_terms(words: str, kinds: tuple[re.Pattern, ...] = _REQUEST_TERMS) -> int:
+    """How many kinds of request terms the words hold."""
+    return sum(1 for terms in kinds if terms.search(words))
+
+
+def _talks_about_the_answer(words: str, opening: bool = False, told: Told | None = None) -> bool:
     """A short paragraph that speaks to the asker (or, opening the answer, acknowledges the ask) about the text as a
     piece of writing: "I kept this close to 110 words ... I can lead with the 10 GB figure", "Should the next section
     keep this level of detail?", "Alright, section 4 is about why each section is a separate call." A reader is
@@ -84,6 +112,11 @@ def _talks_about_the_answer(words: str, opening: bool = False) -> bool:
         return False
     if opening and _ACK_START.match(words) and _NAMED_AS_A_PIECE.search(words):
         return True  # "Alright, section 4 is about why ...": a comma after the yes, but the section named as asked for
+    own = " ".join(s for s in _SENTENCES.split(words) if not (told and _is_echo(s, told)))  # an echo is flagged apart
+    terms = _request_terms(own) if len(words.split()) <= REQUEST_TALK_WORDS else 0
+    if terms >= 2 or (opening and terms and (_ACK_START.match(words) or _WRITER_REMARK.match(words) or (
+            words.endswith(":") and _request_terms(own, _WRITING_TERMS)))):  # docs name their sections, your notes
+        return True  # "Here is the section body, no heading included:", "Plain prose, short paragraphs, no bullet points:"
     if not _ABOUT_THE_TEXT.search(words):
         return False
     return bool(_TO_THE_ASKER.search(words) or (opening and _ACK_OPENING.match(words)))
@@ -113,11 +146,17 @@ _AS_AN_AI = re.compile(r"\A\s*as an ai(?: language model| assistant| model)?\b[^
 _PROSE_START = re.compile(r"\A\s*[A-Z\"\u201c\u2018']")  # a new sentence, not a fence, list, table, code or its tail
 _FLATTERY = re.compile(r"\A\s*(?:what an?|that's an?|that is an?)?\s*(?:great|good|excellent|interesting)\s+"
                        r"question[!.]+[ \t]*", re.IGNORECASE)
-_HEADING_PREFIX = re.compile(r"\A(?:#+\s*)?(?:(?:section|part|step|chapter)\s*\d*(?:\s+of\s+\d+)?\s*[:.\u2014-]\s*|"
+_HEADING_PREFIX = re.compile(r"\A(?:>\s*)?(?:#+\s*)?(?:(?:section|part|step|chapter)\s*\d*(?:\s+of\s+\d+)?\s*"
+                             r"[:.\u2014\u00b7-]\s*|"
                              r"(?:section title|title|heading)\s*:\s*|\d+[.)]\s+)?", re.IGNORECASE)
 _WORD_COUNT_NOTE = re.compile(r"\s*\((?:(?:approx\.?|about|~)?[^()]*\bwords?\b[^()]*|(?:section|part) \d+ of \d+)\)\s*:?\s*\Z",
                               re.IGNORECASE)
-_PLACE_ONLY = re.compile(r"\[?(?:section|part) \d+(?: of |/)\d+\]?[.:]?", re.IGNORECASE)  # "Section 5 of 5", "[Section 4/5]"
+_PLACE_ONLY = re.compile(r"\[?(?:section|part) \d+(?: of |/)\d+\]?[.:]?|\[(?:section|part) \d+(?: of |/)\d+[^\]\n]*\]",
+                         re.IGNORECASE)  # "Section 5 of 5", "[Section 4/5]", "[Section 3/5 — The three MLX limits I set]"
+# A line all in emphasis that names the section by its number: "*Section 5 — the closing section of the post*"
+_PLACE_LABEL = re.compile(r"(?P<mark>[*_]{1,2})\s*(?:section|part) \d+\b(?![.,]\d)[^*_\n]{0,80}(?P=mark)", re.IGNORECASE)
+# A line in Chinese or Japanese that hands over an English answer ("好的，以下是第三节的正文：")
+_CJK_HANDOVER = re.compile(r"(?:好的|当然|以下是|下面是)[\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e]*[:\uff1a]\s*")
 _SETEXT = re.compile(r"\A[ \t]*(?:=+|-+)[ \t]*(?:\n+|\Z)")
 _RULE_LINE = re.compile(r"\n[ \t]*(?:-{3,}|\*{3,}|_{3,}|[\u2014\u2013])[ \t]*\Z")
 _RULE_ONLY = re.compile(r"[ \t]*(?:-{3,}|\*{3,}|_{3,}|[\u2014\u2013])[ \t]*")
@@ -151,21 +190,24 @@ _SIGN_OFF = re.compile(
     r"if you have any (?:other |more |further )?questions|"
     r"looking forward to (?:the next|more|"
     r"working|your)|that's it for (?:this|the) (?:one|section|part)|thanks? (?:you )?for (?:working|collaborating|letting me)|"
-    r"(?:the )?end[.!]?$|next up (?:is|would be) (?:section|part) \d+|"
+    r"(?:the )?end[.!]?$|next up(?: is| would be|:) (?:section|part) \d+|"
     r"happy (?:writing|blogging)|(?:i )?hope (?:this|that|it) (?:captures|fits|works|matches|is what|meets your|suits your)|"
-    r"does (?:this|that|it) (?:work|look good|sound good|fit) for you|"
+    r"does (?:this|that|it) (?:work|look good|sound good|fit) for you|does (?:this|that|it) capture what you "
+    r"(?:wanted|were after|had in mind)|hope (?:it'?s|this is) (?:good|ok|okay)|"
     r"thanks? (?:you )?for (?:the|this|your) (?:[\w-]+ ){0,2}(?:topic|question|request|opportunity|prompt|brief|notes|"
     r"instructions)|(?:just )?say the word|next up is (?:section|part) \d+|"
-    r"ready (?:for|to write) (?:the next|section \d+|part \d+|more)|ready (?:when|whenever) you are|i hope you (?:enjoy|like) "
+    r"(?:i'm |i am )?ready (?:for|to write) (?:the next|section \d+|part \d+|more)|ready (?:when|whenever) you are|"
+    r"i hope you (?:enjoy|like) "
     r"(?:this|the) (?:section|post|draft)|this (?:should|will|would) (?:fit|work|slot|flow) (?:well |nicely )?"
     r"(?:in(?:to)?|with) (?:the rest of )?your (?:post|article|blog|draft)|i hope (?:this|the|my) (?:\w+ )?(?:section|post|"
     r"draft|text|article) (?:meets|fits|is helpful|helps|wraps|works|captures|matches|suits|is what)|i hope you "
     r"(?:enjoy(?:ed)?|find|found|like)|thank you for the opportunity|enjoy (?:writing|your)|please (?:do not|don't) "
-    r"hesitate|if you need (?:any )?(?:adjustments|changes|revisions|edits|(?:more|additional|further) (?:details|changes|"
+    r"hesitate|if you need (?:any )?(?:(?:further |more )?adjustments|changes|revisions|edits|"
+    r"(?:more|additional|further) (?:details|changes|"
     r"edits|help))|feel free to "
     r"(?:modify|adjust|tweak|edit|change|adapt|customi[sz]e) (?:this|the) (?:section|draft|text|post)|(?:i'm |i am |"
     r"i'd be |i would be )?happy to (?:help|adjust|revise|tweak|expand|swap|change|write|make|add|rewrite|shorten|"
-    r"provide|assist))\b|(?:good luck|feel free to ask)[!.]*$|end of (?:the )?(?:section|post|draft|part)(?: \d+)?[.!]?$|"
+    r"provide|assist))\b|(?:good luck|feel free to ask)[!.]*$|next\?$|end of (?:the )?(?:section|post|draft|part)(?: \d+)?[.!]?$|"
     r"(?:i )?hope (?:this|that|it)(?:'s| is) (?:useful|helpful)(?: to you)?(?:,? and thanks?(?: you)? for (?:the|your) "
     r"[^.!?]*)?[!.]*$|"
     r".*\bplease let me know[.!]*$|.*\b(?:(?:verify|check|double-check|confirm) .*\bbefore (?:publishing|posting|sending)|"
@@ -177,6 +219,9 @@ _SIGN_OFF = re.compile(
 _VALEDICTION = re.compile(r"\A(?:thank you|thanks|best regards|kind regards|regards|cheers|sincerely|best|done|all done|"
                           r"notes?:)[!.,]*\Z",
                           re.IGNORECASE)
+# A model that runs past its turn writes the chat on: "User: thanks, next section please\nAssistant: Sure! ..."
+_NEXT_TURNS = re.compile(r"\n[ \t]*\n(?:user|human)[ \t]*:[^\n]*\n+(?:assistant|ai|bot)[ \t]*:(?:(?!```).)*\Z",
+                         re.IGNORECASE | re.DOTALL)  # a transcript the post shows, a code block after it, is content
 _NOTE = re.compile(r"\A\(?\s*(?:note|n\.b\.|please note)\s*(?::|that)\s*", re.IGNORECASE)
 # Leave to change the answer, for the asker's post: "Feel free to adjust the tone to match the rest of your post."
 _EDITS = r"tweak|adjust|modify|edit|adapt|change|customi[sz]e|replace|swap|update"  # what the asker may do to it
@@ -196,7 +241,8 @@ _REMARK = re.compile(rf"\A(?:feel free to (?:{_EDITS})|"
                      r"(?:numbers|figures|amounts|prices|examples|links|names) (?:above )?are (?:examples|placeholders|"
                      r"illustrative|hypothetical)|that's (?:section|part) \d+|the (?:post|series|article) is (?:now )?"
                      r"complete|(?:that|this) (?:completes|wraps up|concludes|finishes)\b|"
-                     r"in the next section|please (?:consult|verify|check|double-check|confirm))\b",
+                     r"in the next section|please (?:consult|verify|check|double-check|confirm)|(?:and )?(?:that|this) "
+                     r"(?:wraps up|completes) (?:all|the|this)|(?:section|part) \d+(?: of \d+)? (?:complete|done|finished))\b",
                      re.IGNORECASE)
 # A note about the writing itself: "(Word count: 112)", "Note: I've kept it under 150 words.", "I used only your facts."
 _ABOUT_ITSELF = re.compile(
@@ -205,7 +251,7 @@ _ABOUT_ITSELF = re.compile(
     r"showed|outlined|walked|discussed|introduced|focused)\b.*|\A\(\s*[~\u2248]?\s*\d+ words\b[^)]*\)\.?\Z|"
     r"\A\(?(?:note|n\.b\.)\s*:\s*.*\b(?:notes|facts|figures|numbers|instructions) (?:you )?(?:provided|gave|given|supplied)\b.*|"
     r"\A\(?\s*(?:approx(?:imate)?\.?\s*|total\s*)?(?:word count|tone|reading time|facts used|figures used|sources used)"
-    r"\s*:.*|\Atotal\s*:\s*[~\u2248]?\s*\d+ words\b.*|\A(?:approx(?:imate(?:ly)?)?\.?|about|around|roughly|[~\u2248])\s*\d+ "
+    r"\s*:.*|\Atotal\s*:\s*[~\u2248]?\s*\d+ words\b.*|\A\(?(?:approx(?:imate(?:ly)?)?\.?|about|around|roughly|[~\u2248])\s*\d+ "
     r"words\b.*|\A\(?\s*(?:approx(?:imate)?\.?\s*|"
     r"total\s*)?word count\b.*|\Athis (?:section|post|draft|version) is (?:approximately |about |around |roughly |"
     r"(?:just )?under )?~?\d+ words\b.*|\Athis (?:section|post|draft|text) (?:is|was) (?:written|based|intended|"
@@ -215,13 +261,16 @@ _ABOUT_ITSELF = re.compile(
     r"you (?:provided|gave)|provided|your (?:notes|facts|research|brief|guidelines)|guidelines|requirements)\b.*|"
     r"\Athis (?:section|draft|version)\b.*\b(?:requested (?:length|word count)|word (?:count|limit)|as requested)\b.*|"
     r"\Ai(?:'ve| have)? (?:kept|used|written|made|followed|avoided|"
-    r"included|stuck|tried|aimed|focused)\b.*\b(?:as requested|as you asked|words|instructions|your (?:notes|facts|"
+    r"included|stuck|tried|aimed|focused)\b.*\b(?:as requested|as you asked|words|instructions|style (?:guide|notes)|"
+    r"your (?:notes|facts|"
     r"research|brief|guidelines)|guidelines|requirements)\b.*", re.IGNORECASE)
 _NOTES_BLOCK = re.compile(r"\n[ \t]*\**(?P<label>[^\n:]{1,60}?)\**[ \t]*:[ \t]*\**[ \t]*\n+"
-                          r"(?P<items>(?:[ \t]*[-*+\u2022][^\n]*(?:\n+|\Z))+)\Z", re.IGNORECASE)
+                          r"(?P<items>(?:[ \t]*(?:[-*+\u2022]|\d+[.)])[^\n]*(?:\n+|\Z))+)\Z", re.IGNORECASE)
 _ANSWER_LABEL = re.compile(r"(?:key points(?: covered)?|what i (?:did|changed|covered)|changes made|(?:quick )?recap"
                            r"(?: of what i covered)?|summary of (?:changes|what i covered)|how i followed (?:your|the) "
-                           r"instructions|checklist)", re.IGNORECASE)
+                           r"instructions|checklist|(?:a (?:couple|few) of |some )?notes on (?:this|the|my) "
+                           r"(?:draft|section|text|choices)|notes on choices)",
+                           re.IGNORECASE)
 # what a note on the answer is about: the prompt's own terms ("- About 110 words", "- First person, concrete")
 _COMPLIANCE = re.compile(r"\b(?:\d+ words|first person|plain english|short paragraphs|no (?:heading|preamble|summary)|"
                          r"heading|preamble|complete (?:final )?sentence|facts (?:list|provided)|research notes|instructions|"
@@ -396,7 +445,8 @@ def _leading(text: str, heading: str, told: Told) -> tuple[str, str] | None:
         return lead.group().strip(), text[lead.end():]
     line, rest = _first_line(text)
     if _is_handing_over(line, rest) or _is_echo(line, told) or _hands_over_title(line, heading) or (
-            rest.strip() and _talks_about_the_answer(plain(line), opening=True)):
+            rest.strip() and (_talks_about_the_answer(plain(line.lstrip("> \t")), opening=True, told=told)
+                              or _stands_alone(line, text, rest))):
         rest = _after_rule(rest)  # "Here is the section:\n\n---\n\n## Heading": the rule goes with it
         return _cut_before(text, rest), rest
     if _is_heading_repeat(line, heading) or _PLACE_ONLY.fullmatch(plain(line)):
@@ -407,6 +457,20 @@ def _leading(text: str, heading: str, told: Told) -> tuple[str, str] | None:
     if sentence and _is_echo(sentence.group(1), told):
         return sentence.group(1).strip(), text[sentence.end():]
     return None
+
+
+def _stands_alone(line: str, text: str, rest: str) -> bool:
+    """A first line that is only a yes ("Absolutely." with a blank line after it), a label ("Output:"), thanks for the
+    notes, or Chinese handing over English text: nothing in it belongs to the section."""
+    words = plain(line)
+    alone = re.match(r"[^\n]*\n[ \t]*\n", text.lstrip("\n\r\t \ufeff")) is not None  # a paragraph of its own
+    prose_after = _PROSE_START.match(rest) is not None  # "Output:" over a code block or a log is the docs' own
+    if _PLACE_LABEL.fullmatch(line.strip()):
+        return True
+    return (alone and words == line.strip() and words[-1:] in ".!" and _ACK_ONLY.fullmatch(words) is not None) or (
+        prose_after and words == line.strip() and _LABEL_ONLY.fullmatch(words) is not None) or (
+        _THANKS_FOR_THE_ASK.match(words) is not None and len(words.split()) <= REQUEST_TALK_WORDS) or (
+        prose_after and _CJK_HANDOVER.fullmatch(line.strip()) is not None and rest.isascii())
 
 
 def _closing_kind(sentence: str) -> str | None:
@@ -480,8 +544,11 @@ def _notes_on_the_answer(text: str) -> re.Match | None:
 
 def _trailing(text: str, told: Told) -> tuple[str, str] | None:
     """The closing lines at the end: up to CLOSING_LINES lines of offers, notes and sign-offs with an offer (or an echo) among
-    them ("I hope this meets your requirements.\n\nThank you!", "Best regards,\n[Your Name]")."""
+    them ("I hope this meets your requirements.\n\nThank you!", "Best regards,\n[Your Name]"), or the model writing the
+    next turns of the chat itself."""
     body = text.rstrip()
+    if (turns := _NEXT_TURNS.search(body)) and body.count("```", 0, turns.start()) % 2 == 0:
+        return turns.group().strip(), body[:turns.start()]
     kept, kinds = body, []
     for _ in range(CLOSING_LINES):
         if notes := _notes_on_the_answer(kept):
