@@ -11,7 +11,11 @@ rejects anything already in the older coherent sets), at most 5 per package (pac
 licence are skipped), and split by a hash of the
 package name: calibration 50%, held-out 25%, reserve 25%. Every item carries `batch: "npm-readmes"`.
 Tarballs are cached in --cache, so a rebuild reads the same versions.
-Usage: python bench/build_npm_corpus.py [--packages 700] [--cache DIR] [--out FILE]"""
+A later set (coherent_npm2, 2026-12-07) crawls further and skips the packages of an earlier one:
+python bench/build_npm_corpus.py --packages 1500 --skip-packages-of bench/corpus/coherent_npm.jsonl.gz \
+    --batch npm-readmes-2 --out bench/corpus/coherent_npm2.jsonl.gz
+Usage: python bench/build_npm_corpus.py [--packages 700] [--cache DIR] [--out FILE] [--batch NAME]
+                                        [--skip-packages-of SET.jsonl.gz]"""
 
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ from pathlib import Path
 
 import requests
 from build_coherent_corpus import ROOT, NearDuplicates, sections_of, shape_of, split_of, write_corpus
-from collapse import coherent_items
+from collapse import coherent_items, load
 
 REGISTRY = "https://registry.npmjs.org"
 SEEDS = ("express", "commander", "yargs", "chalk", "axios", "lodash", "react", "vue", "webpack", "vite",
@@ -110,16 +114,19 @@ def main() -> None:
     parser.add_argument("--packages", type=int, default=700)
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "pipeline-bench" / "npm")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "corpus" / "coherent_npm.jsonl.gz")
+    parser.add_argument("--batch", default="npm-readmes")
+    parser.add_argument("--skip-packages-of", type=Path, help="a set whose packages this one leaves out")
     args = parser.parse_args()
+    skipped = {item["package"] for item in load(args.skip_packages_of)} if args.skip_packages_of else set()
     args.cache.mkdir(parents=True, exist_ok=True)
     unique = NearDuplicates()
     for item in coherent_items(ROOT / "bench" / "corpus"):  # nothing already in the older sets
-        if item.get("batch") != "npm-readmes":
+        if item.get("batch") != args.batch:
             unique.admit(item["text"])
     items = []
     for meta, text in crawl(args.packages, args.cache):
         name, kept = meta["name"], 0
-        if not isinstance(meta.get("license"), str):
+        if not isinstance(meta.get("license"), str) or f"npm:{name}" in skipped:
             continue  # no licence stated: not ours to redistribute
         for number, section in enumerate(sections_of(draft_like(text))):
             if kept >= SECTIONS_PER_PACKAGE:
@@ -130,7 +137,7 @@ def main() -> None:
             items.append({"id": f"npm:{name}@{meta['version']}#{number}", "label": "coherent",
                           "shape": shape_of(section), "source": "npm-readme", "package": f"npm:{name}",
                           "doc": f"npm:{name}/README.md", "licence": meta["license"],
-                          "split": split_of(f"npm:{name}"), "batch": "npm-readmes", "onset": None, "text": section})
+                          "split": split_of(f"npm:{name}"), "batch": args.batch, "onset": None, "text": section})
     print(json.dumps({"sections": len(items), "packages": len({i["package"] for i in items}),
                       "by_split_and_shape": write_corpus(items, args.out)}, indent=1))
 
