@@ -452,7 +452,6 @@ def test_a_post_that_speaks_to_its_readers_about_itself_is_kept(prompt, text):
     ("> Section 2 of 5 · target ~120 words\n\n", ""),
     ("I've aimed for a calm, matter-of-fact tone here rather than a dramatic one.\n\n", ""),
     ("Absolutely.\n\n", ""),
-    ("Output:\n", ""),
     ("[Section 3/5 — The three MLX limits I set]\n\n", ""),
     ("好的，以下是第三节的正文：\n\n", ""),
     ("Thanks for the detailed notes — they make this easy.\n\n", ""),
@@ -485,6 +484,9 @@ def test_talk_about_the_request_at_either_end_is_cut(prompt, lead, tail):
     "**Section 7.3, “Customers”**\n\n" + BODY,  # GnuCash's guide
     "Output:\n\n```\n$ python prog.py\n4\n```\n\n" + BODY,  # the Python docs: a label over a code block
     "*output:*\n\n" + BODY,
+    "output:\n\n    You and your\n    whole family\n    are made out\n    of meat.",  # wordwrap's README (npm)
+    BODY + "\n\nYou can even use custom compression algorithms, as long as they are defined in the ZIP spec (see "
+           "section 4.4.5). If you'd like more info on using custom compressors, feel free to ask.",  # fflate's README
     "**OK**\n\n" + BODY,  # a button named in Debian's reference
     "如果您发现 SwanLab 对您的研究之旅有帮助，请考虑以下列格式引用：\n\n" + BODY,  # a README's own Chinese
     "Here's the draft schedule the job follows:\n\n" + BODY,

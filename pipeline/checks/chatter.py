@@ -63,7 +63,7 @@ _TO_THE_ASKER = re.compile(
     r"\bif (?:you'd|you would) (?:like|prefer|rather)\b|\bwould you (?:like|prefer|rather)\b|\bhappy to (?:reorder|"
     r"revise|rewrite|adjust|change|shorten|expand|kick off|start)\b", re.IGNORECASE)
 # The text named as a requested piece of writing: "section 4", "110 words", "first person"
-_NAMED_AS_A_PIECE = re.compile(r"\bsections?\s+\d\b|\b\d+\s+words\b|\bfirst person\b|\bin your voice\b", re.IGNORECASE)
+_NAMED_AS_A_PIECE = re.compile(r"\bsections?\s+\d\b(?![.,]\d)|\b\d+\s+words\b|\bfirst person\b|\bin your voice\b", re.IGNORECASE)
 # ... or spoken of as one: its section, length, wording, shape
 _ABOUT_THE_TEXT = re.compile(
     rf"{_NAMED_AS_A_PIECE.pattern}|\b(?:this|the|that|next|previous|each|first|final|last|opening|closing|whole) "
@@ -88,9 +88,6 @@ _REQUEST_TERMS = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (
 ))
 _WRITING_TERMS = (_REQUEST_TERMS[1], _REQUEST_TERMS[2], _REQUEST_TERMS[4])  # its length, style, form: not its notes
 REQUEST_TALK_WORDS = 40  # two kinds of request terms in a paragraph this short: talk about the text
-# A line that only labels what follows, as template-following models write: "Output:", "Text:", "Response:"
-_LABEL_ONLY = re.compile(r"(?:output|text|answer|response|body|section body|section text|final answer|result)\s*:",
-                         re.IGNORECASE)
 _WRITER_REMARK = re.compile(r"\A(?:i(?:'ve| have)? (?:aimed|kept|tried|written|focused|gone|opted)|"
                             r"i'll (?:cover|keep|write|walk|explain|break|focus|stick|give)|writing this (?:one|section)|"
                             r"(?:this|it) (?:one )?(?:comes in at|runs|clocks in at))\b", re.IGNORECASE)
@@ -460,17 +457,14 @@ def _leading(text: str, heading: str, told: Told) -> tuple[str, str] | None:
 
 
 def _stands_alone(line: str, text: str, rest: str) -> bool:
-    """A first line that is only a yes ("Absolutely." with a blank line after it), a label ("Output:"), thanks for the
-    notes, or Chinese handing over English text: nothing in it belongs to the section."""
+    """A first line that is only a yes ("Absolutely." with a blank line after it), a place label in emphasis, thanks
+    for the notes, or Chinese handing over English text: nothing in it belongs to the section. (A bare "Output:" is
+    not: READMEs put it over their examples' output, indented or fenced.)"""
     words = plain(line)
     alone = re.match(r"[^\n]*\n[ \t]*\n", text.lstrip("\n\r\t \ufeff")) is not None  # a paragraph of its own
-    prose_after = _PROSE_START.match(rest) is not None  # "Output:" over a code block or a log is the docs' own
-    if _PLACE_LABEL.fullmatch(line.strip()):
-        return True
-    return (alone and words == line.strip() and words[-1:] in ".!" and _ACK_ONLY.fullmatch(words) is not None) or (
-        prose_after and words == line.strip() and _LABEL_ONLY.fullmatch(words) is not None) or (
+    return _PLACE_LABEL.fullmatch(line.strip()) is not None or (alone and words == line.strip() and words[-1:] in ".!" and _ACK_ONLY.fullmatch(words) is not None) or (
         _THANKS_FOR_THE_ASK.match(words) is not None and len(words.split()) <= REQUEST_TALK_WORDS) or (
-        prose_after and _CJK_HANDOVER.fullmatch(line.strip()) is not None and rest.isascii())
+        _PROSE_START.match(rest) is not None and _CJK_HANDOVER.fullmatch(line.strip()) is not None and rest.isascii())
 
 
 def _closing_kind(sentence: str) -> str | None:
