@@ -462,7 +462,8 @@ def _stands_alone(line: str, text: str, rest: str) -> bool:
     not: READMEs put it over their examples' output, indented or fenced.)"""
     words = plain(line)
     alone = re.match(r"[^\n]*\n[ \t]*\n", text.lstrip("\n\r\t \ufeff")) is not None  # a paragraph of its own
-    return _PLACE_LABEL.fullmatch(line.strip()) is not None or (alone and words == line.strip() and words[-1:] in ".!" and _ACK_ONLY.fullmatch(words) is not None) or (
+    yes = alone and words == line.strip() and words[-1:] in ".!" and _ACK_ONLY.fullmatch(words) is not None
+    return yes or _PLACE_LABEL.fullmatch(line.strip()) is not None or (
         _THANKS_FOR_THE_ASK.match(words) is not None and len(words.split()) <= REQUEST_TALK_WORDS) or (
         _PROSE_START.match(rest) is not None and _CJK_HANDOVER.fullmatch(line.strip()) is not None and rest.isascii())
 
