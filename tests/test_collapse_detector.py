@@ -889,3 +889,14 @@ def test_a_block_of_two_numbered_items_counting_by_two_is_a_loop():
                    for n in range(1, 9))
     verdict = detect_collapse(lead + more)  # eight items, as eight counting lines are
     assert verdict.detected and verdict.signal == "loop"
+
+
+def test_a_code_line_of_one_mark_thirty_two_times_is_a_loop():
+    """SmolLM2 writing a comment line of one `#` eighty times in a CGI script's header (the eighteenth batch, missed
+    when judged blind): a line without a letter never came into the code-line test, so that nested blocks closing a
+    few braces stay code. The same mark thirty-two times back to back is a loop."""
+    assert_loop_caught_within("smollm2-cont18-greedy-044", 128)
+    lead = "Add this to the top of your CGI script:\n\n```\n#!/usr/bin/env python3\n"
+    assert not detect_collapse(lead + "        }\n" * 12 + "```\n").detected  # deep nesting closes a dozen at most
+    verdict = detect_collapse(lead + "#\n" * 32 + "```\n")
+    assert verdict.detected and verdict.signal == "loop" and verdict.onset == len(lead) + 2

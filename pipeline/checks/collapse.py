@@ -68,6 +68,7 @@ class Thresholds:
     code_line_copies: int = 8  # the same code line of 2+ words (or 2 to 8 lines, some words among them) this many
     # times back to back (real code and its output repeat one 5 times at most: "Running worker" printed by five threads;
     # Python's email docs print "message/rfc822", "text/plain" five times)
+    code_mark_copies: int = 32  # ... of one mark without a letter ("#" line after line; nested blocks close a few "}")
     code_word_copies: int = 12  # ... a line of one word with a letter ("#!/usr/bin/ruby"; nested blocks close a few "end"s)
     period_share: float = 0.8  # a loop's last period is mostly repeated words; a reference page's boilerplate
     # sentence, third time round, sits between new ones ("Return an iterator for the month *month* ...")
@@ -350,6 +351,7 @@ class CollapseDetector:
         self._row_copies = {1: self.t.table_row_copies, **dict.fromkeys(range(2, 7), self.t.table_block_copies)}
         self._code_copies = dict.fromkeys(range(1, 9), self.t.code_line_copies)
         self._code_word_copies = {**self._code_copies, 1: self.t.code_word_copies}
+        self._marks = 0  # the same one-mark code line, this many times back to back
         self._fences = 0  # code fences in a row with no other word between them
         self._blocks = _RepeatedBlocks(self.t.code_block_copies)  # fenced code blocks, and the last one's copies in a row
         self._counting = _CountingLines(self.t.counting_copies)
@@ -604,7 +606,11 @@ class CollapseDetector:
             if _LETTER.search(" ".join(row)):
                 return self._rows.add(row, self._line_first, self._code_copies)
         one_word = index == self._line_first
-        if not (self._table_line or (code and not (one_word and _LETTER.search(self._words[index]) is None))):
+        mark = code and one_word and _LETTER.search(self._words[index]) is None  # "}", "#", "---": no word
+        self._marks = self._marks + 1 if mark and self._marks and self._words[index] == self._words[index - 1] else int(mark)
+        if self._marks >= self.t.code_mark_copies:
+            return index - self._marks + 2  # the second copy
+        if not (self._table_line or (code and not mark)):
             self._rows.clear()  # most lines: no tuple to build; a closing brace ends a run of code lines
             return None
         row = tuple(self._words[self._line_first: index + 1])
