@@ -347,7 +347,7 @@ class CollapseDetector:
         self._row_cells = self._table_cells = 0  # "|" in this row; the most in a row of this table so far
         self._period = self._period_run = 0  # where this word's n-gram came last; words in a row it came that far back
         self._rows = _RepeatedRows()  # the last table rows (or code lines) and how they came round, and the copies
-        # that make a loop of a block of 1, 2 or 3 rows (of one code line)
+        # that make a loop of a block of 1 to 6 rows (of 1 to 8 code lines; of a one-word line)
         self._row_copies = {1: self.t.table_row_copies, **dict.fromkeys(range(2, 7), self.t.table_block_copies)}
         self._code_copies = dict.fromkeys(range(1, 9), self.t.code_line_copies)
         self._code_word_copies = {**self._code_copies, 1: self.t.code_word_copies}
@@ -596,11 +596,13 @@ class CollapseDetector:
         return first >= 0 and self._tokens_at[index] - self._tokens_at[first] >= self.t.verbatim_tokens
 
     def _repeated_rows(self, index: int, code: bool, math: bool = False) -> int | None:
-        """Where the loop's second copy began, if this line ends the same table rows (a code line) coming round back to
-        back: one row table_row_copies times, a block of 2 or 3 rows table_block_copies times; a code line of 2+ words,
-        or a line of display math with a letter, code_line_copies times (a benchmark table repeats its cells, not whole
-        rows, since each row names what it measures; only a line of 2+ words counts in code, not a closing brace, and
-        in math only one that names something: a zero matrix's rows "0 & 0 \\\\" repeat)."""
+        """Where the loop's second copy began, if this line ends the same table rows (code lines) coming round back to
+        back: one row table_row_copies times, a block of 2 to 6 rows table_block_copies times; a code line of 2+ words,
+        a block of 2 to 8 code lines with a word among them, or a line of display math with a letter, code_line_copies
+        times; a one-word code line code_word_copies times, one mark without a letter code_mark_copies times (a
+        benchmark table repeats its cells, not whole rows, since each row names what it measures; code closes nested
+        blocks with a few braces or "end"s; in math only a line that names something counts: a zero matrix's rows
+        "0 & 0 \\\\" repeat)."""
         if math and not self._table_line:
             row = tuple(self._words[self._line_first: index + 1])
             if _LETTER.search(" ".join(row)):
