@@ -77,8 +77,7 @@ TALK_WORDS = 70  # a paragraph of talk about the answer is short; past this it i
 # What a request for a section is made of, in kinds: the piece named as one, its length, its style, the request itself,
 # the text as a deliverable. A short edge paragraph with two kinds talks about the text, not its subject
 _REQUEST_TERMS = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (
-    r"\bsections?\s+\d+\b(?![.,]\d)|\b(?:first|second|third|fourth|fifth|final|last|next|opening|closing) section\b|"
-    r"\bsection \d+ of \d+\b",
+    r"\bsections?\s+\d+\b(?![.,]\d)|\b(?:first|second|third|fourth|fifth|final|last|next|opening|closing) section\b",
     r"\b\d+\s+words\b|\bword (?:count|target|limit)\b",
     r"\bfirst person\b|\bplain (?:english|prose)\b|\bshort paragraphs?\b|\bbullet points\b|"
     r"\bno (?:heading|preamble|summary|bullets|bullet points)\b|\btone\b|\bstyle notes\b",
@@ -104,7 +103,10 @@ def _talks_about_the_answer(words: str, opening: bool = False, told: Told | None
     """A short paragraph that speaks to the asker (or, opening the answer, acknowledges the ask) about the text as a
     piece of writing: "I kept this close to 110 words ... I can lead with the 10 GB figure", "Should the next section
     keep this level of detail?", "Alright, section 4 is about why each section is a separate call." A reader is
-    addressed about the subject ("If you'd like to try it, the script is below"), not about the section or its notes."""
+    addressed about the subject ("If you'd like to try it, the script is below"), not about the section or its notes.
+    Or a paragraph made of what the request was made of (_REQUEST_TERMS, two kinds; one when it opens the answer with a
+    yes, a remark on the writing or a colon): "Here is the section body, no heading included:". `told`: the prompt,
+    whose echoed sentences are left out of that count (they are flagged, and the text around them may be content)."""
     if len(words.split()) > TALK_WORDS:
         return False
     if opening and _ACK_START.match(words) and _NAMED_AS_A_PIECE.search(words):
