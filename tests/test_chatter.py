@@ -463,6 +463,12 @@ def test_a_post_that_speaks_to_its_readers_about_itself_is_kept(prompt, text):
          "section 5:"),
     ("", "\n\nDone. Next?"),
     ("", "\n\n(Approx. 110 words.)"),
+    # blind-10's (the rules made from them after it was judged)
+    ("<|assistant|>\n", ""),
+    ("### Response:\n", "\n</s>"),
+    ("", "<|im_end|>"),
+    ("", "\n\nNote: I only used facts from your research notes; I did not add any numbers beyond the 35 GB figure."),
+    ("", "\n\nIn the final section, I can cover the load, run, exit pattern. Just say the word."),
 ])
 def test_talk_about_the_request_at_either_end_is_cut(prompt, lead, tail):
     """An edge paragraph of at most 40 words that holds two kinds of what a request for a section is made of (the
@@ -490,6 +496,7 @@ def test_talk_about_the_request_at_either_end_is_cut(prompt, lead, tail):
     "**OK**\n\n" + BODY,  # a button named in Debian's reference
     "如果您发现 SwanLab 对您的研究之旅有帮助，请考虑以下列格式引用：\n\n" + BODY,  # a README's own Chinese
     "Here's the draft schedule the job follows:\n\n" + BODY,
+    BODY + "\n\n- <s>[10x faster than built-in logging](#10x-faster-than-built-in-logging)</s>",  # loguru's README
     BODY + "\n\nIf you spot a mistake in any of the numbers above, let me know. I'll update this post as they come in.",
     BODY + "\n\nUser: what does the cache hold?\nAssistant: the freed buffers.\n\n```\nUser: x\nAssistant: y\n```",
 ])

@@ -141,6 +141,10 @@ _PLAN_AS_ASKED = re.compile(r"(?:i'll|i will|let me) \w+\b[^:]*\bas (?:you )?(?:
 _HANDING_TITLE = re.compile(r"(?:here(?:'s| is)|below is)\s+(?P<title>\"[^\"]+\"|\u201c[^\u201d]+\u201d)\s*"
                             r"(?:\([^)]*\))?(?:,\s*[^:\"]{0,40})?\s*[:!.]?",
                             re.IGNORECASE)
+# A chat template's own marks around the answer, printed as text: "<|assistant|>", "### Response:", "</s>"
+_ROLE_OPENING = re.compile(r"\A\s*(?:<\|assistant\|>|<\|im_start\|>assistant|### (?:response|assistant):)[ \t]*\n?",
+                           re.IGNORECASE)
+_END_TOKEN = re.compile(r"(?:\n[ \t]*</s>|\n?[ \t]*<\|(?:im_end|eot_id|endoftext|end)\|>)\s*\Z")  # HTML's <s>…</s> closes inline
 _AS_AN_AI = re.compile(r"\A\s*as an ai(?: language model| assistant| model)?\b[^.!?\n]*[.!?]?[^\n]*\n+", re.IGNORECASE)
 _PROSE_START = re.compile(r"\A\s*[A-Z\"\u201c\u2018']")  # a new sentence, not a fence, list, table, code or its tail
 _FLATTERY = re.compile(r"\A\s*(?:what an?|that's an?|that is an?)?\s*(?:great|good|excellent|interesting)\s+"
@@ -240,7 +244,7 @@ _REMARK = re.compile(rf"\A(?:feel free to (?:{_EDITS})|"
                      r"(?:numbers|figures|amounts|prices|examples|links|names) (?:above )?are (?:examples|placeholders|"
                      r"illustrative|hypothetical)|that's (?:section|part) \d+|the (?:post|series|article) is (?:now )?"
                      r"complete|(?:that|this) (?:completes|wraps up|concludes|finishes)\b|"
-                     r"in the next section|please (?:consult|verify|check|double-check|confirm)|(?:and )?(?:that|this) "
+                     r"in the (?:next|final|last) section|please (?:consult|verify|check|double-check|confirm)|(?:and )?(?:that|this) "
                      r"(?:wraps up|completes) (?:all|the|this)|(?:section|part) \d+(?: of \d+)? (?:complete|done|finished))\b",
                      re.IGNORECASE)
 # A note about the writing itself: "(Word count: 112)", "Note: I've kept it under 150 words.", "I used only your facts."
@@ -254,7 +258,7 @@ _ABOUT_ITSELF = re.compile(
     r"words\b.*|\A\(?\s*(?:approx(?:imate)?\.?\s*|"
     r"total\s*)?word count\b.*|\Athis (?:section|post|draft|version) is (?:approximately |about |around |roughly |"
     r"(?:just )?under )?~?\d+ words\b.*|\Athis (?:section|post|draft|text) (?:is|was) (?:written|based|intended|"
-    r"designed|meant|kept)\b.*|\A\(?(?:note|n\.b\.)\s*:\s*(?:(?:i|i've|i have) (?:kept|used|wrote|written|"
+    r"designed|meant|kept)\b.*|\A\(?(?:note|n\.b\.)\s*:\s*(?:(?:i|i've|i have) (?:only |just )?(?:kept|used|wrote|written|"
     r"followed|avoided|included|aimed|focused|tried|stuck|left out|chose|omitted|rounded|assumed)|word count)\b.*|"
     r"\A(?:kept|used|followed|avoided|included|stuck|written|wrote|aimed|focused)\b.*\b(?:as requested|words|instructions|"
     r"you (?:provided|gave)|provided|your (?:notes|facts|research|brief|guidelines)|guidelines|requirements)\b.*|"
@@ -440,7 +444,7 @@ def _hands_over_title(line: str, heading: str) -> bool:
 
 def _leading(text: str, heading: str, told: Told) -> tuple[str, str] | None:
     """One piece of chatter at the start, and the rest; None when the text starts with content."""
-    if lead := _AS_AN_AI.match(text) or _FLATTERY.match(text):
+    if lead := _AS_AN_AI.match(text) or _FLATTERY.match(text) or _ROLE_OPENING.match(text):
         return lead.group().strip(), text[lead.end():]
     line, rest = _first_line(text)
     if _is_handing_over(line, rest) or _is_echo(line, told) or _hands_over_title(line, heading) or (
@@ -544,6 +548,8 @@ def _trailing(text: str, told: Told) -> tuple[str, str] | None:
     them ("I hope this meets your requirements.\n\nThank you!", "Best regards,\n[Your Name]"), or the model writing the
     next turns of the chat itself."""
     body = text.rstrip()
+    if end := _END_TOKEN.search(body):
+        return end.group().strip(), body[:end.start()]
     if (turns := _NEXT_TURNS.search(body)) and body.count("```", 0, turns.start()) % 2 == 0:
         return turns.group().strip(), body[:turns.start()]
     kept, kinds = body, []
