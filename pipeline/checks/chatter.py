@@ -245,7 +245,8 @@ _REMARK = re.compile(rf"\A(?:feel free to (?:{_EDITS})|"
                      r"illustrative|hypothetical)|that's (?:section|part) \d+|the (?:post|series|article) is (?:now )?"
                      r"complete|(?:that|this) (?:completes|wraps up|concludes|finishes)\b|"
                      r"in the (?:next|final|last) section|please (?:consult|verify|check|double-check|confirm)|"
-                     r"(?:and )?(?:that|this) (?:wraps up|completes) (?:all|the|this)|(?:section|part) \d+(?: of \d+)? (?:complete|done|finished))\b",
+                     r"(?:and )?(?:that|this) (?:wraps up|completes) (?:all|the|this)|"
+                     r"(?:section|part) \d+(?: of \d+)? (?:complete|done|finished))\b",
                      re.IGNORECASE)
 # A note about the writing itself: "(Word count: 112)", "Note: I've kept it under 150 words.", "I used only your facts."
 _ABOUT_ITSELF = re.compile(
