@@ -62,8 +62,9 @@ _TO_THE_ASKER = re.compile(
     r"\b(?:does|did|do) (?:that|this|it) (?:capture|work for you|match|fit|cover|hit)\b|"
     r"\bif (?:you'd|you would) (?:like|prefer|rather)\b|\bwould you (?:like|prefer|rather)\b|\bhappy to (?:reorder|"
     r"revise|rewrite|adjust|change|shorten|expand|kick off|start)\b", re.IGNORECASE)
+_SECTION_NUMBER = r"\bsections?\s+\d+\b(?![.,]\d)"  # "section 4", not a numbered subsection ("Section 4.2")
 # The text named as a requested piece of writing: "section 4", "110 words", "first person"
-_NAMED_AS_A_PIECE = re.compile(r"\bsections?\s+\d\b(?![.,]\d)|\b\d+\s+words\b|\bfirst person\b|\bin your voice\b", re.IGNORECASE)
+_NAMED_AS_A_PIECE = re.compile(rf"{_SECTION_NUMBER}|\b\d+\s+words\b|\bfirst person\b|\bin your voice\b", re.IGNORECASE)
 # ... or spoken of as one: its section, length, wording, shape
 _ABOUT_THE_TEXT = re.compile(
     rf"{_NAMED_AS_A_PIECE.pattern}|\b(?:this|the|that|next|previous|each|first|final|last|opening|closing|whole) "
@@ -77,7 +78,7 @@ TALK_WORDS = 70  # a paragraph of talk about the answer is short; past this it i
 # What a request for a section is made of, in kinds: the piece named as one, its length, its style, the request itself,
 # the text as a deliverable. A short edge paragraph with two kinds talks about the text, not its subject
 _REQUEST_TERMS = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (
-    r"\bsections?\s+\d+\b(?![.,]\d)|\b(?:first|second|third|fourth|fifth|final|last|next|opening|closing) section\b",
+    rf"{_SECTION_NUMBER}|\b(?:first|second|third|fourth|fifth|final|last|next|opening|closing) section\b",
     r"\b\d+\s+words\b|\bword (?:count|target|limit)\b",
     r"\bfirst person\b|\bplain (?:english|prose)\b|\bshort paragraphs?\b|\bbullet points\b|"
     r"\bno (?:heading|preamble|summary|bullets|bullet points)\b|\btone\b|\bstyle notes\b",
@@ -99,6 +100,16 @@ def _request_terms(words: str, kinds: tuple[re.Pattern, ...] = _REQUEST_TERMS) -
     return sum(1 for terms in kinds if terms.search(words))
 
 
+def _made_of_the_request(words: str, opening: bool, told: Told | None) -> bool:
+    """"Here is the section body, no heading included:", "Plain prose, short paragraphs, no bullet points:": two kinds
+    of request terms, or one opening the answer with a yes, a remark on the writing or (its length, style or form) a
+    colon; docs name their sections and "your notes" before a colon too."""
+    own = " ".join(s for s in _SENTENCES.split(words) if not (told and _is_echo(s, told)))  # an echo is flagged apart
+    terms = _request_terms(own)
+    return terms >= 2 or (opening and terms > 0 and bool(_ACK_START.match(words) or _WRITER_REMARK.match(words) or (
+        words.endswith(":") and _request_terms(own, _WRITING_TERMS))))
+
+
 def _talks_about_the_answer(words: str, opening: bool = False, told: Told | None = None) -> bool:
     """A short paragraph that speaks to the asker (or, opening the answer, acknowledges the ask) about the text as a
     piece of writing: "I kept this close to 110 words ... I can lead with the 10 GB figure", "Should the next section
@@ -107,15 +118,13 @@ def _talks_about_the_answer(words: str, opening: bool = False, told: Told | None
     Or a paragraph made of what the request was made of (_REQUEST_TERMS, two kinds; one when it opens the answer with a
     yes, a remark on the writing or a colon): "Here is the section body, no heading included:". `told`: the prompt,
     whose echoed sentences are left out of that count (they are flagged, and the text around them may be content)."""
-    if len(words.split()) > TALK_WORDS:
+    count = len(words.split())
+    if count > TALK_WORDS:
         return False
     if opening and _ACK_START.match(words) and _NAMED_AS_A_PIECE.search(words):
         return True  # "Alright, section 4 is about why ...": a comma after the yes, but the section named as asked for
-    own = " ".join(s for s in _SENTENCES.split(words) if not (told and _is_echo(s, told)))  # an echo is flagged apart
-    terms = _request_terms(own) if len(words.split()) <= REQUEST_TALK_WORDS else 0
-    if terms >= 2 or (opening and terms and (_ACK_START.match(words) or _WRITER_REMARK.match(words) or (
-            words.endswith(":") and _request_terms(own, _WRITING_TERMS)))):  # docs name their sections, your notes
-        return True  # "Here is the section body, no heading included:", "Plain prose, short paragraphs, no bullet points:"
+    if count <= REQUEST_TALK_WORDS and _made_of_the_request(words, opening, told):
+        return True
     if not _ABOUT_THE_TEXT.search(words):
         return False
     return bool(_TO_THE_ASKER.search(words) or (opening and _ACK_OPENING.match(words)))
@@ -198,7 +207,7 @@ _SIGN_OFF = re.compile(
     r"does (?:this|that|it) (?:work|look good|sound good|fit) for you|does (?:this|that|it) capture what you "
     r"(?:wanted|were after|had in mind)|hope (?:it'?s|this is) (?:good|ok|okay)|"
     r"thanks? (?:you )?for (?:the|this|your) (?:[\w-]+ ){0,2}(?:topic|question|request|opportunity|prompt|brief|notes|"
-    r"instructions)|(?:just )?say the word|next up is (?:section|part) \d+|"
+    r"instructions)|(?:just )?say the word|"
     r"(?:i'm |i am )?ready (?:for|to write) (?:the next|section \d+|part \d+|more)|ready (?:when|whenever) you are|"
     r"i hope you (?:enjoy|like) "
     r"(?:this|the) (?:section|post|draft)|this (?:should|will|would) (?:fit|work|slot|flow) (?:well |nicely )?"

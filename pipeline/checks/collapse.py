@@ -218,10 +218,7 @@ class _CountingLines:
         lines.append((_DIGITS.sub("0", line) if numbers else line, numbers, words, first))
         for period in range(1, min(self.MAX_PERIOD, len(lines) - 1) + 1):
             before = lines[-1 - period]
-            # a block of two items of one form ("**16**", "**17**") counts by two, unless its lines count one by one
-            most = 1 if any(self.rounds.runs[d] >= period for d in range(1, period) if period % d == 0) else sum(
-                1 for back in range(1, period + 1) if lines[-back][0] == lines[-1][0])
-            step = _step_up(before[1], numbers, alone=row, most=most)
+            step = self._step(period, before[1], numbers, row) if lines[-1][0] == before[0] else 0
             copies = self.rounds.count(period, lines[-1][0] == before[0] and (step > 0 or numbers == before[1]), first)
             self.steps[period] = self.steps[period] + (step > 0) if copies else 0
             self.stride[period] = max(self.stride[period], step) if copies else 1
@@ -230,6 +227,14 @@ class _CountingLines:
                     1 if row and counted >= 2 * self.copies else self.COUNTED_WORDS):
                 return self.rounds.second[period]
         return None
+
+    def _step(self, period: int, before: tuple[int, ...], numbers: tuple[int, ...], row: bool) -> int:
+        """How far this line's count went up from the line a period back: a block of two items of one form ("**16**",
+        "**17**") counts by two, unless its lines count one by one (a shorter period matched them all)."""
+        lines = self.lines
+        most = 1 if any(self.rounds.runs[d] >= period for d in range(1, period) if period % d == 0) else sum(
+            1 for back in range(1, period + 1) if lines[-back][0] == lines[-1][0])
+        return _step_up(before, numbers, alone=row, most=most)
 
     def _lettered(self, period: int) -> int:
         """Words with letters in the last `period` lines (list numbers such as "#." are no words)."""

@@ -128,6 +128,7 @@ def reasoning_sentences(text: str) -> list[str]:
 def _deliberates(paragraph: str) -> bool:
     if not _CUES["task"].search(paragraph):  # most paragraphs stop here; the question's pattern is the costly one
         return False
-    cues = {name for name, pattern in _CUES.items() if (name != "question" or "?" in paragraph) and pattern.search(paragraph)}
+    cues = {"task"} | {name for name, pattern in _CUES.items()
+                       if name != "task" and (name != "question" or "?" in paragraph) and pattern.search(paragraph)}
     return bool(cues & _TO_ITSELF) and len(cues) >= DELIBERATION_CUES
 
